@@ -1,0 +1,152 @@
+"""The ``icbt`` command line: run, demo, content validate/outline, db upgrade.
+
+Every error the project raises on purpose ends here as one readable line and an exit code; no
+traceback reaches the person at the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from bot.errors import ContentError, IcbtError
+from bot.settings import Settings, load_settings
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="icbt-bot: guided internet CBT for chronic back pain.",
+)
+content_app = typer.Typer(no_args_is_help=True, help="Check and review the YAML content.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(content_app, name="content")
+app.add_typer(db_app, name="db")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
+
+
+def _fail(error: IcbtError) -> NoReturn:
+    typer.echo(str(error), err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _settings(config: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
+    except IcbtError as exc:
+        _fail(exc)
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return asyncio.run(coro)
+    except IcbtError as exc:
+        _fail(exc)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@content_app.command("validate")
+def content_validate(
+    directory: Annotated[Path, typer.Argument(help="Content directory.")] = Path("content"),
+) -> None:
+    """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
+    from bot.content.loader import load_programme
+
+    try:
+        programme = load_programme(directory)
+    except ContentError as exc:
+        for problem in exc.problems:
+            typer.echo(problem)
+        typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        raise typer.Exit(1) from None
+    empty = [
+        i.id for i in programme.instruments.values() if i.licence == "licensed" and any(not x.text for x in i.items)
+    ]
+    typer.echo(
+        f"content OK: {len(programme.modules)} modules, {len(programme.instruments)} instruments, version {programme.version}"
+    )
+    for instrument in empty:
+        typer.echo(f"note: {instrument}: licensed item wording not supplied; the bot skips it until it is")
+
+
+@content_app.command("outline")
+def content_outline(
+    directory: Annotated[Path, typer.Argument(help="Content directory.")] = Path("content"),
+    language: Annotated[str | None, typer.Option(help="Language to show.")] = None,
+) -> None:
+    """Print the programme week by week: phases, modules, steps and form fields."""
+    from bot.content.loader import load_programme
+    from bot.content.outline import outline
+
+    try:
+        programme = load_programme(directory)
+    except ContentError as exc:
+        _fail(exc)
+    for line in outline(programme, language):
+        typer.echo(line)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply database migrations (also done automatically on start)."""
+    from bot.storage.database import Database
+
+    settings = _settings(config)
+
+    async def main() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+        finally:
+            await db.dispose()
+
+    _run(main())
+    typer.echo("database is up to date")
+
+
+@app.command()
+def demo(
+    script: Annotated[
+        Path | None, typer.Option(help="Read one participant input per line; print the transcript.")
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Forget the demo participant and start over.")] = False,
+    database_url: Annotated[str | None, typer.Option(help="Override ICBT_DATABASE_URL.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Chat with the bot in this terminal as a participant (SQLite by default, no token needed)."""
+    from bot.demo import run_demo
+
+    settings = _settings(config, database_url=database_url)
+    _logging("WARNING")
+    if script is not None and not script.exists():
+        typer.echo(f"demo: {script}: file not found", err=True)
+        raise typer.Exit(2)
+    lines: Iterator[str] | None = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
+    code = _run(run_demo(settings, lines, fresh=fresh))
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(config: ConfigOpt = None) -> None:
+    """Run the Telegram bot (long polling, or webhook when telegram_mode = "webhook")."""
+    from bot.channels.telegram.runner import run_telegram
+
+    settings = _settings(config)
+    _logging(settings.log_level)
+    try:
+        run_telegram(settings)
+    except IcbtError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,100 @@
+"""The loaded programme: immutable, indexed, and versioned.
+
+One ``Programme`` is built at start-up and shared by every event; answers record its ``version``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class Programme:
+    spec: ProgrammeSpec
+    modules: Mapping[str, Module]
+    instruments: Mapping[str, Instrument]
+    messages: Mapping[str, Mapping[str, str]]
+    version: str
+    root: Path
+    files: Mapping[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        spec: ProgrammeSpec,
+        modules: dict[str, tuple[Path, Module]],
+        instruments: dict[str, Instrument],
+        messages: dict[str, dict[str, str]],
+        version: str,
+        root: Path,
+    ) -> Programme:
+        return cls(
+            spec=spec,
+            modules=MappingProxyType({k: m for k, (_, m) in modules.items()}),
+            instruments=MappingProxyType(dict(instruments)),
+            messages=MappingProxyType({k: MappingProxyType(v) for k, v in messages.items()}),
+            version=version,
+            root=root,
+            files=MappingProxyType({k: f for k, (f, _) in modules.items()}),
+        )
+
+    # -- text -------------------------------------------------------------------------------
+    def text(self, value: LocalText | None, lang: str) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        return value.get(lang) or value.get(self.spec.default_language) or next(iter(value.values()), "")
+
+    def msg(self, lang: str, key: str, **params: Any) -> str:
+        catalogue = self.messages.get(lang) or self.messages[self.spec.default_language]
+        template = catalogue.get(key) or self.messages[self.spec.default_language].get(key, key)
+        return template.format_map(_SafeDict(params)) if params else template
+
+    def language(self, wanted: str | None) -> str:
+        return wanted if wanted in self.spec.languages else self.spec.default_language
+
+    # -- structure --------------------------------------------------------------------------
+    @property
+    def onboarding(self) -> tuple[str, ...]:
+        return self.spec.onboarding
+
+    @property
+    def scheduled(self) -> tuple[Module, ...]:
+        """Modules with a week, in programme order (phases in order, modules as listed)."""
+        return tuple(self.modules[mid] for phase in self.spec.phases for mid in phase.modules)
+
+    def phase_of(self, module_id: str) -> str | None:
+        for phase in self.spec.phases:
+            if module_id in phase.modules:
+                return phase.id
+        return None
+
+    def step(self, module_id: str, step_id: str) -> Step:
+        for step in self.modules[module_id].steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(f"{module_id}.{step_id}")
+
+    def step_index(self, module_id: str, step_id: str) -> int:
+        for index, step in enumerate(self.modules[module_id].steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(f"{module_id}.{step_id}")
+
+    def daily(self, module_id: str, daily_id: str) -> DailyPrompt:
+        for prompt in self.modules[module_id].daily:
+            if prompt.id == daily_id:
+                return prompt
+        raise KeyError(f"{module_id}.daily.{daily_id}")

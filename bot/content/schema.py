@@ -1,0 +1,277 @@
+"""The shape of the YAML content, as pydantic models.
+
+Admins write these files; the models make every mistake show up at validation time with the path of
+the offending field, instead of in a participant's chat. All models are frozen: a loaded programme
+never changes while the bot runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# A text is either one string (in the programme's default language) or a mapping language -> text.
+LocalText = str | dict[str, str]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
+    return value
+
+
+Ident = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class Option(Strict):
+    id: Ident
+    label: LocalText
+    goto: str | None = None
+
+    _id = field_validator("id")(_check_id)
+
+
+class FieldSpec(Strict):
+    """One field of a form, an exercise log or a questionnaire."""
+
+    id: Ident
+    kind: Literal["text", "number", "scale", "choice"]
+    label: LocalText
+    optional: bool = False
+    min: float | None = None
+    max: float | None = None
+    decimals: int = Field(default=0, ge=0, le=3)
+    unit: LocalText | None = None
+    min_label: LocalText | None = None
+    max_label: LocalText | None = None
+    options: tuple[Option, ...] = ()
+
+    _id = field_validator("id")(_check_id)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FieldSpec:
+        check_bounds(self.kind, self.min, self.max, self.options)
+        return self
+
+
+def check_bounds(kind: str, lo: float | None, hi: float | None, options: tuple[Option, ...]) -> None:
+    if kind in ("number", "scale"):
+        if lo is None or hi is None:
+            raise ValueError(f"a {kind} needs both min and max")
+        if lo >= hi:
+            raise ValueError(f"bad bounds: min ({lo:g}) must be below max ({hi:g})")
+        if kind == "scale" and (lo != int(lo) or hi != int(hi) or hi - lo > 100):
+            raise ValueError("bad bounds: a scale needs whole-number min and max at most 100 apart")
+    if kind == "choice" and len(options) < 2:
+        raise ValueError("a choice needs at least two options")
+    ids = [o.id for o in options]
+    if len(ids) != len(set(ids)):
+        raise ValueError("duplicate option id")
+
+
+class StepBase(Strict):
+    id: Ident
+    title: LocalText | None = None
+    text: LocalText = ""
+
+    _id = field_validator("id")(_check_id)
+
+
+class PageStep(StepBase):
+    kind: Literal["page"]
+    image: str | None = None
+    button: LocalText | None = None
+
+
+class ChoiceStep(StepBase):
+    kind: Literal["choice"]
+    options: tuple[Option, ...]
+
+    @model_validator(mode="after")
+    def _options(self) -> ChoiceStep:
+        check_bounds("choice", None, None, self.options)
+        return self
+
+
+class TextStep(StepBase):
+    kind: Literal["text"]
+    optional: bool = False
+
+
+class ScaleStep(StepBase):
+    kind: Literal["scale"]
+    min: int
+    max: int
+    min_label: LocalText | None = None
+    max_label: LocalText | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ScaleStep:
+        check_bounds("scale", self.min, self.max, ())
+        return self
+
+
+class NumberStep(StepBase):
+    kind: Literal["number"]
+    min: float
+    max: float
+    decimals: int = Field(default=0, ge=0, le=3)
+    unit: LocalText | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NumberStep:
+        check_bounds("number", self.min, self.max, ())
+        return self
+
+
+def _unique_fields(fields: tuple[FieldSpec, ...], what: str) -> None:
+    ids = [f.id for f in fields]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate {what} id {dupes[0]!r}")
+
+
+class FormStep(StepBase):
+    kind: Literal["form"]
+    fields: tuple[FieldSpec, ...] = Field(min_length=1)
+    repeatable: bool = False
+
+    @model_validator(mode="after")
+    def _unique(self) -> FormStep:
+        _unique_fields(self.fields, "field")
+        return self
+
+
+class ExerciseStep(StepBase):
+    kind: Literal["exercise"]
+    script: tuple[LocalText, ...] = Field(min_length=1)
+    log: tuple[FieldSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> ExerciseStep:
+        _unique_fields(self.log, "log field")
+        return self
+
+
+class QuestionStep(StepBase):
+    """Ask-the-therapist: the participant's question goes to the therapist queue."""
+
+    kind: Literal["question"]
+
+
+class ConsentStep(StepBase):
+    kind: Literal["consent"]
+    version: str = Field(min_length=1)
+    agree: LocalText
+    decline: LocalText
+
+
+class QuestionnaireStep(StepBase):
+    kind: Literal["questionnaire"]
+    instrument: Ident
+
+
+Step = Annotated[
+    PageStep
+    | ChoiceStep
+    | TextStep
+    | ScaleStep
+    | NumberStep
+    | FormStep
+    | ExerciseStep
+    | QuestionStep
+    | ConsentStep
+    | QuestionnaireStep,
+    Field(discriminator="kind"),
+]
+
+STEP_KINDS = (
+    "page", "choice", "text", "scale", "number", "form",
+    "exercise", "question", "consent", "questionnaire",
+)  # fmt: skip
+
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class DailyPrompt(Strict):
+    """A prompt offered once a day for ``days`` days from the day its module opens."""
+
+    id: Ident
+    title: LocalText
+    at: str = "19:00"
+    days: int = Field(default=7, ge=1, le=84)
+    step: Step
+
+    _id = field_validator("id")(_check_id)
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not TIME_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a time of day HH:MM")
+        return value
+
+
+class Module(Strict):
+    id: Ident
+    title: LocalText
+    week: int | None = Field(default=None, ge=0, le=52)
+    summary: LocalText | None = None
+    steps: tuple[Step, ...] = Field(min_length=1)
+    daily: tuple[DailyPrompt, ...] = ()
+
+    _id = field_validator("id")(_check_id)
+
+
+class Phase(Strict):
+    id: Ident
+    title: LocalText
+    weeks: tuple[int, int]
+    modules: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _weeks(self) -> Phase:
+        if self.weeks[0] > self.weeks[1]:
+            raise ValueError("bad bounds: weeks must be [first, last]")
+        return self
+
+
+class ProgrammeSpec(Strict):
+    id: Ident
+    title: LocalText
+    default_language: str = "en"
+    languages: tuple[str, ...] = ("en",)
+    release_hour: int = Field(default=9, ge=0, le=23)
+    onboarding: tuple[str, ...] = Field(min_length=1)
+    phases: tuple[Phase, ...] = Field(min_length=1)
+
+
+class InstrumentItem(Strict):
+    id: Ident
+    text: LocalText = ""
+    min: int = 0
+    max: int
+    reverse: bool = False
+
+
+class Instrument(Strict):
+    """A questionnaire. Licensed instruments ship scoring metadata with empty ``text`` slots."""
+
+    id: Ident
+    title: LocalText
+    licence: Literal["open", "licensed", "own"]
+    intro: LocalText = ""
+    response_labels: tuple[LocalText, ...] = ()
+    items: tuple[InstrumentItem, ...] = Field(min_length=1)
+    reliability_r: float | None = Field(default=None, gt=0, lt=1)
+    norm_sd: float | None = Field(default=None, gt=0)
+
+    _id = field_validator("id")(_check_id)

@@ -1,0 +1,62 @@
+"""``icbt demo``: the console chat on the embedded default, interactive or from a script."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from sqlalchemy import delete
+
+from bot.bootstrap import bootstrap
+from bot.channels.console import (
+    CHANNEL,
+    CONSOLE_COMMANDS,
+    STAFF_CHAT,
+    ConsoleChat,
+    ConsoleTransport,
+)
+from bot.clock import FakeClock, SystemClock
+from bot.settings import Settings
+from bot.storage.models import Participant
+from scheduler.ratelimit import Unlimited
+
+log = logging.getLogger(__name__)
+
+
+async def run_demo(settings: Settings, lines: Iterator[str] | None, fresh: bool = False) -> int:
+    """Returns the exit code: 0, or 1 when the engine failed on an input (the transcript says where)."""
+    clock = FakeClock(SystemClock().now().replace(second=0, microsecond=0))
+    transport = ConsoleTransport(write=print)
+
+    app = await bootstrap(
+        settings,
+        clock,
+        {CHANNEL: transport},
+        staff_target=(CHANNEL, STAFF_CHAT),
+        limiter=Unlimited(),
+    )
+    chat = ConsoleChat(app.service, app.sender, transport, clock)
+    try:
+        if fresh:
+            async with app.db.transaction() as session:
+                await session.execute(delete(Participant).where(Participant.channel == CHANNEL))
+        if lines is None:
+            print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
+            await chat.run(_interactive(), echo=False)
+        else:
+            await chat.run(lines, echo=True)
+        return 0
+    except Exception:
+        log.exception("the demo stopped on an error")
+        print("error: the bot failed on the last input (details above); your answers so far are saved.")
+        return 1
+    finally:
+        await app.db.dispose()
+
+
+def _interactive() -> Iterator[str]:
+    while True:
+        try:
+            yield input("you> ")
+        except EOFError:
+            return

@@ -1,0 +1,56 @@
+"""Programme time: when a module opens and when a daily prompt is due, in the participant's zone.
+
+A module for week N opens at ``release_hour`` local time, 7·N days after the day the participant
+consented (week 0 opens at once). Daily prompts fire at their ``at`` time on each day of their window;
+a day that passed unseen (bot down, participant paused) is not caught up: only today's prompt is
+offered. That rule keeps a returning participant from being flooded with stale diaries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.content.schema import DailyPrompt, Module
+
+
+def local_now(now: datetime, tz: str) -> datetime:
+    return now.astimezone(ZoneInfo(tz))
+
+
+def local_date(now: datetime, tz: str) -> date:
+    return local_now(now, tz).date()
+
+
+def at_local(day: date, clock_time: time, tz: str) -> datetime:
+    """The UTC instant of ``day`` at ``clock_time`` in ``tz`` (DST-safe via zoneinfo folding)."""
+    return datetime.combine(day, clock_time, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+def module_open_day(start: date, module: Module) -> date:
+    return start + timedelta(days=7 * (module.week or 0))
+
+
+def module_opens_at(start: date, module: Module, release_hour: int, tz: str) -> datetime:
+    """Week 0 is open from the moment of consent; later weeks open at ``release_hour``."""
+    return at_local(module_open_day(start, module), time(release_hour if module.week else 0), tz)
+
+
+def parse_hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def daily_window(start: date, module: Module, prompt: DailyPrompt) -> tuple[date, date]:
+    first = module_open_day(start, module)
+    return first, first + timedelta(days=prompt.days - 1)
+
+
+def daily_due_at(start: date, module: Module, prompt: DailyPrompt, now: datetime, tz: str) -> datetime | None:
+    """The next time at or after today's local date when this prompt is due, or None if past."""
+    first, last = daily_window(start, module, prompt)
+    today = local_date(now, tz)
+    day = max(first, today)
+    if day > last:
+        return None
+    return at_local(day, parse_hhmm(prompt.at), tz)

@@ -1,0 +1,140 @@
+"""Values that cross the engine's boundary: what comes in, what goes out, and the state between.
+
+They are plain dataclasses with no channel or database types in them, so the engine can be driven by
+Telegram, the console, a test or a replay alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+InboundKind = Literal["text", "choice", "command"]
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a participant did: typed text, pressed a button, or sent a /command."""
+
+    kind: InboundKind
+    text: str = ""  # the text, the button's data, or the command name without "/"
+    args: str = ""  # command arguments
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # at most 64 bytes: Telegram's callback_data limit
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A message for the participant (or, with ``to='staff'``, for the therapists)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: str | None = None
+    to: Literal["participant", "staff"] = "participant"
+    dedup_key: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "buttons": [[{"label": b.label, "data": b.data} for b in row] for row in self.buttons],
+            "image": self.image,
+        }
+
+    @staticmethod
+    def from_payload(payload: dict[str, Any]) -> Outbound:
+        rows = tuple(tuple(Button(b["label"], b["data"]) for b in row) for row in payload.get("buttons", []))
+        return Outbound(text=payload["text"], buttons=rows, image=payload.get("image"))
+
+
+@dataclass
+class Frame:
+    """Where a participant is inside one module (or a daily prompt, or a question to the therapist).
+
+    ``part`` counts inside a step: the script message of an exercise, the field of a form, the item
+    of a questionnaire. ``entry`` groups the answers of one form submission.
+    """
+
+    module: str
+    step: str
+    daily: str | None = None
+    day: str | None = None  # the date a daily prompt is for
+    part: int = 0
+    stage: str = "main"  # exercise: "script" -> "log"
+    entry: str | None = None
+    draft: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ParticipantState:
+    code: str
+    language: str
+    timezone: str
+    status: str = "new"  # new | onboarding | declined | active | completed | withdrawn
+    paused: bool = False
+    start_date: date | None = None
+    frames: list[Frame] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)
+    daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
+    daily_done: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def frame(self) -> Frame | None:
+        return self.frames[-1] if self.frames else None
+
+    def position_json(self) -> dict[str, Any]:
+        """The part of the state that is not a column of its own."""
+        return {
+            "frames": [asdict(f) for f in self.frames],
+            "finished": list(self.finished),
+            "announced": list(self.announced),
+            "daily_offered": dict(self.daily_offered),
+            "daily_done": dict(self.daily_done),
+        }
+
+    def load_position(self, data: dict[str, Any] | None) -> None:
+        data = data or {}
+        self.frames = [Frame(**f) for f in data.get("frames", [])]
+        self.finished = list(data.get("finished", []))
+        self.announced = list(data.get("announced", []))
+        self.daily_offered = dict(data.get("daily_offered", {}))
+        self.daily_done = dict(data.get("daily_done", {}))
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    module: str
+    step: str
+    field: str | None
+    value: Any
+    entry: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    version: str
+    agreed: bool
+
+
+@dataclass(frozen=True)
+class RelayRecord:
+    """A participant's words for the therapist queue."""
+
+    source: str  # "module.step" or "free"
+    text: str
+
+
+@dataclass
+class Effects:
+    """Everything one event caused; the service writes it in the event's one transaction."""
+
+    outbound: list[Outbound] = field(default_factory=list)
+    answers: list[AnswerRecord] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    relays: list[RelayRecord] = field(default_factory=list)
+    audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)

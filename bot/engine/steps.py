@@ -1,0 +1,274 @@
+"""How each kind of step is shown and how an answer to it is taken.
+
+``present`` shows the step from where the frame stands; ``accept`` takes one answer and returns
+``DONE`` (the step is over), ``STAY`` (the step goes on; its next part has been shown) or the id of a
+step to jump to. A bad answer raises ``InputRejected`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+from bot.content.schema import (
+    ChoiceStep,
+    ConsentStep,
+    ExerciseStep,
+    FieldSpec,
+    FormStep,
+    NumberStep,
+    PageStep,
+    QuestionnaireStep,
+    QuestionStep,
+    ScaleStep,
+    Step,
+    TextStep,
+)
+from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
+from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
+from bot.engine.turn import Turn
+from bot.errors import InputRejected
+
+DONE: Final = "\0done"
+STAY: Final = "\0stay"
+NEXT, DID, LATER, NOQ, AGREE, DECLINE, MORE = (
+    "next",
+    "did",
+    "later",
+    "noq",
+    "agree",
+    "decline",
+    "more",
+)
+
+SingleStep = TextStep | ScaleStep | NumberStep | ChoiceStep
+
+
+def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
+    """Show the step; with ``full`` also its lead-in (form intro, exercise explanation)."""
+    turn.send(prompt(turn, frame, step, full))
+
+
+def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
+    """The message that asks for the next answer, with its buttons."""
+    if isinstance(step, PageStep):
+        label = turn.t(step.button) or turn.msg("buttons.next")
+        image = str(turn.programme.root / "media" / step.image) if step.image else None
+        return Outbound(turn.t(step.text), ((turn.button(frame, label, NEXT),),), image=image)
+    if isinstance(step, SingleStep):
+        return field_prompt(turn, frame, step_field(step))
+    if isinstance(step, FormStep):
+        return _form_prompt(turn, frame, step, full)
+    if isinstance(step, ExerciseStep):
+        return _exercise_prompt(turn, frame, step, full)
+    if isinstance(step, QuestionStep):
+        return Outbound(turn.t(step.text), ((turn.button(frame, turn.msg("buttons.no_question"), NOQ),),))
+    if isinstance(step, ConsentStep):
+        rows = (
+            (turn.button(frame, turn.t(step.agree), AGREE),),
+            (turn.button(frame, turn.t(step.decline), DECLINE),),
+        )
+        return Outbound(turn.t(step.text), rows)
+    return _questionnaire_prompt(turn, frame, step, full)
+
+
+def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -> str:
+    if isinstance(step, PageStep):
+        if value == NEXT or value.strip().casefold() in (
+            "next",
+            "ok",
+            "n",
+            turn.msg("buttons.next").casefold(),
+        ):
+            return DONE
+        raise InputRejected("reprompt.page", label=turn.t(step.button) or turn.msg("buttons.next"))
+    if isinstance(step, SingleStep):
+        answer = parse_field(turn, step_field(step), value, via_button)
+        turn.store(frame, None, answer)
+        if isinstance(step, ChoiceStep):
+            goto = next((o.goto for o in step.options if o.id == answer), None)
+            return goto or DONE
+        return DONE
+    if isinstance(step, FormStep):
+        return _form_accept(turn, frame, step, value, via_button)
+    if isinstance(step, ExerciseStep):
+        return _exercise_accept(turn, frame, step, value, via_button)
+    if isinstance(step, QuestionStep):
+        return _question_accept(turn, frame, step, value, via_button)
+    if isinstance(step, ConsentStep):
+        return _consent_accept(turn, frame, step, value, via_button)
+    return _questionnaire_accept(turn, frame, step, value, via_button)
+
+
+def new_entry() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+# -- forms ------------------------------------------------------------------------------------
+def _form_prompt(turn: Turn, frame: Frame, step: FormStep, full: bool) -> Outbound:
+    if frame.stage == MORE:
+        rows = ((turn.button(frame, turn.msg("buttons.add_another"), MORE),),
+                (turn.button(frame, turn.msg("buttons.continue"), NEXT),))  # fmt: skip
+        return Outbound(turn.msg("form.add_another"), rows)
+    if frame.entry is None:
+        frame.entry = new_entry()
+    if full and frame.part == 0 and step.text:
+        turn.say(turn.t(step.text))
+    return field_prompt(turn, frame, step.fields[frame.part])
+
+
+def _form_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_button: bool) -> str:
+    if frame.stage == MORE:
+        if value == MORE:
+            frame.stage, frame.part, frame.entry, frame.draft = "main", 0, new_entry(), {}
+            present(turn, frame, step, full=False)
+            return STAY
+        if value == NEXT:
+            return DONE
+        raise InputRejected(
+            "reprompt.choose_button",
+            options=f"“{turn.msg('buttons.add_another')}”, “{turn.msg('buttons.continue')}”",
+        )
+    fld = step.fields[frame.part]
+    answer = parse_field(turn, fld, value, via_button)
+    turn.store(frame, fld.id, answer)
+    frame.draft[fld.id] = answer
+    frame.part += 1
+    if frame.part < len(step.fields):
+        present(turn, frame, step, full=False)
+        return STAY
+    turn.say(_summary(turn, step.fields, frame.draft))
+    if step.repeatable and not frame.daily:
+        frame.stage = MORE
+        present(turn, frame, step)
+        return STAY
+    return DONE
+
+
+def _summary(turn: Turn, fields: tuple[FieldSpec, ...], draft: dict[str, object]) -> str:
+    lines = [f"• {turn.t(f.label).splitlines()[0]} {show_value(turn, f, draft.get(f.id))}" for f in fields]
+    return turn.msg("form.summary") + "\n" + "\n".join(lines)
+
+
+# -- exercises --------------------------------------------------------------------------------
+def _exercise_prompt(turn: Turn, frame: Frame, step: ExerciseStep, full: bool) -> Outbound:
+    if frame.stage == "log":
+        if frame.entry is None:
+            frame.entry = new_entry()
+        prefix = turn.msg("exercise.log_intro") + "\n\n" if full and frame.part == 0 else ""
+        return field_prompt(turn, frame, step.log[frame.part], prefix=prefix)
+    if full and frame.part == 0 and step.text:
+        turn.say(turn.t(step.text))
+    text = turn.t(step.script[frame.part])
+    if frame.part < len(step.script) - 1:
+        return Outbound(text, ((turn.button(frame, turn.msg("buttons.next"), NEXT),),))
+    rows = (
+        (turn.button(frame, turn.msg("buttons.did_it"), DID),),
+        (turn.button(frame, turn.msg("buttons.not_now"), LATER),),
+    )
+    return Outbound(text, rows)
+
+
+def _exercise_accept(turn: Turn, frame: Frame, step: ExerciseStep, value: str, via_button: bool) -> str:
+    if frame.stage == "log":
+        fld = step.log[frame.part]
+        answer = parse_field(turn, fld, value, via_button)
+        turn.store(frame, fld.id, answer)
+        frame.part += 1
+        if frame.part < len(step.log):
+            present(turn, frame, step, full=False)
+            return STAY
+        turn.say(turn.msg("exercise.logged"))
+        return DONE
+    last = frame.part == len(step.script) - 1
+    if not last:
+        if value == NEXT or value.strip().casefold() in ("next", "ok"):
+            frame.part += 1
+            present(turn, frame, step, full=False)
+            return STAY
+        raise InputRejected("reprompt.page", label=turn.msg("buttons.next"))
+    choice = value if via_button else _typed_choice(turn, value, {DID: "buttons.did_it", LATER: "buttons.not_now"})
+    if choice == LATER:
+        frame.entry = frame.entry or new_entry()
+        turn.store(frame, "done", False)
+        return DONE
+    if choice != DID:
+        raise InputRejected(
+            "reprompt.choose_button",
+            options=f"“{turn.msg('buttons.did_it')}”, “{turn.msg('buttons.not_now')}”",
+        )
+    frame.entry = frame.entry or new_entry()
+    turn.store(frame, "done", True)
+    if not step.log:
+        turn.say(turn.msg("exercise.logged"))
+        return DONE
+    frame.stage, frame.part = "log", 0
+    present(turn, frame, step)
+    return STAY
+
+
+def _typed_choice(turn: Turn, value: str, choices: dict[str, str]) -> str | None:
+    folded = value.strip().casefold()
+    for key, message_key in choices.items():
+        if folded in (key, turn.msg(message_key).casefold()):
+            return key
+    return None
+
+
+# -- ask the therapist, consent -----------------------------------------------------------------
+def _question_accept(turn: Turn, frame: Frame, step: QuestionStep, value: str, via_button: bool) -> str:
+    if via_button:
+        if value != NOQ:
+            raise InputRejected("reprompt.text_empty")
+        turn.say(turn.msg("question.skipped"))
+        return DONE
+    text = value.strip()
+    if not text:
+        raise InputRejected("reprompt.text_empty")
+    turn.store(frame, None, text)
+    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text))
+    turn.say(turn.msg("question.sent"))
+    return DONE
+
+
+def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via_button: bool) -> str:
+    choice = value if via_button else None
+    if not via_button:
+        folded = value.strip().casefold()
+        if folded == turn.t(step.agree).casefold():
+            choice = AGREE
+        elif folded == turn.t(step.decline).casefold():
+            choice = DECLINE
+    if choice not in (AGREE, DECLINE):
+        raise InputRejected("reprompt.choose_button", options=f"“{turn.t(step.agree)}”, “{turn.t(step.decline)}”")
+    agreed = choice == AGREE
+    turn.effects.consents.append(ConsentRecord(version=step.version, agreed=agreed))
+    turn.store(frame, None, "agree" if agreed else "decline")
+    turn.audit("consent", version=step.version, agreed=agreed)
+    return DONE if agreed else DECLINE
+
+
+# -- questionnaires -----------------------------------------------------------------------------
+def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, full: bool) -> Outbound:
+    instrument = turn.programme.instruments[step.instrument]
+    if frame.entry is None:
+        frame.entry = new_entry()
+    if full and frame.part == 0:
+        intro = "\n\n".join(t for t in (turn.t(step.text), turn.t(instrument.intro)) if t)
+        if intro:
+            turn.say(intro)
+    item = instrument.items[frame.part]
+    progress = turn.msg("questionnaire.progress", n=frame.part + 1, total=len(instrument.items))
+    return field_prompt(turn, frame, item_field(instrument, item), prefix=progress + "\n")
+
+
+def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, value: str, via_button: bool) -> str:
+    instrument = turn.programme.instruments[step.instrument]
+    item = instrument.items[frame.part]
+    answer = parse_field(turn, item_field(instrument, item), value, via_button)
+    turn.store(frame, item.id, int(answer))
+    frame.part += 1
+    if frame.part < len(instrument.items):
+        present(turn, frame, step, full=False)
+        return STAY
+    return DONE

@@ -1,0 +1,56 @@
+"""One event's working context: state, time, language and the effects being collected."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.content.programme import Programme
+from bot.content.schema import LocalText
+from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState
+
+
+def frame_token(frame: Frame) -> str:
+    """A short fingerprint of the exact prompt a button belongs to.
+
+    Buttons carry it so that a tap on an old message cannot answer a newer question.
+    """
+    key = f"{frame.module}/{frame.daily}/{frame.day}/{frame.step}/{frame.stage}/{frame.part}"
+    return hashlib.blake2s(key.encode(), digest_size=4).hexdigest()
+
+
+@dataclass
+class Turn:
+    programme: Programme
+    state: ParticipantState
+    now: datetime
+    effects: Effects = field(default_factory=Effects)
+
+    @property
+    def lang(self) -> str:
+        return self.programme.language(self.state.language)
+
+    def t(self, value: LocalText | None) -> str:
+        return self.programme.text(value, self.lang)
+
+    def msg(self, key: str, **params: Any) -> str:
+        return self.programme.msg(self.lang, key, **params)
+
+    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), image: str | None = None) -> None:
+        if text or buttons:
+            self.effects.outbound.append(Outbound(text=text, buttons=buttons, image=image))
+
+    def send(self, out: Outbound) -> None:
+        self.effects.outbound.append(out)
+
+    def store(self, frame: Frame, field_id: str | None, value: Any) -> None:
+        step = f"{frame.daily}" if frame.daily else frame.step
+        self.effects.answers.append(AnswerRecord(frame.module, step, field_id, value, frame.entry))
+
+    def audit(self, action: str, **detail: Any) -> None:
+        self.effects.audit.append((action, detail))
+
+    def button(self, frame: Frame, label: str, value: str) -> Button:
+        return Button(label=label, data=f"{frame_token(frame)}|{value}")

@@ -1,0 +1,45 @@
+"""The project's exception tree.
+
+Each edge translates these into what its user needs: a friendly re-prompt in chat,
+``file: path: problem`` lines in content validation, one readable line and an exit code in the CLI.
+Nothing else in the code should raise bare ``Exception`` subclasses at a user.
+"""
+
+from __future__ import annotations
+
+
+class IcbtError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(IcbtError):
+    """A setting is missing or invalid; start-up stops with one line naming it."""
+
+    exit_code = 2
+
+
+class ContentError(IcbtError):
+    """The YAML content is invalid; carries every problem found, not just the first."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class InputRejected(IcbtError):
+    """A participant's answer does not fit the step; the engine re-prompts with ``reason``."""
+
+    def __init__(self, reason_key: str, **params: object) -> None:
+        super().__init__(reason_key)
+        self.reason_key = reason_key
+        self.params = params
+
+
+class StorageUnavailable(IcbtError):
+    """The database cannot be reached (e.g. PostgreSQL asked for but down)."""
+
+    exit_code = 3

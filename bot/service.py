@@ -1,0 +1,126 @@
+"""The application service: one inbound event or one due tick = one transaction.
+
+It is the only place where the engine meets storage: load the participant (locked), let the engine
+decide, write state + answers + outbox rows together, commit, then wake the sender. A redelivered
+event id is recognised and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.engine import Engine, Inbound
+from bot.engine.model import Effects, ParticipantState
+from bot.storage.database import Database
+from bot.storage.models import Participant
+from bot.storage.repository import Repository, to_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handled:
+    participant_code: str
+    duplicate: bool = False
+
+
+class ConversationService:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        clock: Clock,
+        *,
+        timezone: str,
+        language: str,
+        staff_target: tuple[str, str] | None = None,
+        wake_sender: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db, self.engine, self.clock = db, engine, clock
+        self.timezone, self.language = timezone, language
+        self.staff_target = staff_target
+        self.wake_sender = wake_sender
+
+    async def handle(
+        self,
+        channel: str,
+        chat_id: str,
+        event_id: str,
+        inbound: Inbound,
+        language: str | None = None,
+    ) -> Handled:
+        try:
+            result = await self._handle(channel, chat_id, event_id, inbound, language)
+        except IntegrityError:
+            # A concurrent delivery of the same update won the race; ours rolled back whole.
+            async with self.db.reading() as session:
+                if await Repository(session, False).seen_event(channel, event_id):
+                    return Handled(participant_code="?", duplicate=True)
+            raise
+        if not result.duplicate:
+            self.wake_sender()
+        return result
+
+    async def _handle(
+        self, channel: str, chat_id: str, event_id: str, inbound: Inbound, language: str | None
+    ) -> Handled:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            repo = Repository(session, lock_rows=not self.db.is_sqlite)
+            if await repo.seen_event(channel, event_id):
+                log.info("duplicate event %s:%s ignored", channel, event_id)
+                return Handled(participant_code="?", duplicate=True)
+            row = await repo.participant_by_chat(channel, chat_id)
+            if row is None:
+                lang = self.engine.programme.language(language or self.language)
+                row = await repo.create_participant(channel, chat_id, lang, self.timezone, now)
+            await repo.record_event(channel, event_id, row.id, now)
+            state = to_state(row)
+            effects = self.engine.handle(state, inbound, now)
+            self._save(repo, row, state, effects, event_id)
+            log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
+                     len(effects.answers), len(effects.outbound))  # fmt: skip
+            return Handled(participant_code=row.code or "?")
+
+    async def tick_due(self, limit: int = 500) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+        now = self.clock.now()
+        async with self.db.reading() as session:
+            due = await Repository(session, False).due_participants(now, limit)
+        messages = 0
+        for participant_id in due:
+            async with self.db.transaction() as session:
+                repo = Repository(session, lock_rows=not self.db.is_sqlite)
+                row = await repo.participant(participant_id)
+                if row is None or row.next_due_at is None or row.next_due_at > now:
+                    continue  # another sweep got here first
+                state = to_state(row)
+                effects = self.engine.tick(state, now)
+                self._save(repo, row, state, effects, None)
+                messages += len(effects.outbound)
+        if messages:
+            self.wake_sender()
+        return len(due)
+
+    def _save(
+        self,
+        repo: Repository,
+        row: Participant,
+        state: ParticipantState,
+        effects: Effects,
+        event_id: str | None,
+    ) -> None:
+        now = self.clock.now()
+        programme = self.engine.programme
+        lang = programme.language(state.language)
+
+        def staff_text(code: str | None, source: str, text: str) -> str:
+            return programme.msg(lang, "relay.staff_header", code=code, source=source) + "\n" + text
+
+        repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
+                  event_id=event_id, staff=self.staff_target, staff_text=staff_text)  # fmt: skip

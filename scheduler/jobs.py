@@ -1,0 +1,36 @@
+"""APScheduler wiring: a few interval sweeps ask the database what is due, instead of one job per
+participant. ``misfire_grace_time`` is set (APScheduler's default of 1 s silently skips late runs),
+and ``coalesce``/``max_instances=1`` keep overlapping sweeps from piling up.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.service import ConversationService
+
+log = logging.getLogger(__name__)
+
+
+async def sweep_due(service: ConversationService) -> None:
+    count = await service.tick_due()
+    if count:
+        log.info("sweep: %d participants due", count)
+
+
+def build_scheduler(service: ConversationService, interval_seconds: int) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        sweep_due,
+        "interval",
+        seconds=interval_seconds,
+        args=[service],
+        id="sweep_due",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=interval_seconds,
+        replace_existing=True,
+    )
+    return scheduler
