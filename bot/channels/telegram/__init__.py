@@ -1,0 +1,1 @@
+"""The Telegram channel (python-telegram-bot): updates in, outbox messages out."""

@@ -1,0 +1,43 @@
+"""Telegram ``Update`` → the engine's ``Inbound``. The only place that reads Telegram's shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from bot.engine import Inbound
+
+CHANNEL = "telegram"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    chat_id: str
+    event_id: str
+    inbound: Inbound
+    language: str | None
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """What a participant did in their private chat, or None for anything we do not handle here."""
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return None  # the staff group is handled by the relay, not the participant engine
+    user = update.effective_user
+    language = user.language_code if user else None
+    event_id = str(update.update_id)
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        return Incoming(str(chat.id), event_id, Inbound(kind="choice", text=data), language)
+    message = update.message
+    if message is None:
+        return None  # edits, reactions, etc.: nothing to answer
+    text = message.text or message.caption or ""
+    if text.startswith("/"):
+        name, _, args = text[1:].partition(" ")
+        return Incoming(
+            str(chat.id), event_id, Inbound(kind="command", text=name.split("@", 1)[0], args=args), language
+        )
+    return Incoming(str(chat.id), event_id, Inbound(kind="text", text=text), language)
