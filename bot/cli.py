@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -120,6 +121,9 @@ def demo(
     ] = None,
     fresh: Annotated[bool, typer.Option(help="Forget the demo participant and start over.")] = False,
     database_url: Annotated[str | None, typer.Option(help="Override ICBT_DATABASE_URL.")] = None,
+    start: Annotated[
+        datetime | None, typer.Option(help="Simulated start time in UTC, e.g. 2026-01-05T07:00 (default: now).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Chat with the bot in this terminal as a participant (SQLite by default, no token needed)."""
@@ -131,7 +135,7 @@ def demo(
         typer.echo(f"demo: {script}: file not found", err=True)
         raise typer.Exit(2)
     lines: Iterator[str] | None = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
-    code = _run(run_demo(settings, lines, fresh=fresh))
+    code = _run(run_demo(settings, lines, fresh=fresh, start=start.replace(tzinfo=UTC) if start else None))
     raise typer.Exit(code)
 
 

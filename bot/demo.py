@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import delete
 
@@ -23,9 +24,11 @@ from scheduler.ratelimit import Unlimited
 log = logging.getLogger(__name__)
 
 
-async def run_demo(settings: Settings, lines: Iterator[str] | None, fresh: bool = False) -> int:
+async def run_demo(
+    settings: Settings, lines: Iterator[str] | None, fresh: bool = False, start: datetime | None = None
+) -> int:
     """Returns the exit code: 0, or 1 when the engine failed on an input (the transcript says where)."""
-    clock = FakeClock(SystemClock().now().replace(second=0, microsecond=0))
+    clock = FakeClock(start or SystemClock().now().replace(second=0, microsecond=0))
     transport = ConsoleTransport(write=print)
 
     app = await bootstrap(

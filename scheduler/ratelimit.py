@@ -24,8 +24,8 @@ class Bucket:
         """Refill to ``now``; return 0 and take a token, or how long until one is free."""
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
+        if self.tokens >= 1 - 1e-9:  # tolerate float rounding after an exact wait
+            self.tokens = max(0.0, self.tokens - 1)
             return 0.0
         return (1 - self.tokens) / self.rate
 

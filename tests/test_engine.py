@@ -162,7 +162,10 @@ def test_ask_command_relays_a_question_and_returns_to_the_step(p):
 def test_daily_diary_offered_once_a_day_at_its_time(p, clock):
     p.through_consent()
     finish_current_module(p)
-    clock.set(clock.now().replace(hour=17, minute=59))  # 18:59 Stockholm
+    # Day 0's entry was made inside the module; the evening prompt starts on day 1.
+    clock.set(clock.now().replace(hour=18, minute=30))
+    assert not [o for o in p.tick().outbound if o.dedup_key]
+    clock.set(clock.now().replace(hour=17, minute=59) + timedelta(days=1))  # 18:59 Stockholm, day 1
     assert not [o for o in p.tick().outbound if "diary" in o.text.lower()]
     clock.advance(timedelta(minutes=1))
     offers = [o for o in p.tick().outbound if o.dedup_key and o.dedup_key.startswith("daily:")]

@@ -191,6 +191,8 @@ def _check_module(col: _Collector, file: Path, module: Module) -> None:
             col.add(file, f"daily.{index}.id", f"duplicate daily prompt id {prompt.id!r}")
         if prompt.step.kind in ("consent", "choice") and _has_goto(prompt):
             col.add(file, f"daily.{index}.step", "a daily prompt cannot jump with goto")
+        if prompt.after is not None and prompt.after not in ids:
+            col.add(file, f"daily.{index}.after", f"no step {prompt.after!r} in this module")
         if prompt.step.kind == "consent":
             col.add(file, f"daily.{index}.step.kind", "a daily prompt cannot be a consent step")
     if module.week is None and module.daily:

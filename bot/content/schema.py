@@ -202,12 +202,18 @@ TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class DailyPrompt(Strict):
-    """A prompt offered once a day for ``days`` days from the day its module opens."""
+    """A prompt offered once a day for ``days`` days, from ``start_day`` days after its module opens.
+
+    ``after`` names a step of the module: the prompt starts only once the participant has done it
+    (a practice reminder before the exercise has been taught would only confuse).
+    """
 
     id: Ident
     title: LocalText
     at: str = "19:00"
+    start_day: int = Field(default=0, ge=0, le=84)
     days: int = Field(default=7, ge=1, le=84)
+    after: str | None = None
     step: Step
 
     _id = field_validator("id")(_check_id)

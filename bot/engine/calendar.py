@@ -42,7 +42,7 @@ def parse_hhmm(value: str) -> time:
 
 
 def daily_window(start: date, module: Module, prompt: DailyPrompt) -> tuple[date, date]:
-    first = module_open_day(start, module)
+    first = module_open_day(start, module) + timedelta(days=prompt.start_day)
     return first, first + timedelta(days=prompt.days - 1)
 
 

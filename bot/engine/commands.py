@@ -103,11 +103,13 @@ def _ask(engine: Engine, turn: Turn, inbound: Inbound) -> None:
     from bot.engine.flow import ASK
 
     state = turn.state
+    if inbound.args.strip():
+        engine._idle_text(turn, inbound.args, asked=True)
+        if state.frame is not None:
+            engine._resume(turn, full=False)
+        return
     if state.status == "new":
         engine._start(turn)
-        return
-    if inbound.args.strip():
-        engine._idle_text(turn, inbound.args)
         return
     if state.frame is None or state.frame.module != ASK:
         state.frames.append(Frame(module=ASK, step="ask"))

@@ -73,19 +73,18 @@ class Engine:
         if pending is not None:
             due.append(calendar.module_opens_at(start, pending, self.programme.spec.release_hour, tz))
         today = calendar.local_date(now, tz).isoformat()
-        for module in self._started(state):
-            for prompt_ in module.daily:
-                key = daily_key(module, prompt_)
-                at = calendar.daily_due_at(start, module, prompt_, now, tz)
-                if at is not None and today in (
-                    state.daily_offered.get(key),
-                    state.daily_done.get(key),
-                ):
-                    at = calendar.daily_due_at(start, module, prompt_, now + timedelta(days=1), tz)
-                    if at is not None and calendar.local_date(at, tz).isoformat() == today:
-                        at = None
-                if at is not None:
-                    due.append(at)
+        for module, prompt_ in self._daily_prompts(state):
+            key = daily_key(module, prompt_)
+            at = calendar.daily_due_at(start, module, prompt_, now, tz)
+            if at is not None and today in (
+                state.daily_offered.get(key),
+                state.daily_done.get(key),
+            ):
+                at = calendar.daily_due_at(start, module, prompt_, now + timedelta(days=1), tz)
+                if at is not None and calendar.local_date(at, tz).isoformat() == today:
+                    at = None
+            if at is not None:
+                due.append(at)
         return min(due) if due else None
 
     # -- answers --------------------------------------------------------------------------------
@@ -120,9 +119,10 @@ class Engine:
             return
         self._advance(turn, goto=None if result == DONE else result)
 
-    def _idle_text(self, turn: Turn, text: str) -> None:
+    def _idle_text(self, turn: Turn, text: str, asked: bool = False) -> None:
+        """Free text with no question open: it goes to the therapist (always, when sent with /ask)."""
         text = text.strip()
-        if not text or turn.state.status not in ("active", "completed"):
+        if not text or (not asked and turn.state.status not in ("active", "completed")):
             turn.say(turn.msg("help"))
             return
         turn.effects.relays.append(RelayRecord(source="free", text=text))
@@ -258,8 +258,23 @@ class Engine:
         assert state.start_date is not None
         return calendar.module_opens_at(state.start_date, module, self.programme.spec.release_hour, state.timezone)
 
-    def _started(self, state: ParticipantState) -> list[Module]:
-        return [m for m in self.programme.scheduled if m.id in state.announced and m.daily]
+    def _daily_prompts(self, state: ParticipantState) -> list[tuple[Module, DailyPrompt]]:
+        """The daily prompts this participant has reached: module started, ``after`` step done."""
+        active = []
+        for module in self.programme.scheduled:
+            if module.id not in state.announced:
+                continue
+            for prompt_ in module.daily:
+                if prompt_.after is None or self._passed(state, module, prompt_.after):
+                    active.append((module, prompt_))
+        return active
+
+    def _passed(self, state: ParticipantState, module: Module, step_id: str) -> bool:
+        if module.id in state.finished:
+            return True
+        frame = next((f for f in state.frames if f.module == module.id and not f.daily), None)
+        index = self.programme.step_index(module.id, step_id)
+        return frame is not None and self.programme.step_index(module.id, frame.step) > index
 
     def _when(self, turn: Turn, moment: datetime) -> str:
         local = calendar.local_now(moment, turn.state.timezone)
@@ -271,48 +286,46 @@ class Engine:
         assert state.start_date is not None
         local = calendar.local_now(turn.now, state.timezone)
         today = local.date().isoformat()
-        for module in self._started(state):
-            for prompt_ in module.daily:
-                key = daily_key(module, prompt_)
-                first, last = calendar.daily_window(state.start_date, module, prompt_)
-                if not first <= local.date() <= last or local.time() < calendar.parse_hhmm(prompt_.at):
-                    continue
-                if today in (state.daily_offered.get(key), state.daily_done.get(key)):
-                    continue
-                state.daily_offered[key] = today
-                data = f"{DAILY_TOKEN}|{_short(key)}|{local.date():%Y%m%d}"
-                turn.send(Outbound(
-                    text=turn.msg("daily.offer", title=turn.t(prompt_.title)),
-                    buttons=((Button(turn.msg("buttons.start_diary"), data),),),
-                    dedup_key=f"daily:{state.code}:{key}:{today}",
-                ))  # fmt: skip
+        for module, prompt_ in self._daily_prompts(state):
+            key = daily_key(module, prompt_)
+            first, last = calendar.daily_window(state.start_date, module, prompt_)
+            if not first <= local.date() <= last or local.time() < calendar.parse_hhmm(prompt_.at):
+                continue
+            if today in (state.daily_offered.get(key), state.daily_done.get(key)):
+                continue
+            state.daily_offered[key] = today
+            data = f"{DAILY_TOKEN}|{_short(key)}|{local.date():%Y%m%d}"
+            turn.send(Outbound(
+                text=turn.msg("daily.offer", title=turn.t(prompt_.title)),
+                buttons=((Button(turn.msg("buttons.start_diary"), data),),),
+                dedup_key=f"daily:{state.code}:{key}:{today}",
+            ))  # fmt: skip
 
     def _open_daily(self, turn: Turn, value: str) -> None:
         state = turn.state
         short, _, ymd = value.partition("|")
-        for module in self._started(state):
-            for prompt_ in module.daily:
-                key = daily_key(module, prompt_)
-                if _short(key) != short:
-                    continue
-                day = f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:8]}"
-                if state.daily_done.get(key) == day:
-                    turn.say(turn.msg("daily.already_done"))
-                    return
-                top = state.frame
-                if top is not None and top.daily == prompt_.id and top.module == module.id and top.day == day:
-                    self._resume(turn, full=True)
-                    return
-                frame = Frame(
-                    module=module.id,
-                    step=prompt_.step.id,
-                    daily=prompt_.id,
-                    day=day,
-                    entry=f"{prompt_.id}:{day}",
-                )
-                state.frames.append(frame)
-                present(turn, frame, prompt_.step)
+        for module, prompt_ in self._daily_prompts(state):
+            key = daily_key(module, prompt_)
+            if _short(key) != short:
+                continue
+            day = f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:8]}"
+            if state.daily_done.get(key) == day:
+                turn.say(turn.msg("daily.already_done"))
                 return
+            top = state.frame
+            if top is not None and top.daily == prompt_.id and top.module == module.id and top.day == day:
+                self._resume(turn, full=True)
+                return
+            frame = Frame(
+                module=module.id,
+                step=prompt_.step.id,
+                daily=prompt_.id,
+                day=day,
+                entry=f"{prompt_.id}:{day}",
+            )
+            state.frames.append(frame)
+            present(turn, frame, prompt_.step)
+            return
         turn.say(turn.msg("reprompt.stale_button"))
         self._resume(turn, full=False)
 

@@ -245,6 +245,8 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     turn.effects.consents.append(ConsentRecord(version=step.version, agreed=agreed))
     turn.store(frame, None, "agree" if agreed else "decline")
     turn.audit("consent", version=step.version, agreed=agreed)
+    if agreed:
+        turn.say(turn.msg("consent.recorded"))
     return DONE if agreed else DECLINE
 
 
