@@ -178,3 +178,27 @@ def test_daily_diary_offered_once_a_day_at_its_time(p, clock):
         auto_answer(p)
     entries = {a.entry for a in p.all_answers() if a.step == "pain_diary"}
     assert entries == {f"pain_diary:{clock.now().date().isoformat()}"}
+
+
+def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
+    p.through_consent()
+    for _ in range(200):
+        if p.state.frame.step == "phq9" and p.state.frame.part == 8:
+            break
+        auto_answer(p)
+    effects = p.press("Several days")
+    assert any("emergency" in o.text for o in effects.outbound)
+    assert [r.source for r in effects.relays] == ["SAFETY"]
+    assert "phq9.q9 = 1" in effects.relays[0].text
+    assert [a.value for a in effects.answers] == [1], "the answer is still stored"
+    assert p.state.frame.step != "phq9" or p.state.frame.part == 0, "the flow goes on"
+
+
+def test_phq9_item_9_at_zero_raises_no_alert(p):
+    p.through_consent()
+    for _ in range(200):
+        if p.state.frame.step == "phq9" and p.state.frame.part == 8:
+            break
+        auto_answer(p)
+    effects = p.press("Not at all")
+    assert effects.relays == []

@@ -67,5 +67,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "scale.labels",
         "number.unit",
         "questionnaire.progress",
+        "safety.crisis",
+        "safety.staff_alert",
     }
 )

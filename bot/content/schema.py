@@ -266,6 +266,7 @@ class InstrumentItem(Strict):
     min: int = 0
     max: int
     reverse: bool = False
+    alert_at: int | None = None  # an answer at or above this starts the safety protocol
 
 
 class Instrument(Strict):

@@ -250,6 +250,13 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     return DONE if agreed else DECLINE
 
 
+def _safety_alert(turn: Turn, reason: str) -> None:
+    """Crisis resources to the participant now, and an urgent note to the therapists."""
+    turn.say(turn.msg("safety.crisis"))
+    turn.effects.relays.append(RelayRecord(source="SAFETY", text=turn.msg("safety.staff_alert", reason=reason)))
+    turn.audit("safety_alert", reason=reason)
+
+
 # -- questionnaires -----------------------------------------------------------------------------
 def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, full: bool) -> Outbound:
     instrument = turn.programme.instruments[step.instrument]
@@ -269,6 +276,8 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
+    if item.alert_at is not None and int(answer) >= item.alert_at:
+        _safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)
