@@ -81,7 +81,8 @@ class ConversationService:
                 row = await repo.create_participant(channel, chat_id, lang, self.timezone, now)
             await repo.record_event(channel, event_id, row.id, now)
             state = to_state(row)
-            effects = self.engine.handle(state, inbound, now)
+            history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
+            effects = self.engine.handle(state, inbound, now, history)
             self._save(repo, row, state, effects, event_id)
             log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
                      len(effects.answers), len(effects.outbound))  # fmt: skip

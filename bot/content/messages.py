@@ -68,6 +68,16 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "number.unit",
         "questionnaire.progress",
         "safety.crisis",
+        "mywork.intro",
+        "mywork.empty",
+        "mywork.entries",
+        "mywork.none_yet",
+        "buttons.add_entry",
+        "buttons.back",
+        "review.list",
+        "review.none",
+        "review.opened",
+        "review.finished",
         "safety.staff_alert",
     }
 )

@@ -120,6 +120,18 @@ def _skip(engine: Engine, turn: Turn, inbound: Inbound) -> None:
     engine._answer(turn, Inbound(kind="text", text="/skip"))
 
 
+def _mywork(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+    from bot.engine.mywork import show_menu
+
+    show_menu(engine, turn)
+
+
+def _modules(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+    from bot.engine.mywork import show_modules
+
+    show_modules(engine, turn)
+
+
 COMMANDS = {
     "start": _start,
     "help": _help,
@@ -128,4 +140,6 @@ COMMANDS = {
     "resume": _resume,
     "ask": _ask,
     "skip": _skip,
+    "mywork": _mywork,
+    "modules": _modules,
 }

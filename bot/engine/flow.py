@@ -8,7 +8,8 @@ service to write in one transaction. The engine knows no channel, database or sc
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module, QuestionnaireStep, QuestionStep, Step
@@ -21,6 +22,7 @@ from bot.engine.model import (
     Outbound,
     ParticipantState,
     RelayRecord,
+    StoredAnswer,
 )
 from bot.engine.steps import DECLINE, DONE, STAY, accept, present, prompt
 from bot.engine.turn import Turn, frame_token
@@ -28,6 +30,7 @@ from bot.errors import InputRejected
 
 ASK = "@ask"  # the frame of a question the participant started with /ask
 DAILY_TOKEN = "D"
+DETOUR_TOKENS = ("W", "A", "R")  # /mywork view, add an entry, reopen a module
 
 
 def daily_key(module: Module, daily: DailyPrompt) -> str:
@@ -43,8 +46,11 @@ class Engine:
         self.programme = programme
 
     # -- entry points -------------------------------------------------------------------------
-    def handle(self, state: ParticipantState, inbound: Inbound, now: datetime) -> Effects:
-        turn = Turn(self.programme, state, now)
+    def handle(
+        self, state: ParticipantState, inbound: Inbound, now: datetime, history: Sequence[StoredAnswer] = ()
+    ) -> Effects:
+        """``history`` (the participant's stored answers) is needed only when ``wants_history``."""
+        turn = Turn(self.programme, state, now, history=history)
         try:
             if inbound.kind == "command":
                 self._command(turn, inbound)
@@ -53,6 +59,14 @@ class Engine:
         except InputRejected as exc:
             self._reprompt(turn, exc)
         return turn.effects
+
+    @staticmethod
+    def wants_history(inbound: Inbound) -> bool:
+        from bot.engine.mywork import WORK_TOKEN
+
+        return (inbound.kind == "command" and inbound.text.lower() == "mywork") or (
+            inbound.kind == "choice" and inbound.text.startswith(WORK_TOKEN + "|")
+        )
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now)
@@ -85,6 +99,10 @@ class Engine:
                     at = None
             if at is not None:
                 due.append(at)
+        if not due and not state.frames:
+            # Everything is done and no diary is left: the next sweep marks the programme complete.
+            last_day = max((calendar.daily_window(start, m, d)[1] for m, d in self._daily_prompts(state)), default=None)
+            due.append(now if last_day is None else calendar.at_local(last_day + timedelta(days=1), time(0), tz))
         return min(due) if due else None
 
     # -- answers --------------------------------------------------------------------------------
@@ -101,6 +119,11 @@ class Engine:
             token, _, value = inbound.text.partition("|")
             if token == DAILY_TOKEN:
                 self._open_daily(turn, value)
+                return
+            if token in DETOUR_TOKENS:
+                from bot.engine.mywork import open_detour
+
+                open_detour(self, turn, token, value)
                 return
             if state.frame is None or token != frame_token(state.frame):
                 turn.say(turn.msg("reprompt.stale_button"))
@@ -174,6 +197,14 @@ class Engine:
         )
         self._enter(turn, frame)
 
+    def _back_to_work(self, turn: Turn) -> None:
+        """After a detour (diary, question, revisited form), return to the step underneath."""
+        if turn.state.frames:
+            turn.say(turn.msg("daily.back_to_step"))
+            self._resume(turn, full=False)
+        else:
+            self._check_unlocks(turn, tell_wait=False)
+
     def _enter(self, turn: Turn, frame: Frame) -> None:
         step = self._step_of(turn, frame)
         if isinstance(step, QuestionnaireStep):
@@ -222,6 +253,8 @@ class Engine:
             return
         module = self._next_unfinished(state)
         if module is None:
+            if self._dailies_remaining(state, turn.now):
+                return  # the last weeks' diaries are still running
             state.status = "completed"
             turn.audit("programme_completed")
             turn.say(turn.msg("programme.completed"))
@@ -268,6 +301,14 @@ class Engine:
                 if prompt_.after is None or self._passed(state, module, prompt_.after):
                     active.append((module, prompt_))
         return active
+
+    def _dailies_remaining(self, state: ParticipantState, now: datetime) -> bool:
+        assert state.start_date is not None
+        today = calendar.local_date(now, state.timezone)
+        return any(
+            calendar.daily_window(state.start_date, module, prompt_)[1] >= today
+            for module, prompt_ in self._daily_prompts(state)
+        )
 
     def _passed(self, state: ParticipantState, module: Module, step_id: str) -> bool:
         if module.id in state.finished:

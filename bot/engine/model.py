@@ -7,7 +7,7 @@ Telegram, the console, a test or a replay alike.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 InboundKind = Literal["text", "choice", "command"]
@@ -67,6 +67,7 @@ class Frame:
     stage: str = "main"  # exercise: "script" -> "log"
     entry: str | None = None
     draft: dict[str, Any] = field(default_factory=dict)
+    detour: str | None = None  # "step": one form revisited from /mywork; "module": a module reopened
 
 
 @dataclass
@@ -104,6 +105,18 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as read back from storage, for /mywork."""
+
+    module: str
+    step: str
+    field: str | None
+    entry: str | None
+    value: Any
+    answered_at: datetime
 
 
 @dataclass(frozen=True)

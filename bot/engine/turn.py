@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.content.programme import Programme
 from bot.content.schema import LocalText
-from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState
+from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, StoredAnswer
 
 
 def frame_token(frame: Frame) -> str:
@@ -27,6 +28,7 @@ class Turn:
     state: ParticipantState
     now: datetime
     effects: Effects = field(default_factory=Effects)
+    history: Sequence[StoredAnswer] = ()
 
     @property
     def lang(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.model import Effects, ParticipantState
+from bot.engine.model import Effects, ParticipantState, StoredAnswer
 from bot.storage.models import (
     Answer,
     AuditEntry,
@@ -59,6 +59,12 @@ class Repository:
         await self.session.flush()
         row.code = f"P-{row.id:04d}"
         return row
+
+    async def history(self, participant_id: int) -> list[StoredAnswer]:
+        rows = await self.session.scalars(
+            select(Answer).where(Answer.participant_id == participant_id).order_by(Answer.id)
+        )
+        return [StoredAnswer(a.module_id, a.step_id, a.field_id, a.entry_id, a.value, a.answered_at) for a in rows]
 
     async def due_participants(self, now: datetime, limit: int) -> list[int]:
         rows = await self.session.scalars(
