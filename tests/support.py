@@ -47,7 +47,9 @@ class Participant:
         return self.last.outbound[-1]
 
     def send(self, inbound: Inbound, now: datetime | None = None) -> Effects:
-        effects = self.engine.handle(self.state, inbound, now or self.clock.now())
+        # Like the service: the stored answers are read only when the engine asks for them.
+        history = history_of(self) if self.engine.wants_history(inbound) else ()
+        effects = self.engine.handle(self.state, inbound, now or self.clock.now(), history)
         self.effects.append(effects)
         return effects
 
@@ -114,3 +116,10 @@ def finish_current_module(p: Participant, limit: int = 400) -> None:
             return
         auto_answer(p)
     raise AssertionError(f"module {module} did not finish in {limit} answers")
+
+
+def history_of(p: Participant) -> list:
+    """The participant's answers as storage would give them back (for /mywork)."""
+    from bot.engine.model import StoredAnswer
+
+    return [StoredAnswer(a.module, a.step, a.field, a.entry, a.value, p.clock.now()) for a in p.all_answers()]

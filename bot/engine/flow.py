@@ -102,7 +102,8 @@ class Engine:
         if not due and not state.frames:
             # Everything is done and no diary is left: the next sweep marks the programme complete.
             last_day = max((calendar.daily_window(start, m, d)[1] for m, d in self._daily_prompts(state)), default=None)
-            due.append(now if last_day is None else calendar.at_local(last_day + timedelta(days=1), time(0), tz))
+            release = time(self.programme.spec.release_hour)
+            due.append(now if last_day is None else calendar.at_local(last_day + timedelta(days=1), release, tz))
         return min(due) if due else None
 
     # -- answers --------------------------------------------------------------------------------
@@ -171,14 +172,12 @@ class Engine:
     def _advance(self, turn: Turn, goto: str | None = None) -> None:
         state = turn.state
         frame = state.frames[-1]
-        if frame.module == ASK or frame.daily:
+        if frame.module == ASK or frame.daily or frame.detour == "step":
             state.frames.pop()
             if frame.daily and frame.day:
                 state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
                 turn.say(turn.msg("daily.done"))
-            if state.frames:
-                turn.say(turn.msg("daily.back_to_step"))
-                self._resume(turn, full=False)
+            self._back_to_work(turn)
             return
         module = self.programme.modules[frame.module]
         index = (
@@ -186,7 +185,11 @@ class Engine:
         )
         if index >= len(module.steps):
             state.frames.pop()
-            self._finish_module(turn, module)
+            if frame.detour == "module":
+                turn.say(turn.msg("review.finished", title=turn.t(module.title)))
+                self._back_to_work(turn)
+            else:
+                self._finish_module(turn, module)
             return
         frame.step, frame.part, frame.stage, frame.entry, frame.draft = (
             module.steps[index].id,
