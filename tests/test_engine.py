@@ -102,8 +102,10 @@ def test_a_stale_button_cannot_answer_a_later_question(p):
 def test_unknown_command_and_help(p):
     p.command("start")
     assert "/help" in p.command("frobnicate").outbound[0].text
-    help_text = p.command("help").outbound[0].text
+    effects = p.command("help")
+    help_text = effects.outbound[0].text
     assert "therapist" in help_text and "emergency" in help_text
+    assert effects.outbound[-1].buttons, "after /help the current step is shown again"
 
 
 def test_menu_says_where_you_are_and_what_is_next(p):
@@ -180,12 +182,17 @@ def test_daily_diary_offered_once_a_day_at_its_time(p, clock):
     assert entries == {f"pain_diary:{clock.now().date().isoformat()}"}
 
 
-def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
+def _to_phq9_item_9(p: Participant) -> None:
     p.through_consent()
     for _ in range(200):
         if p.state.frame.step == "phq9" and p.state.frame.part == 8:
-            break
+            return
         auto_answer(p)
+    raise AssertionError("PHQ-9 item 9 not reached")
+
+
+def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
+    _to_phq9_item_9(p)
     effects = p.press("Several days")
     assert any("emergency" in o.text for o in effects.outbound)
     assert [r.source for r in effects.relays] == ["SAFETY"]
@@ -195,10 +202,6 @@ def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
 
 
 def test_phq9_item_9_at_zero_raises_no_alert(p):
-    p.through_consent()
-    for _ in range(200):
-        if p.state.frame.step == "phq9" and p.state.frame.part == 8:
-            break
-        auto_answer(p)
+    _to_phq9_item_9(p)
     effects = p.press("Not at all")
     assert effects.relays == []

@@ -46,6 +46,7 @@ def _start(engine: Engine, turn: Turn, inbound: Inbound) -> None:
 
 def _help(engine: Engine, turn: Turn, inbound: Inbound) -> None:
     turn.say(turn.msg("help"))
+    engine._resume(turn, full=False)  # and the buttons of the current step again
 
 
 def _menu(engine: Engine, turn: Turn, inbound: Inbound) -> None:
