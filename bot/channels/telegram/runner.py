@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 
@@ -35,9 +34,8 @@ async def _serve(settings: Settings) -> None:
     scheduler = build_scheduler(app.service, settings.sweep_interval_seconds)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
+        loop.add_signal_handler(sig, stop.set)
     async with application:
         await application.start()
         if settings.telegram_mode == "webhook":
