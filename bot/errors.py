@@ -43,3 +43,9 @@ class StorageUnavailable(IcbtError):
     """The database cannot be reached (e.g. PostgreSQL asked for but down)."""
 
     exit_code = 3
+
+
+class TelegramUnavailable(IcbtError):
+    """The Bot API cannot be reached at start-up (network, wrong base URL)."""
+
+    exit_code = 3

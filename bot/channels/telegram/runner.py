@@ -6,12 +6,14 @@ import asyncio
 import logging
 import signal
 
+from telegram.error import InvalidToken, NetworkError
+
 from bot.bootstrap import bootstrap
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.convert import CHANNEL
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
-from bot.errors import ConfigError
+from bot.errors import ConfigError, TelegramUnavailable
 from bot.settings import Settings
 from scheduler.jobs import build_scheduler
 
@@ -23,7 +25,12 @@ def run_telegram(settings: Settings) -> None:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: required for `icbt run` (get one from @BotFather)")
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
-    asyncio.run(_serve(settings))
+    try:
+        asyncio.run(_serve(settings))
+    except InvalidToken:
+        raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: Telegram rejected the token") from None
+    except NetworkError as exc:
+        raise TelegramUnavailable(f"cannot reach the Bot API at {settings.telegram_base_url}: {exc}") from None
 
 
 async def _serve(settings: Settings) -> None:
