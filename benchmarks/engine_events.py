@@ -15,7 +15,6 @@ import resource
 import statistics
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,11 @@ class NullTransport:
         return str(self.count)
 
 
-async def participant(service: ConversationService, chat: str, events: int, latencies: list[float]) -> None:
-    """One participant: /start, then presses the first button (or types) `events` times."""
+async def participant(
+    service: ConversationService, chat: str, events: int, latencies: list[float], seen: dict[str, dict[str, Any]]
+) -> None:
+    """One participant: /start, then presses the first button of its last message (or types) `events` times."""
     seq = 0
-    last_buttons: list[str] = []
 
     async def send(inbound: Inbound) -> None:
         nonlocal seq
@@ -54,15 +54,12 @@ async def participant(service: ConversationService, chat: str, events: int, late
 
     await send(Inbound(kind="command", text="start"))
     for _ in range(events - 1):
-        payload = buttons_by_chat[chat]
-        last_buttons = [b["data"] for row in payload.get("buttons", []) for b in row] if payload else []
-        if last_buttons:
-            await send(Inbound(kind="choice", text=last_buttons[0]))
+        payload = seen.get(chat, {})
+        buttons = [b["data"] for row in payload.get("buttons", []) for b in row]
+        if buttons:
+            await send(Inbound(kind="choice", text=buttons[0]))
         else:
             await send(Inbound(kind="text", text="5"))
-
-
-buttons_by_chat: dict[str, dict[str, Any]] = defaultdict(dict)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -81,11 +78,10 @@ async def main(args: argparse.Namespace) -> None:
     sender = OutboxSender(db, {"bench": transport}, SystemClock(), Unlimited())
     service = ConversationService(db, Engine(programme), SystemClock(), timezone="Europe/Stockholm", language="en")
 
-    # The benchmark participant needs to see its last message to press its buttons: drain in between.
+    # A participant sees its last message (transport.last) only once the sender has delivered it.
     async def drain_loop(stop: asyncio.Event) -> None:
         while not stop.is_set():
             await sender.drain()
-            buttons_by_chat.update(transport.last)
             await asyncio.sleep(0)
 
     latencies: list[float] = []
@@ -93,7 +89,10 @@ async def main(args: argparse.Namespace) -> None:
     drainer = asyncio.create_task(drain_loop(stop))
     started = time.perf_counter()
     await asyncio.gather(
-        *(participant(service, str(100000 + i), args.events, latencies) for i in range(args.participants))
+        *(
+            participant(service, str(100000 + i), args.events, latencies, transport.last)
+            for i in range(args.participants)
+        )
     )
     elapsed = time.perf_counter() - started
     stop.set()

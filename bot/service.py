@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,12 +21,6 @@ from bot.storage.models import Participant
 from bot.storage.repository import Repository, to_state
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Handled:
-    participant_code: str
-    duplicate: bool = False
 
 
 class ConversationService:
@@ -53,28 +47,27 @@ class ConversationService:
         event_id: str,
         inbound: Inbound,
         language: str | None = None,
-    ) -> Handled:
+    ) -> bool:
+        """Handle one inbound event; False when its event id was seen before (nothing was done)."""
         try:
-            result = await self._handle(channel, chat_id, event_id, inbound, language)
+            processed = await self._handle(channel, chat_id, event_id, inbound, language)
         except IntegrityError:
             # A concurrent delivery of the same update won the race; ours rolled back whole.
             async with self.db.reading() as session:
                 if await Repository(session, False).seen_event(channel, event_id):
-                    return Handled(participant_code="?", duplicate=True)
+                    return False
             raise
-        if not result.duplicate:
+        if processed:
             self.wake_sender()
-        return result
+        return processed
 
-    async def _handle(
-        self, channel: str, chat_id: str, event_id: str, inbound: Inbound, language: str | None
-    ) -> Handled:
+    async def _handle(self, channel: str, chat_id: str, event_id: str, inbound: Inbound, language: str | None) -> bool:
         now = self.clock.now()
         async with self.db.transaction() as session:
             repo = Repository(session, lock_rows=not self.db.is_sqlite)
             if await repo.seen_event(channel, event_id):
                 log.info("duplicate event %s:%s ignored", channel, event_id)
-                return Handled(participant_code="?", duplicate=True)
+                return False
             row = await repo.participant_by_chat(channel, chat_id)
             if row is None:
                 lang = self.engine.programme.language(language or self.language)
@@ -83,10 +76,10 @@ class ConversationService:
             state = to_state(row)
             history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
             effects = self.engine.handle(state, inbound, now, history)
-            self._save(repo, row, state, effects, event_id)
+            self._save(repo, row, state, effects, event_id, now)
             log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
                      len(effects.answers), len(effects.outbound))  # fmt: skip
-            return Handled(participant_code=row.code or "?")
+            return True
 
     async def tick_due(self, limit: int = 500) -> int:
         """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
@@ -102,7 +95,7 @@ class ConversationService:
                     continue  # another sweep got here first
                 state = to_state(row)
                 effects = self.engine.tick(state, now)
-                self._save(repo, row, state, effects, None)
+                self._save(repo, row, state, effects, None, now)
                 messages += len(effects.outbound)
         if messages:
             self.wake_sender()
@@ -115,8 +108,9 @@ class ConversationService:
         state: ParticipantState,
         effects: Effects,
         event_id: str | None,
+        now: datetime,
     ) -> None:
-        now = self.clock.now()
+        """Everything is stamped with the time the engine decided at, not a later clock read."""
         programme = self.engine.programme
         lang = programme.language(state.language)
 

@@ -50,7 +50,6 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "programme.started",
         "programme.completed",
         "form.summary",
-        "form.saved",
         "exercise.log_intro",
         "exercise.logged",
         "question.sent",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -102,7 +103,7 @@ class Repository:
         next_due: datetime | None,
         event_id: str | None,
         staff: tuple[str, str] | None,
-        staff_text: Any,
+        staff_text: Callable[[str | None, str, str], str],
     ) -> None:
         """Write the new state and everything the event caused, in the caller's transaction."""
         row.status, row.paused, row.start_date = state.status, state.paused, state.start_date
