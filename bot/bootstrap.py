@@ -44,6 +44,7 @@ async def bootstrap(
     sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
     service = ConversationService(
         db, Engine(programme), clock, timezone=settings.timezone, language=settings.language,
-        staff_target=staff_target, wake_sender=sender.wake.set,
+        staff_target=staff_target, wake_sender=sender.wake.set, max_batch=settings.group_commit_max_batch,
     )  # fmt: skip
+    service.sweeper.chunk = settings.sweep_chunk
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender)

@@ -1,26 +1,42 @@
-"""The application service: one inbound event or one due tick = one transaction.
+"""The application service: where the engine meets storage.
 
-It is the only place where the engine meets storage: load the participant (locked), let the engine
-decide, write state + answers + outbox rows together, commit, then wake the sender. A redelivered
-event id is recognised and does nothing.
+``handle`` runs one inbound event as one job of the group-commit writer: read the participant (row
+locked on PostgreSQL), record the event id with ``INSERT … ON CONFLICT DO NOTHING`` (a redelivered
+id finds its row and does nothing), let the engine decide, write state + answers + outbox rows. It
+returns only after the batch holding the event has committed, and only then wakes the sender, so a
+reply is never sent for an event that could still be lost. ``tick_due`` lets time pass for everyone
+who is due (see ``bot/sweep.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
-from bot.engine.model import Effects, ParticipantState
+from bot.engine.model import ParticipantState
 from bot.storage.database import Database
-from bot.storage.models import Participant
-from bot.storage.repository import Repository, to_state
+from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.writer import GroupCommitWriter
+from bot.sweep import Sweeper
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    channel: str
+    chat_id: str
+    event_id: str
+    inbound: Inbound
+    language: str | None
+    now: datetime
 
 
 class ConversationService:
@@ -34,11 +50,14 @@ class ConversationService:
         language: str,
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
+        max_batch: int = 50,
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
+        self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
+        self.sweeper = Sweeper(db, engine, clock, self.effect_rows)
 
     async def handle(
         self,
@@ -49,73 +68,94 @@ class ConversationService:
         language: str | None = None,
     ) -> bool:
         """Handle one inbound event; False when its event id was seen before (nothing was done)."""
+        event = Event(channel, chat_id, event_id, inbound, language, self.clock.now())
         try:
-            processed = await self._handle(channel, chat_id, event_id, inbound, language)
+            processed = await self.writer.submit(event)
         except IntegrityError:
-            # A concurrent delivery of the same update won the race; ours rolled back whole.
-            async with self.db.reading() as session:
-                if await Repository(session, False).seen_event(channel, event_id):
-                    return False
-            raise
+            # Another process created this chat's participant at the same moment; ours rolled back
+            # whole. Once more: now the participant exists (or the event id is known).
+            processed = await self.writer.submit(event)
         if processed:
             self.wake_sender()
         return processed
 
-    async def _handle(self, channel: str, chat_id: str, event_id: str, inbound: Inbound, language: str | None) -> bool:
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            repo = Repository(session, lock_rows=not self.db.is_sqlite)
-            if await repo.seen_event(channel, event_id):
-                log.info("duplicate event %s:%s ignored", channel, event_id)
-                return False
-            row = await repo.participant_by_chat(channel, chat_id)
-            if row is None:
-                lang = self.engine.programme.language(language or self.language)
-                row = await repo.create_participant(channel, chat_id, lang, self.timezone, now)
-            await repo.record_event(channel, event_id, row.id, now)
-            state = to_state(row)
-            history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
-            effects = self.engine.handle(state, inbound, now, history)
-            self._save(repo, row, state, effects, event_id, now)
-            log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
-                     len(effects.answers), len(effects.outbound))  # fmt: skip
-            return True
-
-    async def tick_due(self, limit: int = 500) -> int:
+    async def tick_due(self) -> int:
         """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
-        now = self.clock.now()
-        async with self.db.reading() as session:
-            due = await Repository(session, False).due_participants(now, limit)
-        messages = 0
-        for participant_id in due:
-            async with self.db.transaction() as session:
-                repo = Repository(session, lock_rows=not self.db.is_sqlite)
-                row = await repo.participant(participant_id)
-                if row is None or row.next_due_at is None or row.next_due_at > now:
-                    continue  # another sweep got here first
-                state = to_state(row)
-                effects = self.engine.tick(state, now)
-                self._save(repo, row, state, effects, None, now)
-                messages += len(effects.outbound)
-        if messages:
+        result = await self.sweeper.sweep()
+        if result.messages:
             self.wake_sender()
-        return len(due)
+        return result.ticked
 
-    def _save(
-        self,
-        repo: Repository,
-        row: Participant,
-        state: ParticipantState,
-        effects: Effects,
-        event_id: str | None,
-        now: datetime,
-    ) -> None:
-        """Everything is stamped with the time the engine decided at, not a later clock read."""
+    def effect_rows(self) -> EffectRows:
         programme = self.engine.programme
-        lang = programme.language(state.language)
 
-        def staff_text(code: str | None, source: str, text: str) -> str:
+        def staff_text(code: str | None, source: str, text: str, language: str) -> str:
+            lang = programme.language(language)
             return programme.msg(lang, "relay.staff_header", code=code, source=source) + "\n" + text
 
-        repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
-                  event_id=event_id, staff=self.staff_target, staff_text=staff_text)  # fmt: skip
+        return EffectRows(version=programme.version, staff=self.staff_target, staff_text=staff_text)
+
+    def _apply(self, conn: Connection, events: list[Event]) -> list[bool]:
+        """A batch of events in one transaction, with a handful of statements for the whole batch.
+
+        One SELECT per channel loads every participant of the batch (row-locked on PostgreSQL), one
+        multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` records the event ids (a redelivered
+        id, also a second copy in the same batch, comes back absent and is a no-op), the engine
+        decides each event in arrival order on the batch's own copy of each state (so two events of
+        one participant see each other), and one statement per table writes everything.
+        """
+        sql = statements(conn.dialect.name)
+        people = self._participants(conn, sql, events)
+        recorded = conn.execute(
+            sql.record_event,
+            [{"channel": ev.channel, "event_id": ev.event_id, "processed_at": ev.now,
+              "participant_id": people[(ev.channel, ev.chat_id)][1].participant_id} for ev in events],
+        ).all()  # fmt: skip
+        fresh = {(r.channel, r.event_id) for r in recorded}
+        rows = self.effect_rows()
+        results: list[bool] = []
+        for ev in events:
+            if (ev.channel, ev.event_id) not in fresh:
+                log.info("duplicate event %s:%s ignored", ev.channel, ev.event_id)
+                results.append(False)
+                continue
+            fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
+            state, target = people[(ev.channel, ev.chat_id)]
+            past = ()
+            if self.engine.wants_history(ev.inbound):
+                rows.flush(conn)  # answers of earlier events in this batch count too
+                past = history(conn, target.participant_id)
+            effects = self.engine.handle(state, ev.inbound, ev.now, past)
+            rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
+                     event_id=ev.event_id)  # fmt: skip
+            log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
+                      len(effects.answers), len(effects.outbound))  # fmt: skip
+            results.append(True)
+        rows.flush(conn)
+        return results
+
+    def _participants(
+        self, conn: Connection, sql: Statements, events: list[Event]
+    ) -> dict[tuple[str, str], tuple[ParticipantState, Target]]:
+        """Every participant of the batch, created on their first event."""
+        people: dict[tuple[str, str], tuple[ParticipantState, Target]] = {}
+        for channel in {ev.channel for ev in events}:
+            chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
+            for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
+                people[(channel, row.chat_id)] = state_from_row(row), Target(row.id, row.code, channel, row.chat_id)
+        for ev in events:
+            if (ev.channel, ev.chat_id) not in people:
+                people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)
+        return people
+
+    def _create(self, conn: Connection, sql: Statements, ev: Event) -> tuple[ParticipantState, Target]:
+        lang = self.engine.programme.language(ev.language or self.language)
+        pid = conn.execute(
+            sql.create_participant,
+            {"channel": ev.channel, "chat_id": ev.chat_id, "language": lang, "timezone": self.timezone,
+             "status": "new", "paused": False, "unreachable": False, "position": {}, "created_at": ev.now,
+             "updated_at": ev.now},
+        ).scalar_one()  # fmt: skip
+        code = f"P-{pid:04d}"
+        state = ParticipantState(code=code, language=lang, timezone=self.timezone)
+        return state, Target(pid, code, ev.channel, ev.chat_id)

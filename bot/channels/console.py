@@ -8,8 +8,9 @@ without waiting. Messages for the therapists are shown in their own box.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.clock import FakeClock, parse_duration
@@ -78,8 +79,10 @@ class ConsoleChat:
         sender: OutboxSender,
         transport: ConsoleTransport,
         clock: FakeClock,
+        on_advance: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> None:
         self.service, self.sender, self.transport, self.clock = service, sender, transport, clock
+        self.on_advance = on_advance  # the demo keeps its simulated clock across restarts
 
     async def say(self, line: str) -> bool:
         """Handle one line the participant typed; returns False when they asked to quit."""
@@ -109,6 +112,8 @@ class ConsoleChat:
             self.clock.set(min(target, self.clock.now() + parse_duration("1h")))
             await self.service.tick_due()
             await self.sender.drain()
+            if self.on_advance is not None:
+                await self.on_advance(self.clock.now())
         self.transport.write(f"(simulated time is now {self.clock.now():%a %d %b %Y %H:%M} UTC)")
 
     async def run(self, lines: Iterable[str], echo: bool) -> None:

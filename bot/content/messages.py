@@ -78,5 +78,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # inbound (sweeps)
+        "inbound.quarantined",
     }
 )

@@ -78,6 +78,8 @@ class Participant(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # inbound: set when this participant's tick raised; sweeps skip them until an admin clears it.
+    quarantined_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Answer(Base):
@@ -152,6 +154,8 @@ class RelayItem(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime]
+    # inbound: "alert" rows are raised by the system (a quarantined participant), not written by one.
+    kind: Mapped[str] = mapped_column(String(16), default="question", server_default="question")
 
 
 class AuditEntry(Base):
@@ -163,3 +167,6 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+from bot.storage import tables_inbound  # noqa: E402,F401
