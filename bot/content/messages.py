@@ -78,5 +78,6 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        "skip.nothing",
     }
 )

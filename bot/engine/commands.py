@@ -1,4 +1,4 @@
-"""Slash commands: /start, /help, /menu, /pause, /resume, /ask, /skip.
+"""Slash commands: /start, /help, /menu, /pause, /resume, /ask, /skip, /mywork, /modules.
 
 They work from any step and never lose the participant's place: after a command the participant is
 shown the step they were on, or told what comes next.
@@ -6,54 +6,50 @@ shown the step they were on, or told what comes next.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from bot.engine.model import Frame, Inbound
+from bot.engine import detours, onboarding, schedule
+from bot.engine.model import Inbound
+from bot.engine.progress import resume, settle, when
+from bot.engine.questions import open_ask
+from bot.engine.steps import skip
 from bot.engine.turn import Turn
 
-if TYPE_CHECKING:
-    from bot.engine.flow import Engine
+Command = Callable[[Turn, Inbound], None]
 
 
-def run_command(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def run_command(turn: Turn, inbound: Inbound) -> None:
     name = inbound.text.lower().lstrip("/").split("@", 1)[0]
     handler = COMMANDS.get(name)
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
         return
-    handler(engine, turn, inbound)
+    handler(turn, inbound)
 
 
-def _start(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    state = turn.state
-    if state.status == "new":
-        engine._start(turn)
-    elif state.status == "declined":
-        state.status = "onboarding"
-        turn.say(turn.msg("start.declined_again"))
-        consent_module = next(
-            mid for mid in engine.programme.onboarding
-            if any(s.kind == "consent" for s in engine.programme.modules[mid].steps)
-        )  # fmt: skip
-        state.finished = [m for m in state.finished if m != consent_module]
-        engine._start_module(turn, engine.programme.modules[consent_module])
-    elif state.status in ("completed", "withdrawn"):
+def _start(turn: Turn, inbound: Inbound) -> None:
+    status = turn.state.status
+    if status == "new":
+        onboarding.begin(turn)
+    elif status == "declined":
+        onboarding.offer_consent_again(turn)
+    elif status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
     else:
         turn.say(turn.msg("start.welcome_back"))
-        engine._resume(turn)
+        resume(turn)
 
 
-def _help(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _help(turn: Turn, inbound: Inbound) -> None:
     turn.say(turn.msg("help"))
-    engine._resume(turn, full=False)  # and the buttons of the current step again
+    resume(turn, full=False)  # and the buttons of the current step again
 
 
-def _menu(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    state, programme = turn.state, engine.programme
+def _menu(turn: Turn, inbound: Inbound) -> None:
+    state, programme = turn.state, turn.programme
     if state.status in ("new", "onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
@@ -68,19 +64,19 @@ def _menu(engine: Engine, turn: Turn, inbound: Inbound) -> None:
                               n=number, total=len(module.steps)))  # fmt: skip
     else:
         lines.append(turn.msg("menu.waiting"))
-    upcoming = engine._next_unfinished(state)
+    upcoming = schedule.next_unfinished(programme, state)
     if upcoming is not None:
-        lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title),
-                              when=engine._when(turn, engine._opens_at(state, upcoming))))  # fmt: skip
+        opens = schedule.opens_at(programme, state, upcoming)
+        lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title), when=when(turn, opens)))
     done = [turn.t(programme.modules[m].title) for m in state.finished if programme.modules[m].week is not None]
     lines.append(turn.msg("menu.done_modules", modules=", ".join(done)) if done else turn.msg("menu.none_done"))
     if state.paused:
         lines.append(turn.msg("pause.reminder_note"))
     turn.say("\n\n".join(lines))
-    engine._resume(turn, full=False)
+    resume(turn, full=False)
 
 
-def _pause(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _pause(turn: Turn, inbound: Inbound) -> None:
     if turn.state.paused:
         turn.say(turn.msg("pause.already"))
         return
@@ -89,51 +85,42 @@ def _pause(engine: Engine, turn: Turn, inbound: Inbound) -> None:
     turn.say(turn.msg("pause.paused"))
 
 
-def _resume(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _resume(turn: Turn, inbound: Inbound) -> None:
     if not turn.state.paused:
         turn.say(turn.msg("pause.not_paused"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     turn.state.paused = False
     turn.audit("resumed")
     turn.say(turn.msg("pause.resumed"))
-    engine._resume(turn)
+    resume(turn)
 
 
-def _ask(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.flow import ASK
-
-    state = turn.state
-    if inbound.args.strip():
-        engine._idle_text(turn, inbound.args, asked=True)
-        if state.frame is not None:
-            engine._resume(turn, full=False)
+def _ask(turn: Turn, inbound: Inbound) -> None:
+    if turn.state.status == "new":
+        onboarding.begin(turn)
         return
-    if state.status == "new":
-        engine._start(turn)
+    open_ask(turn, inbound.args)
+
+
+def _skip(turn: Turn, inbound: Inbound) -> None:
+    frame = turn.state.frame
+    if frame is None:
+        turn.say(turn.msg("skip.nothing"))
+        resume(turn, full=False)
         return
-    if state.frame is None or state.frame.module != ASK:
-        state.frames.append(Frame(module=ASK, step="ask"))
-    engine._resume(turn)
+    settle(turn, skip(turn, frame, turn.step_of(frame)))
 
 
-def _skip(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    engine._answer(turn, Inbound(kind="text", text="/skip"))
+def _mywork(turn: Turn, inbound: Inbound) -> None:
+    detours.show_menu(turn)
 
 
-def _mywork(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.mywork import show_menu
-
-    show_menu(engine, turn)
+def _modules(turn: Turn, inbound: Inbound) -> None:
+    detours.show_modules(turn)
 
 
-def _modules(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.mywork import show_modules
-
-    show_modules(engine, turn)
-
-
-COMMANDS = {
+COMMANDS: dict[str, Command] = {
     "start": _start,
     "help": _help,
     "menu": _menu,

@@ -20,6 +20,7 @@ class Inbound:
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
     args: str = ""  # command arguments
+    attachment: dict[str, Any] | None = None  # a photo or document sent with the text (kind, file_id, ...)
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,10 @@ class ConsentRecord:
 class RelayRecord:
     """A participant's words for the therapist queue."""
 
-    source: str  # "module.step" or "free"
+    source: str  # "module.step", "free", "@ask.ask", "safety:<where>"
     text: str
+    kind: str = "question"  # question | free | report | safety | alert
+    data: dict[str, Any] = field(default_factory=dict)  # report fields, attachment ids, risk category
 
 
 @dataclass

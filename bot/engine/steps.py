@@ -100,6 +100,17 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
     return _questionnaire_accept(turn, frame, step, value, via_button)
 
 
+def skip(turn: Turn, frame: Frame, step: Step) -> str:
+    """``/skip``: no question for the therapist; an optional field left empty; any step of a module that
+    is only being read again; otherwise the participant is told this one cannot be skipped."""
+    if isinstance(step, QuestionStep):
+        turn.say(turn.msg("question.skipped"))
+        return DONE
+    if frame.detour == "module" or isinstance(step, PageStep):
+        return DONE
+    return accept(turn, frame, step, "/skip", via_button=False)
+
+
 def new_entry() -> str:
     return uuid.uuid4().hex[:12]
 

@@ -1,4 +1,8 @@
-"""One event's working context: state, time, language and the effects being collected."""
+"""One event's working context: state, time, language and the effects being collected.
+
+Every concern module of the engine (steps, progress, dailies, detours, commands) works on a ``Turn`` and
+talks to the others only through their public functions, so none of them needs the ``Engine`` class.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.content.programme import Programme
-from bot.content.schema import LocalText
+from bot.content.schema import LocalText, QuestionStep, Step
 from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, StoredAnswer
+
+ASK = "@ask"  # the frame of a question the participant started with /ask
 
 
 def frame_token(frame: Frame) -> str:
@@ -56,3 +62,11 @@ class Turn:
 
     def button(self, frame: Frame, label: str, value: str) -> Button:
         return Button(label=label, data=f"{frame_token(frame)}|{value}")
+
+    def step_of(self, frame: Frame) -> Step:
+        """The content step a frame stands on (a daily prompt's step, or the /ask question)."""
+        if frame.module == ASK:
+            return QuestionStep(id="ask", kind="question", text=self.msg("question.ask_prompt"))
+        if frame.daily:
+            return self.programme.daily(frame.module, frame.daily).step
+        return self.programme.step(frame.module, frame.step)

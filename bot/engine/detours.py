@@ -1,88 +1,104 @@
 """Earlier work stays reachable: /mywork shows the participant's own goals, plans and diaries and
-lets them add to the recurring ones; /modules reopens a finished module.
+lets them add to the recurring ones; /modules reopens a finished module to read it again.
 
 Forms with the same step id in several modules (the activity plan and coping diary recur in weeks
 4–9) are one list of work: entries from every week show together, and a new entry uses the newest
-version of the form the participant has reached.
+version of the form the participant has reached. A detour is a frame on top of the stack; when it ends
+the participant is back at the step underneath.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from bot.content.schema import FieldSpec, FormStep, Module
 from bot.engine import calendar
 from bot.engine.fields import show_value
-from bot.engine.model import Button, Frame, StoredAnswer
+from bot.engine.model import Button, Frame, Inbound, StoredAnswer
+from bot.engine.progress import enter, resume
 from bot.engine.turn import Turn
 
-if TYPE_CHECKING:
-    from bot.engine.flow import Engine
-
 WORK_TOKEN, ADD_TOKEN, REOPEN_TOKEN = "W", "A", "R"
+TOKENS = (WORK_TOKEN, ADD_TOKEN, REOPEN_TOKEN)
 BACK = "@back"
 SHOW_LAST = 5
 
 
-def work_kinds(engine: Engine, turn: Turn) -> OrderedDict[str, tuple[Module, str, tuple[FieldSpec, ...], bool]]:
-    """Step id -> (newest module with it, title, fields, repeatable), for forms the participant reached."""
-    kinds: OrderedDict[str, tuple[Module, str, tuple[FieldSpec, ...], bool]] = OrderedDict()
+class WorkKind(NamedTuple):
+    module: Module  # the newest module with this form that the participant has reached
+    title: str
+    fields: tuple[FieldSpec, ...]
+    repeatable: bool
+
+
+def wants_history(inbound: Inbound) -> bool:
+    """Only /mywork and its buttons read the participant's stored answers."""
+    return (inbound.kind == "command" and inbound.text.lower() == "mywork") or (
+        inbound.kind == "choice" and inbound.text.startswith(WORK_TOKEN + "|")
+    )
+
+
+def work_kinds(turn: Turn) -> OrderedDict[str, WorkKind]:
+    """Step id -> its form, for the forms the participant has reached."""
+    programme = turn.programme
+    kinds: OrderedDict[str, WorkKind] = OrderedDict()
     reached = set(turn.state.announced) | set(turn.state.finished)
-    for module in (*[engine.programme.modules[m] for m in engine.programme.onboarding], *engine.programme.scheduled):
+    for module in (*[programme.modules[m] for m in programme.onboarding], *programme.scheduled):
         if module.id not in reached:
             continue
         for step in module.steps:
             if isinstance(step, FormStep):
-                kinds[step.id] = (module, turn.t(step.title) or step.id, step.fields, step.repeatable)
+                kinds[step.id] = WorkKind(module, turn.t(step.title) or step.id, step.fields, step.repeatable)
         for prompt in module.daily:
             if isinstance(prompt.step, FormStep):
-                kinds[prompt.id] = (module, turn.t(prompt.title), prompt.step.fields, False)
+                kinds[prompt.id] = WorkKind(module, turn.t(prompt.title), prompt.step.fields, False)
     return kinds
 
 
-def show_menu(engine: Engine, turn: Turn) -> None:
-    kinds = work_kinds(engine, turn)
+def show_menu(turn: Turn) -> None:
+    kinds = work_kinds(turn)
     with_entries = {a.step for a in turn.history}
-    shown = [(sid, title) for sid, (_, title, _, repeatable) in kinds.items() if sid in with_entries or repeatable]
+    shown = [(sid, kind.title) for sid, kind in kinds.items() if sid in with_entries or kind.repeatable]
     if not shown:
         turn.say(turn.msg("mywork.empty"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     rows = tuple((Button(title, f"{WORK_TOKEN}|{sid}"),) for sid, title in shown)
     turn.say(turn.msg("mywork.intro"), (*rows, (Button(turn.msg("buttons.back"), f"{WORK_TOKEN}|{BACK}"),)))
 
 
-def open_detour(engine: Engine, turn: Turn, token: str, value: str) -> None:
+def open_detour(turn: Turn, token: str, value: str) -> None:
+    """A /mywork or /modules button: show entries, add an entry, reopen a module, or go back."""
     if value == BACK:
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     if token == REOPEN_TOKEN:
-        _reopen(engine, turn, value)
+        reopen(turn, value)
         return
-    kinds = work_kinds(engine, turn)
+    kinds = work_kinds(turn)
     if value not in kinds:
         turn.say(turn.msg("reprompt.stale_button"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
-    module, title, fields, repeatable = kinds[value]
+    kind = kinds[value]
     if token == WORK_TOKEN:
-        _show_entries(turn, value, title, fields, repeatable)
+        show_entries(turn, value, kind)
         return
-    if not repeatable:
+    if not kind.repeatable:
         turn.say(turn.msg("reprompt.stale_button"))
         return
-    frame = Frame(module=module.id, step=value, detour="step")
+    frame = Frame(module=kind.module.id, step=value, detour="step")
     turn.state.frames.append(frame)
-    engine._enter(turn, frame)
+    enter(turn, frame)
 
 
-def _show_entries(turn: Turn, step_id: str, title: str, fields: tuple[FieldSpec, ...], repeatable: bool) -> None:
+def show_entries(turn: Turn, step_id: str, kind: WorkKind) -> None:
     entries: OrderedDict[str, list[StoredAnswer]] = OrderedDict()
     for answer in turn.history:
         if answer.step == step_id:
             entries.setdefault(answer.entry or "", []).append(answer)
-    labels = {f.id: f for f in fields}
+    labels = {f.id: f for f in kind.fields}
     blocks = []
     for answers in list(entries.values())[-SHOW_LAST:]:
         when = calendar.local_now(answers[0].answered_at, turn.state.timezone)
@@ -92,32 +108,33 @@ def _show_entries(turn: Turn, step_id: str, title: str, fields: tuple[FieldSpec,
             if fld is not None:
                 lines.append(f"• {turn.t(fld.label).splitlines()[0]} {show_value(turn, fld, a.value)}")
         blocks.append("\n".join(lines))
-    text = turn.msg("mywork.entries", title=title, count=len(entries)) + "\n\n" + "\n\n".join(blocks)
+    text = turn.msg("mywork.entries", title=kind.title, count=len(entries)) + "\n\n" + "\n\n".join(blocks)
     if not entries:
-        text = turn.msg("mywork.none_yet", title=title)
+        text = turn.msg("mywork.none_yet", title=kind.title)
     rows: list[tuple[Button, ...]] = []
-    if repeatable:
+    if kind.repeatable:
         rows.append((Button(turn.msg("buttons.add_entry"), f"{ADD_TOKEN}|{step_id}"),))
     rows.append((Button(turn.msg("buttons.back"), f"{WORK_TOKEN}|{BACK}"),))
     turn.say(text, tuple(rows))
 
 
-def show_modules(engine: Engine, turn: Turn) -> None:
-    done = [engine.programme.modules[m] for m in turn.state.finished if engine.programme.modules[m].week is not None]
+def show_modules(turn: Turn) -> None:
+    programme = turn.programme
+    done = [programme.modules[m] for m in turn.state.finished if programme.modules[m].week is not None]
     if not done:
         turn.say(turn.msg("review.none"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     rows = tuple((Button(turn.t(m.title), f"{REOPEN_TOKEN}|{m.id}"),) for m in done)
     turn.say(turn.msg("review.list"), (*rows, (Button(turn.msg("buttons.back"), f"{WORK_TOKEN}|{BACK}"),)))
 
 
-def _reopen(engine: Engine, turn: Turn, module_id: str) -> None:
-    if module_id not in turn.state.finished or module_id not in engine.programme.modules:
+def reopen(turn: Turn, module_id: str) -> None:
+    if module_id not in turn.state.finished or module_id not in turn.programme.modules:
         turn.say(turn.msg("reprompt.stale_button"))
         return
-    module = engine.programme.modules[module_id]
+    module = turn.programme.modules[module_id]
     turn.say(turn.msg("review.opened", title=turn.t(module.title)))
     frame = Frame(module=module.id, step=module.steps[0].id, detour="module")
     turn.state.frames.append(frame)
-    engine._enter(turn, frame)
+    enter(turn, frame)

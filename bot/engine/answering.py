@@ -1,0 +1,43 @@
+"""Routing one answer: a typed text or a pressed button goes to the step it belongs to.
+
+A button's data starts with a token: the prompt's fingerprint (answers the current step), ``D`` (a daily
+offer) or a detour token (/mywork, /modules). Anything else is an old button and gets the current step
+shown again.
+"""
+
+from __future__ import annotations
+
+from bot.engine import dailies, detours, onboarding
+from bot.engine.model import Inbound
+from bot.engine.progress import resume, settle
+from bot.engine.questions import relay_free_text
+from bot.engine.steps import accept
+from bot.engine.turn import Turn, frame_token
+
+
+def answer(turn: Turn, inbound: Inbound) -> None:
+    state = turn.state
+    if state.status == "new":
+        onboarding.begin(turn)
+        return
+    if state.status == "declined":
+        turn.say(turn.msg("consent.declined"))
+        return
+    value, via_button = inbound.text, inbound.kind == "choice"
+    if via_button:
+        token, _, value = inbound.text.partition("|")
+        if token == dailies.DAILY_TOKEN:
+            dailies.open_daily(turn, value)
+            return
+        if token in detours.TOKENS:
+            detours.open_detour(turn, token, value)
+            return
+        if state.frame is None or token != frame_token(state.frame):
+            turn.say(turn.msg("reprompt.stale_button"))
+            resume(turn, full=False)
+            return
+    frame = state.frame
+    if frame is None:
+        relay_free_text(turn, value if not via_button else "")
+        return
+    settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))
