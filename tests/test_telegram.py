@@ -152,3 +152,11 @@ async def test_429_retry_after_is_obeyed_and_403_marks_unreachable(tg, db, clock
         failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
     assert participant.unreachable is True
     assert len(failed) == 1 and "blocked" in failed[0].last_error
+
+
+async def test_a_pressed_keyboard_is_removed_so_old_buttons_never_look_tappable(tg):
+    await tg.text("/start")
+    await tg.press()
+    edits = [c for c in tg.api.calls if c.method == "editMessageReplyMarkup"]
+    assert len(edits) == 1 and int(edits[0].params["chat_id"]) == CHAT and int(edits[0].params["message_id"]) == 1
+    assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]

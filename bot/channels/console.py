@@ -41,8 +41,8 @@ class ConsoleTransport:
         if payload.get("image"):
             lines.append(f"     [picture: {payload['image']}]")
         buttons = [b for row in payload.get("buttons", []) for b in row]
+        self.last_buttons = buttons  # a message without buttons (a text question) retires the old ones
         if buttons:
-            self.last_buttons = buttons
             if len(buttons) == 1:
                 lines.append(f"     [{buttons[0]['label']}]  (press Enter)")
             else:

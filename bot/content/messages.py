@@ -79,5 +79,15 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.finished",
         "safety.staff_alert",
         "skip.nothing",
+        # issue 10: flow
+        "buttons.review_skip",
+        "menu.reviewing",
+        "menu.open_now",
+        "menu.safety",
+        "module.finished_daily_goes_on",
+        "exercise.not_now",
+        "daily.not_now",
+        "mywork.entries_one",
+        "progress.footer",
     }
 )

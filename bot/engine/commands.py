@@ -23,6 +23,10 @@ def run_command(turn: Turn, inbound: Inbound) -> None:
     handler = COMMANDS.get(name)
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
+        if turn.state.status == "new":
+            onboarding.begin(turn)
+        else:
+            resume(turn, full=False)  # and what they were asked, again
         return
     handler(turn, inbound)
 
@@ -42,38 +46,64 @@ def _start(turn: Turn, inbound: Inbound) -> None:
 
 def _help(turn: Turn, inbound: Inbound) -> None:
     turn.say(turn.msg("help"))
-    resume(turn, full=False)  # and the buttons of the current step again
+    if turn.state.status == "new":
+        onboarding.begin(turn)  # a newcomer who opens with /help still gets something to tap
+    else:
+        resume(turn, full=False)  # and the buttons of the current step again
 
 
 def _menu(turn: Turn, inbound: Inbound) -> None:
-    state, programme = turn.state, turn.programme
-    if state.status in ("new", "onboarding", "declined"):
+    state = turn.state
+    if state.status == "new":
+        onboarding.begin(turn)
+        return
+    if state.status in ("onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
         resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
         return
+    lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
+    turn.say("\n\n".join(lines))
+    resume(turn, full=False)
+
+
+def _where_now(turn: Turn) -> list[str]:
+    """The participant's real place (not a module they are only reading again) and what is left."""
+    state, programme = turn.state, turn.programme
     lines: list[str] = []
-    frame = next((f for f in reversed(state.frames) if f.module in programme.modules and not f.daily), None)
+    top = state.frame
+    if top is not None and top.detour == "module":
+        lines.append(turn.msg("menu.reviewing", module=turn.t(programme.modules[top.module].title)))
+    frame = next((f for f in reversed(state.frames) if f.module in programme.modules and not f.daily
+                  and f.detour is None), None)  # fmt: skip
     if frame is not None:
         module = programme.modules[frame.module]
         step = programme.step(frame.module, frame.step)
         number = programme.step_index(frame.module, frame.step) + 1
         lines.append(turn.msg("menu.current", module=turn.t(module.title), step=turn.t(step.title) or step.id,
-                              n=number, total=len(module.steps)))  # fmt: skip
+                              n=number, total=len(module.steps), left=len(module.steps) - number + 1))  # fmt: skip
     else:
         lines.append(turn.msg("menu.waiting"))
+    return lines
+
+
+def _what_next(turn: Turn) -> list[str]:
+    state, programme = turn.state, turn.programme
+    lines: list[str] = []
     upcoming = schedule.next_unfinished(programme, state)
     if upcoming is not None:
         opens = schedule.opens_at(programme, state, upcoming)
-        lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title), when=when(turn, opens)))
+        if opens <= turn.now:
+            lines.append(turn.msg("menu.open_now", title=turn.t(upcoming.title)))
+        else:
+            lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title), when=when(turn, opens)))
     done = [turn.t(programme.modules[m].title) for m in state.finished if programme.modules[m].week is not None]
     lines.append(turn.msg("menu.done_modules", modules=", ".join(done)) if done else turn.msg("menu.none_done"))
     if state.paused:
         lines.append(turn.msg("pause.reminder_note"))
-    turn.say("\n\n".join(lines))
-    resume(turn, full=False)
+    return lines
 
 
 def _pause(turn: Turn, inbound: Inbound) -> None:

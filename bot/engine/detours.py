@@ -100,7 +100,7 @@ def show_entries(turn: Turn, step_id: str, kind: WorkKind) -> None:
             entries.setdefault(answer.entry or "", []).append(answer)
     labels = {f.id: f for f in kind.fields}
     blocks = []
-    for answers in list(entries.values())[-SHOW_LAST:]:
+    for answers in reversed(list(entries.values())[-SHOW_LAST:]):  # the newest first
         when = calendar.local_now(answers[0].answered_at, turn.state.timezone)
         lines = [f"{when:%a %-d %b}:"]
         for a in answers:
@@ -108,7 +108,8 @@ def show_entries(turn: Turn, step_id: str, kind: WorkKind) -> None:
             if fld is not None:
                 lines.append(f"• {turn.t(fld.label).splitlines()[0]} {show_value(turn, fld, a.value)}")
         blocks.append("\n".join(lines))
-    text = turn.msg("mywork.entries", title=kind.title, count=len(entries)) + "\n\n" + "\n\n".join(blocks)
+    key = "mywork.entries_one" if len(entries) == 1 else "mywork.entries"
+    text = turn.msg(key, title=kind.title, count=len(entries), shown=len(blocks)) + "\n\n" + "\n\n".join(blocks)
     if not entries:
         text = turn.msg("mywork.none_yet", title=kind.title)
     rows: list[tuple[Button, ...]] = []

@@ -6,6 +6,7 @@ every kind of answer is checked the same way and gets the same friendly re-promp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.content.schema import (
@@ -23,7 +24,7 @@ from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
 SKIP = "skip"
-MAX_TEXT = 4000
+MAX_TEXT = 10_000  # more than one Telegram message holds: nothing typed is cut
 
 
 def step_field(step: TextStep | ScaleStep | NumberStep | ChoiceStep) -> FieldSpec:
@@ -83,7 +84,7 @@ def parse_field(turn: Turn, fld: FieldSpec, value: str, via_button: bool) -> Any
         return raw[:MAX_TEXT]
     if fld.kind == "choice":
         return _choose(turn, fld.options, raw, via_button)
-    number = _number(raw)
+    number = parse_number(raw)
     lo, hi = fld.min if fld.min is not None else 0, fld.max if fld.max is not None else 0
     if fld.kind == "scale":
         if number is None or number != int(number) or not lo <= number <= hi:
@@ -113,8 +114,13 @@ def _choose(turn: Turn, options: tuple[Option, ...], raw: str, via_button: bool)
     raise InputRejected("reprompt.choose_button", options=labels)
 
 
-def _number(raw: str) -> float | None:
-    cleaned = raw.replace(",", ".").strip()
+NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:%|[^\W\d_]{1,12}\.?)?\s*$")
+
+
+def parse_number(raw: str) -> float | None:
+    """A number as people type it: "7", "7,5", "10 min", "80%", "20 minutes"."""
+    match = NUMBER_WITH_UNIT.match(raw)
+    cleaned = match.group(1).replace(",", ".") if match else raw.replace(",", ".").strip()
     try:
         number = float(cleaned)
     except ValueError:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from bot.content.schema import Module, QuestionnaireStep
 from bot.engine import calendar, schedule
 from bot.engine.model import Frame, Outbound
-from bot.engine.steps import DECLINE, DONE, STAY, present, prompt
+from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
 from bot.engine.turn import ASK, Turn
 from bot.errors import InputRejected
 
@@ -41,8 +41,11 @@ def advance(turn: Turn, goto: str | None = None) -> None:
     if frame.module == ASK or frame.daily or frame.detour == "step":
         state.frames.pop()
         if frame.daily and frame.day:
-            state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
-            turn.say(turn.msg("daily.done"))
+            if frame.draft.get("done") is False:
+                turn.say(turn.msg("daily.not_now"))  # the offer's button still works later today
+            else:
+                state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
+                turn.say(turn.msg("daily.done"))
         back_to_work(turn)
         return
     programme = turn.programme
@@ -67,6 +70,10 @@ def settle(turn: Turn, result: str) -> None:
     if result == DECLINE:
         turn.state.status, turn.state.frames = "declined", []
         turn.say(turn.msg("consent.declined"))
+        return
+    if result == LEAVE:  # stop reading a finished module again
+        turn.state.frames.pop()
+        back_to_work(turn)
         return
     advance(turn, goto=None if result == DONE else result)
 
@@ -108,8 +115,25 @@ def finish_module(turn: Turn, module: Module) -> None:
         turn.say(turn.msg("programme.started"))
         check_unlocks(turn, tell_wait=True)
         return
-    turn.say(turn.msg("module.finished", title=turn.t(module.title)))
+    turn.say(finished_text(turn, module))
     check_unlocks(turn, tell_wait=True)
+
+
+def finished_text(turn: Turn, module: Module) -> str:
+    """Finishing a module's steps while its daily diary still runs is not finishing the module's weeks."""
+    state = turn.state
+    assert state.start_date is not None
+    today = calendar.local_date(turn.now, state.timezone)
+    running = [
+        (calendar.daily_window(state.start_date, module, p)[1], p)
+        for p in module.daily
+        if p.after is None and calendar.daily_window(state.start_date, module, p)[1] > today
+    ]
+    if not running:
+        return turn.msg("module.finished", title=turn.t(module.title))
+    until, prompt_ = max(running, key=lambda pair: pair[0])
+    return turn.msg("module.finished_daily_goes_on", title=turn.t(module.title), daily=turn.t(prompt_.title),
+                    until=f"{until:%A %-d %B}")  # fmt: skip
 
 
 def check_unlocks(turn: Turn, tell_wait: bool) -> None:

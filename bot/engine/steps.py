@@ -8,6 +8,7 @@ step to jump to. A bad answer raises ``InputRejected`` and changes nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Final
 
 from bot.content.schema import (
@@ -44,13 +45,43 @@ NEXT, DID, LATER, NOQ, AGREE, DECLINE, MORE = (
 SingleStep = TextStep | ScaleStep | NumberStep | ChoiceStep
 
 
+REVIEW_SKIP, REVIEW_LEAVE = "@skip", "@leave"  # buttons of a module that is being read again
+LEAVE: Final = "\0leave"
+
+
 def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
-    """Show the step; with ``full`` also its lead-in (form intro, exercise explanation)."""
-    turn.send(prompt(turn, frame, step, full))
+    """Show the step; with ``full`` also its lead-in (form intro, exercise explanation) and where the
+    participant is in the module, so they never have to ask /menu to know."""
+    out = prompt(turn, frame, step, full)
+    if full and frame.detour is None and not frame.daily and frame.part == 0 and frame.stage == "main":
+        where = _where(turn, frame)
+        if where:
+            out = replace(out, text=f"{out.text}\n\n{where}")
+    turn.send(out)
+
+
+def _where(turn: Turn, frame: Frame) -> str:
+    module = turn.programme.modules.get(frame.module)
+    if module is None or module.week is None:
+        return ""
+    number = turn.programme.step_index(module.id, frame.step) + 1
+    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=len(module.steps))
 
 
 def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
-    """The message that asks for the next answer, with its buttons."""
+    """The message that asks for the next answer, with its buttons (and, when a finished module is only
+    being read again, a way to skip the step or leave)."""
+    out = _prompt(turn, frame, step, full)
+    if frame.detour != "module":
+        return out
+    row = (
+        turn.button(frame, turn.msg("buttons.review_skip"), REVIEW_SKIP),
+        turn.button(frame, turn.msg("buttons.back"), REVIEW_LEAVE),
+    )
+    return replace(out, buttons=(*out.buttons, row))
+
+
+def _prompt(turn: Turn, frame: Frame, step: Step, full: bool) -> Outbound:
     if isinstance(step, PageStep):
         label = turn.t(step.button) or turn.msg("buttons.next")
         image = str(turn.programme.root / "media" / step.image) if step.image else None
@@ -73,6 +104,8 @@ def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
 
 
 def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -> str:
+    if frame.detour == "module" and via_button and value in (REVIEW_SKIP, REVIEW_LEAVE):
+        return DONE if value == REVIEW_SKIP else LEAVE
     if isinstance(step, PageStep):
         if value == NEXT or value.strip().casefold() in (
             "next",
@@ -156,8 +189,16 @@ def _form_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_butto
     return DONE
 
 
+SUMMARY_CHARS = 160  # a long note is saved whole but read back short
+
+
 def _summary(turn: Turn, fields: tuple[FieldSpec, ...], draft: dict[str, object]) -> str:
-    lines = [f"• {turn.t(f.label).splitlines()[0]} {show_value(turn, f, draft.get(f.id))}" for f in fields]
+    lines = []
+    for f in fields:
+        shown = show_value(turn, f, draft.get(f.id))
+        if len(shown) > SUMMARY_CHARS:
+            shown = shown[: SUMMARY_CHARS - 1].rstrip() + "…"
+        lines.append(f"• {turn.t(f.label).splitlines()[0]} {shown}")
     return turn.msg("form.summary") + "\n" + "\n".join(lines)
 
 
@@ -202,6 +243,9 @@ def _exercise_accept(turn: Turn, frame: Frame, step: ExerciseStep, value: str, v
     if choice == LATER:
         frame.entry = frame.entry or new_entry()
         turn.store(frame, "done", False)
+        frame.draft["done"] = False  # a daily practice put off is not "today's entry done"
+        if not frame.daily:
+            turn.say(turn.msg("exercise.not_now"))
         return DONE
     if choice != DID:
         raise InputRejected(
