@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.engine import Engine
+from bot.engine.model import Policy
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -42,8 +43,10 @@ async def bootstrap(
     else:
         await db.check()
     sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
+    policy = Policy(question_days=settings.relay_question_target_days,
+                    feedback_days=settings.relay_feedback_target_days)  # fmt: skip
     service = ConversationService(
-        db, Engine(programme), clock, timezone=settings.timezone, language=settings.language,
+        db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
         staff_target=staff_target, wake_sender=sender.wake.set,
     )  # fmt: skip
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Stockholm"
     language: str = "en"
 
+    # relay targets: what participants are promised and what therapists are nudged against (working days)
+    relay_question_target_days: int = Field(default=1, ge=1, le=10)
+    relay_feedback_target_days: int = Field(default=2, ge=1, le=10)
+
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

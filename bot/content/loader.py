@@ -197,6 +197,14 @@ def _check_module(col: _Collector, file: Path, module: Module) -> None:
             col.add(file, f"daily.{index}.step.kind", "a daily prompt cannot be a consent step")
     if module.week is None and module.daily:
         col.add(file, "daily", "only a module with a week can have daily prompts")
+    if module.report is not None:
+        target = next((s for s in module.steps if s.id == module.report.step), None)
+        if target is None:
+            col.add(file, "report.step", f"no step {module.report.step!r} in this module")
+        elif target.kind != "form":
+            col.add(file, "report.step", f"the weekly report must be a form step, not {target.kind!r}")
+        if module.week is None:
+            col.add(file, "report", "only a module with a week can have a weekly report")
 
 
 def _has_goto(prompt: DailyPrompt) -> bool:

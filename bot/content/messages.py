@@ -89,5 +89,19 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "daily.not_now",
         "mywork.entries_one",
         "progress.footer",
+        # issue 6: the weekly report loop
+        "buttons.later",
+        "time.working_day",
+        "time.working_days",
+        "report.offer",
+        "report.reminder",
+        "report.later",
+        "report.already_done",
+        "report.thanks",
+        "report.staff_header",
+        "report.staff_words",
+        "report.staff_done",
+        "report.staff_numbers",
+        "report.staff_late",
     }
 )

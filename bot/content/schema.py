@@ -226,11 +226,34 @@ class DailyPrompt(Strict):
         return value
 
 
+class ReportSpec(Strict):
+    """The module's weekly report: a form step asked near the end of the week, not while reading.
+
+    It is offered on ``day`` (0–6 of the module's week) at ``at`` local time, or as soon as the module is
+    finished if that is later; unanswered, it is asked again every ``remind_after_days`` up to
+    ``max_reminders`` times, then the therapist is alerted.
+    """
+
+    step: Ident
+    day: int = Field(default=6, ge=0, le=6)
+    at: str = "19:00"
+    remind_after_days: int = Field(default=2, ge=1, le=7)
+    max_reminders: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("at")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not TIME_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a time of day HH:MM")
+        return value
+
+
 class Module(Strict):
     id: Ident
     title: LocalText
     week: int | None = Field(default=None, ge=0, le=52)
     summary: LocalText | None = None
+    report: ReportSpec | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
     daily: tuple[DailyPrompt, ...] = ()
 

@@ -7,7 +7,7 @@ shown again.
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, onboarding
+from bot.engine import dailies, detours, onboarding, reports, weekly
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle
 from bot.engine.questions import relay_free_text
@@ -29,6 +29,9 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         if token == dailies.DAILY_TOKEN:
             dailies.open_daily(turn, value)
             return
+        if token == weekly.REPORT_TOKEN:
+            reports.on_button(turn, value)
+            return
         if token in detours.TOKENS:
             detours.open_detour(turn, token, value)
             return
@@ -38,6 +41,6 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             return
     frame = state.frame
     if frame is None:
-        relay_free_text(turn, value if not via_button else "")
+        relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return
     settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))

@@ -13,23 +13,24 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, progress, schedule
+from bot.engine import dailies, detours, progress, reports, schedule
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
-from bot.engine.model import Effects, Inbound, ParticipantState, StoredAnswer
+from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
 
 class Engine:
-    def __init__(self, programme: Programme) -> None:
+    def __init__(self, programme: Programme, policy: Policy | None = None) -> None:
         self.programme = programme
+        self.policy = policy or Policy()
 
     def handle(
         self, state: ParticipantState, inbound: Inbound, now: datetime, history: Sequence[StoredAnswer] = ()
     ) -> Effects:
         """``history`` (the participant's stored answers) is needed only when ``wants_history``."""
-        turn = Turn(self.programme, state, now, history=history)
+        turn = Turn(self.programme, state, now, history=history, policy=self.policy, attachment=inbound.attachment)
         try:
             if inbound.kind == "command":
                 run_command(turn, inbound)
@@ -44,13 +45,14 @@ class Engine:
         return detours.wants_history(inbound)
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
-        turn = Turn(self.programme, state, now)
+        turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused:
             if state.frames:
                 progress.announce_opened(turn)
             else:
                 progress.check_unlocks(turn, tell_wait=False)
             dailies.offer_due(turn)
+            reports.offer_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:

@@ -52,6 +52,18 @@ class Outbound:
         return Outbound(text=payload["text"], buttons=rows, image=payload.get("image"))
 
 
+@dataclass(frozen=True)
+class Policy:
+    """What the site promises, so the engine tells participants only what is true.
+
+    Targets are in working days and come from settings (the relay nudges therapists against the same
+    numbers)."""
+
+    question_days: int = 1
+    feedback_days: int = 2
+    staff_available: bool = True
+
+
 @dataclass
 class Frame:
     """Where a participant is inside one module (or a daily prompt, or a question to the therapist).
@@ -84,6 +96,8 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
+    log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
 
     @property
     def frame(self) -> Frame | None:
@@ -97,6 +111,8 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "reports": dict(self.reports),
+            "log": dict(self.log),
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -106,6 +122,8 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.reports = dict(data.get("reports", {}))
+        self.log = dict(data.get("log", {}))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.content.schema import Module, QuestionnaireStep
-from bot.engine import calendar, schedule
+from bot.engine import calendar, schedule, weekly
 from bot.engine.model import Frame, Outbound
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
 from bot.engine.turn import ASK, Turn
@@ -38,8 +38,10 @@ def advance(turn: Turn, goto: str | None = None) -> None:
     """The step on top of the stack is over: go to the next one (or ``goto``), or close the frame."""
     state = turn.state
     frame = state.frames[-1]
-    if frame.module == ASK or frame.daily or frame.detour == "step":
+    if frame.module == ASK or frame.daily or frame.detour in ("step", "report"):
         state.frames.pop()
+        if frame.detour == "report":
+            weekly.complete(turn, frame)
         if frame.daily and frame.day:
             if frame.draft.get("done") is False:
                 turn.say(turn.msg("daily.not_now"))  # the offer's button still works later today
@@ -51,6 +53,8 @@ def advance(turn: Turn, goto: str | None = None) -> None:
     programme = turn.programme
     module = programme.modules[frame.module]
     index = programme.step_index(module.id, goto) if goto else programme.step_index(module.id, frame.step) + 1
+    while index < len(module.steps) and weekly.is_report_step(module, module.steps[index].id):
+        index += 1  # the weekly report is asked near the end of the week, not while reading
     if index >= len(module.steps):
         state.frames.pop()
         if frame.detour == "module":
@@ -116,6 +120,7 @@ def finish_module(turn: Turn, module: Module) -> None:
         check_unlocks(turn, tell_wait=True)
         return
     turn.say(finished_text(turn, module))
+    weekly.on_module_finished(turn, module)
     check_unlocks(turn, tell_wait=True)
 
 

@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module
-from bot.engine import calendar
+from bot.engine import calendar, weekly
 from bot.engine.model import ParticipantState
+from bot.engine.turn import Turn
 
 
 def daily_key(module: Module, prompt: DailyPrompt) -> str:
@@ -91,6 +92,8 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
                 at = None
         if at is not None:
             due.append(at)
+    turn = Turn(programme, state, now)
+    due.extend(weekly.next_action_at(turn, module) for module in weekly.pending(turn))
     if not due and not state.frames:
         # Everything is done and no diary is left: the next sweep marks the programme complete.
         last_day = last_daily_day(programme, state)

@@ -278,11 +278,12 @@ def _question_accept(turn: Turn, frame: Frame, step: QuestionStep, value: str, v
         turn.say(turn.msg("question.skipped"))
         return DONE
     text = value.strip()
-    if not text:
+    if not text and not turn.attachment:
         raise InputRejected("reprompt.text_empty")
     turn.store(frame, None, text)
-    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text))
-    turn.say(turn.msg("question.sent"))
+    data = {"attachment": turn.attachment} if turn.attachment else {}
+    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data))
+    turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
     return DONE
 
 

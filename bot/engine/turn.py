@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.content.programme import Programme
 from bot.content.schema import LocalText, QuestionStep, Step
-from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, StoredAnswer
+from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, Policy, StoredAnswer
 
 ASK = "@ask"  # the frame of a question the participant started with /ask
 
@@ -35,6 +35,8 @@ class Turn:
     now: datetime
     effects: Effects = field(default_factory=Effects)
     history: Sequence[StoredAnswer] = ()
+    policy: Policy = field(default_factory=Policy)
+    attachment: dict[str, Any] | None = None  # a photo or document that came with this event's text
 
     @property
     def lang(self) -> str:
@@ -56,6 +58,12 @@ class Turn:
     def store(self, frame: Frame, field_id: str | None, value: Any) -> None:
         step = f"{frame.daily}" if frame.daily else frame.step
         self.effects.answers.append(AnswerRecord(frame.module, step, field_id, value, frame.entry))
+        if frame.detour != "module":
+            tally(self.state, frame.module, step, field_id, value)
+
+    def working_days(self, days: int) -> str:
+        """ "within one working day" / "within 2 working days", for promises that must stay true."""
+        return self.msg("time.working_day" if days == 1 else "time.working_days", days=days)
 
     def audit(self, action: str, **detail: Any) -> None:
         self.effects.audit.append((action, detail))
@@ -70,3 +78,15 @@ class Turn:
         if frame.daily:
             return self.programme.daily(frame.module, frame.daily).step
         return self.programme.step(frame.module, frame.step)
+
+
+def tally(state: ParticipantState, module: str, step: str, field_id: str | None, value: Any) -> None:
+    """Running counts of a module's week (exercises done, numbers given), for the weekly report.
+
+    Kept in the state so the report needs no read of the answer history."""
+    log = state.log.setdefault(module, {"done": {}, "numbers": {}})
+    if field_id == "done" and isinstance(value, bool):
+        if value:
+            log["done"][step] = log["done"].get(step, 0) + 1
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        log["numbers"].setdefault(f"{step}.{field_id}", []).append(value)
