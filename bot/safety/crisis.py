@@ -1,0 +1,59 @@
+"""The crisis message: the site's real numbers, and only claims that are true for this site.
+
+With a reachable staff chat the participant is told the team has been alerted and will contact them
+as soon as they can; in no-staff mode the message says plainly that nobody reads this chat in real
+time. Either way the emergency number and a named crisis line come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.safety.rules import SafetyRules
+
+
+@dataclass(frozen=True)
+class CrisisResources:
+    """A site's crisis numbers (from settings; the defaults are Sweden's)."""
+
+    country: str
+    emergency_number: str
+    line_name: str
+    line_number: str
+    line_hours: str = ""
+    line_url: str = ""
+
+    def crisis_line(self) -> str:
+        """One line naming the crisis line, e.g. "Mind Självmordslinjen, 90101 (open around the clock, mind.se)"."""
+        extra = ", ".join(part for part in (self.line_hours, self.line_url) if part)
+        return f"{self.line_name}, {self.line_number}" + (f" ({extra})" if extra else "")
+
+
+class StaffAvailability(Enum):
+    """Whether a human will see a safety alert: decides what the crisis message may promise."""
+
+    TEAM = "team"  # a staff chat is configured and was reachable at start-up
+    NONE = "none"  # explicit no-staff mode: nobody reads this chat in real time
+
+    @classmethod
+    def from_mode(cls, staff_mode: str, staff_chat_configured: bool) -> StaffAvailability:
+        return cls.TEAM if staff_mode == "telegram" and staff_chat_configured else cls.NONE
+
+
+def crisis_message(
+    resources: CrisisResources, staff: StaffAvailability, lang: str, safety: Mapping[str, SafetyRules]
+) -> str:
+    """The participant's crisis text in ``lang`` (else the first language loaded), with the site's numbers."""
+    rules = safety.get(lang) or next(iter(safety.values()))
+    template = rules.crisis.with_staff if staff is StaffAvailability.TEAM else rules.crisis.no_staff
+    return template.format_map(
+        {
+            "emergency_number": resources.emergency_number,
+            "crisis_line": resources.crisis_line(),
+            "crisis_line_name": resources.line_name,
+            "crisis_line_number": resources.line_number,
+            "country": resources.country,
+        }
+    ).strip()

@@ -1,0 +1,138 @@
+"""Screening: does a participant's text or answer signal risk? Values in, values out.
+
+Matching works on word tokens (see ``rules.normalise``), so case, curly apostrophes, punctuation and
+spacing ("end it all!!!", "self-harm", "selfharm", "kill my self") do not matter. Small misspellings
+are forgiven: doubled letters count once ("killl", "kil") and a word of six letters or more may be one
+letter off ("suicidel"). A hit is dropped when a negation word ("not", "never", "no" …) comes shortly
+before it in the same clause ("I would never kill myself"), or when it lies inside a benign phrase the
+admin listed. The result names the category and phrase id, never the text itself, so it is safe to log.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.safety.rules import SEVERITY_RANK, SafetyRules, normalise
+
+_REPEATS = re.compile(r"(.)\1+")
+_CLAUSE = re.compile(r"[.!?;:,\n\u2013\u2014]+|\s-\s")
+FUZZY_MIN_LENGTH = 6
+MAX_JOIN = 3  # "kill my self" ~ "kill myself", "selfharm" ~ "self harm": at most three words joined
+
+
+@dataclass(frozen=True)
+class RiskHit:
+    """What was found: safe to log and to show staff (it holds no participant text)."""
+
+    category: str
+    phrase: str  # the phrase id, or "<instrument>.<item>" for an answer
+    severity: str
+
+
+def screen(text: str, rules: SafetyRules) -> RiskHit | None:
+    """The most severe risk phrase in ``text`` that is neither negated nor inside a benign phrase."""
+    best: RiskHit | None = None
+    for clause in _CLAUSE.split(text):
+        tokens = tuple(_squash(t) for t in normalise(clause))
+        if not tokens:
+            continue
+        for start, end, phrase_id, category in _phrase_spans(tokens, rules):
+            if _negated(tokens, start, rules) or _inside_benign(tokens, start, end, rules):
+                continue
+            hit = RiskHit(category=category, phrase=phrase_id, severity=rules.categories[category].severity)
+            if best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]:
+                best = hit
+    return best
+
+
+def item_risk(instrument_id: str, item_id: str, value: object, rules: SafetyRules) -> RiskHit | None:
+    """A questionnaire answer at or above an item rule's threshold (e.g. PHQ-9 item 9 > 0)."""
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    for rule in rules.items:
+        if rule.instrument == instrument_id and rule.item == item_id and number >= rule.at_least:
+            category = rules.categories[rule.category]
+            return RiskHit(category=rule.category, phrase=f"{instrument_id}.{item_id}", severity=category.severity)
+    return None
+
+
+def _squash(token: str) -> str:
+    return _REPEATS.sub(r"\1", token)
+
+
+def _pattern_tokens(pattern: str) -> tuple[str, ...]:
+    return tuple(_squash(t) for t in normalise(pattern))
+
+
+def _phrase_spans(tokens: tuple[str, ...], rules: SafetyRules) -> list[tuple[int, int, str, str]]:
+    spans = []
+    for phrase in rules.phrases:
+        for pattern in phrase.patterns:
+            wanted = _pattern_tokens(pattern)
+            for start in range(len(tokens)):
+                end = _match(wanted, 0, tokens, start)
+                if end is not None:
+                    spans.append((start, end, phrase.id, phrase.category))
+    return spans
+
+
+def _match(wanted: tuple[str, ...], w: int, tokens: tuple[str, ...], t: int) -> int | None:
+    """Where the text span matching ``wanted[w:]`` from token ``t`` ends, or None."""
+    if w == len(wanted):
+        return t
+    if t == len(tokens):
+        return None
+    for take_w in range(1, min(MAX_JOIN, len(wanted) - w) + 1):
+        for take_t in range(1, min(MAX_JOIN, len(tokens) - t) + 1):
+            if take_w > 1 and take_t > 1:
+                continue  # join words on one side only
+            if _same("".join(wanted[w : w + take_w]), "".join(tokens[t : t + take_t])):
+                end = _match(wanted, w + take_w, tokens, t + take_t)
+                if end is not None:
+                    return end
+    return None
+
+
+def _same(wanted: str, seen: str) -> bool:
+    if wanted == seen:
+        return True
+    if len(wanted) < FUZZY_MIN_LENGTH or abs(len(wanted) - len(seen)) > 1:
+        return False
+    return _one_edit(wanted, seen)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by one substitution, insertion or deletion."""
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1 :] == b[i + 1 :]
+    return a[i:] == b[i + 1 :]
+
+
+def _negated(tokens: tuple[str, ...], start: int, rules: SafetyRules) -> bool:
+    negations = {_squash(n) for word in rules.negations for n in normalise(word)}
+    breaks = {_squash(b) for b in rules.clause_breaks}
+    for index in range(start - 1, max(-1, start - 1 - rules.negation_window), -1):
+        if tokens[index] in breaks:
+            return False
+        if tokens[index] in negations:
+            return True
+    return False
+
+
+def _inside_benign(tokens: tuple[str, ...], start: int, end: int, rules: SafetyRules) -> bool:
+    for phrase in rules.benign:
+        for pattern in phrase.patterns:
+            wanted = _pattern_tokens(pattern)
+            for b_start in range(max(0, start - len(wanted) - MAX_JOIN), min(len(tokens), end)):
+                b_end = _match(wanted, 0, tokens, b_start)
+                if b_end is not None and b_start < end and b_end > start:
+                    return True
+    return False
