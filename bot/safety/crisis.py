@@ -10,8 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from bot.safety.rules import SafetyRules
+
+
+class SiteSafetySettings(Protocol):
+    """The part of ``bot.settings.Settings`` this module reads (kept as a protocol: no settings import here)."""
+
+    crisis_country: str
+    emergency_number: str
+    crisis_line_name: str
+    crisis_line_number: str
+    crisis_line_hours: str
+    crisis_line_url: str
+    staff_mode: str
+    staff_chat_id: int | None
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,17 @@ class CrisisResources:
     line_number: str
     line_hours: str = ""
     line_url: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: SiteSafetySettings) -> CrisisResources:
+        return cls(
+            country=settings.crisis_country,
+            emergency_number=settings.emergency_number,
+            line_name=settings.crisis_line_name,
+            line_number=settings.crisis_line_number,
+            line_hours=settings.crisis_line_hours,
+            line_url=settings.crisis_line_url,
+        )
 
     def crisis_line(self) -> str:
         """One line naming the crisis line, e.g. "Mind Självmordslinjen, 90101 (open around the clock, mind.se)"."""
@@ -38,8 +63,9 @@ class StaffAvailability(Enum):
     NONE = "none"  # explicit no-staff mode: nobody reads this chat in real time
 
     @classmethod
-    def from_mode(cls, staff_mode: str, staff_chat_configured: bool) -> StaffAvailability:
-        return cls.TEAM if staff_mode == "telegram" and staff_chat_configured else cls.NONE
+    def from_settings(cls, settings: SiteSafetySettings) -> StaffAvailability:
+        """TEAM only when a staff chat is configured; ``icbt run`` also checks it is reachable before start."""
+        return cls.TEAM if settings.staff_mode == "telegram" and settings.staff_chat_id is not None else cls.NONE
 
 
 def crisis_message(
