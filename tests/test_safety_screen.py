@@ -125,3 +125,10 @@ def test_explicit_safety_item_rule():
     rules = small_rules(items=[{"instrument": "gad7", "item": "q1", "at_least": 3, "category": "low"}])
     assert item_risk("gad7", "q1", 2, rules) is None
     assert item_risk("gad7", "q1", 3, rules) == RiskHit(category="low", phrase="gad7.q1", severity="moderate")
+
+
+def test_safety_hit_data_and_staff_description(rules):
+    hit = screen("I want to kill myself", rules)
+    assert hit is not None
+    assert hit.data() == {"category": "suicide", "phrase": "kill_myself", "severity": "urgent"}
+    assert hit.describe(rules) == "thoughts of suicide (urgent, phrase kill_myself)"

@@ -29,6 +29,16 @@ class RiskHit:
     phrase: str  # the phrase id, or "<instrument>.<item>" for an answer
     severity: str
 
+    def data(self) -> dict[str, str]:
+        """What goes into the staff relay record and the audit row (no participant text)."""
+        return {"category": self.category, "phrase": self.phrase, "severity": self.severity}
+
+    def describe(self, rules: SafetyRules) -> str:
+        """One line for staff, e.g. "thoughts of suicide (urgent, phrase kill_myself)"."""
+        category = rules.categories.get(self.category)
+        label = category.label if category else self.category
+        return f"{label} ({self.severity}, phrase {self.phrase})"
+
 
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
     """The most severe risk phrase in ``text`` that is neither negated nor inside a benign phrase."""
