@@ -14,8 +14,8 @@ from typing import Any
 
 from bot.clock import FakeClock, parse_duration
 from bot.engine import Inbound
-from bot.text import clean_text
 from bot.service import ConversationService
+from bot.text import clean_text
 from scheduler.sender import OutboxSender
 
 CHANNEL = "console"
