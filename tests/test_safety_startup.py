@@ -82,3 +82,20 @@ def test_no_staff_mode_sends_nothing_to_a_staff_group(monkeypatch):
     assert staff_target(load_settings()) == ("telegram", str(STAFF))
     monkeypatch.setenv("ICBT_STAFF_MODE", "none")
     assert staff_target(load_settings()) is None
+
+
+def test_icbt_run_without_staff_chat_exits_with_one_line_before_any_network(monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setenv("ICBT_TELEGRAM_TOKEN", "123456:TEST")
+    monkeypatch.setenv("ICBT_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens: must not be reached
+    monkeypatch.delenv("ICBT_STAFF_CHAT_ID", raising=False)
+    monkeypatch.delenv("ICBT_STAFF_MODE", raising=False)
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "config error: ICBT_STAFF_CHAT_ID: required for `icbt run` "
+        "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
+    ]

@@ -8,9 +8,10 @@ case, straight apostrophes, no punctuation) so that screening compares like with
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Severity = Literal["urgent", "high", "moderate"]
 SEVERITY_RANK: dict[str, int] = {"urgent": 3, "high": 2, "moderate": 1}
@@ -18,6 +19,7 @@ SEVERITY_RANK: dict[str, int] = {"urgent": 3, "high": 2, "moderate": 1}
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _NOT_WORD = re.compile(r"[^\w]+|_")
+_REPEATS = re.compile(r"(.)\1+")
 CRISIS_PLACEHOLDERS = ("emergency_number", "crisis_line")
 CRISIS_OPTIONAL = ("crisis_line_name", "crisis_line_number", "country")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -27,6 +29,21 @@ def normalise(text: str) -> tuple[str, ...]:
     """Lower case word tokens: apostrophes dropped ("don't" -> "dont"), punctuation is a word break."""
     folded = text.translate(_APOSTROPHES).casefold().replace("'", "")
     return tuple(token for token in _NOT_WORD.split(folded) if token)
+
+
+def squashed(text: str) -> tuple[str, ...]:
+    """``normalise`` with doubled letters counted once ("killl" and "kil" both become "kil")."""
+    return tuple(_REPEATS.sub(r"\1", token) for token in normalise(text))
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The rules prepared for matching, built once per loaded file (patterns indexed by first letter)."""
+
+    by_initial: dict[str, tuple[tuple[tuple[str, ...], str, str], ...]]  # letter -> (tokens, phrase id, category)
+    benign: tuple[tuple[str, ...], ...]
+    negations: frozenset[str]
+    breaks: frozenset[str]
 
 
 def _check_id(value: str) -> str:
@@ -117,6 +134,23 @@ class SafetyRules(_Strict):
     items: tuple[ItemRule, ...] = ()
     alert_at_category: str | None = None  # the category of instrument items marked ``alert_at``
     crisis: CrisisTexts
+    _compiled: Compiled | None = PrivateAttr(default=None)
+
+    def compiled(self) -> Compiled:
+        """Patterns normalised and indexed, computed on first use and kept with the rules."""
+        if self._compiled is None:
+            index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
+            for phrase in self.phrases:
+                for pattern in phrase.patterns:
+                    tokens = squashed(pattern)
+                    index.setdefault(tokens[0][0], []).append((tokens, phrase.id, phrase.category))
+            self._compiled = Compiled(
+                by_initial={letter: tuple(entries) for letter, entries in index.items()},
+                benign=tuple(squashed(p) for b in self.benign for p in b.patterns),
+                negations=frozenset(t for word in self.negations for t in squashed(word)),
+                breaks=frozenset(t for word in self.clause_breaks for t in squashed(word)),
+            )
+        return self._compiled
 
     @model_validator(mode="after")
     def _references(self) -> SafetyRules:

@@ -3,7 +3,7 @@
 Matching works on word tokens (see ``rules.normalise``), so case, curly apostrophes, punctuation and
 spacing ("end it all!!!", "self-harm", "selfharm", "kill my self") do not matter. Small misspellings
 are forgiven: doubled letters count once ("killl", "kil") and a word of six letters or more may be one
-letter off ("suicidel"). A hit is dropped when a negation word ("not", "never", "no" …) comes shortly
+letter off ("suicidel"), though not in its first letter (patterns are looked up by it). A hit is dropped when a negation word ("not", "never", "no" …) comes shortly
 before it in the same clause ("I would never kill myself"), or when it lies inside a benign phrase the
 admin listed. The result names the category and phrase id, never the text itself, so it is safe to log.
 """
@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.safety.rules import SEVERITY_RANK, SafetyRules, normalise
+from bot.safety.rules import SEVERITY_RANK, Compiled, SafetyRules, squashed
 
-_REPEATS = re.compile(r"(.)\1+")
 _CLAUSE = re.compile(r"[.!?;:,\n\u2013\u2014]+|\s-\s")
 FUZZY_MIN_LENGTH = 6
 MAX_JOIN = 3  # "kill my self" ~ "kill myself", "selfharm" ~ "self harm": at most three words joined
@@ -42,13 +41,12 @@ class RiskHit:
 
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
     """The most severe risk phrase in ``text`` that is neither negated nor inside a benign phrase."""
+    compiled = rules.compiled()
     best: RiskHit | None = None
     for clause in _CLAUSE.split(text):
-        tokens = tuple(_squash(t) for t in normalise(clause))
-        if not tokens:
-            continue
-        for start, end, phrase_id, category in _phrase_spans(tokens, rules):
-            if _negated(tokens, start, rules) or _inside_benign(tokens, start, end, rules):
+        tokens = squashed(clause)
+        for start, end, phrase_id, category in _phrase_spans(tokens, compiled):
+            if _negated(tokens, start, compiled, rules.negation_window) or _inside_benign(tokens, start, end, compiled):
                 continue
             hit = RiskHit(category=category, phrase=phrase_id, severity=rules.categories[category].severity)
             if best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]:
@@ -69,23 +67,14 @@ def item_risk(instrument_id: str, item_id: str, value: object, rules: SafetyRule
     return None
 
 
-def _squash(token: str) -> str:
-    return _REPEATS.sub(r"\1", token)
-
-
-def _pattern_tokens(pattern: str) -> tuple[str, ...]:
-    return tuple(_squash(t) for t in normalise(pattern))
-
-
-def _phrase_spans(tokens: tuple[str, ...], rules: SafetyRules) -> list[tuple[int, int, str, str]]:
+def _phrase_spans(tokens: tuple[str, ...], compiled: Compiled) -> list[tuple[int, int, str, str]]:
+    """Every (start, end, phrase id, category) where a pattern matches; patterns looked up by first letter."""
     spans = []
-    for phrase in rules.phrases:
-        for pattern in phrase.patterns:
-            wanted = _pattern_tokens(pattern)
-            for start in range(len(tokens)):
-                end = _match(wanted, 0, tokens, start)
-                if end is not None:
-                    spans.append((start, end, phrase.id, phrase.category))
+    for start, token in enumerate(tokens):
+        for wanted, phrase_id, category in compiled.by_initial.get(token[0], ()):
+            end = _match(wanted, 0, tokens, start)
+            if end is not None:
+                spans.append((start, end, phrase_id, category))
     return spans
 
 
@@ -93,8 +82,8 @@ def _match(wanted: tuple[str, ...], w: int, tokens: tuple[str, ...], t: int) -> 
     """Where the text span matching ``wanted[w:]`` from token ``t`` ends, or None."""
     if w == len(wanted):
         return t
-    if t == len(tokens):
-        return None
+    if t == len(tokens) or tokens[t][0] != wanted[w][0]:
+        return None  # (fuzzy matching never forgives the first letter)
     for take_w in range(1, min(MAX_JOIN, len(wanted) - w) + 1):
         for take_t in range(1, min(MAX_JOIN, len(tokens) - t) + 1):
             if take_w > 1 and take_t > 1:
@@ -126,23 +115,19 @@ def _one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
-def _negated(tokens: tuple[str, ...], start: int, rules: SafetyRules) -> bool:
-    negations = {_squash(n) for word in rules.negations for n in normalise(word)}
-    breaks = {_squash(b) for b in rules.clause_breaks}
-    for index in range(start - 1, max(-1, start - 1 - rules.negation_window), -1):
-        if tokens[index] in breaks:
+def _negated(tokens: tuple[str, ...], start: int, compiled: Compiled, window: int) -> bool:
+    for index in range(start - 1, max(-1, start - 1 - window), -1):
+        if tokens[index] in compiled.breaks:
             return False
-        if tokens[index] in negations:
+        if tokens[index] in compiled.negations:
             return True
     return False
 
 
-def _inside_benign(tokens: tuple[str, ...], start: int, end: int, rules: SafetyRules) -> bool:
-    for phrase in rules.benign:
-        for pattern in phrase.patterns:
-            wanted = _pattern_tokens(pattern)
-            for b_start in range(max(0, start - len(wanted) - MAX_JOIN), min(len(tokens), end)):
-                b_end = _match(wanted, 0, tokens, b_start)
-                if b_end is not None and b_start < end and b_end > start:
-                    return True
+def _inside_benign(tokens: tuple[str, ...], start: int, end: int, compiled: Compiled) -> bool:
+    for wanted in compiled.benign:
+        for b_start in range(max(0, start - len(wanted) - MAX_JOIN), min(len(tokens), end)):
+            b_end = _match(wanted, 0, tokens, b_start)
+            if b_end is not None and b_end > start:
+                return True
     return False

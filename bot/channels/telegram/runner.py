@@ -20,11 +20,14 @@ from bot.settings import Settings
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
+NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
 
 
 def run_telegram(settings: Settings) -> None:
     if settings.telegram_token is None:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: required for `icbt run` (get one from @BotFather)")
+    if settings.staff_mode == "telegram" and settings.staff_chat_id is None:
+        raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {NO_STAFF_HINT}")
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
     try:
@@ -44,7 +47,7 @@ async def verify_staff_chat(bot: Bot, settings: Settings) -> None:
     if settings.staff_mode == "none":
         log.warning("staff_mode is none: no staff group; the crisis message says nobody is alerted")
         return
-    hint = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
+    hint = NO_STAFF_HINT
     if settings.staff_chat_id is None:
         raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {hint}")
     try:
