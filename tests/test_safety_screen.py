@@ -32,6 +32,11 @@ RISK = [
     ("I'm not suicidal but I want to die", "suicide", "want_to_die"),
     ("Sometimes I think I'd be better off dead.", "suicide", "want_to_die"),
     ("I feel like I could kill someone", "harm_to_others", "harm_others"),
+    ("I have no reason to live", "hopelessness", "not_want_to_live"),
+    ("Everyone would be better off without me", "hopelessness", "not_want_to_live"),
+    ("I wish I could go to sleep and never wake up", "hopelessness", "not_want_to_live"),
+    ("I hope I don't wake up tomorrow", "hopelessness", "not_want_to_live"),
+    ("I can’t go on like this", "hopelessness", "not_want_to_live"),
 ]
 
 NO_RISK = [
@@ -45,6 +50,9 @@ NO_RISK = [
     "I hurt myself lifting a box",
     "I'm cutting myself some slack this week",
     "I want to diet",
+    "I don't want to die from this pain, I want to move again",
+    "I'm not going to hurt myself",
+    "I can't go on walks this week",
     "walked 3 kms today",
     "",
     "!!!",
