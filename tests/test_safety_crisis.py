@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.errors import ConfigError
-from bot.safety import CrisisResources, StaffAvailability, crisis_message
+from bot.safety import CrisisResources, SafetySite, StaffAvailability, crisis_message
 from bot.settings import load_settings
 
 runner = CliRunner()
@@ -91,3 +91,15 @@ def test_international_crisis_numbers_are_accepted(monkeypatch):
         "116 123",
         "GB",
     )
+
+
+def test_safety_site_from_settings_gives_the_truthful_message(programme, monkeypatch):
+    monkeypatch.setenv("ICBT_EMERGENCY_NUMBER", "999")
+    monkeypatch.setenv("ICBT_STAFF_CHAT_ID", "-100200")
+    site = SafetySite.from_settings(load_settings())
+    assert site.staff is StaffAvailability.TEAM
+    assert "999" in site.crisis_message("en", programme.safety)
+    assert "therapist team has been alerted" in site.crisis_message("en", programme.safety)
+    monkeypatch.setenv("ICBT_STAFF_MODE", "none")
+    quiet = SafetySite.from_settings(load_settings())
+    assert "No one reads this chat in real time" in quiet.crisis_message("en", programme.safety)

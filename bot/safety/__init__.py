@@ -3,7 +3,7 @@
 Pure code (no I/O, no YAML parsing): the engine may import it. Content is loaded by bot/content.
 """
 
-from bot.safety.crisis import CrisisResources, StaffAvailability, crisis_message
+from bot.safety.crisis import CrisisResources, SafetySite, StaffAvailability, crisis_message
 from bot.safety.rules import SafetyRules
 from bot.safety.screen import RiskHit, item_risk, screen
 
@@ -11,6 +11,7 @@ __all__ = [
     "CrisisResources",
     "RiskHit",
     "SafetyRules",
+    "SafetySite",
     "StaffAvailability",
     "crisis_message",
     "item_risk",

@@ -83,3 +83,18 @@ def crisis_message(
             "country": resources.country,
         }
     ).strip()
+
+
+@dataclass(frozen=True)
+class SafetySite:
+    """What the engine needs from the site's settings to answer a risk hit (built once in bootstrap)."""
+
+    resources: CrisisResources
+    staff: StaffAvailability
+
+    @classmethod
+    def from_settings(cls, settings: SiteSafetySettings) -> SafetySite:
+        return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings))
+
+    def crisis_message(self, lang: str, safety: Mapping[str, SafetyRules]) -> str:
+        return crisis_message(self.resources, self.staff, lang, safety)
