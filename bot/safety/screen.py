@@ -2,10 +2,11 @@
 
 Matching works on word tokens (see ``rules.normalise``), so case, curly apostrophes, punctuation and
 spacing ("end it all!!!", "self-harm", "selfharm", "kill my self") do not matter. Small misspellings
-are forgiven: doubled letters count once ("killl", "kil") and a word of six letters or more may be one
-letter off ("suicidel"), though not in its first letter (patterns are looked up by it). A hit is dropped when a negation word ("not", "never", "no" …) comes shortly
-before it in the same clause ("I would never kill myself"), or when it lies inside a benign phrase the
-admin listed. The result names the category and phrase id, never the text itself, so it is safe to log.
+are forgiven: doubled letters count once ("killl", "kil") and a word of six letters or more may be
+one letter off ("suicidel"), though not in its first letter (patterns are looked up by it). A hit is
+dropped when a negation word ("not", "never", "no" …) comes shortly before it in the same clause
+("I would never kill myself"), or when it lies inside a benign phrase the admin listed. The result
+names the category and phrase id, never the text itself, so it is safe to log.
 """
 
 from __future__ import annotations
