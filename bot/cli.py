@@ -7,7 +7,6 @@ traceback reaches the person at the terminal.
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
@@ -51,8 +50,12 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
         _fail(exc)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+def _logging(level: str, settings: Settings | None = None) -> None:
+    """Logs on stderr; the token is masked in every line and httpx's request-URL lines are off."""
+    from bot.safety.logs import configure_logging
+
+    token = settings.telegram_token.get_secret_value() if settings and settings.telegram_token else ""
+    configure_logging(level, secrets=[token], stream=sys.stderr)
 
 
 @content_app.command("validate")
@@ -145,7 +148,7 @@ def run(config: ConfigOpt = None) -> None:
     from bot.channels.telegram.runner import run_telegram
 
     settings = _settings(config)
-    _logging(settings.log_level)
+    _logging(settings.log_level, settings)
     try:
         run_telegram(settings)
     except IcbtError as exc:

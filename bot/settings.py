@@ -8,6 +8,7 @@ reads the environment; it gets a ``Settings``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,6 +50,36 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # -- safety: crisis resources shown on a risk hit (defaults: Sweden; every site must check its own) --
+    staff_mode: Literal["telegram", "none"] = "telegram"  # "none": explicitly no staff group, said honestly
+    crisis_country: str = "SE"
+    emergency_number: str = "112"
+    crisis_line_name: str = Field(default="Mind Självmordslinjen", min_length=2, max_length=80)
+    crisis_line_number: str = "90101"
+    crisis_line_hours: str = Field(default="open around the clock", max_length=80)
+    crisis_line_url: str = "https://mind.se"
+
+    @field_validator("crisis_country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError("must be a two-letter country code such as SE")
+        return value.upper()
+
+    @field_validator("emergency_number", "crisis_line_number")
+    @classmethod
+    def _phone_number(cls, value: str) -> str:
+        if not re.fullmatch(r"\+?[0-9][0-9 \-]{1,18}[0-9]", value.strip()):
+            raise ValueError(f"{value!r} is not a phone number (digits, spaces, -, an optional leading +)")
+        return value.strip()
+
+    @field_validator("crisis_line_url")
+    @classmethod
+    def _crisis_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s]+", value):
+            raise ValueError("must be empty or start with http:// or https://")
+        return value
 
     @classmethod
     def settings_customise_sources(

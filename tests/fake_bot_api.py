@@ -1,7 +1,8 @@
 """A fake Bot API behind python-telegram-bot's own ``BaseRequest`` seam (as PTB's tests do).
 
 Real ``Application``/``Bot`` objects run unchanged; only the HTTP exchange is replaced by a recorder
-that answers like Telegram, and can be told to answer 429 or 403.
+that answers like Telegram, and can be told to answer 429 or 403 (for send* calls, or for any method
+through ``method_errors``). ``getChat`` answers a forum supergroup unless ``chats`` says otherwise.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class FakeBotAPI(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # queued (status, body) for send*
     next_message_id: int = 100
+    method_errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued per method
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)  # what getChat answers, by chat id
 
     async def initialize(self) -> None:
         return None
@@ -45,6 +48,9 @@ class FakeBotAPI(BaseRequest):
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append(Call(url=url, method=endpoint, params=params))
+        if self.method_errors.get(endpoint):
+            status, body = self.method_errors[endpoint].pop(0)
+            return status, json.dumps(body).encode()
         if endpoint.startswith("send") and self.errors:
             status, body = self.errors.pop(0)
             return status, json.dumps(body).encode()
@@ -57,6 +63,13 @@ class FakeBotAPI(BaseRequest):
             self.next_message_id += 1
             return {"message_id": self.next_message_id, "date": 1767600000,
                     "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}  # fmt: skip
+        if endpoint == "getChat":
+            chat_id = int(params["chat_id"])
+            return {"id": chat_id, "accent_color_id": 0, "max_reaction_count": 11,
+                    "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                            "unique_gifts": False, "premium_subscription": False,
+                                            "gifts_from_channels": False},
+                    **self.chats.get(chat_id, {"type": "supergroup", "title": "Staff", "is_forum": True})}  # fmt: skip
         return True
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:

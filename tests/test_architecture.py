@@ -18,6 +18,21 @@ FORBIDDEN = {
         "bot.service",
     ),
     "bot/content": ("telegram", "sqlalchemy", "apscheduler", "bot.engine", "bot.storage", "bot.channels", "scheduler"),
+    # safety is called by the engine: pure, and knows no content loader, settings or edges
+    "bot/safety": (
+        "telegram",
+        "sqlalchemy",
+        "apscheduler",
+        "yaml",
+        "httpx",
+        "bot.engine",
+        "bot.content",
+        "bot.storage",
+        "bot.channels",
+        "bot.settings",
+        "bot.service",
+        "scheduler",
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from bot.clock import FakeClock, parse_duration
 from bot.engine import Inbound
 from bot.service import ConversationService
+from bot.text import clean_text
 from scheduler.sender import OutboxSender
 
 CHANNEL = "console"
@@ -51,7 +52,7 @@ class ConsoleTransport:
         return str(self.sent)
 
     def to_inbound(self, line: str) -> Inbound:
-        text = line.strip()
+        text = clean_text(line.strip())
         if text.startswith("/"):
             name, _, args = text[1:].partition(" ")
             return Inbound(kind="command", text=name, args=args)

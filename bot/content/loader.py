@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.content.messages import REQUIRED_KEYS
 from bot.content.programme import Programme
+from bot.content.safety_file import load_safety
 from bot.content.schema import (
     STEP_KINDS,
     ChoiceStep,
@@ -142,12 +143,13 @@ def load_programme(root: Path) -> Programme:
     modules = _load_modules(col, root, languages, default)
     instruments = _load_instruments(col, root, languages, default)
     messages = _load_messages(col, root, languages, default)
+    safety = load_safety(col, root, languages, instruments)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None
-    return Programme.build(spec, modules, instruments, messages, content_version(root), root)
+    return Programme.build(spec, modules, instruments, messages, content_version(root), root, safety)
 
 
 def _load_modules(col: _Collector, root: Path, langs: tuple[str, ...], default: str) -> dict[str, tuple[Path, Module]]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.engine import detours, onboarding, schedule
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
-from bot.engine.questions import open_ask
+from bot.engine.questions import open_ask, relay_free_text
 from bot.engine.steps import skip
 from bot.engine.turn import Turn
 
@@ -128,6 +128,8 @@ def _resume(turn: Turn, inbound: Inbound) -> None:
 
 def _ask(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status == "new":
+        if inbound.args.strip():  # a newcomer's first words still reach a person
+            relay_free_text(turn, inbound.args, asked=True, attachment=turn.attachment)
         onboarding.begin(turn)
         return
     open_ask(turn, inbound.args)

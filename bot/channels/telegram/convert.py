@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot.engine import Inbound
+from bot.text import clean_text
 
 CHANNEL = "telegram"
 
@@ -29,12 +30,12 @@ def to_incoming(update: Update) -> Incoming | None:
     language = user.language_code if user else None
     event_id = str(update.update_id)
     if update.callback_query is not None:
-        data = update.callback_query.data or ""
+        data = clean_text(update.callback_query.data or "")
         return Incoming(str(chat.id), event_id, Inbound(kind="choice", text=data), language)
     message = update.message
     if message is None:
         return None  # edits, reactions, etc.: nothing to answer
-    text = message.text or message.caption or ""
+    text = clean_text(message.text or message.caption or "")  # NUL etc. would fail the event on PostgreSQL
     if text.startswith("/"):
         name, _, args = text[1:].partition(" ")
         return Incoming(

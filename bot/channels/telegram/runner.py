@@ -6,7 +6,9 @@ import asyncio
 import logging
 import signal
 
-from telegram.error import InvalidToken, NetworkError
+from telegram import Bot
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 
 from bot.bootstrap import bootstrap
 from bot.channels.telegram.app import build_application, register_handlers
@@ -18,11 +20,14 @@ from bot.settings import Settings
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
+NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
 
 
 def run_telegram(settings: Settings) -> None:
     if settings.telegram_token is None:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: required for `icbt run` (get one from @BotFather)")
+    if settings.staff_mode == "telegram" and settings.staff_chat_id is None:
+        raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {NO_STAFF_HINT}")
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
     try:
@@ -33,9 +38,47 @@ def run_telegram(settings: Settings) -> None:
         raise TelegramUnavailable(f"cannot reach the Bot API at {settings.telegram_base_url}: {exc}") from None
 
 
+async def verify_staff_chat(bot: Bot, settings: Settings) -> None:
+    """Refuse to start when the staff group is missing or unreachable, unless the site chose no-staff mode.
+
+    A crisis message promises that the therapist team has been alerted; that must be true from the
+    first event, so the group is checked with ``getChat`` before any update is taken.
+    """
+    if settings.staff_mode == "none":
+        log.warning("staff_mode is none: no staff group; the crisis message says nobody is alerted")
+        return
+    hint = NO_STAFF_HINT
+    if settings.staff_chat_id is None:
+        raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {hint}")
+    try:
+        chat = await bot.get_chat(settings.staff_chat_id)
+    except (BadRequest, Forbidden) as exc:
+        raise ConfigError(
+            f"config error: ICBT_STAFF_CHAT_ID: staff chat {settings.staff_chat_id} is not reachable: {exc.message} {hint}"
+        ) from None
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        raise ConfigError(
+            f"config error: ICBT_STAFF_CHAT_ID: chat {settings.staff_chat_id} is a {chat.type} chat, not a group {hint}"
+        )
+    log.info("staff chat %s reachable (%s, topics %s)", chat.id, chat.type, "on" if chat.is_forum else "off")
+
+
+def staff_target(settings: Settings) -> tuple[str, str] | None:
+    """Where staff messages go: the staff group in telegram mode, nowhere in no-staff mode."""
+    if settings.staff_mode == "none" or settings.staff_chat_id is None:
+        return None
+    return (CHANNEL, str(settings.staff_chat_id))
+
+
 async def _serve(settings: Settings) -> None:
     application = build_application(settings)
-    staff = (CHANNEL, str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
+    await application.bot.initialize()  # getMe: a rejected token stops here, before the database
+    try:
+        await verify_staff_chat(application.bot, settings)
+    except ConfigError:
+        await application.bot.shutdown()
+        raise
+    staff = staff_target(settings)
     app = await bootstrap(settings, SystemClock(), {CHANNEL: TelegramTransport(application.bot)}, staff_target=staff)
     register_handlers(application, app.service)
     scheduler = build_scheduler(app.service, settings.sweep_interval_seconds)
