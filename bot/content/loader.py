@@ -27,6 +27,7 @@ from bot.content.schema import (
     QuestionnaireStep,
     Step,
 )
+from bot.content.trial_loader import load_trial
 from bot.errors import ContentError
 
 TEXT_KEYS = frozenset(
@@ -142,12 +143,13 @@ def load_programme(root: Path) -> Programme:
     modules = _load_modules(col, root, languages, default)
     instruments = _load_instruments(col, root, languages, default)
     messages = _load_messages(col, root, languages, default)
+    trial = load_trial(col, root, instruments)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None
-    return Programme.build(spec, modules, instruments, messages, content_version(root), root)
+    return Programme.build(spec, modules, instruments, messages, content_version(root), root, trial=trial)
 
 
 def _load_modules(col: _Collector, root: Path, langs: tuple[str, ...], default: str) -> dict[str, tuple[Path, Module]]:

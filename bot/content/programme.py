@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
+from bot.content.trial_schema import TrialSpec
 
 
 class _SafeDict(dict[str, Any]):
@@ -28,6 +29,7 @@ class Programme:
     version: str
     root: Path
     files: Mapping[str, Path] = field(default_factory=dict)
+    trial: TrialSpec | None = None  # content/trial/trial.yaml; None runs no trial machinery
 
     @classmethod
     def build(
@@ -38,6 +40,7 @@ class Programme:
         messages: dict[str, dict[str, str]],
         version: str,
         root: Path,
+        trial: TrialSpec | None = None,
     ) -> Programme:
         return cls(
             spec=spec,
@@ -47,6 +50,7 @@ class Programme:
             version=version,
             root=root,
             files=MappingProxyType({k: f for k, (f, _) in modules.items()}),
+            trial=trial,
         )
 
     # -- text -------------------------------------------------------------------------------
