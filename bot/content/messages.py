@@ -78,5 +78,11 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # trial (issue 8)
+        "trial.withdrawn",
+        "trial.staff_withdrawn_use",
+        "trial.staff_withdrawn_no_use",
+        "trial.reprompt.yes_no",
+        "trial.reprompt.date",
     }
 )

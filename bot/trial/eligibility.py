@@ -8,7 +8,7 @@ engine can tell a not-eligible applicant why, kindly, and where to seek help.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -144,3 +144,17 @@ def _parse_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def not_eligible_text(spec: TrialSpec, result: Eligibility, render: Callable[[LocalText], str]) -> str:
+    """The kind message for a not-eligible applicant: why, in plain words, what happens to their answers,
+    and where to seek help. ``render`` picks the participant's language (``Programme.text``)."""
+    parts = [render(spec.not_eligible_intro)]
+    seen: set[str] = set()
+    for reason in result.reasons:
+        words = render(reason.message)
+        if words and words not in seen:
+            seen.add(words)
+            parts.append("• " + words)
+    parts += [render(spec.retention.not_eligible), render(spec.seek_help)]
+    return "\n\n".join(p for p in parts if p)
