@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry, Participant
+from bot.storage.tables_trial import TrialAllocation
 from bot.trial.service import TrialService
 from tests.conftest import fresh_database, sqlite_url
 from tests.test_trial_rules import good_answers
@@ -122,3 +123,22 @@ def test_run_without_a_trial_seed_stops_with_one_line(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("config error: ICBT_TRIAL_SEED: required to run the trial")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_audit_reproduces_every_allocation_from_the_seed(site, monkeypatch):
+    monkeypatch.setenv("ICBT_TRIAL_SEED", SEED.decode())
+    result = invoke("trial", "audit", "--by", "auditor:carol")
+    assert (result.exit_code, result.stdout.strip()) == (0, "2 allocation(s) checked, 0 mismatch(es)")
+    asyncio.run(tamper(site))  # someone changes a stored allocation
+    wrong = invoke("trial", "audit")
+    assert wrong.exit_code == 1
+    assert re.match(r"MISMATCH sex=female #0: stored (\w+), the seed gives (?!\1)\w+", wrong.stdout), wrong.stdout
+    assert audits(site, "staff_read")[0] == "auditor:carol"
+
+
+async def tamper(url: str) -> None:
+    db = Database(url)
+    async with db.transaction() as session:
+        row = (await session.scalars(select(TrialAllocation).where(TrialAllocation.sequence_index == 0))).one()
+        row.arm = "waiting_list" if row.arm == "treatment" else "treatment"
+    await db.dispose()

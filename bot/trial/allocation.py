@@ -88,3 +88,20 @@ def stratum_of(strata: Sequence[str], answers: Mapping[str, Any]) -> str:
 
 def seed_bytes(secret: str) -> bytes:
     return secret.encode("utf-8")
+
+
+def mismatches(
+    seed: bytes, arms: Sequence[ArmWeight], sizes: Sequence[int], made: Sequence[tuple[str, int, str]]
+) -> list[tuple[str, int, str, str]]:
+    """Stored allocations (stratum, index, arm) that the seed does not reproduce, with the expected arm.
+
+    An auditor's check: it looks only at allocations already made, so it reveals nothing ahead.
+    """
+    by_stratum: dict[str, list[tuple[int, str]]] = {}
+    for stratum, index, arm in made:
+        by_stratum.setdefault(stratum, []).append((index, arm))
+    wrong: list[tuple[str, int, str, str]] = []
+    for stratum, rows in by_stratum.items():
+        expected = sequence(seed, arms, sizes, stratum, max(i for i, _ in rows) + 1)
+        wrong += [(stratum, i, arm, expected[i]) for i, arm in sorted(rows) if expected[i] != arm]
+    return wrong

@@ -20,11 +20,13 @@ from rich.table import Table
 from bot.clock import SystemClock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
-from bot.errors import IcbtError
+from bot.errors import IcbtError, TrialStateError
 from bot.settings import Settings, load_settings
 from bot.storage.database import Database
+from bot.trial.allocation import ArmWeight, mismatches
 from bot.trial.privacy import ParticipantData
 from bot.trial.report import STAGE_ROWS, TrialReport
+from bot.trial.seed import run_seed
 from bot.trial.service import TrialService
 
 T = TypeVar("T")
@@ -165,3 +167,26 @@ def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
     for (arm, week), n in summary.weeks.items():
         weeks.add_row(arm, str(week), str(n))
     console.print(weeks)
+
+
+@trial_app.command("audit")
+def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
+    """Check every allocation made against the sequence the seed (ICBT_TRIAL_SEED) reproduces.
+
+    Prints only counts and the allocations already made that do not match; nothing ahead is shown.
+    """
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> tuple[int, list[Any]]:
+        seed = run_seed(settings)
+        if programme.trial is None:
+            raise TrialStateError("the content has no trial/trial.yaml")
+        made = await TrialReport(db, programme, SystemClock()).allocations_made(_actor(by))
+        weights = [ArmWeight(a.id, a.weight) for a in programme.trial.arms]
+        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made)
+
+    checked, wrong = _with(config, work)
+    for stratum, index, arm, expected in wrong:
+        typer.echo(f"MISMATCH {stratum} #{index}: stored {arm}, the seed gives {expected}")
+    typer.echo(f"{checked} allocation(s) checked, {len(wrong)} mismatch(es)")
+    if wrong:
+        raise typer.Exit(1)

@@ -126,5 +126,17 @@ class TrialReport:
             ))  # fmt: skip
         return out
 
+    async def allocations_made(self, by: str) -> list[tuple[str, int, str]]:
+        """(stratum, index, arm) of every allocation made, for the auditor's check (audited)."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(TrialAllocation.stratum, TrialAllocation.sequence_index, TrialAllocation.arm)
+                )
+            ).all()
+            Repository(session, False).audit(None, by, "staff_read", {"what": "allocation_audit"}, now)
+        return [(s, i, a) for s, i, a in rows]
+
     async def status(self, by: str) -> TrialStatus:
         return summarise(await self.lines(by))
