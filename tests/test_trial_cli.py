@@ -11,9 +11,12 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.errors import ConfigError
+from bot.settings import load_settings
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry, Participant
 from bot.storage.tables_trial import TrialAllocation
+from bot.trial.seed import demo_seed, run_seed
 from bot.trial.service import TrialService
 from tests.conftest import fresh_database, sqlite_url
 from tests.test_trial_rules import good_answers
@@ -142,3 +145,18 @@ async def tamper(url: str) -> None:
         row = (await session.scalars(select(TrialAllocation).where(TrialAllocation.sequence_index == 0))).one()
         row.arm = "waiting_list" if row.arm == "treatment" else "treatment"
     await db.dispose()
+
+
+def test_trial_settings_have_safe_defaults_and_hide_the_seed(monkeypatch):
+    monkeypatch.setenv("ICBT_TRIAL_SEED", "s3cret-seed-value-for-the-trial")
+    settings = load_settings()
+    assert (settings.trial_retention_days, settings.trial_outbox_purge_days) == (90, 30)
+    assert "s3cret" not in repr(settings) and "s3cret" not in str(settings.model_dump())
+    assert run_seed(settings) == b"s3cret-seed-value-for-the-trial"
+    monkeypatch.setenv("ICBT_TRIAL_SEED", "short")
+    with pytest.raises(ConfigError, match="ICBT_TRIAL_SEED: must be at least 16 characters"):
+        run_seed(load_settings())
+    monkeypatch.setenv("ICBT_TRIAL_RETENTION_DAYS", "-1")
+    with pytest.raises(ConfigError, match="ICBT_TRIAL_RETENTION_DAYS: Input should be greater than or equal to 0"):
+        load_settings()
+    assert demo_seed()[1].startswith("note: the demo draws with a fixed demo seed")
