@@ -138,6 +138,14 @@ class Retention(Strict):
     after_erasure: Literal["allocation", "nothing"] = "allocation"
 
 
+class TrialWords(Strict):
+    """What the bot says between the steps of joining."""
+
+    to_interview: LocalText  # after an eligible application: someone will call
+    included: LocalText  # after the therapist's include: the consent follows
+    excluded: LocalText  # after the therapist's exclude (with where to seek help)
+
+
 class TrialSpec(Strict):
     version: str = Field(min_length=1, max_length=64)
     questions: tuple[ApplicationQuestion, ...] = Field(min_length=1)
@@ -150,6 +158,7 @@ class TrialSpec(Strict):
     not_eligible_intro: LocalText
     seek_help: LocalText
     retention: Retention
+    words: TrialWords
 
     @model_validator(mode="after")
     def _references(self) -> TrialSpec:

@@ -1,0 +1,95 @@
+"""A transcript from the application to the allocation message, for each arm, kept in docs/.
+
+The application is walked with the trial's own functions (``questions_to_ask``, ``read_answer``),
+stored and assessed by ``TrialService``; the staff command is parsed by ``parse_interviewed``; the
+allocation message is what the sender delivers from the outbox. The welcome and consent pages before
+and the engine's steps around it are the engine's (wired after this branch), so the transcript shows
+the consent step's words and records the "I agree" the engine stores. Regenerate with
+``ICBT_WRITE_TRANSCRIPTS=1 ./dev test tests/test_trial_transcript.py``; otherwise the file must match.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from bot.trial.application import application_plan, questions_to_ask, read_answer
+from bot.trial.arms import arm_day, check_in_days, crossover_day, local_day
+from bot.trial.commands import parse_interviewed
+from bot.trial.service import TrialService
+from tests.conftest import ROOT
+from tests.test_trial_service import SEED, agree, new_participant
+
+DOC = ROOT / "docs" / "trial-transcripts.md"
+TYPED = {
+    "age": "47", "sex": "female", "internet": "yes", "physician": "yes", "pain_region": "lower_back",
+    "pain_since": "2024-09-01", "work": "sick_leave", "sick_leave_months": "2", "wheelchair": "no",
+    "surgery_planned": "no", "heart_disease": "no", "contact": "Phone, weekday mornings",
+}  # fmt: skip
+
+
+async def walk(db, programme, clock, trial: TrialService, sender, transport, chat: str) -> tuple[str, list[str]]:
+    text = lambda value: programme.text(value, "en")  # noqa: E731
+    lines: list[str] = []
+    pid = await new_participant(db, clock, chat)
+    given: dict[str, object] = {}
+    today = local_day(clock.now(), "Europe/Stockholm")
+    while pending := questions_to_ask(programme, given):
+        question = pending[0]
+        buttons = " ".join(f"[{text(o.label)}]" for o in question.options)
+        said = next((f"[{text(o.label)}]" for o in question.options if o.id == TYPED[question.id]), TYPED[question.id])
+        lines += [f"bot: {text(question.text)}" + (f"  {buttons}" if buttons else ""), f"you: {said}"]
+        given[question.id] = read_answer(question, TYPED[question.id], today)
+    for instrument in application_plan(programme).screens:
+        lines.append(f"bot: {text(instrument.intro)}")
+        for item in instrument.items:
+            lines += [f"bot: {text(item.text)}", "you: [Not at all]" if item.id != "q4" else "you: [Several days]"]
+        given[instrument.id] = {item.id: int(item.id == "q4") for item in instrument.items}
+    result = await trial.apply(pid, given)
+    assert result.eligible
+    lines.append(f"bot: {text(programme.trial.words.to_interview)}")
+    command = parse_interviewed(f"P-{pid:04d} include")
+    lines.append(f"staff: /interviewed {command.code} include")
+    await trial.interviewed(command.code, command.outcome, command.reason, by="therapist:1")
+    decision = programme.step("consent", "decision")
+    lines += [f"bot: {text(programme.trial.words.included)}", f"bot: {text(decision.text).strip()}",
+              f"you: [{text(decision.agree)}]"]  # fmt: skip
+    await agree(db, clock, pid)
+    allocation = await trial.allocate(pid)
+    await sender.drain()
+    lines += [f"bot: {t.strip()}" for t in transport.texts(chat)]
+    arm = programme.trial.arm(allocation.arm)
+    if arm.crossover:
+        days = ", ".join(d.isoformat() for d in check_in_days(arm, allocation.allocated_on))
+        offer_on = crossover_day(arm, allocation.allocated_on)
+        assert offer_on is not None and arm_day(programme, arm, allocation.allocated_on, offer_on).crossover_due
+        lines += [f"(check-ins on {days})", f"({offer_on.isoformat()}, week 12) bot: {text(arm.crossover_offer)}"]
+    else:
+        week2 = arm_day(programme, arm, allocation.allocated_on, allocation.allocated_on + timedelta(weeks=2))
+        lines.append(
+            f"({(allocation.allocated_on + timedelta(weeks=2)).isoformat()}, week 2) opens: {week2.modules[-1]}"
+        )
+    return allocation.arm, lines
+
+
+async def test_transcripts_from_application_to_allocation_for_each_arm(db, programme, clock, sender, transport):
+    if not db.is_sqlite:
+        return  # one transcript is enough; the PostgreSQL run covers the service elsewhere
+    trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"))
+    found: dict[str, list[str]] = {}
+    for n in range(1, 9):
+        arm, lines = await walk(db, programme, clock, trial, sender, transport, f"chat{n}")
+        found.setdefault(arm, lines)
+        if len(found) == len(programme.trial.arms):
+            break
+    assert set(found) == {"treatment", "waiting_list"}
+    document = ["# Trial transcripts: from the application to the allocation message", "",
+                "Generated by `tests/test_trial_transcript.py` (seed of the tests, 2026-01-05, Europe/Stockholm).",
+                "The welcome and consent pages before the application are shown by the engine; see docs/trial.md.", ""]  # fmt: skip
+    for arm in ("treatment", "waiting_list"):
+        document += [f"## {arm}", "", "```", *found[arm], "```", ""]
+    rendered = "\n".join(document)
+    if os.environ.get("ICBT_WRITE_TRANSCRIPTS"):
+        Path(DOC).write_text(rendered, encoding="utf-8")
+    assert DOC.read_text(encoding="utf-8") == rendered, "regenerate with ICBT_WRITE_TRANSCRIPTS=1"
