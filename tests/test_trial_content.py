@@ -86,3 +86,22 @@ def test_calendar_with_a_gap(copy):
 def test_crossover_needs_its_offer(copy):
     edit(copy / TRIAL, lambda d: d["arms"][1].pop("crossover_offer"))
     assert "content/trial/trial.yaml: arms.1: an arm with crossover needs a crossover_offer text" in problems(copy)
+
+
+def test_every_trial_text_needs_every_declared_language(copy):
+    edit(copy / "programme.yaml", lambda d: d.update(languages=["en", "sv"]))
+    found = [p for p in problems(copy) if p.startswith("content/trial/trial.yaml")]
+    assert (
+        "content/trial/trial.yaml: questions.0.text: missing translation for 'sv' (write the text as a mapping per language)"
+        in found
+    )
+    assert (
+        "content/trial/trial.yaml: arms.0.told: missing translation for 'sv' (write the text as a mapping per language)"
+        in found
+    )
+    assert (
+        "content/trial/trial.yaml: criteria.0.not_eligible: missing translation for 'sv' (write the text as a mapping per language)"
+        in found
+    )
+    edit(copy / "trial/trial.yaml", lambda d: d["arms"][0].update(told={"en": "Now.", "sv": "Nu."}))
+    assert not any(p.startswith("content/trial/trial.yaml: arms.0.told") for p in problems(copy))

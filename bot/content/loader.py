@@ -143,7 +143,7 @@ def load_programme(root: Path) -> Programme:
     modules = _load_modules(col, root, languages, default)
     instruments = _load_instruments(col, root, languages, default)
     messages = _load_messages(col, root, languages, default)
-    trial = load_trial(col, root, instruments)
+    trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
     if col.problems:
