@@ -227,3 +227,18 @@ def test_local_day_is_the_participants_date():
     late = datetime(2026, 1, 4, 23, 30, tzinfo=UTC)
     assert local_day(late, "Europe/Stockholm") == date(2026, 1, 5)
     assert local_day(late, "America/New_York") == date(2026, 1, 4)
+
+
+def test_the_trials_decisions_import_no_storage_channel_or_scheduler():
+    from tests.test_architecture import ROOT, imported_modules
+
+    pure = ("eligibility", "allocation", "arms", "application", "stage", "commands")
+    banned = ("sqlalchemy", "telegram", "apscheduler", "bot.storage", "bot.channels", "bot.engine", "scheduler",
+              "bot.service", "bot.trial.service", "bot.trial.privacy", "bot.trial.report")  # fmt: skip
+    problems = [
+        f"bot/trial/{name}.py imports {module}"
+        for name in pure
+        for module in imported_modules(ROOT / "bot" / "trial" / f"{name}.py")
+        if any(module == b or module.startswith(b + ".") for b in banned)
+    ]
+    assert problems == []

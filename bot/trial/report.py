@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -97,34 +97,35 @@ class TrialReport:
             Repository(session, False).audit(
                 people[0].id if code is not None else None, by, "staff_read", {"what": "participants"}, now
             )
-        out = []
-        for p in people:
-            app, interview, consent = applications.get(p.id), interviews.get(p.id), consents.get(p.id)
-            allocation, withdrawal = allocations.get(p.id), withdrawals.get(p.id)
-            facts = Facts(applied=app is not None, eligible=bool(app and app.eligible),
-                          interview=interview.outcome if interview else None, consented=bool(consent and consent.agreed),
-                          allocated=allocation is not None, withdrawn=withdrawal is not None)  # fmt: skip
-            week, finished = None, False
-            if allocation is not None and self.programme.trial is not None:
-                day = arm_day(self.programme, self.programme.trial.arm(allocation.arm), allocation.allocated_on,
-                              local_day(now, p.timezone))  # fmt: skip
-                week, finished = day.week, day.finished
-            detail = {
-                "language": p.language, "timezone": p.timezone, "joined": p.created_at.date().isoformat(),
-                "applied_on": app.applied_on.isoformat() if app else None,
-                "not_eligible_because": [r["id"] for r in app.result.get("reasons", [])] if app else [],
-                "contact": app.contact if app else None,
-                "interview": f"{interview.outcome} by {interview.by}" if interview else None,
-                "consent": f"{'agreed' if consent.agreed else 'declined'} {consent.version}" if consent else None,
-                "withdrawn": (f"{withdrawal.at.date().isoformat()}, data may be used: "
-                              f"{'yes' if withdrawal.may_use_data else 'no'}") if withdrawal else None,
-            }  # fmt: skip
-            out.append(ParticipantLine(
-                code=p.code or f"P-{p.id:04d}", status=p.status, stage=stage_of(facts), facts=facts,
-                arm=allocation.arm if allocation else None, allocated_on=allocation.allocated_on if allocation else None,
-                week=week, finished=finished, unreachable=p.unreachable, detail=detail,
-            ))  # fmt: skip
-        return out
+        records = (applications, interviews, consents, allocations, withdrawals)
+        return [self._line(p, *(r.get(p.id) for r in records), now=now) for p in people]
+
+    def _line(self, p: Participant, app: Any, interview: Any, consent: Any, allocation: Any, withdrawal: Any,
+              *, now: datetime) -> ParticipantLine:  # fmt: skip
+        """One participant's line from their latest records (pure over the rows read)."""
+        facts = Facts(applied=app is not None, eligible=bool(app and app.eligible),
+                      interview=interview.outcome if interview else None, consented=bool(consent and consent.agreed),
+                      allocated=allocation is not None, withdrawn=withdrawal is not None)  # fmt: skip
+        week, finished = None, False
+        if allocation is not None and self.programme.trial is not None:
+            day = arm_day(self.programme, self.programme.trial.arm(allocation.arm), allocation.allocated_on,
+                          local_day(now, p.timezone))  # fmt: skip
+            week, finished = day.week, day.finished
+        detail = {
+            "language": p.language, "timezone": p.timezone, "joined": p.created_at.date().isoformat(),
+            "applied_on": app.applied_on.isoformat() if app else None,
+            "not_eligible_because": [r["id"] for r in app.result.get("reasons", [])] if app else [],
+            "contact": app.contact if app else None,
+            "interview": f"{interview.outcome} by {interview.by}" if interview else None,
+            "consent": f"{'agreed' if consent.agreed else 'declined'} {consent.version}" if consent else None,
+            "withdrawn": (f"{withdrawal.at.date().isoformat()}, data may be used: "
+                          f"{'yes' if withdrawal.may_use_data else 'no'}") if withdrawal else None,
+        }  # fmt: skip
+        return ParticipantLine(
+            code=p.code or f"P-{p.id:04d}", status=p.status, stage=stage_of(facts), facts=facts,
+            arm=allocation.arm if allocation else None, allocated_on=allocation.allocated_on if allocation else None,
+            week=week, finished=finished, unreachable=p.unreachable, detail=detail,
+        )  # fmt: skip
 
     async def allocations_made(self, by: str) -> list[tuple[str, int, str]]:
         """(stratum, index, arm) of every allocation made, for the auditor's check (audited)."""
