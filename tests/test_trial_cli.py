@@ -97,6 +97,8 @@ def test_export_withdraw_and_erase(site, tmp_path):
     assert exported.exit_code == 0 and f"wrote {target}" in exported.stdout
     data = json.loads(target.read_text())
     assert data["code"] == "P-0003" and data["allocation"]["arm"] in ("treatment", "waiting_list")
+    to_stdout = invoke("participants", "export", "P-0003", "--out", "-", "--by", "admin:bob")
+    assert json.loads(to_stdout.stdout)["code"] == "P-0003"
 
     withdrawn = invoke("participants", "withdraw", "P-0003", "--no-use-data", "--by", "admin:bob")
     assert withdrawn.stdout.strip() == "P-0003 withdrawn"
@@ -108,7 +110,7 @@ def test_export_withdraw_and_erase(site, tmp_path):
     erased = invoke("participants", "erase", "P-0003", "--yes", "--by", "admin:bob")
     assert erased.exit_code == 0 and erased.stdout.startswith("P-0003 erased (")
     assert "kept: allocation" in erased.stdout
-    assert audits(site, "export") == ["admin:bob"]
+    assert audits(site, "export") == ["admin:bob", "admin:bob"]
     assert audits(site, "erased") == ["admin:bob"]
     assert audits(site, "withdrawn") == ["participant", "admin:bob"]
 

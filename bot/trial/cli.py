@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -24,7 +23,7 @@ from bot.errors import IcbtError, TrialStateError
 from bot.settings import Settings, load_settings
 from bot.storage.database import Database
 from bot.trial.allocation import ArmWeight, mismatches
-from bot.trial.privacy import ParticipantData
+from bot.trial.privacy import ParticipantData, as_document
 from bot.trial.report import STAGE_ROWS, TrialReport
 from bot.trial.seed import run_seed
 from bot.trial.service import TrialService
@@ -118,18 +117,20 @@ def withdraw(
 @participants_app.command("export")
 def export(
     code: CodeArg,
-    out: Annotated[Path | None, typer.Option("--out", help="File to write (default CODE.json; - for stdout).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default CODE-data.json; - for stdout).")
+    ] = None,
     config: ConfigOpt = None,
     by: ByOpt = None,
 ) -> None:
     """Write everything stored about a participant as JSON (a subject-access request; audited)."""
     data = _with(config, lambda s, db, p: _data(s, db, p).export(code.upper(), _actor(by)))
-    document = json.dumps(data, ensure_ascii=False, indent=2)
+    name, document = as_document(data)
     if out is not None and str(out) == "-":
-        typer.echo(document)
+        typer.echo(document.decode("utf-8"), nl=False)
         return
-    target = out or Path(f"{code.upper()}.json")
-    target.write_text(document + "\n", encoding="utf-8")
+    target = out or Path(name)
+    target.write_bytes(document)
     typer.echo(f"wrote {target}")
 
 

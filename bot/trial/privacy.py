@@ -177,3 +177,8 @@ class ParticipantData:
         if any(counts):
             log.info("purged %d message payloads and %d applications", *counts)
         return counts
+
+
+def as_document(data: dict[str, Any]) -> tuple[str, bytes]:
+    """The export as a file for ``/mydata`` or the CLI: ``<code>-data.json``, UTF-8, readable."""
+    return f"{data['code']}-data.json", (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
