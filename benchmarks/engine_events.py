@@ -23,7 +23,7 @@ from bot.content.loader import load_programme
 from bot.engine import Engine, Inbound
 from bot.service import ConversationService
 from bot.storage.database import Database
-from bot.storage.models import Base
+from bot.storage.metadata import METADATA
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 
@@ -68,7 +68,7 @@ async def main(args: argparse.Namespace) -> None:
     db = Database(url)
     if not db.is_sqlite:
         async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(METADATA.drop_all)
             from sqlalchemy import text
 
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

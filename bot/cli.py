@@ -7,7 +7,6 @@ traceback reaches the person at the terminal.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ import typer
 
 from bot.errors import ContentError, IcbtError
 from bot.settings import Settings, load_settings
+from bot.trial.cli import participants_app, trial_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -27,6 +27,9 @@ content_app = typer.Typer(no_args_is_help=True, help="Check and review the YAML 
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
+# trial (issue 8): bodies in bot/trial/cli.py
+app.add_typer(participants_app, name="participants")
+app.add_typer(trial_app, name="trial")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
 
@@ -55,7 +58,7 @@ def _logging(level: str, settings: Settings | None = None) -> None:
     from bot.safety.logs import configure_logging
 
     token = settings.telegram_token.get_secret_value() if settings and settings.telegram_token else ""
-    configure_logging(level, secrets=[token], stream=sys.stderr)
+    configure_logging(level, secrets=[token])
 
 
 @content_app.command("validate")
@@ -146,10 +149,13 @@ def demo(
 def run(config: ConfigOpt = None) -> None:
     """Run the Telegram bot (long polling, or webhook when telegram_mode = "webhook")."""
     from bot.channels.telegram.runner import run_telegram
+    from bot.trial.seed import run_seed
 
     settings = _settings(config)
     _logging(settings.log_level, settings)
     try:
+        if settings.telegram_token is not None:  # the token is checked first, by run_telegram
+            run_seed(settings)  # trial (issue 8): no real run without the allocation seed
         run_telegram(settings)
     except IcbtError as exc:
         _fail(exc)

@@ -19,6 +19,7 @@ from bot.channels.console import (
 from bot.clock import FakeClock, SystemClock
 from bot.settings import Settings
 from bot.storage.models import Participant
+from bot.trial.seed import demo_seed
 from scheduler.ratelimit import Unlimited
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ async def run_demo(
                 await session.execute(delete(Participant).where(Participant.channel == CHANNEL))
         if lines is None:
             print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
+            print(demo_seed()[1])
             await chat.run(_interactive(), echo=False)
         else:
             await chat.run(lines, echo=True)

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
             raise ValueError("must be empty or start with http:// or https://")
         return value
 
+    # -- trial (issue 8): the allocation seed, and how long words are kept (see docs/trial.md) --
+    trial_seed: SecretStr | None = None  # required by `icbt run`; the demo uses a fixed, announced seed
+    trial_retention_days: int = Field(default=90, ge=0, le=36500)  # answers of applicants not taken in
+    trial_outbox_purge_days: int = Field(default=30, ge=0, le=3650)  # payloads of sent messages
+
     @classmethod
     def settings_customise_sources(
         cls,

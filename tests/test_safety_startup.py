@@ -93,6 +93,7 @@ def test_icbt_run_without_staff_chat_exits_with_one_line_before_any_network(monk
     monkeypatch.setenv("ICBT_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens: must not be reached
     monkeypatch.delenv("ICBT_STAFF_CHAT_ID", raising=False)
     monkeypatch.delenv("ICBT_STAFF_MODE", raising=False)
+    monkeypatch.setenv("ICBT_TRIAL_SEED", "a-long-enough-test-seed")
     result = CliRunner().invoke(app, ["run"])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [

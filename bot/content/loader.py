@@ -28,6 +28,7 @@ from bot.content.schema import (
     QuestionnaireStep,
     Step,
 )
+from bot.content.trial_loader import load_trial
 from bot.errors import ContentError
 
 TEXT_KEYS = frozenset(
@@ -144,12 +145,13 @@ def load_programme(root: Path) -> Programme:
     instruments = _load_instruments(col, root, languages, default)
     messages = _load_messages(col, root, languages, default)
     safety = load_safety(col, root, languages, instruments)
+    trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None
-    return Programme.build(spec, modules, instruments, messages, content_version(root), root, safety)
+    return Programme.build(spec, modules, instruments, messages, content_version(root), root, safety, trial=trial)
 
 
 def _load_modules(col: _Collector, root: Path, langs: tuple[str, ...], default: str) -> dict[str, tuple[Path, Module]]:

@@ -103,5 +103,11 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "report.staff_done",
         "report.staff_numbers",
         "report.staff_late",
+        # trial (issue 8)
+        "trial.withdrawn",
+        "trial.staff_withdrawn_use",
+        "trial.staff_withdrawn_no_use",
+        "trial.reprompt.yes_no",
+        "trial.reprompt.date",
     }
 )

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
+from bot.content.trial_schema import TrialSpec
 from bot.safety.rules import SafetyRules
 
 
@@ -30,6 +31,7 @@ class Programme:
     root: Path
     files: Mapping[str, Path] = field(default_factory=dict)
     safety: Mapping[str, SafetyRules] = field(default_factory=dict)  # risk screening per language
+    trial: TrialSpec | None = None  # content/trial/trial.yaml; None runs no trial machinery
 
     @classmethod
     def build(
@@ -41,6 +43,7 @@ class Programme:
         version: str,
         root: Path,
         safety: dict[str, SafetyRules] | None = None,
+        trial: TrialSpec | None = None,
     ) -> Programme:
         return cls(
             spec=spec,
@@ -51,6 +54,7 @@ class Programme:
             root=root,
             files=MappingProxyType({k: f for k, (f, _) in modules.items()}),
             safety=MappingProxyType(dict(safety or {})),
+            trial=trial,
         )
 
     # -- text -------------------------------------------------------------------------------

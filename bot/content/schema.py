@@ -22,7 +22,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
     if not ID_PATTERN.match(value):
         raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
     return value
@@ -36,7 +36,7 @@ class Option(Strict):
     label: LocalText
     goto: str | None = None
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class FieldSpec(Strict):
@@ -54,7 +54,7 @@ class FieldSpec(Strict):
     max_label: LocalText | None = None
     options: tuple[Option, ...] = ()
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
     @model_validator(mode="after")
     def _bounds(self) -> FieldSpec:
@@ -82,7 +82,7 @@ class StepBase(Strict):
     title: LocalText | None = None
     text: LocalText = ""
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class PageStep(StepBase):
@@ -216,7 +216,7 @@ class DailyPrompt(Strict):
     after: str | None = None
     step: Step
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
     @field_validator("at")
     @classmethod
@@ -257,7 +257,7 @@ class Module(Strict):
     steps: tuple[Step, ...] = Field(min_length=1)
     daily: tuple[DailyPrompt, ...] = ()
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class Phase(Strict):
@@ -304,4 +304,4 @@ class Instrument(Strict):
     reliability_r: float | None = Field(default=None, gt=0, lt=1)
     norm_sd: float | None = Field(default=None, gt=0)
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)

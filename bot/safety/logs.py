@@ -48,11 +48,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class CliHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler ``configure_logging`` installs, so a later call can find and replace it.
+
+    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time of the record, so a
+    swapped-out stderr (the CLI test runner) never leaves it writing to a closed file."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream or sys.stderr)
+        self.follows_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.follows_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
     """The CLI's logging: one stream handler on the root logger, every root handler redacting, HTTP quiet."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = CliHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, CliHandler)]:
+        root.removeHandler(old)  # a second command in one process (tests, the CLI runner) replaces it
     root.addHandler(handler)
     root.setLevel(level)
     install_redaction(root, secrets)

@@ -77,6 +77,24 @@ class Database:
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
 
+    async def vacuum(self, tables: tuple[str, ...] = ()) -> None:
+        """Rewrite storage so deleted rows leave no readable bytes behind (after an erasure).
+
+        SQLite: ``VACUUM`` rebuilds the file, then the WAL is checkpointed and truncated. PostgreSQL:
+        ``VACUUM`` of ``tables`` frees the dead rows' space for reuse (see docs/trial.md for what that
+        does and does not guarantee).
+        """
+        if self._write_lock is not None:
+            async with self._write_lock, self.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql("VACUUM")
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                await conn.exec_driver_sql(f'VACUUM "{table}"')
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
