@@ -78,5 +78,14 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # content: the medical-help page for /help, and date/time fields
+        "content.medical_help",
+        "content.date.today",
+        "content.date.tomorrow",
+        "content.date.weekdays",
+        "content.date.hint",
+        "content.time.hint",
+        "content.reprompt.date",
+        "content.reprompt.time",
     }
 )
