@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.content.schema import Condition, FormStep, Reflect, Reply, first_reply
+from bot.content.schema import Condition, ExerciseStep, FormStep, Reflect, Reply, first_reply
 from tests.conftest import CONTENT
 
 runner = CliRunner()
@@ -71,21 +71,93 @@ def test_reflect_picks_lower_same_or_higher():
 
 
 def test_the_shipped_content_says_what_depends_on_answers(programme):
+    """Where a module promises a response to an answer, the content carries it (issue 10)."""
     goals = programme.step("week02", "goals")
     assert isinstance(goals, FormStep)
     confidence = next(f for f in goals.fields if f.id == "confidence")
     assert "smaller" in programme.text(first_reply(confidence.replies, 5).text, "en")
-    assert first_reply(confidence.replies, 8) is None
-    diary = programme.step("baseline", "pain_diary_first")
-    assert isinstance(diary, FormStep)
-    assert [(c.field, c.not_below) for c in diary.checks] == [("worst_pain", "average_pain")]
-    plan = programme.step("week04", "activity_plan")
+    assert "smaller" not in programme.text(first_reply(confidence.replies, 8).text, "en")
+    for module in ("baseline", "post"):
+        diary = programme.step(module, "pain_diary_first")
+        daily = next(d.step for d in programme.modules[module].daily if d.id == "pain_diary")
+        for form in (diary, daily):
+            assert isinstance(form, FormStep)
+            assert [(c.field, c.not_below) for c in form.checks] == [("worst_pain", "average_pain")]
+    breathing = programme.step("week02", "breathing")
+    assert isinstance(breathing, ExerciseStep)
+    assert [(r.before, r.after) for r in breathing.reflect] == [("tension_before", "tension_after")]
+    record = programme.step("week05", "thought_record")
+    assert isinstance(record, FormStep) and [(r.before, r.after) for r in record.reflect] == [
+        ("belief", "belief_after")
+    ]
+
+
+@pytest.mark.parametrize("week", ["week04", "week05", "week06", "week07", "week08"])
+def test_the_activity_plan_is_a_plan_now_and_a_record_later(programme, week):
+    plan = programme.step(week, "activity_plan")
     assert isinstance(plan, FormStep) and plan.remind is not None
-    assert {f.kind for f in plan.fields} >= {"date", "time"}
-    assert programme.step("week04", "coping_diary").id in {d.step.id for d in programme.modules["week04"].daily} | {
-        "coping_diary"
-    }
-    assert any(d.id == "coping_diary" for d in programme.modules["week04"].daily)
+    kinds = {f.id: f.kind for f in plan.fields}
+    assert kinds[plan.remind.date] == "date" and kinds[plan.remind.time or ""] == "time"
+    assert not {"done", "pain", "satisfaction"} & set(kinds), "nothing asks how it went while planning"
+    record = next(d for d in programme.modules[week].daily if d.id == "activity_record")
+    assert record.after == "activity_plan" and isinstance(record.step, FormStep)
+    pain = next(f for f in record.step.fields if f.id == "pain")
+    assert pain.show_if is not None and pain.show_if.field == "done"
+    assert not pain.show_if.holds("no") and pain.show_if.holds("yes")
+
+
+@pytest.mark.parametrize("week", ["week04", "week05", "week06", "week07", "week08", "week09"])
+def test_the_coping_diary_is_prompted_every_day_it_is_kept(programme, week):
+    prompt = next(d for d in programme.modules[week].daily if d.id == "coping_check_in")
+    assert prompt.after == "coping_diary" and prompt.days == 7
+
+
+def test_the_mini_scan_is_prompted_as_often_as_its_text_says(programme):
+    scan = programme.step("week05", "body_scan_3")
+    prompts = [d for d in programme.modules["week05"].daily if d.after == "body_scan_3"]
+    assert "twice a day" in programme.text(scan.text, "en") and len({d.at for d in prompts}) == 2
+
+
+def test_goals_are_rated_again_in_week_6_and_week_9(programme):
+    for week in ("week06", "week09"):
+        review = programme.step(week, "goal_review")
+        assert isinstance(review, FormStep) and review.repeatable
+        confidence = next(f for f in review.fields if f.id == "confidence")
+        assert first_reply(confidence.replies, 4) is not None
+
+
+def test_no_scattered_doctor_lines_or_repeated_disclaimers(programme):
+    """One medical-help page in week 2 (and /medical); no module repeats the emergency disclaimer."""
+    for module in programme.scheduled:
+        for step in module.steps:
+            text = programme.text(step.text, "en").lower() if step.text else ""
+            assert "check with your doctor" not in text, (module.id, step.id)
+            assert "sharp or new pain" not in text, (module.id, step.id)
+            if step.id != "phq9":
+                assert "harm yourself" not in text, (module.id, step.id)
+    pages = [(m.id, s.id) for m in programme.scheduled for s in m.steps if s.id == "medical_help"]
+    assert pages == [("week02", "medical_help")]
+    assert "bladder" in programme.msg("en", "content.medical_help")
+    assert "/medical" in programme.msg("en", "help")
+
+
+def test_questionnaire_announcements_sit_on_the_questionnaire_steps(programme):
+    """A page never announces a questionnaire: the text shows only when that questionnaire is given."""
+    for module_id in ("baseline", "post"):
+        module = programme.modules[module_id]
+        for index, step in enumerate(module.steps):
+            if step.kind == "questionnaire":
+                assert step.text, (module_id, step.id)
+                before = module.steps[index - 1]
+                assert before.kind != "page" or "questionnaire" not in programme.text(before.text, "en").lower()
+        asks = programme.text(programme.step(module_id, "ask_question").text, "en").lower()
+        assert "all the questionnaires" not in asks and "last questionnaire" not in asks
+
+
+def test_the_first_real_task_comes_early_in_baseline(programme):
+    steps = programme.modules["baseline"].steps
+    first_task = next(i for i, s in enumerate(steps) if s.kind != "page")
+    assert first_task <= 2 and steps[first_task].id == "pain_diary_first"
 
 
 # -- validation -----------------------------------------------------------------------------------
