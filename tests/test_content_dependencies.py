@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.content.schema import Condition, ExerciseStep, FormStep, Reflect, Reply, first_reply
+from bot.content.schema import Check, Condition, ExerciseStep, FormStep, Reflect, Reply, ShowIf, first_reply
 from tests.conftest import CONTENT
 
 runner = CliRunner()
@@ -63,6 +63,14 @@ def test_the_first_matching_reply_is_said():
     assert first_reply(replies, 2).text == "very low"
     assert first_reply(replies, 5).text == "low"
     assert first_reply(replies, 9) is None
+
+
+def test_show_if_and_checks_decide_from_the_answers_so_far():
+    show = ShowIf.model_validate({"field": "done", "is": ["yes", "partly"]})
+    assert show.asks({"done": "partly"}) and not show.asks({"done": "no"}) and not show.asks({})
+    check = Check(field="worst", not_below="average", text="Sure?")
+    assert check.violated({"average": 9, "worst": 3})
+    assert not check.violated({"average": 5, "worst": 5}) and not check.violated({"average": 5, "worst": None})
 
 
 def test_reflect_picks_lower_same_or_higher():

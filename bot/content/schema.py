@@ -7,35 +7,21 @@ never changes while the bot runs.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-# A text is either one string (in the programme's default language) or a mapping language -> text.
-LocalText = str | dict[str, str]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def check_hhmm(value: str) -> str:
-    if not TIME_PATTERN.match(value):
-        raise ValueError(f"{value!r} is not a time of day HH:MM")
-    return value
-
-
-def _check_id(value: str) -> str:
-    if not ID_PATTERN.match(value):
-        raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
-    return value
-
-
-Ident = Annotated[str, Field(min_length=1, max_length=40)]
+# Re-exported: the answer-dependent models and the basics are part of the content schema too.
+from bot.content.answers import Check, Condition, Reflect, Remind, Reply, ShowIf, first_reply  # noqa: F401
+from bot.content.base import (  # noqa: F401
+    ID_PATTERN,
+    TIME_PATTERN,
+    Ident,
+    LocalText,
+    Strict,
+    _check_id,
+    check_hhmm,
+)
 
 
 class Option(Strict):
@@ -44,58 +30,6 @@ class Option(Strict):
     goto: str | None = None
 
     _id = field_validator("id")(_check_id)
-
-
-class Condition(Strict):
-    """A test on one answer: ``{below: N}``, ``{at_least: N}`` or ``{is: [option ids]}`` (exactly one).
-
-    Content says with it what depends on an answer; ``holds`` is the one place that decides it.
-    """
-
-    below: float | None = None
-    at_least: float | None = None
-    is_: tuple[str, ...] | None = Field(default=None, alias="is", min_length=1)
-
-    @model_validator(mode="after")
-    def _one_test(self) -> Condition:
-        given = [k for k, v in (("below", self.below), ("at_least", self.at_least), ("is", self.is_)) if v is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of below, at_least or is")
-        return self
-
-    @property
-    def numeric(self) -> bool:
-        return self.is_ is None
-
-    def holds(self, value: object) -> bool:
-        """True when ``value`` (a stored answer; ``None`` when skipped) passes the test."""
-        if value is None or isinstance(value, bool):
-            return False
-        if self.is_ is not None:
-            return str(value) in self.is_
-        if not isinstance(value, int | float):
-            return False
-        if self.below is not None:
-            return value < self.below
-        return self.at_least is not None and value >= self.at_least
-
-
-class Reply(Strict):
-    """Said right after an answer when ``when`` holds; the first matching reply of a list wins."""
-
-    when: Condition
-    text: LocalText
-
-
-class ShowIf(Condition):
-    """Ask a field only when an earlier field of the same form passed the test."""
-
-    field: Ident
-
-
-def first_reply(replies: tuple[Reply, ...], value: object) -> Reply | None:
-    """The reply to say after ``value``, if any (first match in content order)."""
-    return next((r for r in replies if r.when.holds(value)), None)
 
 
 class FieldSpec(Strict):
@@ -201,46 +135,6 @@ def _unique_fields(fields: tuple[FieldSpec, ...], what: str) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ValueError(f"duplicate {what} id {dupes[0]!r}")
-
-
-class Reflect(Strict):
-    """Said when an entry is complete: how ``after`` compares with ``before`` (tension 7 → 4).
-
-    The texts may use ``{before}`` and ``{after}``, the two answers.
-    """
-
-    before: Ident
-    after: Ident
-    lower: LocalText
-    same: LocalText
-    higher: LocalText
-
-    def pick(self, before: float, after: float) -> LocalText:
-        if after < before:
-            return self.lower
-        return self.same if after == before else self.higher
-
-
-class Check(Strict):
-    """``field`` should not be below ``not_below`` (worst pain ≥ average pain); else ``text`` asks."""
-
-    field: Ident
-    not_below: Ident
-    text: LocalText
-
-
-class Remind(Strict):
-    """A one-off reminder at the local date (and time, else ``at``) the participant gave in the form."""
-
-    date: Ident
-    time: Ident | None = None
-    at: str = "09:00"
-    text: LocalText
-
-    @field_validator("at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        return check_hhmm(value)
 
 
 class FormStep(StepBase):
