@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.dependencies import check_step
 from bot.content.messages import REQUIRED_KEYS
 from bot.content.programme import Programme
 from bot.content.safety_file import load_safety
@@ -33,7 +34,7 @@ from bot.errors import ContentError
 
 TEXT_KEYS = frozenset(
     {"title", "text", "label", "summary", "button", "agree", "decline", "min_label", "max_label",
-     "unit", "intro"}
+     "unit", "intro", "lower", "same", "higher"}
 )  # fmt: skip
 LIST_TEXT_KEYS = frozenset({"script", "response_labels"})
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -209,6 +210,9 @@ def _check_module(col: _Collector, file: Path, module: Module) -> None:
             col.add(file, "report.step", f"the weekly report must be a form step, not {target.kind!r}")
         if module.week is None:
             col.add(file, "report", "only a module with a week can have a weekly report")
+    for where, step in _all_steps(module):
+        for path, message in check_step(step):
+            col.add(file, f"{where}.{path}", message)
 
 
 def _has_goto(prompt: DailyPrompt) -> bool:

@@ -109,5 +109,14 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "trial.staff_withdrawn_no_use",
         "trial.reprompt.yes_no",
         "trial.reprompt.date",
+        # content: the medical-help page for /help, and date/time fields
+        "content.medical_help",
+        "content.date.today",
+        "content.date.tomorrow",
+        "content.date.weekdays",
+        "content.date.hint",
+        "content.time.hint",
+        "content.reprompt.date",
+        "content.reprompt.time",
     }
 )

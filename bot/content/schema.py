@@ -7,28 +7,21 @@ never changes while the bot runs.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-
-# A text is either one string (in the programme's default language) or a mapping language -> text.
-LocalText = str | dict[str, str]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def check_id(value: str) -> str:
-    if not ID_PATTERN.match(value):
-        raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
-    return value
-
-
-Ident = Annotated[str, Field(min_length=1, max_length=40)]
+# Re-exported: the answer-dependent models and the basics are part of the content schema too.
+from bot.content.answers import Check, Condition, Reflect, Remind, Reply, ShowIf, first_reply  # noqa: F401
+from bot.content.base import (  # noqa: F401
+    ID_PATTERN,
+    TIME_PATTERN,
+    Ident,
+    LocalText,
+    Strict,
+    check_hhmm,
+    check_id,
+)
 
 
 class Option(Strict):
@@ -43,7 +36,7 @@ class FieldSpec(Strict):
     """One field of a form, an exercise log or a questionnaire."""
 
     id: Ident
-    kind: Literal["text", "number", "scale", "choice"]
+    kind: Literal["text", "number", "scale", "choice", "date", "time"]
     label: LocalText
     optional: bool = False
     min: float | None = None
@@ -53,6 +46,8 @@ class FieldSpec(Strict):
     min_label: LocalText | None = None
     max_label: LocalText | None = None
     options: tuple[Option, ...] = ()
+    replies: tuple[Reply, ...] = ()
+    show_if: ShowIf | None = None
 
     _id = field_validator("id")(check_id)
 
@@ -94,6 +89,7 @@ class PageStep(StepBase):
 class ChoiceStep(StepBase):
     kind: Literal["choice"]
     options: tuple[Option, ...]
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _options(self) -> ChoiceStep:
@@ -112,6 +108,7 @@ class ScaleStep(StepBase):
     max: int
     min_label: LocalText | None = None
     max_label: LocalText | None = None
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _bounds(self) -> ScaleStep:
@@ -125,6 +122,7 @@ class NumberStep(StepBase):
     max: float
     decimals: int = Field(default=0, ge=0, le=3)
     unit: LocalText | None = None
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _bounds(self) -> NumberStep:
@@ -143,6 +141,9 @@ class FormStep(StepBase):
     kind: Literal["form"]
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     repeatable: bool = False
+    reflect: tuple[Reflect, ...] = ()
+    checks: tuple[Check, ...] = ()
+    remind: Remind | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> FormStep:
@@ -154,6 +155,7 @@ class ExerciseStep(StepBase):
     kind: Literal["exercise"]
     script: tuple[LocalText, ...] = Field(min_length=1)
     log: tuple[FieldSpec, ...] = ()
+    reflect: tuple[Reflect, ...] = ()
 
     @model_validator(mode="after")
     def _unique(self) -> ExerciseStep:
@@ -198,8 +200,6 @@ STEP_KINDS = (
     "exercise", "question", "consent", "questionnaire",
 )  # fmt: skip
 
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
 
 class DailyPrompt(Strict):
     """A prompt offered once a day for ``days`` days, from ``start_day`` days after its module opens.
@@ -221,9 +221,7 @@ class DailyPrompt(Strict):
     @field_validator("at")
     @classmethod
     def _time(cls, value: str) -> str:
-        if not TIME_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return value
+        return check_hhmm(value)
 
 
 class ReportSpec(Strict):
@@ -240,12 +238,7 @@ class ReportSpec(Strict):
     remind_after_days: int = Field(default=2, ge=1, le=7)
     max_reminders: int = Field(default=2, ge=0, le=5)
 
-    @field_validator("at")
-    @classmethod
-    def _time(cls, value: str) -> str:
-        if not TIME_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return value
+    _at = field_validator("at")(check_hhmm)
 
 
 class Module(Strict):

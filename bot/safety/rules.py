@@ -46,7 +46,7 @@ class Compiled:
     breaks: frozenset[str]
 
 
-def _check_id(value: str) -> str:
+def check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
     return value
@@ -80,7 +80,7 @@ class RiskPhrase(_Strict):
     category: str
     patterns: Patterns
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
     _patterns = field_validator("patterns")(_check_patterns)
 
 
@@ -90,7 +90,7 @@ class BenignPhrase(_Strict):
     id: str
     patterns: Patterns
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
     _patterns = field_validator("patterns")(_check_patterns)
 
 
