@@ -214,6 +214,9 @@ class DailyPrompt(Strict):
     start_day: int = Field(default=0, ge=0, le=84)
     days: int = Field(default=7, ge=1, le=84)
     after: str | None = None
+    # Essential prompts (the pain diary: a measure of the trial) are sent even to a participant who
+    # opted out of reminders or reached their daily cap. Unset: a form is essential, an exercise is not.
+    essential: bool | None = None
     step: Step
 
     _id = field_validator("id")(_check_id)

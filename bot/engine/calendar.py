@@ -44,13 +44,3 @@ def parse_hhmm(value: str) -> time:
 def daily_window(start: date, module: Module, prompt: DailyPrompt) -> tuple[date, date]:
     first = module_open_day(start, module) + timedelta(days=prompt.start_day)
     return first, first + timedelta(days=prompt.days - 1)
-
-
-def daily_due_at(start: date, module: Module, prompt: DailyPrompt, now: datetime, tz: str) -> datetime | None:
-    """The next time at or after today's local date when this prompt is due, or None if past."""
-    first, last = daily_window(start, module, prompt)
-    today = local_date(now, tz)
-    day = max(first, today)
-    if day > last:
-        return None
-    return at_local(day, parse_hhmm(prompt.at), tz)
