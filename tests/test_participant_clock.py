@@ -11,12 +11,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.content.programme import Programme
-from bot.engine import Outbound, ParticipantState
+from bot.engine import Engine, Inbound, Outbound, ParticipantState
 from bot.engine.model import Preferences
 from bot.engine.reminders import is_essential, wanted
+from bot.service import ConversationService
+from bot.storage.models import Participant as StoredParticipant
 from tests.support import Participant, auto_answer, finish_current_module
 
 STOCKHOLM, NEW_YORK = "Europe/Stockholm", "America/New_York"
@@ -366,3 +369,75 @@ def test_position_without_the_clock_fields_reads_as_defaults_and_round_trips():
     again = ParticipantState(code="P", language="en", timezone=STOCKHOLM)
     again.load_position(state.position_json())
     assert again.position_json() == state.position_json()
+
+
+# -- through the service, on SQLite and PostgreSQL ---------------------------------------------------
+class Chat:
+    """One participant talking to the service the way a channel would."""
+
+    def __init__(self, service, sender, transport) -> None:
+        self.service, self.sender, self.transport, self.update = service, sender, transport, 0
+
+    async def send(self, inbound: Inbound) -> None:
+        self.update += 1
+        await self.service.handle("test", "77", f"u{self.update}", inbound)
+        await self.sender.drain()
+
+    async def press(self, label: str | None = None) -> None:
+        for payload in reversed(self.transport.sent["77"]):
+            buttons = [b for row in payload["buttons"] for b in row]
+            if buttons:
+                chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
+                await self.send(Inbound(kind="choice", text=chosen["data"]))
+                return
+        raise AssertionError("no buttons")
+
+    async def row(self, db) -> StoredParticipant:
+        async with db.reading() as session:
+            return (await session.scalars(select(StoredParticipant).where(StoredParticipant.chat_id == "77"))).one()
+
+
+async def test_settings_and_a_snooze_persist_and_steer_the_sweep(db, service, sender, transport, clock, programme):
+    chat = Chat(service, sender, transport)
+    await chat.send(Inbound(kind="command", text="start"))
+    while "I agree to take part" not in [b["label"] for r in transport.sent["77"][-1]["buttons"] for b in r]:
+        await chat.press()
+    await chat.press("I agree to take part")
+    await chat.send(Inbound(kind="command", text="settings"))
+    await chat.press("Time zone")
+    await chat.send(Inbound(kind="text", text="New York"))
+    await chat.press("Reminder time")
+    await chat.press("20:00")
+    await chat.press("Quiet hours")
+    await chat.press("22:00–07:00")
+    await chat.press("Turn practice reminders off")
+
+    row = await chat.row(db)
+    assert row.timezone == NEW_YORK
+    assert row.position["prefs"] == {"reminder_time": "20:00", "quiet_from": "22:00", "quiet_until": "07:00",
+                                     "daily_cap": None, "essential_only": True}  # fmt: skip
+    diary_day_1 = at(date(2026, 1, 6), 20, 0, NEW_YORK)  # consent on 5 January; the diary starts on day 1
+    assert row.next_due_at == diary_day_1
+
+    # A restarted process (a new service over the same database) sees the same settings.
+    again = Chat(
+        ConversationService(db, Engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
+    )
+    await again.send(Inbound(kind="command", text="settings"))
+    assert "Reminder time: 20:00" in transport.texts("77")[-1]
+    assert "Time zone: America/New_York" in transport.texts("77")[-1]
+
+    clock.set(diary_day_1)
+    assert await service.tick_due() == 1
+    await sender.drain()
+    assert transport.texts("77")[-1].startswith("Daily pain diary")
+    clock.advance(timedelta(minutes=10))
+    await chat.press("In an hour")
+    row = await chat.row(db)
+    assert row.next_due_at == diary_day_1 + timedelta(minutes=70)
+    assert list(row.position["snoozed"]) == ["baseline.pain_diary"]
+    clock.set(row.next_due_at)
+    await service.tick_due()
+    await sender.drain()
+    assert transport.texts("77")[-1].startswith("Daily pain diary")
+    assert (await chat.row(db)).position["snoozed"] == {}
