@@ -124,6 +124,32 @@ def test_a_20_00_reminder_through_the_sweep_across_both_changes(programme):
         assert {t for _, t in diary_offers(swept, tz)} == {time(20, 0)}
 
 
+SPRING_CHANGES = [
+    pytest.param(STOCKHOLM, date(2026, 3, 29), id="stockholm"),
+    pytest.param(NEW_YORK, date(2026, 3, 8), id="new-york"),
+]
+AUTUMN_CHANGES = [
+    pytest.param(STOCKHOLM, date(2026, 10, 25), id="stockholm"),
+    pytest.param(NEW_YORK, date(2026, 11, 1), id="new-york"),
+]
+
+
+@pytest.mark.parametrize(("tz", "change_day"), SPRING_CHANGES + AUTUMN_CHANGES)
+def test_module_opening_and_practice_reminders_keep_local_time_on_the_change_day(programme, tz, change_day):
+    """Week 2 opens on the change day (a Sunday) at 09:00 local; its practice comes daily at 10:00."""
+    p = started(programme, tz, change_day - timedelta(days=14))
+
+    def do_the_module(q: Participant) -> None:
+        if q.state.frame is not None and not q.state.frame.daily:
+            finish_current_module(q)
+
+    sent = sweep_through(p, at(change_day + timedelta(days=3), 0, 0, tz), react=do_the_module)
+    opened = [local(t, tz) for t, o in sent if "Module 1" in o.text and "open" in o.text]
+    assert [(t.date(), t.time()) for t in opened] == [(change_day, time(9, 0))]
+    practice = [local(t, tz) for t, o in sent if o.dedup_key and "breathing_practice" in o.dedup_key]
+    assert [(t.date(), t.time()) for t in practice] == [(change_day + timedelta(days=d), time(10, 0)) for d in range(3)]
+
+
 def test_a_time_that_does_not_exist_fires_an_hour_later_and_one_that_exists_twice_fires_once(programme):
     spring, autumn = date(2026, 3, 29), date(2026, 10, 25)
     p = started(programme, STOCKHOLM, spring - timedelta(days=2))
