@@ -1,94 +1,35 @@
 """The participant's own clock on the fake clock: local reminder times across daylight saving, quiet
-hours, the daily cap, opting out, snooze, /pause holding modules, the catch-up rule, /settings in chat,
-and ``next_due`` agreeing with ``tick`` so the sweep (which wakes a participant only at ``next_due``)
-delivers every reminder exactly once at the right local time."""
+hours, the daily cap, opting out, snooze, /pause holding modules, the catch-up rule, and ``next_due``
+agreeing with ``tick`` so the sweep (which wakes a participant only at ``next_due``) delivers every
+reminder exactly once at the right local time."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
-from bot.clock import FakeClock
 from bot.content.programme import Programme
-from bot.engine import Engine, Inbound, Outbound, ParticipantState
+from bot.engine import ParticipantState
 from bot.engine.model import Preferences
 from bot.engine.reminders import is_essential, wanted
-from bot.service import ConversationService
-from bot.storage.models import Participant as StoredParticipant
+from tests.clock_support import (
+    NEW_YORK,
+    QUARTER,
+    STOCKHOLM,
+    Offer,
+    at,
+    diary_offers,
+    local,
+    offers,
+    set_by_buttons,
+    started,
+    step_through,
+    sweep_through,
+    twin_of,
+)
 from tests.support import Participant, auto_answer, finish_current_module
-
-STOCKHOLM, NEW_YORK = "Europe/Stockholm", "America/New_York"
-QUARTER = timedelta(minutes=15)
-Offer = tuple[datetime, Outbound]
-
-
-def local(moment: datetime, tz: str) -> datetime:
-    return moment.astimezone(ZoneInfo(tz))
-
-
-def at(day: date, hh: int, mm: int, tz: str) -> datetime:
-    return datetime.combine(day, time(hh, mm), tzinfo=ZoneInfo(tz)).astimezone(UTC)
-
-
-def started(programme: Programme, tz: str, consent_day: date) -> Participant:
-    """A participant who consented at 10:00 local on ``consent_day`` and finished the baseline then."""
-    p = Participant(programme, FakeClock(at(consent_day, 10, 0, tz)), tz=tz)
-    p.through_consent()
-    finish_current_module(p)
-    assert p.state.frames == [] and p.state.start_date == consent_day
-    return p
-
-
-def twin_of(p: Participant) -> Participant:
-    """An independent copy of a participant (state, clock and what they have seen so far)."""
-    twin = Participant(p.engine.programme, FakeClock(p.clock.now()), tz=p.state.timezone)
-    twin.state, twin.effects = copy.deepcopy(p.state), list(p.effects)
-    return twin
-
-
-def offers(effects_list, prefix: str = "") -> list[Outbound]:
-    return [o for e in effects_list for o in e.outbound if o.dedup_key and o.dedup_key.startswith(prefix)]
-
-
-def step_through(p: Participant, until: datetime, step: timedelta = QUARTER) -> list[Offer]:
-    """Tick every ``step`` (a sweep that runs all the time): what went out, and when."""
-    sent: list[Offer] = []
-    while p.clock.now() < until:
-        p.clock.advance(step)
-        sent.extend((p.clock.now(), o) for o in p.tick().outbound)
-    return sent
-
-
-def sweep_through(p: Participant, until: datetime, react: Callable[[Participant], None] | None = None) -> list[Offer]:
-    """Wake the participant only at ``next_due``, as the real sweep does; it must never spin."""
-    sent: list[Offer] = []
-    for _ in range(2000):
-        due = p.engine.next_due(p.state, p.clock.now())
-        if due is None or due > until:
-            return sent
-        p.clock.set(max(due, p.clock.now()))
-        sent.extend((p.clock.now(), o) for o in p.tick().outbound)
-        if react is not None:
-            react(p)
-        after = p.engine.next_due(p.state, p.clock.now())
-        assert after is None or after > p.clock.now(), "next_due must move on after a tick (else the sweep spins)"
-    raise AssertionError("the sweep did not reach the end")
-
-
-def diary_offers(sent: list[Offer], tz: str) -> list[tuple[date, time]]:
-    return [(local(t, tz).date(), local(t, tz).time()) for t, o in sent if o.dedup_key and "pain_diary" in o.dedup_key]
-
-
-def set_by_buttons(p: Participant, item_label: str, choice_label: str) -> None:
-    p.command("settings")
-    p.press(item_label)
-    p.press(choice_label)
-
 
 # -- local time across daylight saving ---------------------------------------------------------------
 DST_DAYS = [
@@ -334,136 +275,3 @@ def test_after_downtime_an_unlock_always_happens(programme):
     p.clock.set(at(date(2026, 1, 23), 7, 0, STOCKHOLM))  # four days after week 2's opening
     assert p.engine.next_due(p.state, p.clock.now()) <= p.clock.now()
     assert any("Module 1" in o.text for o in p.tick().outbound)
-
-
-# -- /settings in chat -------------------------------------------------------------------------------
-def test_settings_take_typed_values_and_refuse_what_they_cannot_read(programme, clock):
-    p = Participant(programme, clock)
-    p.through_consent()
-    p.command("settings")
-    p.press("Time zone")
-    assert "don't know" in p.type("Atlantis").outbound[0].text
-    assert p.state.timezone == STOCKHOLM
-    p.type("new york")
-    assert p.state.timezone == NEW_YORK
-    p.press("Time zone")
-    p.type("Gothenburg")
-    assert p.state.timezone == STOCKHOLM
-    p.press("Reminder time")
-    assert "couldn't read" in p.type("25:00").outbound[0].text
-    p.type("20.30")
-    p.press("Quiet hours")
-    p.type("22-7")
-    p.press("Reminders a day")
-    p.press("2")
-    menu = p.last_message.text
-    assert "20:30" in menu and "22:00–07:00" in menu and "Reminders a day: 2" in menu
-    assert p.state.prefs == Preferences(reminder_time="20:30", quiet_from="22:00", quiet_until="07:00", daily_cap=2)
-    p.press("Reminder time")
-    p.press("The programme's own times")
-    p.press("Quiet hours")
-    p.press("No quiet hours")
-    assert p.state.prefs == Preferences(daily_cap=2)
-
-
-def test_a_command_ends_a_typed_setting_so_the_next_text_answers_the_step(programme, clock):
-    p = Participant(programme, clock)
-    p.through_consent()
-    for _ in range(100):
-        if p.last_message.buttons == () or [b.label for r in p.last_message.buttons for b in r] == ["Skip"]:
-            break
-        auto_answer(p)
-    step = (p.state.frame.step, p.state.frame.part)
-    p.command("settings")
-    p.press("Time zone")
-    assert p.state.awaiting == "tz"
-    p.command("menu")
-    assert p.state.awaiting is None
-    p.type("7")
-    assert p.state.timezone == STOCKHOLM and (p.state.frame.step, p.state.frame.part) != step
-    p.command("settings")
-    p.press("Done")
-    assert "saved" in p.effects[-1].outbound[0].text
-
-
-def test_position_without_the_clock_fields_reads_as_defaults_and_round_trips():
-    state = ParticipantState(code="P", language="en", timezone=STOCKHOLM)
-    state.load_position({"frames": [], "finished": ["welcome"]})  # a row written before /settings existed
-    assert state.prefs == Preferences() and state.snoozed == {} and state.held_days == 0
-    state.prefs = Preferences(reminder_time="20:00", daily_cap=1, essential_only=True)
-    state.snoozed, state.held_days, state.paused_on = {"baseline.pain_diary": "2026-01-06T19:05:00+00:00"}, 3, None
-    again = ParticipantState(code="P", language="en", timezone=STOCKHOLM)
-    again.load_position(state.position_json())
-    assert again.position_json() == state.position_json()
-
-
-# -- through the service, on SQLite and PostgreSQL ---------------------------------------------------
-class Chat:
-    """One participant talking to the service the way a channel would."""
-
-    def __init__(self, service, sender, transport) -> None:
-        self.service, self.sender, self.transport, self.update = service, sender, transport, 0
-
-    async def send(self, inbound: Inbound) -> None:
-        self.update += 1
-        await self.service.handle("test", "77", f"u{self.update}", inbound)
-        await self.sender.drain()
-
-    async def press(self, label: str | None = None) -> None:
-        for payload in reversed(self.transport.sent["77"]):
-            buttons = [b for row in payload["buttons"] for b in row]
-            if buttons:
-                chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
-                await self.send(Inbound(kind="choice", text=chosen["data"]))
-                return
-        raise AssertionError("no buttons")
-
-    async def row(self, db) -> StoredParticipant:
-        async with db.reading() as session:
-            return (await session.scalars(select(StoredParticipant).where(StoredParticipant.chat_id == "77"))).one()
-
-
-async def test_settings_and_a_snooze_persist_and_steer_the_sweep(db, service, sender, transport, clock, programme):
-    chat = Chat(service, sender, transport)
-    await chat.send(Inbound(kind="command", text="start"))
-    while "I agree to take part" not in [b["label"] for r in transport.sent["77"][-1]["buttons"] for b in r]:
-        await chat.press()
-    await chat.press("I agree to take part")
-    await chat.send(Inbound(kind="command", text="settings"))
-    await chat.press("Time zone")
-    await chat.send(Inbound(kind="text", text="New York"))
-    await chat.press("Reminder time")
-    await chat.press("20:00")
-    await chat.press("Quiet hours")
-    await chat.press("22:00–07:00")
-    await chat.press("Turn practice reminders off")
-
-    row = await chat.row(db)
-    assert row.timezone == NEW_YORK
-    assert row.position["prefs"] == {"reminder_time": "20:00", "quiet_from": "22:00", "quiet_until": "07:00",
-                                     "daily_cap": None, "essential_only": True}  # fmt: skip
-    diary_day_1 = at(date(2026, 1, 6), 20, 0, NEW_YORK)  # consent on 5 January; the diary starts on day 1
-    assert row.next_due_at == diary_day_1
-
-    # A restarted process (a new service over the same database) sees the same settings.
-    again = Chat(
-        ConversationService(db, Engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
-    )
-    await again.send(Inbound(kind="command", text="settings"))
-    assert "Reminder time: 20:00" in transport.texts("77")[-1]
-    assert "Time zone: America/New_York" in transport.texts("77")[-1]
-
-    clock.set(diary_day_1)
-    assert await service.tick_due() == 1
-    await sender.drain()
-    assert transport.texts("77")[-1].startswith("Daily pain diary")
-    clock.advance(timedelta(minutes=10))
-    await chat.press("In an hour")
-    row = await chat.row(db)
-    assert row.next_due_at == diary_day_1 + timedelta(minutes=70)
-    assert list(row.position["snoozed"]) == ["baseline.pain_diary"]
-    clock.set(row.next_due_at)
-    await service.tick_due()
-    await sender.drain()
-    assert transport.texts("77")[-1].startswith("Daily pain diary")
-    assert (await chat.row(db)).position["snoozed"] == {}
