@@ -43,6 +43,19 @@ def test_settings_take_typed_values_and_refuse_what_they_cannot_read(programme, 
     assert p.state.prefs == Preferences(daily_cap=2)
 
 
+def test_settings_warn_when_quiet_hours_would_swallow_every_reminder(programme, clock):
+    p = Participant(programme, clock)
+    p.through_consent()
+    p.command("settings")
+    p.press("Quiet hours")
+    said = [o.text for o in p.type("18:00-08:00").outbound]
+    warning = [t for t in said if "not come" in t]
+    assert len(warning) == 1 and "19:00" in warning[0] and "10:00" not in warning[0], "the diary's 19:00 is inside"
+    p.press("Reminder time")
+    said = [o.text for o in p.type("12:00").outbound]
+    assert not any("not come" in t for t in said)
+
+
 def test_a_command_ends_a_typed_setting_so_the_next_text_answers_the_step(programme, clock):
     p = Participant(programme, clock)
     p.through_consent()

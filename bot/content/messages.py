@@ -104,6 +104,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "settings.bad_quiet",
         "settings.bad_cap",
         "settings.changed",
+        "settings.time_in_quiet",
         "settings.closed",
         "settings.snooze_hour",
         "settings.snooze_tomorrow",

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from bot.engine import calendar, reminders
 from bot.engine.model import Button, Inbound, ParticipantState
 from bot.engine.progress import resume
 from bot.engine.turn import Turn
@@ -202,7 +203,19 @@ def apply(turn: Turn, item: str, raw: str, typed: bool) -> None:
     state.awaiting = None
     turn.audit("settings_changed", item=item)
     turn.say(turn.msg("settings.changed"))
+    lost = swallowed_times(turn)
+    if lost:
+        turn.say(turn.msg("settings.time_in_quiet", times=", ".join(lost)))
     show_menu(turn)
+
+
+def swallowed_times(turn: Turn) -> list[str]:
+    """Reminder times the quiet hours drop every day (they run past midnight over them): worth a word."""
+    prefs = turn.state.prefs
+    wanted = {prefs.reminder_time} if prefs.reminder_time else {
+        p.at for m in turn.programme.scheduled for p in m.daily
+    }  # fmt: skip
+    return sorted(t for t in wanted if t and reminders.out_of_quiet(prefs, calendar.parse_hhmm(t)) is None)
 
 
 def refuse(turn: Turn, reason_key: str) -> None:
