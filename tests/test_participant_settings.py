@@ -56,6 +56,15 @@ def test_settings_warn_when_quiet_hours_would_swallow_every_reminder(programme, 
     assert not any("not come" in t for t in said)
 
 
+def test_settings_work_before_the_programme_starts(programme, clock):
+    p = Participant(programme, clock)
+    p.command("settings")
+    p.press("Time zone")
+    p.press("New York")
+    assert p.state.timezone == NEW_YORK and p.state.status == "new"
+    assert "Time zone: America/New_York" in p.last_message.text
+
+
 def test_a_command_ends_a_typed_setting_so_the_next_text_answers_the_step(programme, clock):
     p = Participant(programme, clock)
     p.through_consent()

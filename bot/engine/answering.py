@@ -17,13 +17,13 @@ from bot.engine.turn import Turn, frame_token
 
 def answer(turn: Turn, inbound: Inbound) -> None:
     state = turn.state
+    if preferences.route(turn, inbound):
+        return  # /settings works at every stage, before consent too
     if state.status == "new":
         onboarding.begin(turn)
         return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
-        return
-    if preferences.route(turn, inbound):
         return
     value, via_button = inbound.text, inbound.kind == "choice"
     if via_button:
