@@ -4,12 +4,17 @@ through the service on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 
+from typer.testing import CliRunner
+
+from bot.cli import app
 from bot.engine import Engine, Inbound, ParticipantState
 from bot.engine.model import Preferences
 from bot.service import ConversationService
 from tests.clock_support import NEW_YORK, STOCKHOLM, Chat, at
+from tests.conftest import CONTENT
 from tests.support import Participant, auto_answer
 
 
@@ -140,3 +145,19 @@ async def test_settings_and_a_snooze_persist_and_steer_the_sweep(db, service, se
     await sender.drain()
     assert transport.texts("77")[-1].startswith("Daily pain diary")
     assert (await chat.row(db)).position["snoozed"] == {}
+
+
+def test_the_zone_buttons_come_from_the_programme_and_a_bad_zone_there_is_a_content_error(programme, clock, tmp_path):
+    p = Participant(programme, clock)
+    p.command("settings")
+    p.press("Time zone")
+    labels = [b.label for row in p.last_message.buttons for b in row]
+    assert labels == [z.rsplit("/", 1)[1].replace("_", " ") for z in programme.spec.timezones]
+
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    spec = (target / "programme.yaml").read_text().replace("Europe/Madrid", "Europe/Atlantis")
+    (target / "programme.yaml").write_text(spec)
+    result = CliRunner().invoke(app, ["content", "validate", str(target)])
+    assert result.exit_code == 1
+    assert "content/programme.yaml: timezones: unknown time zone 'Europe/Atlantis'" in result.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -261,6 +262,18 @@ class ProgrammeSpec(Strict):
     release_hour: int = Field(default=9, ge=0, le=23)
     onboarding: tuple[str, ...] = Field(min_length=1)
     phases: tuple[Phase, ...] = Field(min_length=1)
+    # The time zones /settings offers as buttons (any IANA name or known city can also be typed).
+    # Empty: a built-in list of common European and North American zones.
+    timezones: tuple[str, ...] = ()
+
+    @field_validator("timezones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = available_timezones()
+        unknown = [z for z in value if z not in known]
+        if unknown:
+            raise ValueError(f"unknown time zone {unknown[0]!r} (use an IANA name like Europe/Stockholm)")
+        return value
 
 
 class InstrumentItem(Strict):

@@ -22,7 +22,7 @@ SETTINGS_TOKEN = "S"
 TIMEZONE, TIME, QUIET, CAP, PRACTICE, DONE = "tz", "time", "quiet", "cap", "practice", "done"
 DEFAULT, OFF = "-", "off"
 
-# Common zones for the site (a Swedish trial with participants abroad); any IANA name can be typed.
+# The zones offered when the programme names none (``timezones:`` in programme.yaml); any can be typed.
 ZONES = (
     "Europe/Stockholm", "Europe/Oslo", "Europe/Copenhagen", "Europe/Helsinki", "Europe/London",
     "Europe/Berlin", "Europe/Madrid", "America/New_York", "America/Chicago", "America/Los_Angeles",
@@ -158,8 +158,9 @@ def on_button(turn: Turn, value: str) -> None:
 def ask(turn: Turn, item: str) -> None:
     """Offer the choices for one item; all but the cap can also be typed."""
     if item == TIMEZONE:
-        rows = [tuple(item_button(z.rsplit("/", 1)[1].replace("_", " "), TIMEZONE, z) for z in ZONES[i : i + 2])
-                for i in range(0, len(ZONES), 2)]  # fmt: skip
+        zones = turn.programme.spec.timezones or ZONES
+        rows = [tuple(item_button(z.rsplit("/", 1)[1].replace("_", " "), TIMEZONE, z) for z in zones[i : i + 2])
+                for i in range(0, len(zones), 2)]  # fmt: skip
     elif item == TIME:
         rows = [tuple(item_button(t, TIME, t) for t in TIMES[i : i + 4]) for i in range(0, len(TIMES), 4)]
         rows.append((item_button(turn.msg("settings.button_default_time"), TIME, DEFAULT),))
