@@ -8,6 +8,7 @@ never changes while the bot runs.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from pydantic import Field, field_validator, model_validator
 
@@ -214,6 +215,9 @@ class DailyPrompt(Strict):
     start_day: int = Field(default=0, ge=0, le=84)
     days: int = Field(default=7, ge=1, le=84)
     after: str | None = None
+    # Essential prompts (the pain diary: a measure of the trial) are sent even to a participant who
+    # opted out of reminders or reached their daily cap. Unset: a form is essential, an exercise is not.
+    essential: bool | None = None
     step: Step
 
     _id = field_validator("id")(check_id)
@@ -274,6 +278,18 @@ class ProgrammeSpec(Strict):
     release_hour: int = Field(default=9, ge=0, le=23)
     onboarding: tuple[str, ...] = Field(min_length=1)
     phases: tuple[Phase, ...] = Field(min_length=1)
+    # The time zones /settings offers as buttons (any IANA name or known city can also be typed).
+    # Empty: a built-in list of common European and North American zones.
+    timezones: tuple[str, ...] = ()
+
+    @field_validator("timezones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = available_timezones()
+        unknown = [z for z in value if z not in known]
+        if unknown:
+            raise ValueError(f"unknown time zone {unknown[0]!r} (use an IANA name like Europe/Stockholm)")
+        return value
 
 
 class InstrumentItem(Strict):

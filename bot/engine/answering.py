@@ -1,13 +1,13 @@
 """Routing one answer: a typed text or a pressed button goes to the step it belongs to.
 
 A button's data starts with a token: the prompt's fingerprint (answers the current step), ``D`` (a daily
-offer) or a detour token (/mywork, /modules). Anything else is an old button and gets the current step
+offer), ``Z`` (snoozing one), ``S`` (/settings) or a detour token (/mywork, /modules). Anything else is an old button and gets the current step
 shown again.
 """
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, onboarding, reports, weekly
+from bot.engine import dailies, detours, onboarding, preferences, reminders, reports, snoozing, weekly
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle
 from bot.engine.questions import relay_free_text
@@ -17,6 +17,8 @@ from bot.engine.turn import Turn, frame_token
 
 def answer(turn: Turn, inbound: Inbound) -> None:
     state = turn.state
+    if preferences.route(turn, inbound):
+        return  # /settings works at every stage, before consent too
     if state.status == "new":
         onboarding.begin(turn)
         return
@@ -26,6 +28,9 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     value, via_button = inbound.text, inbound.kind == "choice"
     if via_button:
         token, _, value = inbound.text.partition("|")
+        if token == reminders.SNOOZE_TOKEN:
+            snoozing.snooze(turn, value)
+            return
         if token == dailies.DAILY_TOKEN:
             dailies.open_daily(turn, value)
             return

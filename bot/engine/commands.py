@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import detours, onboarding, schedule
+from bot.engine import detours, onboarding, preferences, reminders, schedule
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
@@ -111,6 +111,7 @@ def _pause(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg("pause.already"))
         return
     turn.state.paused = True
+    reminders.hold(turn.state, turn.now)
     turn.audit("paused")
     turn.say(turn.msg("pause.paused"))
 
@@ -121,7 +122,7 @@ def _resume(turn: Turn, inbound: Inbound) -> None:
         resume(turn, full=False)
         return
     turn.state.paused = False
-    turn.audit("resumed")
+    turn.audit("resumed", calendar_moved_days=reminders.release(turn.state, turn.now))
     turn.say(turn.msg("pause.resumed"))
     resume(turn)
 
@@ -162,4 +163,5 @@ COMMANDS: dict[str, Command] = {
     "skip": _skip,
     "mywork": _mywork,
     "modules": _modules,
+    "settings": preferences.open_settings,
 }

@@ -7,8 +7,10 @@ a finished day cannot be filled twice.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
-from bot.engine import calendar, schedule
+from bot.content.schema import DailyPrompt
+from bot.engine import calendar, reminders, schedule
 from bot.engine.model import Button, Frame, Outbound
 from bot.engine.progress import resume
 from bot.engine.steps import present
@@ -22,25 +24,38 @@ def short_key(key: str) -> str:
 
 
 def offer_due(turn: Turn) -> None:
-    """Offer each daily prompt whose time has come today and that was not offered or done today."""
+    """Offer each daily prompt whose time has come today and that was not offered or done today.
+
+    When, and whether at all, is the participant's own clock (bot/engine/reminders.py); essential
+    prompts go first so that a daily cap never holds back a diary in favour of a practice reminder.
+    """
     state = turn.state
-    assert state.start_date is not None
-    local = calendar.local_now(turn.now, state.timezone)
-    today = local.date().isoformat()
-    for module, prompt in schedule.daily_prompts(turn.programme, state):
-        key = schedule.daily_key(module, prompt)
-        first, last = calendar.daily_window(state.start_date, module, prompt)
-        if not first <= local.date() <= last or local.time() < calendar.parse_hhmm(prompt.at):
+    start = reminders.programme_start(state)
+    assert start is not None
+    today = calendar.local_date(turn.now, state.timezone)
+    items = schedule.keyed_daily_prompts(turn.programme, state)
+    for item in sorted(items, key=lambda i: not reminders.is_essential(i[2])):
+        if not reminders.due_today(state, start, item, turn.now):
             continue
-        if today in (state.daily_offered.get(key), state.daily_done.get(key)):
-            continue
-        state.daily_offered[key] = today
-        data = f"{DAILY_TOKEN}|{short_key(key)}|{local.date():%Y%m%d}"
-        turn.send(Outbound(
-            text=turn.msg("daily.offer", title=turn.t(prompt.title)),
-            buttons=((Button(turn.msg("buttons.start_diary"), data),),),
-            dedup_key=f"daily:{state.code}:{key}:{today}",
-        ))  # fmt: skip
+        key, _, prompt = item
+        state.daily_offered[key] = today.isoformat()
+        reminders.count_offer(state, today)
+        turn.send(offer(turn, key, prompt, today, dedup_key=f"daily:{state.code}:{key}:{today.isoformat()}"))
+
+
+def offer(turn: Turn, key: str, prompt: DailyPrompt, day: date, dedup_key: str) -> Outbound:
+    """A daily offer: open the day's entry now, or snooze it (in an hour, or until tomorrow)."""
+    ref = f"{short_key(key)}|{day:%Y%m%d}"
+    snooze = reminders.SNOOZE_TOKEN
+    return Outbound(
+        text=turn.msg("daily.offer", title=turn.t(prompt.title)),
+        buttons=(
+            (Button(turn.msg("buttons.start_diary"), f"{DAILY_TOKEN}|{ref}"),),
+            (Button(turn.msg("settings.snooze_hour"), f"{snooze}|{ref}|{reminders.HOUR}"),
+             Button(turn.msg("settings.snooze_tomorrow"), f"{snooze}|{ref}|{reminders.TOMORROW}")),
+        ),
+        dedup_key=dedup_key,
+    )  # fmt: skip
 
 
 def open_daily(turn: Turn, value: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, progress, reports, schedule
+from bot.engine import dailies, detours, preferences, progress, reminders, reports, schedule, snoozing
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
@@ -33,6 +33,7 @@ class Engine:
         turn = Turn(self.programme, state, now, history=history, policy=self.policy, attachment=inbound.attachment)
         try:
             if inbound.kind == "command":
+                preferences.forget_waiting(state)
                 run_command(turn, inbound)
             else:
                 answer(turn, inbound)
@@ -46,15 +47,16 @@ class Engine:
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
-        if state.status == "active" and not state.paused:
+        if state.status == "active" and not state.paused and not reminders.quiet_now(state, now):
             if state.frames:
                 progress.announce_opened(turn)
             else:
                 progress.check_unlocks(turn, tell_wait=False)
             dailies.offer_due(turn)
             reports.offer_due(turn)
+            snoozing.reoffer_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:
         """When ``tick`` next has something to do for this participant (None: nothing planned)."""
-        return schedule.next_due(self.programme, state, now)
+        return reminders.after_quiet(state, schedule.next_due(self.programme, state, now), now)

@@ -84,6 +84,26 @@ class Frame:
 
 
 @dataclass
+class Preferences:
+    """What the participant chose in /settings; ``None`` means the programme's own default.
+
+    Times are local "HH:MM" strings in the participant's time zone, so a 20:00 reminder stays at 20:00
+    on the clock on the wall whatever daylight saving does.
+    """
+
+    reminder_time: str | None = None  # every daily prompt moves to this time (content's ``at`` otherwise)
+    quiet_from: str | None = None  # quiet hours [from, until), may wrap midnight; both set or both None
+    quiet_until: str | None = None
+    daily_cap: int | None = None  # at most this many daily offers a day; essential ones are always sent
+    essential_only: bool = False  # opted out of non-essential (practice) reminders
+
+    @staticmethod
+    def load(data: dict[str, Any] | None) -> Preferences:
+        known = {k: v for k, v in (data or {}).items() if k in Preferences.__dataclass_fields__}
+        return Preferences(**known)
+
+
+@dataclass
 class ParticipantState:
     code: str
     language: str
@@ -98,6 +118,14 @@ class ParticipantState:
     daily_done: dict[str, str] = field(default_factory=dict)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
+    # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
+    prefs: Preferences = field(default_factory=Preferences)
+    snoozed: dict[str, str] = field(default_factory=dict)  # prompt key -> UTC ISO instant of the re-offer
+    reminded_on: str | None = None  # the local ISO date ``reminder_count`` counts for
+    reminder_count: int = 0
+    held_days: int = 0  # days the programme calendar moved on /resume (paused days)
+    paused_on: str | None = None  # local ISO date of the /pause still in force
+    awaiting: str | None = None  # the /settings item whose value the participant is typing
 
     @property
     def frame(self) -> Frame | None:
@@ -113,6 +141,13 @@ class ParticipantState:
             "daily_done": dict(self.daily_done),
             "reports": dict(self.reports),
             "log": dict(self.log),
+            "prefs": asdict(self.prefs),
+            "snoozed": dict(self.snoozed),
+            "reminded_on": self.reminded_on,
+            "reminder_count": self.reminder_count,
+            "held_days": self.held_days,
+            "paused_on": self.paused_on,
+            "awaiting": self.awaiting,
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -124,6 +159,14 @@ class ParticipantState:
         self.daily_done = dict(data.get("daily_done", {}))
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
+        # Rows written before the participant's own clock existed have none of these keys.
+        self.prefs = Preferences.load(data.get("prefs"))
+        self.snoozed = dict(data.get("snoozed", {}))
+        self.reminded_on = data.get("reminded_on")
+        self.reminder_count = int(data.get("reminder_count", 0))
+        self.held_days = int(data.get("held_days", 0))
+        self.paused_on = data.get("paused_on")
+        self.awaiting = data.get("awaiting")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module
-from bot.engine import calendar, weekly
+from bot.engine import calendar, reminders, weekly
 from bot.engine.model import ParticipantState
 from bot.engine.turn import Turn
 
@@ -33,8 +33,9 @@ def next_unfinished(programme: Programme, state: ParticipantState, skip_announce
 
 
 def opens_at(programme: Programme, state: ParticipantState, module: Module) -> datetime:
-    assert state.start_date is not None
-    return calendar.module_opens_at(state.start_date, module, programme.spec.release_hour, state.timezone)
+    start = reminders.programme_start(state)
+    assert start is not None
+    return calendar.module_opens_at(start, module, programme.spec.release_hour, state.timezone)
 
 
 def passed(programme: Programme, state: ParticipantState, module: Module, step_id: str) -> bool:
@@ -58,19 +59,24 @@ def daily_prompts(programme: Programme, state: ParticipantState) -> list[tuple[M
     return active
 
 
+def keyed_daily_prompts(programme: Programme, state: ParticipantState) -> list[reminders.Keyed]:
+    return [(daily_key(module, prompt), module, prompt) for module, prompt in daily_prompts(programme, state)]
+
+
 def dailies_remaining(programme: Programme, state: ParticipantState, now: datetime) -> bool:
-    assert state.start_date is not None
+    start = reminders.programme_start(state)
+    assert start is not None
     today = calendar.local_date(now, state.timezone)
     return any(
-        calendar.daily_window(state.start_date, module, prompt)[1] >= today
-        for module, prompt in daily_prompts(programme, state)
+        calendar.daily_window(start, module, prompt)[1] >= today for module, prompt in daily_prompts(programme, state)
     )
 
 
 def last_daily_day(programme: Programme, state: ParticipantState) -> date | None:
     """The local day after which no daily prompt of this participant runs any more."""
-    assert state.start_date is not None
-    days = [calendar.daily_window(state.start_date, m, d)[1] for m, d in daily_prompts(programme, state)]
+    start = reminders.programme_start(state)
+    assert start is not None
+    days = [calendar.daily_window(start, m, d)[1] for m, d in daily_prompts(programme, state)]
     return max(days, default=None)
 
 
@@ -78,20 +84,14 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
     """When ``tick`` next has something to do for this participant (None: nothing planned)."""
     if state.status != "active" or state.paused or state.start_date is None:
         return None
-    tz, start, due = state.timezone, state.start_date, []
+    tz, start, due = state.timezone, reminders.programme_start(state), []
+    assert start is not None
     pending = next_unfinished(programme, state, skip_announced=bool(state.frames))
     if pending is not None:
         due.append(opens_at(programme, state, pending))
-    today = calendar.local_date(now, tz).isoformat()
-    for module, prompt in daily_prompts(programme, state):
-        key = daily_key(module, prompt)
-        at = calendar.daily_due_at(start, module, prompt, now, tz)
-        if at is not None and today in (state.daily_offered.get(key), state.daily_done.get(key)):
-            at = calendar.daily_due_at(start, module, prompt, now + timedelta(days=1), tz)
-            if at is not None and calendar.local_date(at, tz).isoformat() == today:
-                at = None
-        if at is not None:
-            due.append(at)
+    offer = reminders.next_offer(state, start, keyed_daily_prompts(programme, state), now)
+    if offer is not None:
+        due.append(offer)
     turn = Turn(programme, state, now)
     due.extend(weekly.next_action_at(turn, module) for module in weekly.pending(turn))
     if not due and not state.frames:
