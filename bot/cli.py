@@ -58,25 +58,26 @@ def _logging(level: str) -> None:
 @content_app.command("validate")
 def content_validate(
     directory: Annotated[Path, typer.Argument(help="Content directory.")] = Path("content"),
+    site: Annotated[
+        Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
+    ] = None,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
+    from bot.content.site import wording_status
 
     try:
-        programme = load_programme(directory)
+        programme = load_programme(directory, site)
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(problem)
         typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         raise typer.Exit(1) from None
-    empty = [
-        i.id for i in programme.instruments.values() if i.licence == "licensed" and any(not x.text for x in i.items)
-    ]
     typer.echo(
         f"content OK: {len(programme.modules)} modules, {len(programme.instruments)} instruments, version {programme.version}"
     )
-    for instrument in empty:
-        typer.echo(f"note: {instrument}: licensed item wording not supplied; the bot skips it until it is")
+    for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
+        typer.echo(f"instrument {wording_status(instrument).line()}")
 
 
 @content_app.command("outline")

@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # -- measures: a site's own wording for licensed questionnaires (never committed here) -----------
+    site_content_dir: Path | None = None
+
+    @field_validator("site_content_dir")
+    @classmethod
+    def _site_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory (the site's wording overlay, e.g. /etc/icbt/site)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,

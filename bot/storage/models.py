@@ -163,4 +163,6 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 from bot.storage import tables_measures  # noqa: E402,F401
