@@ -57,6 +57,12 @@ def test_seed_counts_give_the_three_tests_and_not_the_papers_8_6() -> None:
     assert round(result.chi2, 1) != 8.6 and round(result.chi2_yates, 1) != 8.6
 
 
+def test_two_by_two_with_nobody_improved_gives_no_chi_square_but_fisher_p_1() -> None:
+    result = two_by_two(0, 26, 0, 28)
+    assert math.isnan(result.chi2) and math.isnan(result.chi2_yates)
+    assert result.fisher_p == 1.0
+
+
 def test_two_by_two_refuses_impossible_counts() -> None:
     with pytest.raises(ValueError, match="counts"):
         two_by_two(27, 26, 5, 28)

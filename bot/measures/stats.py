@@ -37,9 +37,13 @@ def two_by_two(improved_a: int, n_a: int, improved_b: int, n_b: int) -> TwoByTwo
     if not (0 <= improved_a <= n_a and 0 <= improved_b <= n_b) or n_a == 0 or n_b == 0:
         raise ValueError("counts must satisfy 0 <= improved <= n and n > 0")
     table = ((improved_a, n_a - improved_a), (improved_b, n_b - improved_b))
+    fisher = sps.fisher_exact(np.array(table))
+    if improved_a + improved_b in (0, n_a + n_b):
+        # Nobody (or everybody) improved: χ² is undefined (an expected count of zero); Fisher's p is 1.
+        nan = float("nan")
+        return TwoByTwo(table, nan, nan, nan, nan, float(fisher.pvalue))
     plain = sps.chi2_contingency(np.array(table), correction=False)
     yates = sps.chi2_contingency(np.array(table), correction=True)
-    fisher = sps.fisher_exact(np.array(table))
     return TwoByTwo(
         table=table,
         chi2=float(plain.statistic),
