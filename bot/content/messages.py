@@ -78,5 +78,16 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # measures: the participant's charts (bot/measures/charts.py)
+        "measures.chart_diary_title",
+        "measures.chart_diary_axis",
+        "measures.chart_no_entries",
+        "measures.chart_homework_title",
+        "measures.chart_done",
+        "measures.chart_not_yet",
+        "measures.chart_unlock_title",
+        "measures.chart_lookback_title",
+        "measures.chart_start",
+        "measures.chart_now",
     }
 )
