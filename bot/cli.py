@@ -153,5 +153,43 @@ def run(config: ConfigOpt = None) -> None:
         _fail(exc)
 
 
+# -- measures: the trial report and the tidy export (bodies in bot/measures/commands.py) ---------
+SyntheticOpt = Annotated[
+    int | None, typer.Option("--synthetic", help="Use the seeded synthetic trial (this seed) instead of the database.")
+]
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the trial report: one self-contained HTML file with tables and plots."""
+    from bot.measures.commands import report_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(report_command(settings, out, synthetic))
+    except IcbtError as exc:
+        _fail(exc)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files and the data dictionary.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export participants, answers, scores, diaries, module progress and therapist time as tidy CSV."""
+    from bot.measures.commands import export_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(export_command(settings, out, synthetic))
+    except IcbtError as exc:
+        _fail(exc)
+
+
 if __name__ == "__main__":
     app()
