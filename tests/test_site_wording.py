@@ -103,3 +103,21 @@ def test_a_missing_site_directory_stops_start_up_with_one_line(tmp_path: Path) -
     with pytest.raises(ConfigError, match=r"^config error: ICBT_SITE_CONTENT_DIR: .* is not a directory"):
         load_settings(None, site_content_dir=str(tmp_path / "nowhere"))
     assert load_settings(None, site_content_dir=str(tmp_path)).site_content_dir == tmp_path
+
+
+def test_with_the_sites_wording_the_engine_gives_the_questionnaire_instead_of_skipping_it(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.clock import FakeClock
+    from tests.support import Participant, auto_answer
+
+    programme = load_programme(CONTENT, site(tmp_path, worded()))
+    person = Participant(programme, FakeClock(datetime(2026, 1, 5, 7, 0, tzinfo=UTC)))
+    person.through_consent()
+    for _ in range(300):
+        if any(a.step == "csq_catastrophizing" for a in person.all_answers()) or person.state.frame is None:
+            break
+        auto_answer(person)
+    given = [a for a in person.all_answers() if a.step == "csq_catastrophizing"]
+    assert given and given[0].field == "c1"
+    assert any(MADE_UP[0] in text for text in person.texts())
