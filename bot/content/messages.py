@@ -89,5 +89,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "measures.chart_lookback_title",
         "measures.chart_start",
         "measures.chart_now",
+        "measures.symptom_check_staff",
+        "measures.symptom_rise_staff",
     }
 )
