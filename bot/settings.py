@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # -- measures: a site's own wording for licensed questionnaires (never committed here) -----------
     site_content_dir: Path | None = None
     symptom_rise_threshold: float = Field(default=5.0, gt=0, le=50)  # points on the check's instrument
+    diary_late_days: int = Field(default=1, ge=0, le=7)  # a missed diary day can be filled until the end of day+N
 
     @field_validator("site_content_dir")
     @classmethod
