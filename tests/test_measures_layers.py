@@ -8,7 +8,16 @@ from tests.test_architecture import imported_modules
 
 MEASURES = Path(__file__).resolve().parent.parent / "bot" / "measures"
 EDGES = {"store.py", "db_loader.py", "commands.py"}
-BANNED = ("sqlalchemy", "telegram", "apscheduler", "bot.storage", "bot.channels", "bot.engine", "bot.service", "scheduler")
+BANNED = (
+    "sqlalchemy",
+    "telegram",
+    "apscheduler",
+    "bot.storage",
+    "bot.channels",
+    "bot.engine",
+    "bot.service",
+    "scheduler",
+)
 
 
 def test_pure_measures_modules_import_nothing_from_the_edges():

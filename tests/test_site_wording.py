@@ -53,6 +53,18 @@ def test_a_site_overlay_fills_the_slots_and_the_instrument_becomes_active(tmp_pa
     assert programme.version != plain.version  # answers record which wording was shown
 
 
+def test_a_site_can_give_an_item_its_own_answer_labels_in_order_of_score(tmp_path: Path) -> None:
+    items = [{"id": f"h{n}", "text": f"Made-up HADS-like item {n}"} for n in range(1, 15)]
+    items[0]["response_labels"] = ["Made-up least", "Made-up some", "Made-up more", "Made-up most"]
+    programme = load_programme(CONTENT, site(tmp_path, {"id": "hads", "items": items}, name="hads"))
+    hads = programme.instruments["hads"]
+    assert hads.items[0].response_labels[0] == "Made-up least" and hads.items[1].response_labels == ()
+    items[0]["response_labels"] = ["only", "three", "labels"]
+    with pytest.raises(ContentError) as caught:
+        load_programme(CONTENT, site(tmp_path, {"id": "hads", "items": items}, name="hads"))
+    assert any("one label per answer 0..3" in p for p in caught.value.problems)
+
+
 def test_a_partly_worded_instrument_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ContentError) as caught:
         load_programme(CONTENT, site(tmp_path, worded(3)))

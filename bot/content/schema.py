@@ -269,11 +269,14 @@ class InstrumentItem(Strict):
     alert_at: int | None = None  # an answer at or above this starts the safety protocol
     values: dict[int, float] | None = None  # answer -> scored value, when the two differ
     weight: Ident | None = None  # for a weighted_mean scale: the item whose answer weights this one
+    response_labels: tuple[LocalText, ...] = ()  # this item's own answer labels, lowest score first
 
     _id = field_validator("id")(_check_id)
 
     @model_validator(mode="after")
     def _range(self) -> InstrumentItem:
+        if self.response_labels and len(self.response_labels) != self.max - self.min + 1:
+            raise ValueError(f"response_labels needs one label per answer {self.min}..{self.max}")
         if self.min >= self.max:
             raise ValueError(f"bad bounds: min ({self.min}) must be below max ({self.max})")
         if self.alert_at is not None and not self.min <= self.alert_at <= self.max:

@@ -7,7 +7,7 @@ wording slots. A site holding a licence keeps the wording in its own directory (
     id: csq_catastrophizing
     intro: "..."              # optional: title, intro, response_labels may be given too
     items:
-      - {id: c1, text: "..."}
+      - {id: c1, text: "..."}   # an item may also have its own response_labels (lowest score first)
 
 Only wording may be overlaid: the scoring stays the one the repository ships and tests. An
 instrument whose every slot is filled becomes active; a partly filled one is a content error.
@@ -23,7 +23,7 @@ from typing import Any
 from bot.content.schema import Instrument
 
 WORDING_KEYS = frozenset({"id", "title", "intro", "response_labels", "items"})
-ITEM_WORDING_KEYS = frozenset({"id", "text"})
+ITEM_WORDING_KEYS = frozenset({"id", "text", "response_labels"})
 
 
 def overlay_files(site_dir: Path | None) -> dict[str, Path]:
@@ -58,8 +58,8 @@ def merge_wording(shipped: dict[str, Any], overlay: Any) -> tuple[dict[str, Any]
         target = by_id.get(given.get("id"))
         if target is None:
             problems.append((f"{where}.id", f"no item {given.get('id')!r} in the shipped instrument"))
-        elif "text" in given:
-            target["text"] = given["text"]
+        else:
+            target.update({k: v for k, v in given.items() if k in ("text", "response_labels")})
     merged["items"] = items
     return merged, problems
 
