@@ -19,6 +19,8 @@ from bot.measures.stats import Interaction, TwoByTwo, carried_forward, interacti
 
 ARMS: tuple[Arm, Arm] = ("treatment", "control")
 PRIMARY_CANDIDATES = (("csq", "catastrophizing"), ("csq_catastrophizing", "catastrophizing"))
+# Table III's order, then the programme's own measures; anything else after, by id.
+ORDER = ("csq", "csq_catastrophizing", "mpi_s", "pairs", "hads", "qoli", "pain_rating", "phq9", "gad7", "madrs_s")
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def measures(dataset: TrialDataset, instruments: Mapping[str, Instrument]) -> li
     """Every scale with baseline scores, in the order of the instruments and their scales."""
     present = {(s.instrument, s.scale) for s in dataset.scores if s.module_id == dataset.pre_module}
     order = [i for i in instruments.values() if any(key[0] == i.id for key in present)]
-    order.sort(key=lambda i: (0 if i.id.startswith("csq") else 1, i.id))
+    order.sort(key=lambda i: (ORDER.index(i.id) if i.id in ORDER else len(ORDER), i.id))
     return [Measure(i, s) for i in order for s in i.scales if (i.id, s.id) in present]
 
 

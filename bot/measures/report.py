@@ -29,7 +29,8 @@ th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 
 
 def p_text(p: float) -> str:
-    return "< 0.0001" if p < 0.0001 else f"{p:.4f}"
+    """``p = 0.0043`` or ``p < 0.0001``."""
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}"
 
 
 def _img(data: bytes, alt: str) -> str:
@@ -52,9 +53,7 @@ def _ms(value: tuple[float, float] | None) -> str:
 
 
 def _f(result: Interaction | None) -> str:
-    return (
-        "–" if result is None else f"F({result.df_effect},{result.df_error}) = {result.f:.2f}, p = {p_text(result.p)}"
-    )
+    return "–" if result is None else f"F({result.df_effect},{result.df_error}) = {result.f:.2f}, {p_text(result.p)}"
 
 
 def _tests(test: TwoByTwo | None) -> list[str]:
@@ -64,12 +63,12 @@ def _tests(test: TwoByTwo | None) -> list[str]:
         return [
             "undefined (no one improved in either arm)" if test.table[0][0] == 0 else "undefined",
             "undefined",
-            f"p = {p_text(test.fisher_p)}",
+            p_text(test.fisher_p),
         ]
     return [
-        f"χ²(1) = {test.chi2:.2f}, p = {p_text(test.p_chi2)}",
-        f"χ²(1) = {test.chi2_yates:.2f}, p = {p_text(test.p_yates)}",
-        f"p = {p_text(test.fisher_p)}",
+        f"χ²(1) = {test.chi2:.2f}, {p_text(test.p_chi2)}",
+        f"χ²(1) = {test.chi2_yates:.2f}, {p_text(test.p_yates)}",
+        p_text(test.fisher_p),
     ]
 
 
@@ -228,8 +227,8 @@ def _notes(primary: an.Measure | None) -> list[str]:
         "continuity correction, and Fisher's exact test (two-sided), all from scipy.stats. The interaction F comes from "
         "an OLS of change on arm (statsmodels anova_lm).</li>",
         f"<li>On the seed paper's counts (15 of 26 treated vs 5 of 28 controls reliably improved) these tests give "
-        f"χ²(1) = {seed.chi2:.2f} uncorrected (p = {p_text(seed.p_chi2)}), χ²(1) = {seed.chi2_yates:.2f} with Yates' "
-        f"correction (p = {p_text(seed.p_yates)}) and Fisher's exact p = {p_text(seed.fisher_p)}. The paper prints "
+        f"χ²(1) = {seed.chi2:.2f} uncorrected ({p_text(seed.p_chi2)}), χ²(1) = {seed.chi2_yates:.2f} with Yates' "
+        f"correction ({p_text(seed.p_yates)}) and Fisher's exact {p_text(seed.fisher_p)}. The paper prints "
         "χ²(1) = 8.6, which matches neither χ²; this report always says which test it ran.</li>",
         "<li>Intention to treat: everyone randomized with a baseline score is analysed; missing post scores are carried "
         "forward (LOCF, and again with baseline carried forward, as the seed did).</li>",
