@@ -39,6 +39,15 @@ def test_an_unwritable_report_path_is_one_line(tmp_path: Path) -> None:
     assert result.output.strip().splitlines()[-1].startswith(f"report: {blocker / 'r.html'}: cannot write")
 
 
+def test_a_database_without_tables_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ICBT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.sqlite3'}")
+    result = CliRunner().invoke(app, ["export", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert result.output.strip().splitlines() == [
+        "database: cannot read the trial's tables (OperationalError); run `icbt db upgrade` first"
+    ]
+
+
 async def test_the_database_loader_reads_participants_answers_scores_and_diary(db: Database, programme) -> None:
     async with db.transaction() as session:
         person = Participant(

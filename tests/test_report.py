@@ -120,3 +120,8 @@ def test_table_ii_gives_means_and_percentages_by_arm():
     assert rows[0] == ("age, mean (SD)", "40.0 (10.0)", "45.0 (7.1)", "–")  # one control: no SD
     assert ("  woman", "66.7 (2)", "50.0 (1)", "100.0 (1)") in rows
     assert ("  chiropractor", "66.7 (2)", "100.0 (2)", "0.0 (0)") in rows  # several answers per person
+
+
+def test_a_report_on_a_trial_with_nobody_yet_still_renders(programme: Programme):
+    html = build_report(TrialDataset(participants=()), programme.instruments)
+    assert "0 people applied" in html and "10. Notes" in html

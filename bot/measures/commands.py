@@ -12,10 +12,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
-from bot.errors import IcbtError
+from bot.errors import IcbtError, StorageUnavailable
 from bot.measures.dataset import TrialDataset
 from bot.measures.export import write_export
 from bot.measures.report import build_report
@@ -41,6 +42,10 @@ def database_loader(settings: Settings) -> DatasetLoader:
         try:
             await db.check()
             return await load_dataset(db, programme)
+        except DBAPIError as exc:
+            raise StorageUnavailable(
+                f"database: cannot read the trial's tables ({exc.__class__.__name__}); run `icbt db upgrade` first"
+            ) from None
         finally:
             await db.dispose()
 

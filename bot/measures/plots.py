@@ -81,7 +81,8 @@ def trajectories(series: Mapping[tuple[str, str], Sequence[tuple[int, float]]], 
         ax.set_xlabel("day of the window")
         ax.set_ylim(0, 10)
     axes[0].set_ylabel("average pain (0–10)")
-    axes[0].legend(fontsize=8)
+    if series:
+        axes[0].legend(fontsize=8)
     return png(figure)
 
 
