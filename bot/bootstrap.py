@@ -36,7 +36,7 @@ async def bootstrap(
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
 ) -> App:
-    programme = load_programme(settings.content_dir)
+    programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
     if migrate:
         await db.upgrade()

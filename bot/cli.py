@@ -64,25 +64,26 @@ def _logging(level: str, settings: Settings | None = None) -> None:
 @content_app.command("validate")
 def content_validate(
     directory: Annotated[Path, typer.Argument(help="Content directory.")] = Path("content"),
+    site: Annotated[
+        Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
+    ] = None,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
+    from bot.content.site import wording_status
 
     try:
-        programme = load_programme(directory)
+        programme = load_programme(directory, site)
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(problem)
         typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         raise typer.Exit(1) from None
-    empty = [
-        i.id for i in programme.instruments.values() if i.licence == "licensed" and any(not x.text for x in i.items)
-    ]
     typer.echo(
         f"content OK: {len(programme.modules)} modules, {len(programme.instruments)} instruments, version {programme.version}"
     )
-    for instrument in empty:
-        typer.echo(f"note: {instrument}: licensed item wording not supplied; the bot skips it until it is")
+    for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
+        typer.echo(f"instrument {wording_status(instrument).line()}")
 
 
 @content_app.command("outline")
@@ -157,6 +158,44 @@ def run(config: ConfigOpt = None) -> None:
         if settings.telegram_token is not None:  # the token is checked first, by run_telegram
             run_seed(settings)  # trial (issue 8): no real run without the allocation seed
         run_telegram(settings)
+    except IcbtError as exc:
+        _fail(exc)
+
+
+# -- measures: the trial report and the tidy export (bodies in bot/measures/commands.py) ---------
+SyntheticOpt = Annotated[
+    int | None, typer.Option("--synthetic", help="Use the seeded synthetic trial (this seed) instead of the database.")
+]
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the trial report: one self-contained HTML file with tables and plots."""
+    from bot.measures.commands import report_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(report_command(settings, out, synthetic))
+    except IcbtError as exc:
+        _fail(exc)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files and the data dictionary.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export participants, answers, scores, diaries, module progress and therapist time as tidy CSV."""
+    from bot.measures.commands import export_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(export_command(settings, out, synthetic))
     except IcbtError as exc:
         _fail(exc)
 

@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     trial_retention_days: int = Field(default=90, ge=0, le=36500)  # answers of applicants not taken in
     trial_outbox_purge_days: int = Field(default=30, ge=0, le=3650)  # payloads of sent messages
 
+    # -- measures: a site's own wording for licensed questionnaires (never committed here) -----------
+    site_content_dir: Path | None = None
+    symptom_rise_threshold: float = Field(default=5.0, gt=0, le=50)  # points on the check's instrument
+    diary_late_days: int = Field(default=1, ge=0, le=7)  # a missed diary day can be filled until the end of day+N
+
+    @field_validator("site_content_dir")
+    @classmethod
+    def _site_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory (the site's wording overlay, e.g. /etc/icbt/site)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,

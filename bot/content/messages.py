@@ -151,5 +151,18 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "settings.snooze_tomorrow_done",
         "settings.snooze_no_more",
         "settings.snooze_old_offer",
+        # measures: the participant's charts (bot/measures/charts.py)
+        "measures.chart_diary_title",
+        "measures.chart_diary_axis",
+        "measures.chart_no_entries",
+        "measures.chart_homework_title",
+        "measures.chart_done",
+        "measures.chart_not_yet",
+        "measures.chart_unlock_title",
+        "measures.chart_lookback_title",
+        "measures.chart_start",
+        "measures.chart_now",
+        "measures.symptom_check_staff",
+        "measures.symptom_rise_staff",
     }
 )

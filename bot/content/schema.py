@@ -297,20 +297,125 @@ class InstrumentItem(Strict):
     text: LocalText = ""
     min: int = 0
     max: int
-    reverse: bool = False
+    reverse: bool = False  # scored as min + max - answer
     alert_at: int | None = None  # an answer at or above this starts the safety protocol
+    values: dict[int, float] | None = None  # answer -> scored value, when the two differ
+    weight: Ident | None = None  # for a weighted_mean scale: the item whose answer weights this one
+    response_labels: tuple[LocalText, ...] = ()  # this item's own answer labels, lowest score first
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _range(self) -> InstrumentItem:
+        if self.response_labels and len(self.response_labels) != self.max - self.min + 1:
+            raise ValueError(f"response_labels needs one label per answer {self.min}..{self.max}")
+        if self.min >= self.max:
+            raise ValueError(f"bad bounds: min ({self.min}) must be below max ({self.max})")
+        if self.alert_at is not None and not self.min <= self.alert_at <= self.max:
+            raise ValueError(f"alert_at {self.alert_at} is outside {self.min}..{self.max}")
+        if self.values is not None and set(self.values) != set(range(self.min, self.max + 1)):
+            raise ValueError(f"values must give a scored value for every answer {self.min}..{self.max}")
+        return self
+
+
+class Band(Strict):
+    """A named range of a scale: from ``min`` (inclusive) up to the next band's ``min``."""
+
+    min: float
+    label: str = Field(min_length=1)
+
+
+class Scale(Strict):
+    """How one score is made from items: a total or a subscale, with what it takes to read it.
+
+    ``max_missing``: with at most this many items unanswered the score is prorated (a sum from the mean
+    of the answered items times the item count; a mean of the answered ones); with more there is no
+    score. ``sd`` and ``reliability`` are the s1 and r of the Jacobson–Truax reliable change index.
+    """
+
+    id: Ident
+    title: str = Field(min_length=1)
+    items: tuple[Ident, ...] = ()  # empty: every item of the instrument
+    method: Literal["sum", "mean", "weighted_mean"] = "sum"
+    max_missing: int = Field(default=0, ge=0)
+    bands: tuple[Band, ...] = ()
+    cutoff: float | None = None  # a screening cut-off: at or above it the screen is positive
+    better: Literal["lower", "higher"] = "lower"
+    sd: float | None = Field(default=None, gt=0)
+    reliability: float | None = Field(default=None, gt=0, lt=1)
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _bands(self) -> Scale:
+        lows = [b.min for b in self.bands]
+        if lows != sorted(set(lows)):
+            raise ValueError("bands must be in rising order of min, each min once")
+        return self
 
 
 class Instrument(Strict):
-    """A questionnaire. Licensed instruments ship scoring metadata with empty ``text`` slots."""
+    """A questionnaire. Licensed instruments ship scoring metadata with empty ``text`` slots.
+
+    ``scales`` say how it is scored; the first one (or the one named by ``primary``) is the total.
+    """
 
     id: Ident
     title: LocalText
     licence: Literal["open", "licensed", "own"]
+    source: str = ""  # the citation of the instrument
+    licence_note: str = ""  # who holds the rights and what a site needs
     intro: LocalText = ""
     response_labels: tuple[LocalText, ...] = ()
     items: tuple[InstrumentItem, ...] = Field(min_length=1)
     reliability_r: float | None = Field(default=None, gt=0, lt=1)
     norm_sd: float | None = Field(default=None, gt=0)
+    scales: tuple[Scale, ...] = ()
+    primary: Ident | None = None
 
     _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _scoring(self) -> Instrument:
+        item_ids = [i.id for i in self.items]
+        _unique_ids(item_ids, "item")
+        _unique_ids([s.id for s in self.scales], "scale")
+        by_id = {i.id: i for i in self.items}
+        for scale in self.scales:
+            for ref in scale.items:
+                if ref not in by_id:
+                    raise ValueError(f"scale {scale.id!r}: no item {ref!r}")
+            if scale.method == "weighted_mean":
+                for item in self.scale_items(scale):
+                    if item.weight is None or item.weight not in by_id:
+                        raise ValueError(f"scale {scale.id!r}: item {item.id!r} needs a weight naming another item")
+            if scale.max_missing >= len(self.scale_items(scale)):
+                raise ValueError(f"scale {scale.id!r}: max_missing must be below its item count")
+        if self.primary is not None and self.primary not in {s.id for s in self.scales}:
+            raise ValueError(f"primary: no scale {self.primary!r}")
+        return self
+
+    def scale_items(self, scale: Scale) -> tuple[InstrumentItem, ...]:
+        if not scale.items:
+            return tuple(i for i in self.items if not any(i.id == o.weight for o in self.items))
+        by_id = {i.id: i for i in self.items}
+        return tuple(by_id[ref] for ref in scale.items)
+
+    @property
+    def total_scale(self) -> Scale | None:
+        """The scale reported as this instrument's total (the primary outcome for the CSQ)."""
+        if not self.scales:
+            return None
+        if self.primary is None:
+            return self.scales[0]
+        return next(s for s in self.scales if s.id == self.primary)
+
+    @property
+    def wording_supplied(self) -> bool:
+        return all(item.text for item in self.items)
+
+
+def _unique_ids(ids: list[str], what: str) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate {what} id {dupes[0]!r}")
