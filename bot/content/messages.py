@@ -78,5 +78,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # relay: told to the participant when a question or report reaches the therapists
+        "relay_delivery.expect_answer",
+        "relay_delivery.expect_feedback",
     }
 )

@@ -35,6 +35,12 @@ def when_text(moment: datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%a %d %b %H:%M")
 
 
+def participant_when(moment: datetime, tz: str) -> str:
+    """For the participant, in their zone: ``Tuesday 6 January, 17:00``."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M}"
+
+
 def where_text(source: str) -> str:
     if source == "free":
         return "free text"
