@@ -56,7 +56,9 @@ def directory(db: Database, clock: FakeClock, topics: FakeTopics, chat: str = "s
 _events = itertools.count(1)
 
 
-def staff_msg(text: str, user: int = ANNA, thread: int | None = None, chat: str = "staff", **extra: object) -> StaffInbound:
+def staff_msg(
+    text: str, user: int = ANNA, thread: int | None = None, chat: str = "staff", **extra: object
+) -> StaffInbound:
     return StaffInbound(event_id=f"s{next(_events)}", chat_id=chat, chat_kind=extra.pop("kind", "supergroup"),  # type: ignore[arg-type]
                         user_id=user, message_id=next(_events), text=text, thread_id=thread, **extra)  # type: ignore[arg-type]  # fmt: skip
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 
-def pick_therapist(
-    therapists: Sequence[int], caseload: Mapping[int, int], exclude: Collection[int] = ()
-) -> int | None:
+def pick_therapist(therapists: Sequence[int], caseload: Mapping[int, int], exclude: Collection[int] = ()) -> int | None:
     """The therapist with the fewest participants; ties go to the one listed first.
 
     Because each assignment raises that therapist's count, equal caseloads rotate through the list

@@ -225,7 +225,9 @@ class RelayService:
                 checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
                 text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
                                          own=self.config.name_of(own), checklist=checklist)  # fmt: skip
-                await store.post_staff(now, fmt.clip(text), participant, topic_name=await store.topic_name(participant_id))
+                await store.post_staff(
+                    now, fmt.clip(text), participant, topic_name=await store.topic_name(participant_id)
+                )
                 store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
         except IntegrityError:
             return False  # another sweep opened it

@@ -42,7 +42,9 @@ class RelayStore:
     def audit(self, participant_id: int | None, actor: str, action: str, now: datetime, **detail: Any) -> None:
         self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
 
-    def log(self, kind: str, now: datetime, participant: Participant | None, therapist: int | None, **values: Any) -> None:
+    def log(
+        self, kind: str, now: datetime, participant: Participant | None, therapist: int | None, **values: Any
+    ) -> None:
         week = programme_week(participant, now) if participant is not None else None
         self.session.add(RelayLog(at=now, participant_id=participant.id if participant else None,
                                   therapist_id=therapist, kind=kind, week=week, **values))  # fmt: skip
