@@ -61,9 +61,11 @@ def content_validate(
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
+    from bot.relay.content import load_relay_content
 
     try:
         programme = load_programme(directory)
+        load_relay_content(directory)  # relay: staff texts, feedback templates, call checklist
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(problem)

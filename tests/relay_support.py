@@ -63,12 +63,12 @@ def staff_msg(
                         user_id=user, message_id=next(_events), text=text, thread_id=thread, **extra)  # type: ignore[arg-type]  # fmt: skip
 
 
-async def active_participant(service: ConversationService, chat: str = "4242") -> Participant:
+async def active_participant(service: ConversationService, chat: str = "4242", channel: str = "test") -> Participant:
     """A participant past consent (status active), created through the real service."""
     events = itertools.count(1)
 
     async def send(inbound: Inbound) -> None:
-        await service.handle("test", chat, f"{chat}-{next(events)}", inbound)
+        await service.handle(channel, chat, f"{chat}-{next(events)}", inbound)
 
     await send(Inbound(kind="command", text="start"))
     for _ in range(30):
