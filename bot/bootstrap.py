@@ -69,7 +69,7 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
     ids = tuple(settings.therapist_ids) + ((demo_therapist,) if demo_therapist is not None else ())
     names = dict(settings.therapist_names)
     if demo_therapist is not None:
-        names.setdefault(demo_therapist, "(demo)")
+        names.setdefault(demo_therapist, "Alex (demo)")
     return RelayConfig(
         staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
         signature=settings.therapist_signature, question_days=settings.relay_question_days,
