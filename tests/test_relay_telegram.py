@@ -182,7 +182,7 @@ async def test_reply_to_mapping_works_in_a_staff_group_without_topics(tg):
     p = await tg.participant()
     await tg.ask("Can I use a heat pad?")
     posted = tg.to_staff()[-1]
-    assert "message_thread_id" not in posted
+    assert "message_thread_id" not in posted and await tg.thread(p.id) is None
     await tg.staff("Yes, for 15 minutes at a time.", reply_to=int(await _last_staff_message_id(tg)))
     assert tg.to_participant()[-1]["text"].startswith("Yes, for 15 minutes at a time.")
 
