@@ -321,3 +321,53 @@ def test_round_robin_skips_the_excluded_therapist():
     assert pick_therapist([ANNA, BEN, CLEO], {ANNA: 2, BEN: 1, CLEO: 1}) == BEN
     assert pick_therapist([ANNA, BEN], {}, exclude={ANNA}) == BEN
     assert pick_therapist([ANNA], {}, exclude={ANNA}) is None
+
+
+async def test_relay_tables_in_the_models_match_the_migrations(db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.storage.models import Base
+
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+    assert diff == []
+
+
+async def test_an_old_style_insert_into_relay_items_gets_the_relay_defaults(service, db, clock):
+    from sqlalchemy import insert
+
+    p = await active_participant(service)
+    async with db.transaction() as session:
+        await session.execute(insert(RelayItem.__table__).values(participant_id=p.id, source="free", text="hi",
+                                                                 status="open", created_at=clock.now()))  # fmt: skip
+    async with db.reading() as session:
+        item = (await session.scalars(select(RelayItem))).one()
+    assert (item.kind, item.data, item.stage, item.nudges) == ("question", {}, "new", 0)
+
+
+def test_relay_content_problems_are_reported_as_file_path_problem(tmp_path):
+    from bot.errors import ContentError
+    from bot.relay.content import load_relay_content
+    from tests.relay_support import CONTENT
+
+    (tmp_path / "relay").mkdir()
+    text = (CONTENT / "relay" / "en.yaml").read_text(encoding="utf-8")
+    text = text.replace("Your goals were: {goals}", "Your goals were: {goal}").replace("  ack: ", "  acked: ")
+    (tmp_path / "relay" / "en.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_relay_content(tmp_path)
+    file = tmp_path / "relay" / "en.yaml"
+    assert f"{file}: staff.ack: missing" in caught.value.problems
+    assert f"{file}: staff.acked: unknown key" in caught.value.problems
+    assert any(
+        p.startswith(f"{file}: templates.steady.text: unknown placeholder {{goal}}") for p in caught.value.problems
+    )
+
+
+def test_the_scheduler_runs_the_relay_sweep(service, relay):
+    from scheduler.jobs import build_scheduler, sweep_relay
+
+    scheduler = build_scheduler(service, 60, relay)
+    job = scheduler.get_job("sweep_relay")
+    assert job is not None and job.func is sweep_relay and job.args == (relay,) and job.misfire_grace_time == 60

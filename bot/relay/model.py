@@ -66,8 +66,6 @@ class RelayConfig:
     day_end_hour: int = 17
     holidays: frozenset[date] = frozenset()
     timezone: str = "Europe/Stockholm"
-    language: str = "en"
-    use_topics: bool = True
 
     def name_of(self, therapist_id: int | None) -> str:
         if therapist_id is None:
