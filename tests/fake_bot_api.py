@@ -85,6 +85,9 @@ class FakeBotAPI(BaseRequest):
             self.next_thread_id += 1
             self.topics[self.next_thread_id] = params["name"]
             return {"message_thread_id": self.next_thread_id, "name": params["name"], "icon_color": 7322096}
+        if endpoint == "editForumTopic":
+            self.topics[int(params["message_thread_id"])] = params["name"]
+            return True
         if endpoint == "getChat":
             chat = int(params["chat_id"])
             return {"id": chat, "type": "supergroup", "title": "Therapists", "is_forum": self.forum}

@@ -77,7 +77,8 @@ async def tg(db, programme, clock, monkeypatch):
     settings = load_settings()
     api = FakeBotAPI()
     application = build_application(settings, request=api)
-    topics = TopicDirectory(db, clock, str(STAFF), TelegramStaffGateway(application.bot, STAFF).create_topic)
+    gateway = TelegramStaffGateway(application.bot, STAFF)
+    topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic)
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot, topics)}, clock, Unlimited())
     service = ConversationService(db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", str(STAFF)), wake_sender=sender.wake.set)  # fmt: skip
@@ -246,3 +247,14 @@ async def test_participant_photo_becomes_an_inbound_attachment(tg):
     incoming = to_incoming(Update.de_json(photo_update(7, CHAT, "PH"), tg.application.bot))
     assert incoming.inbound == Inbound(kind="text", text="", attachment={"kind": "photo", "file_id": "PH",
                                                                           "chat_id": CHAT, "message_id": 7})  # fmt: skip
+
+
+async def test_topic_is_renamed_when_the_participant_week_changes(tg, clock):
+    p = await tg.participant()
+    await tg.ask("week zero question")
+    thread = await tg.thread(p.id)
+    assert tg.api.topics[thread] == f"{p.code} · week 0"
+    clock.advance(timedelta(days=7))
+    await tg.ask("week one question")
+    assert await tg.thread(p.id) == thread and tg.api.topics[thread] == f"{p.code} · week 1"
+    assert len(tg.api.sent("createForumTopic")) == 1 and len(tg.api.sent("editForumTopic")) == 1

@@ -57,10 +57,12 @@ class RelayService:
         *,
         registry: dict[str, StaffCommand] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
+        arm_of: Callable[[Participant], str | None] = lambda _participant: None,
     ) -> None:
         self.db, self.clock, self.config, self.content, self.programme = db, clock, config, content, programme
         self.registry = registry if registry is not None else default_registry()
         self.wake_sender = wake_sender
+        self.arm_of = arm_of  # the trial's arm for topic names ("P-0007 · treatment · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
 
@@ -102,7 +104,7 @@ class RelayService:
                     now: datetime) -> None:  # fmt: skip
         cfg = self.config
         week = programme_week(participant, now)
-        name = await store.topic_name(participant.id) or fmt.topic_name(participant.code or "?", None, week)
+        name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
         diary = ""

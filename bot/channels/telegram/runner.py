@@ -44,7 +44,7 @@ async def _serve(settings: Settings) -> None:
     if app.relay is not None and settings.staff_chat_id is not None:  # relay: staff group, topics, commands
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
         transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
-                                          enabled=settings.staff_topics)  # fmt: skip
+                                          enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)

@@ -83,7 +83,7 @@ def register_staff_handlers(application: Application, relay: RelayService) -> No
 
 
 class TelegramStaffGateway:
-    """``createForumTopic`` for the topic directory (None: the staff group has no topics)."""
+    """``createForumTopic``/``editForumTopic`` for the topic directory (None: the group has no topics)."""
 
     def __init__(self, bot: Bot, chat_id: int) -> None:
         self.bot, self.chat_id = bot, chat_id
@@ -97,6 +97,9 @@ class TelegramStaffGateway:
                 return None
             raise
         return topic.message_thread_id
+
+    async def rename_topic(self, thread_id: int, name: str) -> None:
+        await self.bot.edit_forum_topic(self.chat_id, thread_id, name=name)
 
 
 async def send_relay(
