@@ -16,7 +16,7 @@ from bot.relay.service import RelayService
 from bot.relay.topics import TopicDirectory
 from bot.service import ConversationService
 from bot.storage.database import Database
-from bot.storage.models import Participant
+from bot.storage.models import OutboxMessage, Participant
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 ANNA, BEN, CLEO, STRANGER = 11, 22, 33, 99
@@ -77,8 +77,6 @@ async def active_participant(service: ConversationService, chat: str = "4242", c
         if row is not None and row.status == "active":
             return row
         async with service.db.reading() as session:
-            from bot.storage.models import OutboxMessage
-
             last = await session.scalar(
                 select(OutboxMessage).where(OutboxMessage.chat_id == chat).order_by(OutboxMessage.id.desc())
             )

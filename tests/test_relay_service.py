@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.engine import Inbound
 from bot.engine.model import Effects, RelayRecord
 from bot.storage.models import AuditEntry, OutboxMessage, Participant, RelayItem
-from bot.storage.repository import Repository
+from bot.storage.repository import Repository, to_state
 from bot.storage.tables_relay import RelayLog, RelayTask
 from scheduler.sender import DeliveryRefused
 from tests.relay_support import (
@@ -47,11 +47,7 @@ async def insert_item(db, participant: Participant, record: RelayRecord, now) ->
     """What the participant write path does for an effect the engine will emit (report, safety, alert)."""
     async with db.transaction() as session:
         row = await session.get(Participant, participant.id)
-        state_effects = Effects(relays=[record])
-        from bot.storage.repository import to_state
-
-        state = to_state(row)
-        Repository(session, False).save(row, state, state_effects, now=now, version="t", next_due=row.next_due_at,
+        Repository(session, False).save(row, to_state(row), Effects(relays=[record]), now=now, version="t", next_due=row.next_due_at,
                                         event_id=None)  # fmt: skip
 
 

@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.clock import FakeClock, parse_duration
 from bot.engine import Inbound
 from bot.relay.model import StaffInbound
 from bot.relay.service import RelayService
 from bot.relay.topics import TopicDirectory
 from bot.service import ConversationService
+from bot.storage.models import Participant
 from scheduler.sender import OutboxSender
 
 CHANNEL = "console"
@@ -116,10 +119,6 @@ class ConsoleChat:
             self.transport.write("(usage: /staff TEXT – answers as the therapist; /staff /queue runs a staff command)")
             return
         async with self.service.db.reading() as session:
-            from sqlalchemy import select
-
-            from bot.storage.models import Participant
-
             row = await session.scalar(
                 select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == PARTICIPANT_CHAT)
             )
