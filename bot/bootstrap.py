@@ -12,6 +12,9 @@ from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.engine import Engine
 from bot.engine.model import Policy
+from bot.relay.content import load_relay_content
+from bot.relay.model import RelayConfig
+from bot.relay.service import RelayService
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -26,6 +29,7 @@ class App:
     db: Database
     service: ConversationService
     sender: OutboxSender
+    relay: RelayService | None = None  # the therapist side; None when no staff chat is configured
 
 
 async def bootstrap(
@@ -35,6 +39,7 @@ async def bootstrap(
     staff_target: tuple[str, str] | None,
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
+    demo_therapist: int | None = None,
 ) -> App:
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
@@ -43,10 +48,35 @@ async def bootstrap(
     else:
         await db.check()
     sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
-    policy = Policy(question_days=settings.relay_question_target_days,
-                    feedback_days=settings.relay_feedback_target_days)  # fmt: skip
+    relay = None
+    if staff_target is not None:
+        relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
+            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set)  # fmt: skip
+
+    def wake() -> None:  # a participant event committed: send its replies, post its relay items
+        sender.wake.set()
+        if relay is not None:
+            relay.wake.set()
+
+    policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
+                    staff_available=staff_target is not None)  # fmt: skip
     service = ConversationService(
         db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
-        staff_target=staff_target, wake_sender=sender.wake.set,
+        staff_target=staff_target, wake_sender=wake,
     )  # fmt: skip
-    return App(settings=settings, programme=programme, db=db, service=service, sender=sender)
+    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay)
+
+
+def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:
+    """The relay's settings; the demo adds the person at the keyboard as a therapist."""
+    ids = tuple(settings.therapist_ids) + ((demo_therapist,) if demo_therapist is not None else ())
+    names = dict(settings.therapist_names)
+    if demo_therapist is not None:
+        names.setdefault(demo_therapist, "Alex (demo)")
+    return RelayConfig(
+        staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
+        signature=settings.therapist_signature, question_days=settings.relay_question_days,
+        report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
+        urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+    )  # fmt: skip

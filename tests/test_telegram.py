@@ -111,9 +111,13 @@ async def test_group_messages_do_not_enter_the_participant_engine(tg, db):
     assert tg.api.sent() == []
 
 
-async def test_free_text_question_is_copied_to_the_staff_group(tg):
+async def test_free_text_question_is_copied_to_the_staff_group(tg, db, clock, programme):
+    from tests.relay_support import relay_config, relay_service
+
     await tg.text("/start")
     await tg.text("/ask Can I keep going to the gym?")
+    await relay_service(db, clock, programme, relay_config("telegram", "-100200")).process_pending()
+    await tg.sender.drain()
     staff = [p for p in tg.api.sent() if int(p["chat_id"]) == -100200]
     assert staff and "Can I keep going to the gym?" in staff[-1]["text"]
 

@@ -164,5 +164,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "measures.chart_now",
         "measures.symptom_check_staff",
         "measures.symptom_rise_staff",
+        # relay: told to the participant when a question or report reaches the therapists
+        "relay_delivery.expect_answer",
+        "relay_delivery.expect_feedback",
     }
 )

@@ -20,7 +20,9 @@ class Inbound:
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
     args: str = ""  # command arguments
-    attachment: dict[str, Any] | None = None  # a photo or document sent with the text (kind, file_id, ...)
+    # A photo or document sent with the message: kind ("photo"|"document"), file_id, chat_id, message_id.
+    # The relay copies it into the therapist's topic by chat_id + message_id (copyMessage, never a forward).
+    attachment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,12 +200,12 @@ class ConsentRecord:
 
 @dataclass(frozen=True)
 class RelayRecord:
-    """A participant's words for the therapist queue."""
+    """A participant's words (or an event about them) for the therapist queue."""
 
     source: str  # "module.step", "free", "@ask.ask", "safety:<where>"
     text: str
     kind: str = "question"  # question | free | report | safety | alert
-    data: dict[str, Any] = field(default_factory=dict)  # report fields, attachment ids, risk category
+    data: dict[str, Any] = field(default_factory=dict)  # e.g. report fields, attachment ids, risk category
 
 
 @dataclass

@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram.staff import TopicResolver, send_relay
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry
 
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -40,8 +41,9 @@ def keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
 
 
 class TelegramTransport:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, topics: TopicResolver | None = None) -> None:
         self.bot = bot
+        self.topics = topics  # the staff group's forum topics (set when the relay runs)
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         try:
@@ -57,7 +59,9 @@ class TelegramTransport:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
         return str(message.message_id)
 
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> Message:
+    async def _send(self, chat_id: int, payload: dict[str, Any]) -> Message | MessageId:
+        if payload.get("relay") or payload.get("copy_from"):  # the therapist relay's own messages
+            return await send_relay(self.bot, self.topics, chat_id, payload, split_text)
         text, markup, image = payload.get("text", ""), keyboard(payload), payload.get("image")
         if image:
             with Path(image).open("rb") as photo:
