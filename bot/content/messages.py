@@ -164,5 +164,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "measures.chart_now",
         "measures.symptom_check_staff",
         "measures.symptom_rise_staff",
+        # hooks: the question after an implausible pair of answers (content ``checks``)
+        "hooks.check_right",
+        "hooks.check_change",
     }
 )
