@@ -3,11 +3,12 @@ reminders, and /medical — on the real content, through the engine, on the fake
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.engine.model import Frame
+from bot.engine.model import Frame, ParticipantState
 from tests.support import Participant
 
 STOCKHOLM_TOMORROW_1830 = datetime(2027, 1, 12, 17, 30, tzinfo=UTC)  # 18:30 CET on 12 January 2027
@@ -229,3 +230,12 @@ def test_a_newcomer_who_opens_with_medical_gets_the_page_and_then_the_start(p, p
     texts = [o.text for o in p.last.outbound]
     assert texts[0] == programme.msg("en", "content.medical_help")
     assert p.state.status == "onboarding" and p.last_message.buttons
+
+
+def test_a_planned_reminder_survives_the_position_being_stored_and_read_back(active):
+    active.state.planned = [{"at": STOCKHOLM_TOMORROW_1830.isoformat(), "text": "go", "key": "k"}]
+    restored = ParticipantState(code="P-TEST", language="en", timezone="Europe/Stockholm")
+    restored.load_position(json.loads(json.dumps(active.state.position_json())))
+    assert restored.planned == active.state.planned
+    restored.load_position({"frames": []})  # a row written before planned reminders existed
+    assert restored.planned == []
