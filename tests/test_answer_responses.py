@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.engine.detours import show_entries, work_kinds
 from bot.engine.model import Frame, ParticipantState
-from tests.support import Participant
+from bot.engine.turn import Turn
+from tests.support import Participant, history_of
 
 STOCKHOLM_TOMORROW_1830 = datetime(2027, 1, 12, 17, 30, tzinfo=UTC)  # 18:30 CET on 12 January 2027
 
@@ -239,3 +241,16 @@ def test_a_planned_reminder_survives_the_position_being_stored_and_read_back(act
     assert restored.planned == active.state.planned
     restored.load_position({"frames": []})  # a row written before planned reminders existed
     assert restored.planned == []
+
+
+def test_mywork_shows_the_changed_answer_only(active, programme):
+    module, step, ids = _pain_diary(active)
+    stand_at(active, module, step)
+    _answer_diary(active, ids, {"average_pain": "9", "worst_pain": "3"})
+    active.press("Let me change it")
+    active.type("9")
+    turn = Turn(programme, active.state, active.clock.now(), history=history_of(active))
+    show_entries(turn, step, work_kinds(turn)[step])
+    label = programme.text(next(f.label for f in work_kinds(turn)[step].fields if f.id == "worst_pain"), "en")
+    worst = [line for line in turn.effects.outbound[-1].text.splitlines() if label.splitlines()[0] in line]
+    assert worst == [f"• {label.splitlines()[0]} 9"]
