@@ -119,6 +119,7 @@ def test_worst_pain_below_average_asks_and_a_change_is_stored_and_goes_on(active
     active.type("9")
     worst = [a.value for a in active.all_answers() if a.field == "worst_pain"]
     assert worst[-1] == 9
+    assert active.state.log[module]["numbers"][f"{step}.worst_pain"] == [9]  # the week's tally counts it once
     summary = next(
         o.text for o in active.last.outbound if o.text.startswith(active.engine.programme.msg("en", "form.summary"))
     )

@@ -40,7 +40,7 @@ from bot.engine.responses import (
     reply_to,
     shown_fields,
 )
-from bot.engine.turn import Turn
+from bot.engine.turn import Turn, untally
 from bot.errors import InputRejected
 
 DONE: Final = "\0done"
@@ -236,6 +236,8 @@ def _check_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_butt
         frame.stage = "main"
         frame.part = next(i for i, f in enumerate(step.fields) if f.id == check.field)
         frame.draft[REDO] = True
+        if frame.detour != "module":
+            untally(turn.state, frame.module, frame.daily or frame.step, check.field, frame.draft.get(check.field))
         present(turn, frame, step, full=False)
         return STAY
     frame.draft[CHECKED] = [*(frame.draft.get(CHECKED) or []), frame.part]
