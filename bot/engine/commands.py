@@ -52,6 +52,15 @@ def _help(turn: Turn, inbound: Inbound) -> None:
         resume(turn, full=False)  # and the buttons of the current step again
 
 
+def _medical(turn: Turn, inbound: Inbound) -> None:
+    """When to get medical help, from any step; then the step again (a newcomer gets the start)."""
+    turn.say(turn.msg("content.medical_help"))
+    if turn.state.status == "new":
+        onboarding.begin(turn)
+    else:
+        resume(turn, full=False)
+
+
 def _menu(turn: Turn, inbound: Inbound) -> None:
     state = turn.state
     if state.status == "new":
@@ -156,6 +165,7 @@ def _modules(turn: Turn, inbound: Inbound) -> None:
 COMMANDS: dict[str, Command] = {
     "start": _start,
     "help": _help,
+    "medical": _medical,
     "menu": _menu,
     "pause": _pause,
     "resume": _resume,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, preferences, progress, reminders, reports, schedule, snoozing
+from bot.engine import dailies, detours, planned, preferences, progress, reminders, reports, schedule, snoozing
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
@@ -55,6 +55,7 @@ class Engine:
             dailies.offer_due(turn)
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
+            planned.send_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:

@@ -128,6 +128,7 @@ class ParticipantState:
     held_days: int = 0  # days the programme calendar moved on /resume (paused days)
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
+    planned: list[dict[str, str]] = field(default_factory=list)  # one-off reminders (bot/engine/planned.py)
 
     @property
     def frame(self) -> Frame | None:
@@ -150,6 +151,7 @@ class ParticipantState:
             "held_days": self.held_days,
             "paused_on": self.paused_on,
             "awaiting": self.awaiting,
+            "planned": [dict(p) for p in self.planned],
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -169,6 +171,7 @@ class ParticipantState:
         self.held_days = int(data.get("held_days", 0))
         self.paused_on = data.get("paused_on")
         self.awaiting = data.get("awaiting")
+        self.planned = [dict(p) for p in data.get("planned", [])]
 
 
 @dataclass(frozen=True)
