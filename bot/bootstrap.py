@@ -42,6 +42,7 @@ async def bootstrap(
     else:
         await db.check()
     sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
+    await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
     service = ConversationService(
         db, Engine(programme), clock, timezone=settings.timezone, language=settings.language,
         staff_target=staff_target, wake_sender=sender.wake.set,

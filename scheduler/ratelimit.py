@@ -1,16 +1,42 @@
-"""Token buckets for Telegram's limits: ~30 messages/s overall, ~1/s per private chat, 20/min per group.
+"""Telegram's limits, kept by the sender: about 30 messages/s per bot, about 1/s per private chat with
+short bursts, 20 per minute per group.
 
-Time comes from an injected monotonic source and waiting from an injected ``sleep``, so tests run
-the limiter on fake time without sleeping. The console demo uses ``Unlimited``.
+The Bot API counts messages in windows, so each limit here is a token bucket chosen to stay inside its
+window: a bucket of capacity C refilled at r per second lets through at most C + r·W messages in any
+window of W seconds. Hence
+
+- overall: C = 1, r = 29/s → never more than 30 in any second, evenly spaced, and no burst at start-up
+  (the bucket starts with one token, not thirty);
+- a private chat: C = 2, r = 1/s → a short burst of two, then one a second; one token of the Bot API's
+  burst of three is left free for network jitter;
+- a group: C = 1, r = 19/min → never more than 20 in any minute.
+
+The overall limit is a ``Pacer``: one slot per interval, handed to the most urgent waiter first
+(interactive replies before bulk reminders). Time comes from an injected monotonic source and waiting
+from an injected ``sleep``, so tests run the limiter on fake time. The console demo uses ``Unlimited``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Rates the sender keeps; defaults sit just under the Bot API's published limits."""
+
+    overall_per_second: float = 29.0
+    private_per_second: float = 1.0
+    private_burst: float = 2.0
+    group_per_minute: float = 19.0
+    group_burst: float = 1.0
 
 
 @dataclass
@@ -20,59 +46,106 @@ class Bucket:
     tokens: float
     stamp: float
 
-    def wait_time(self, now: float) -> float:
-        """Refill to ``now``; return 0 and take a token, or how long until one is free."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+    def ready_in(self, now: float) -> float:
+        """Refill to ``now``; 0 when a token is free, else the seconds until one is."""
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
         if self.tokens >= 1 - 1e-9:  # tolerate float rounding after an exact wait
-            self.tokens = max(0.0, self.tokens - 1)
             return 0.0
         return (1 - self.tokens) / self.rate
 
+    def take(self) -> None:
+        self.tokens = max(0.0, self.tokens - 1)
+
+
+@dataclass
+class Pacer:
+    """The overall rate: one slot every ``1/rate`` seconds, most urgent waiter (lowest priority) first.
+
+    There is no stored burst: after an idle spell the next slot is free at once and the one after it
+    an interval later, so any window of one second holds at most ``rate + 1`` slots.
+    """
+
+    rate: float
+    monotonic: Monotonic
+    sleep: Sleep
+    _next: float = float("-inf")
+    _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _driver: asyncio.Task[None] | None = None
+
+    async def acquire(self, priority: int = 0) -> None:
+        now = self.monotonic()
+        if not self._waiters and now >= self._next:
+            self._next = now + 1 / self.rate
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        if self._driver is None or self._driver.done():
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+        await future
+
+    async def _drive(self) -> None:
+        while self._waiters:
+            delay = self._next - self.monotonic()
+            if delay > 0:
+                await self.sleep(delay)
+                continue
+            _, _, future = heapq.heappop(self._waiters)
+            if future.done():  # its task was cancelled while waiting
+                continue
+            self._next = self.monotonic() + 1 / self.rate
+            future.set_result(None)
+
 
 class RateLimiter:
-    def __init__(
-        self,
-        monotonic: Monotonic,
-        sleep: Sleep,
-        overall_per_second: float = 30.0,
-        private_per_second: float = 1.0,
-        group_per_minute: float = 20.0,
-    ) -> None:
+    """Per-chat buckets and the overall pacer; ``acquire`` waits for both, the chat first."""
+
+    def __init__(self, monotonic: Monotonic, sleep: Sleep, limits: Limits | None = None) -> None:
         self.monotonic, self.sleep = monotonic, sleep
-        self._overall = self._bucket(overall_per_second, overall_per_second)
-        self._private_rate, self._group_rate = private_per_second, group_per_minute / 60
+        self.limits = limits or Limits()
+        self.pacer = Pacer(self.limits.overall_per_second, monotonic, sleep)
         self._chats: dict[str, Bucket] = {}
 
-    def _seconds(self) -> float:
-        return self.monotonic()
-
-    def _bucket(self, rate: float, capacity: float) -> Bucket:
-        return Bucket(rate=rate, capacity=capacity, tokens=capacity, stamp=self._seconds())
-
-    async def acquire(self, chat_id: str) -> float:
-        """Wait until one message may go to ``chat_id``; returns the seconds waited."""
-        is_group = chat_id.startswith("-")
+    def _chat(self, chat_id: str) -> Bucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
-            rate = self._group_rate if is_group else self._private_rate
-            bucket = self._chats[chat_id] = self._bucket(rate, 3.0 if is_group else 1.0)
-        waited = 0.0
-        for limiter in (bucket, self._overall):
-            while (delay := limiter.wait_time(self._seconds())) > 0:
-                waited += delay
+            lim = self.limits
+            is_group = chat_id.startswith("-")
+            rate = lim.group_per_minute / 60 if is_group else lim.private_per_second
+            capacity = lim.group_burst if is_group else lim.private_burst
+            bucket = Bucket(rate=rate, capacity=capacity, tokens=capacity, stamp=self.monotonic())
+            self._chats[chat_id] = bucket
+            if len(self._chats) > 10_000:
+                self._forget_idle()
+        return bucket
+
+    async def acquire(self, chat_id: str, priority: int = 0) -> float:
+        """Wait until one message may go to ``chat_id``; returns the seconds waited.
+
+        Waiting for one chat holds nothing that another chat needs: the overall slot is asked for
+        only once the chat's own bucket has a token, and that token is taken when the slot is given,
+        so both are spent at the moment of sending (a long wait for the slot cannot bunch one chat's
+        messages). The sender has one message per chat in flight, so nobody takes the token meanwhile.
+        """
+        start = self.monotonic()
+        bucket = self._chat(chat_id)
+        while True:
+            while (delay := bucket.ready_in(self.monotonic())) > 0:
                 await self.sleep(delay)
-        if len(self._chats) > 10_000:
-            self._forget_idle()
-        return waited
+            await self.pacer.acquire(priority)
+            if bucket.ready_in(self.monotonic()) == 0:
+                bucket.take()
+                return self.monotonic() - start
 
     def _forget_idle(self) -> None:
-        now = self._seconds()
-        self._chats = {k: b for k, b in self._chats.items() if now - b.stamp < 60}
+        """Drop buckets that are full again (idle for long enough); they would be rebuilt full."""
+        now = self.monotonic()
+        self._chats = {k: b for k, b in self._chats.items() if b.ready_in(now) > 0 or b.tokens < b.capacity}
 
 
 class Unlimited:
     """No limits: for the console, where nothing is rate-limited."""
 
-    async def acquire(self, chat_id: str) -> float:
+    async def acquire(self, chat_id: str, priority: int = 0) -> float:
         return 0.0
