@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.content.loader import load_programme
@@ -14,8 +15,8 @@ from bot.engine import Engine
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
-from scheduler.ratelimit import RateLimiter, Unlimited
-from scheduler.sender import OutboxSender, Transport
+from scheduler.ratelimit import Limits, RateLimiter, Unlimited
+from scheduler.sender import OnUnreachable, OutboxSender, Transport
 
 
 @dataclass
@@ -34,6 +35,7 @@ async def bootstrap(
     staff_target: tuple[str, str] | None,
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
+    on_unreachable: OnUnreachable | None = None,
 ) -> App:
     programme = load_programme(settings.content_dir)
     db = Database(settings.database_url)
@@ -41,7 +43,12 @@ async def bootstrap(
         await db.upgrade()
     else:
         await db.check()
-    sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
+    pace = Limits(overall_per_second=settings.sender_per_second)
+    sender = OutboxSender(
+        db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
+        max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
+        on_unreachable=on_unreachable,
+    )  # fmt: skip
     await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
     service = ConversationService(
         db, Engine(programme), clock, timezone=settings.timezone, language=settings.language,

@@ -16,6 +16,7 @@ from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
 from bot.settings import Settings
 from scheduler.jobs import build_scheduler
+from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,10 @@ def run_telegram(settings: Settings) -> None:
 async def _serve(settings: Settings) -> None:
     application = build_application(settings)
     staff = (CHANNEL, str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
-    app = await bootstrap(settings, SystemClock(), {CHANNEL: TelegramTransport(application.bot)}, staff_target=staff)
+    clock = SystemClock()
+    app = await bootstrap(settings, clock, {CHANNEL: TelegramTransport(application.bot)}, staff_target=staff)
     register_handlers(application, app.service)
+    await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(app.service, settings.sweep_interval_seconds)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
