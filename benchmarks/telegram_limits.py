@@ -8,7 +8,7 @@ trailing minute is refused. A refused message is not counted and gets ``retry_af
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 
@@ -19,16 +19,18 @@ class BotApiLimits:
     private_per_second: float = 1.0
     group_per_minute: int = 20
     refused: int = 0
+    refused_by: Counter[str] = field(default_factory=Counter)
     _bot: deque[float] = field(default_factory=deque)
     _groups: dict[str, deque[float]] = field(default_factory=dict)
     _private: dict[str, tuple[float, float]] = field(default_factory=dict)  # chat -> (tokens, stamp)
 
     def admit(self, chat_id: str, now: float) -> int:
         """0 when a message to ``chat_id`` at ``now`` is accepted (and counted), else ``retry_after``."""
-        wait = max(self._bot_wait(now), self._chat_wait(chat_id, now))
-        if wait > 0:
+        bot_wait, chat_wait = self._bot_wait(now), self._chat_wait(chat_id, now)
+        if bot_wait > 0 or chat_wait > 0:
             self.refused += 1
-            return max(1, math.ceil(wait))
+            self.refused_by["bot" if bot_wait > 0 else "group" if chat_id.startswith("-") else "private"] += 1
+            return max(1, math.ceil(max(bot_wait, chat_wait)))
         self._bot.append(now)
         if chat_id.startswith("-"):
             self._groups[chat_id].append(now)

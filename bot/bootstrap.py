@@ -43,7 +43,7 @@ async def bootstrap(
         await db.upgrade()
     else:
         await db.check()
-    pace = Limits(overall_per_second=settings.sender_per_second)
+    pace = Limits(overall_per_window=settings.sender_per_second)
     sender = OutboxSender(
         db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
         max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),

@@ -1,19 +1,19 @@
 """Telegram's limits, kept by the sender: about 30 messages/s per bot, about 1/s per private chat with
 short bursts, 20 per minute per group.
 
-The Bot API counts messages in windows, so each limit here is a token bucket chosen to stay inside its
-window: a bucket of capacity C refilled at r per second lets through at most C + r·W messages in any
-window of W seconds. Hence
+The Bot API counts messages in windows, so each limit is chosen to stay inside its window (a token
+bucket of capacity C refilled at r per second lets through at most C + r·W messages in any W seconds):
 
-- overall: C = 1, r = 29/s → never more than 30 in any second, evenly spaced, and no burst at start-up
-  (the bucket starts with one token, not thirty);
+- overall: not a bucket but a rolling window (``Pacer``): at most 30 in any 1.05 s (28.6/s sustained),
+  never two closer than 1/40 s, so there is no burst at start-up and the Bot API's second never holds
+  more than 30 even when requests reach it up to 50 ms unevenly;
 - a private chat: C = 2, r = 1/s → a short burst of two, then one a second; one token of the Bot API's
   burst of three is left free for network jitter;
 - a group: C = 1, r = 19/min → never more than 20 in any minute.
 
-The overall limit is a ``Pacer``: one slot per interval, handed to the most urgent waiter first
-(interactive replies before bulk reminders). Time comes from an injected monotonic source and waiting
-from an injected ``sleep``, so tests run the limiter on fake time. The console demo uses ``Unlimited``.
+The overall slots go to the most urgent waiter first (interactive replies before bulk reminders).
+Time comes from an injected monotonic source and waiting from an injected ``sleep``, so tests run the
+limiter on fake time. The console demo uses ``Unlimited``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -32,7 +33,9 @@ Monotonic = Callable[[], float]
 class Limits:
     """Rates the sender keeps; defaults sit just under the Bot API's published limits."""
 
-    overall_per_second: float = 29.0
+    overall_per_window: int = 30
+    overall_window: float = 1.05  # seconds: the Bot API's second plus room for network jitter
+    overall_min_gap: float = 1 / 40
     private_per_second: float = 1.0
     private_burst: float = 2.0
     group_per_minute: float = 19.0
@@ -60,24 +63,38 @@ class Bucket:
 
 @dataclass
 class Pacer:
-    """The overall rate: one slot every ``1/rate`` seconds, most urgent waiter (lowest priority) first.
+    """The overall limit: at most ``per_window`` messages in any ``window`` seconds, none closer than
+    ``min_gap``; the most urgent waiter (lowest priority number) gets the next slot.
 
-    There is no stored burst: after an idle spell the next slot is free at once and the one after it
-    an interval later, so any window of one second holds at most ``rate + 1`` slots.
+    A rolling window, not a bucket: it never starts full (after an idle spell the next messages go
+    ``min_gap`` apart, not all at once), and a slot given late, because the process was busy, can be
+    made up at once without the window ever holding more than ``per_window``. The window is a little
+    longer than the Bot API's second, to absorb the jitter between our clock and the server's.
     """
 
-    rate: float
+    per_window: int
+    window: float
+    min_gap: float
     monotonic: Monotonic
     sleep: Sleep
-    _next: float = float("-inf")
+    _given: deque[float] = field(default_factory=deque)
     _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _driver: asyncio.Task[None] | None = None
 
+    def ready_in(self, now: float) -> float:
+        """0 when a slot is free at ``now``, else the seconds until one is."""
+        while self._given and self._given[0] <= now - self.window:
+            self._given.popleft()
+        wait = self._given[-1] + self.min_gap - now if self._given else 0.0
+        if len(self._given) >= self.per_window:
+            wait = max(wait, self._given[0] + self.window - now)
+        return max(0.0, wait)
+
     async def acquire(self, priority: int = 0) -> None:
         now = self.monotonic()
-        if not self._waiters and now >= self._next:
-            self._next = now + 1 / self.rate
+        if not self._waiters and self.ready_in(now) == 0:
+            self._given.append(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
@@ -87,14 +104,13 @@ class Pacer:
 
     async def _drive(self) -> None:
         while self._waiters:
-            delay = self._next - self.monotonic()
-            if delay > 0:
+            if (delay := self.ready_in(self.monotonic())) > 0:
                 await self.sleep(delay)
                 continue
             _, _, future = heapq.heappop(self._waiters)
             if future.done():  # its task was cancelled while waiting
                 continue
-            self._next = self.monotonic() + 1 / self.rate
+            self._given.append(self.monotonic())
             future.set_result(None)
 
 
@@ -104,7 +120,8 @@ class RateLimiter:
     def __init__(self, monotonic: Monotonic, sleep: Sleep, limits: Limits | None = None) -> None:
         self.monotonic, self.sleep = monotonic, sleep
         self.limits = limits or Limits()
-        self.pacer = Pacer(self.limits.overall_per_second, monotonic, sleep)
+        lim = self.limits
+        self.pacer = Pacer(lim.overall_per_window, lim.overall_window, lim.overall_min_gap, monotonic, sleep)
         self._chats: dict[str, Bucket] = {}
 
     def _chat(self, chat_id: str) -> Bucket:

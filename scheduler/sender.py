@@ -191,8 +191,7 @@ class OutboxSender:
         except DeliveryFailed as exc:
             await self._failed(row, index, exc)
             return False
-        if not await self.store.sent(row.id, total, message_id):
-            log.warning("outbox %d was sent after its claim had expired (another sender took it over)", row.id)
+        await self.store.sent(row.id, total, message_id)
         return True
 
     async def _failed(self, row: Claimed, index: int, exc: DeliveryFailed) -> None:

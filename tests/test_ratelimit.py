@@ -40,7 +40,7 @@ def test_no_burst_at_start_and_never_more_than_30_in_any_second():
     times = run_virtual(main)
     assert len([t for t in times if t < 1.0]) <= 30, "the bucket does not start full"
     assert most_in_any_window(times, 1.0) <= 30
-    assert 300 / (max(times) + 1 / 29) >= 28.5, "and the pace is close to the limit"
+    assert 300 / max(times) >= 28.5, "and the pace is close to the limit"
     judge = BotApiLimits()
     assert [judge.admit(str(i), t) for i, t in enumerate(sorted(times))].count(0) == 300
 
@@ -98,7 +98,7 @@ def test_a_waiting_chat_does_not_hold_up_another():
 
 def test_interactive_replies_get_the_next_slot_before_queued_bulk():
     async def main() -> list[str]:
-        rl = RateLimiter(now, asyncio.sleep, Limits(overall_per_second=10))
+        rl = RateLimiter(now, asyncio.sleep, Limits(overall_per_window=10, overall_min_gap=0.1))
         order: list[str] = []
 
         async def send(name: str, chat: str, priority: int, after: float = 0.0) -> None:
@@ -131,4 +131,4 @@ def test_a_cancelled_waiter_gives_its_slot_to_the_next():
 
     times = run_virtual(main)
     assert len(times) == 9
-    assert max(times) < 9 / 29 + 1e-6, "no slot is lost to the cancelled waiter"
+    assert max(times) < 8 / 40 + 1e-6, "no slot is lost to the cancelled waiter"
