@@ -4,9 +4,10 @@ short bursts, 20 per minute per group.
 The Bot API counts messages in windows, so each limit is chosen to stay inside its window (a token
 bucket of capacity C refilled at r per second lets through at most C + r·W messages in any W seconds):
 
-- overall: not a bucket but a rolling window (``Pacer``): at most 30 in any 1.05 s (28.6/s sustained),
-  never two closer than 1/40 s, so there is no burst at start-up and the Bot API's second never holds
-  more than 30 even when requests reach it up to 50 ms unevenly;
+- overall: not a bucket but a rolling window (``Pacer``): a message counts from the moment it is let
+  go until one second after its answer, at most 30 count at once, never two closer than 1/40 s; so
+  there is no burst at start-up and no second of Telegram's holds more than 30, however unevenly
+  our requests reach it (28.6/s sustained at a 50 ms round trip);
 - a private chat: C = 2, r = 1/s → a short burst of two, then one a second; one token of the Bot API's
   burst of three is left free for network jitter;
 - a group: C = 1, r = 19/min → never more than 20 in any minute.
@@ -22,7 +23,8 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -34,7 +36,7 @@ class Limits:
     """Rates the sender keeps; defaults sit just under the Bot API's published limits."""
 
     overall_per_window: int = 30
-    overall_window: float = 1.05  # seconds: the Bot API's second plus room for network jitter
+    overall_window: float = 1.0  # seconds after each request's answer (see ``Pacer``)
     overall_min_gap: float = 1 / 40
     private_per_second: float = 1.0
     private_burst: float = 2.0
@@ -66,10 +68,13 @@ class Pacer:
     """The overall limit: at most ``per_window`` messages in any ``window`` seconds, none closer than
     ``min_gap``; the most urgent waiter (lowest priority number) gets the next slot.
 
-    A rolling window, not a bucket: it never starts full (after an idle spell the next messages go
-    ``min_gap`` apart, not all at once), and a slot given late, because the process was busy, can be
-    made up at once without the window ever holding more than ``per_window``. The window is a little
-    longer than the Bot API's second, to absorb the jitter between our clock and the server's.
+    A message occupies the window from the moment it is let go until ``window`` seconds after its
+    request was answered (``release``). Telegram sees a message at some moment between those two, so
+    however late our process sends or reads, no second of Telegram's can hold more than
+    ``per_window`` of ours. A rolling window, not a bucket: it never starts full (after an idle spell
+    messages go ``min_gap`` apart, not all at once), and a slot given late, because the process was
+    busy, is made up without the window ever holding more. Sustained rate: per_window / (window +
+    round trip), 28.6/s at a 50 ms round trip.
     """
 
     per_window: int
@@ -77,24 +82,38 @@ class Pacer:
     min_gap: float
     monotonic: Monotonic
     sleep: Sleep
-    _given: deque[float] = field(default_factory=deque)
+    _in_flight: int = 0
+    _ends: deque[float] = field(default_factory=deque)  # answered: when each leaves the window
+    _last: float = float("-inf")
     _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _driver: asyncio.Task[None] | None = None
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     def ready_in(self, now: float) -> float:
-        """0 when a slot is free at ``now``, else the seconds until one is."""
-        while self._given and self._given[0] <= now - self.window:
-            self._given.popleft()
-        wait = self._given[-1] + self.min_gap - now if self._given else 0.0
-        if len(self._given) >= self.per_window:
-            wait = max(wait, self._given[0] + self.window - now)
-        return max(0.0, wait)
+        """0 when a slot is free at ``now``, the seconds until one is, or ``inf`` until a release."""
+        while self._ends and self._ends[0] <= now:
+            self._ends.popleft()
+        wait = max(0.0, self._last + self.min_gap - now)
+        if self._in_flight + len(self._ends) >= self.per_window:
+            wait = max(wait, self._ends[0] - now) if self._ends else float("inf")
+        return wait
+
+    def _grant(self, now: float) -> None:
+        self._in_flight += 1
+        self._last = now
+
+    def release(self) -> None:
+        """The request of a granted slot was answered (or failed): it leaves the window later."""
+        self._in_flight -= 1
+        self._ends.append(self.monotonic() + self.window + 1e-6)  # strictly past the window's edge
+        self._released.set()
 
     async def acquire(self, priority: int = 0) -> None:
+        """Wait for a slot; the caller must ``release`` it once the request is answered."""
         now = self.monotonic()
         if not self._waiters and self.ready_in(now) == 0:
-            self._given.append(now)
+            self._grant(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
@@ -105,13 +124,24 @@ class Pacer:
     async def _drive(self) -> None:
         while self._waiters:
             if (delay := self.ready_in(self.monotonic())) > 0:
-                await self.sleep(delay)
+                await self._pause(delay)
                 continue
             _, _, future = heapq.heappop(self._waiters)
             if future.done():  # its task was cancelled while waiting
                 continue
-            self._given.append(self.monotonic())
+            self._grant(self.monotonic())
             future.set_result(None)
+
+    async def _pause(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or until a release frees a slot, whichever comes first."""
+        self._released.clear()
+        released = asyncio.ensure_future(self._released.wait())
+        waits = {released} if delay == float("inf") else {released, asyncio.ensure_future(self.sleep(delay))}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
 
 
 class RateLimiter:
@@ -138,7 +168,23 @@ class RateLimiter:
         return bucket
 
     async def acquire(self, chat_id: str, priority: int = 0) -> float:
-        """Wait until one message may go to ``chat_id``; returns the seconds waited.
+        """Wait until one message may go to ``chat_id`` and count it as sent at once; returns the
+        seconds waited. ``slot`` is the precise form for a request that takes time."""
+        waited = await self._take(chat_id, priority)
+        self.pacer.release()
+        return waited
+
+    @asynccontextmanager
+    async def slot(self, chat_id: str, priority: int = 0) -> AsyncIterator[None]:
+        """Hold one message's place for the time of its request (the block); see ``Pacer``."""
+        await self._take(chat_id, priority)
+        try:
+            yield
+        finally:
+            self.pacer.release()
+
+    async def _take(self, chat_id: str, priority: int) -> float:
+        """Wait for the chat's own bucket, then for an overall slot, and take both.
 
         Waiting for one chat holds nothing that another chat needs: the overall slot is asked for
         only once the chat's own bucket has a token, and that token is taken when the slot is given,
@@ -154,6 +200,7 @@ class RateLimiter:
             if bucket.ready_in(self.monotonic()) == 0:
                 bucket.take()
                 return self.monotonic() - start
+            self.pacer.release()  # someone else took this chat's token meanwhile: give the slot back
 
     def _forget_idle(self) -> None:
         """Drop buckets that are full again (idle for long enough); they would be rebuilt full."""
@@ -166,3 +213,7 @@ class Unlimited:
 
     async def acquire(self, chat_id: str, priority: int = 0) -> float:
         return 0.0
+
+    @asynccontextmanager
+    async def slot(self, chat_id: str, priority: int = 0) -> AsyncIterator[None]:
+        yield

@@ -172,8 +172,7 @@ class OutboxSender:
         index, message_id = row.parts_sent, ""
         try:
             while index < total:
-                await self.limiter.acquire(row.chat_id, row.priority)
-                async with self._slots:
+                async with self.limiter.slot(row.chat_id, row.priority), self._slots:
                     if isinstance(transport, PartedTransport):
                         message_id = await transport.send_part(row.chat_id, row.payload, index)
                     else:
@@ -221,22 +220,22 @@ class OutboxSender:
             log.error("outbox %d rejected by the Bot API (%s); not retried", row.id, error)
             await self.store.fail(row.id, parts_sent=index, error=error)
 
-    async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0, recover_every: int = 12) -> None:
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
         """Drain whenever woken (an event committed), when a retry falls due, or every ``idle_seconds``;
-        settle expired claims of dead senders every ``recover_every`` rounds. Stops claiming once
-        ``stop`` is set and returns after the messages already claimed are through."""
-        rounds = 0
+        settle expired claims of dead senders once per half lease. Stops claiming once ``stop`` is set
+        and returns after the messages already claimed are through."""
+        recovered_at: datetime | None = None
         while not stop.is_set():
             self.wake.clear()
             try:
-                if rounds % recover_every == 0:
+                if recovered_at is None or self.clock.now() - recovered_at >= self.store.lease / 2:
+                    recovered_at = self.clock.now()
                     await self.recover()
                 await self.drain(stop)
                 timeout = await self._idle_timeout(idle_seconds)
             except Exception:  # keep the loop alive; rows stay claimed or pending and are retried
                 log.exception("outbox drain failed")
                 timeout = idle_seconds
-            rounds += 1
             waiter = asyncio.ensure_future(self.wake.wait())
             stopper = asyncio.ensure_future(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -13,7 +13,7 @@ from benchmarks.telegram_limits import BotApiLimits
 from bot.clock import FakeClock
 from bot.storage.models import PRIORITY_INTERACTIVE, OutboxMessage
 from scheduler.ratelimit import RateLimiter, Unlimited
-from scheduler.sender import DeliveryFailed, DeliveryRetry, OutboxSender
+from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry, OutboxSender
 from tests.conftest import fresh_database
 from tests.sender_support import PartsTransport, add_row, row
 from tests.virtual_time import now, run_virtual
@@ -137,3 +137,28 @@ def test_a_waiting_chat_never_blocks_another_and_a_late_reply_jumps_the_queue(tm
     after = [text for text, t in at.items() if t > at["reply"]]
     assert len(after) >= 20, "the late interactive reply goes ahead of the bulk still queued (8 are in hand)"
     assert at["reply"] >= written["reply"]
+
+
+async def test_run_sends_when_woken_and_a_stop_finishes_what_is_in_hand(db, clock):
+    channel = PartsTransport(milestone=1)
+    sender = OutboxSender(db, {"test": channel}, clock, Unlimited())
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop, idle_seconds=3600))
+    await add_row(db, clock, "1", "hello", priority=PRIORITY_INTERACTIVE)
+    sender.wake.set()  # what the service does after committing an event
+    await channel.reached.wait()
+    stop.set()
+    await running
+    assert channel.texts() == ["hello"]
+    async with db.reading() as session:
+        assert set(await session.scalars(select(OutboxMessage.status))) == {"sent"}, "nothing left in flight"
+
+
+async def test_a_malformed_message_fails_without_touching_anyone(db, clock):
+    channel = PartsTransport(fail={("bad", 0): DeliveryRefused("bad request: can't parse entities", chat_gone=False)})
+    sender = OutboxSender(db, {"test": channel}, clock, Unlimited())
+    bad = await add_row(db, clock, "1", "bad")
+    await add_row(db, clock, "1", "next")
+    assert await sender.drain() == 1
+    assert (await row(db, bad)).status == "failed"
+    assert channel.texts("1") == ["next"], "the chat goes on after it"
