@@ -72,8 +72,8 @@ class Pacer:
     request was answered (``release``). Telegram sees a message at some moment between those two, so
     however late our process sends or reads, no second of Telegram's can hold more than
     ``per_window`` of ours. A rolling window, not a bucket: it never starts full (after an idle spell
-    messages go ``min_gap`` apart, not all at once), and a slot given late, because the process was
-    busy, is made up without the window ever holding more. Sustained rate: per_window / (window +
+    messages go ``min_gap`` apart, not all at once), and slots given late because the process was
+    busy are made up (up to ``catch_up`` seconds' worth) without the window ever holding more. Sustained rate: per_window / (window +
     round trip), 28.6/s at a 50 ms round trip.
     """
 
@@ -84,7 +84,8 @@ class Pacer:
     sleep: Sleep
     _in_flight: int = 0
     _ends: deque[float] = field(default_factory=deque)  # answered: when each leaves the window
-    _last: float = float("-inf")
+    catch_up: float = 0.1
+    _next: float = float("-inf")
     _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _driver: asyncio.Task[None] | None = None
@@ -94,14 +95,17 @@ class Pacer:
         """0 when a slot is free at ``now``, the seconds until one is, or ``inf`` until a release."""
         while self._ends and self._ends[0] <= now:
             self._ends.popleft()
-        wait = max(0.0, self._last + self.min_gap - now)
+        wait = max(0.0, self._next - now)
         if self._in_flight + len(self._ends) >= self.per_window:
             wait = max(wait, self._ends[0] - now) if self._ends else float("inf")
         return wait
 
-    def _grant(self, now: float) -> None:
+    def _grant(self, now: float, queued: bool) -> None:
+        # With a queue, the next slot follows this one's place on the grid, not the moment we got
+        # round to it: a process woken late makes up to ``catch_up`` seconds of slots at once (the
+        # window still holds). Without one (after an idle spell) the grid starts afresh: no burst.
         self._in_flight += 1
-        self._last = now
+        self._next = (max(self._next, now - self.catch_up) if queued else now) + self.min_gap
 
     def release(self) -> None:
         """The request of a granted slot was answered (or failed): it leaves the window later."""
@@ -113,7 +117,7 @@ class Pacer:
         """Wait for a slot; the caller must ``release`` it once the request is answered."""
         now = self.monotonic()
         if not self._waiters and self.ready_in(now) == 0:
-            self._grant(now)
+            self._grant(now, queued=False)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._order), future))
@@ -129,7 +133,7 @@ class Pacer:
             _, _, future = heapq.heappop(self._waiters)
             if future.done():  # its task was cancelled while waiting
                 continue
-            self._grant(self.monotonic())
+            self._grant(self.monotonic(), queued=True)
             future.set_result(None)
 
     async def _pause(self, delay: float) -> None:
