@@ -110,9 +110,10 @@ class OutboxSender:
         self.wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max_in_flight)
 
-    async def recover(self) -> Recovery:
-        """Settle rows a dead sender left in flight (call at start-up; ``run`` also does it now and then)."""
-        recovery = await self.store.recover(every_claim=self.db.is_sqlite)
+    async def recover(self, at_start: bool = True) -> Recovery:
+        """Settle rows a dead sender left in flight. At start-up on SQLite (one process) every claim is
+        a dead one; otherwise (``run`` does it now and then) only claims whose lease ran out."""
+        recovery = await self.store.recover(every_claim=at_start and self.db.is_sqlite)
         if recovery.resent or recovery.dropped:
             log.warning(
                 "outbox rows in flight at the last stop: %d interactive sent again (at least once), "
@@ -230,7 +231,7 @@ class OutboxSender:
             try:
                 if recovered_at is None or self.clock.now() - recovered_at >= self.store.lease / 2:
                     recovered_at = self.clock.now()
-                    await self.recover()
+                    await self.recover(at_start=False)
                 await self.drain(stop)
                 timeout = await self._idle_timeout(idle_seconds)
             except Exception:  # keep the loop alive; rows stay claimed or pending and are retried

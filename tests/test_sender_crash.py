@@ -112,3 +112,15 @@ async def test_two_senders_on_postgresql_deliver_each_message_exactly_once(tmp_p
     assert owners == {"a", "b"}
     await other.dispose()
     await db.dispose()
+
+
+async def test_recovery_while_running_takes_over_only_expired_claims(db, clock):
+    row_id = await add_row(db, clock, "1", "hello", priority=PRIORITY_INTERACTIVE)
+    other = OutboxSender(db, {}, clock, Unlimited(), lease=LEASE, owner="other")
+    assert [c.id for c in await other.store.claim(10)] == [row_id]
+    sender = OutboxSender(db, {"test": PartsTransport()}, clock, Unlimited(), lease=LEASE)
+    assert (await sender.recover(at_start=False)).resent == [], "a live claim is left alone"
+    assert (await row(db, row_id)).status == "sending"
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert (await sender.recover(at_start=False)).resent == [row_id], "an expired lease is taken over"
+    assert await sender.drain() == 1
