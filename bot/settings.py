@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # sender: the overall pace (at most this many messages in any 1.05 s; Telegram allows about 30 a
-    # second per bot), requests in flight at once, and how long a claim on an outbox row lasts before
-    # another process may take it over (PostgreSQL, several processes). See docs/scaling.md.
+    # sender: the overall pace (at most this many messages counted at once, each from its request
+    # until a second after its answer; Telegram allows about 30 a second per bot), requests in flight
+    # at once, and how long a claim on an outbox row lasts before another process may take it over
+    # (PostgreSQL, several processes). See docs/scaling.md.
     sender_per_second: int = Field(default=30, ge=1, le=1000)
     sender_max_in_flight: int = Field(default=16, ge=1, le=256)
     sender_lease_seconds: int = Field(default=60, ge=10, le=3600)
