@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.content.loader import load_programme
@@ -18,8 +19,8 @@ from bot.relay.service import RelayService
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
-from scheduler.ratelimit import RateLimiter, Unlimited
-from scheduler.sender import OutboxSender, Transport
+from scheduler.ratelimit import Limits, RateLimiter, Unlimited
+from scheduler.sender import OnUnreachable, OutboxSender, Transport
 
 
 @dataclass
@@ -40,6 +41,7 @@ async def bootstrap(
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
     demo_therapist: int | None = None,
+    on_unreachable: OnUnreachable | None = None,
 ) -> App:
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
@@ -47,7 +49,13 @@ async def bootstrap(
         await db.upgrade()
     else:
         await db.check()
-    sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
+    pace = Limits(overall_per_window=settings.sender_per_second)
+    sender = OutboxSender(
+        db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
+        max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
+        on_unreachable=on_unreachable,
+    )  # fmt: skip
+    await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
     relay = None
     if staff_target is not None:
         relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(

@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     relay_day_end_hour: int = Field(default=17, ge=1, le=23)  # a working day's answers are due by this hour
     relay_holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)  # not working days
     staff_topics: bool = True  # one forum topic per participant; false: reply-to routing in a plain group
+    # sender: the overall pace (at most this many messages counted at once, each from its request
+    # until a second after its answer; Telegram allows about 30 a second per bot), requests in flight
+    # at once, and how long a claim on an outbox row lasts before another process may take it over
+    # (PostgreSQL, several processes). See docs/scaling.md.
+    sender_per_second: int = Field(default=30, ge=1, le=1000)
+    sender_max_in_flight: int = Field(default=16, ge=1, le=256)
+    sender_lease_seconds: int = Field(default=60, ge=10, le=3600)
 
     @classmethod
     def settings_customise_sources(

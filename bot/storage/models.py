@@ -59,6 +59,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# sender: outbox.priority. Rows written for an inbound event (the reply) are interactive and go out
+# ahead of bulk rows (sweeps, ticks, staff copies). The column defaults to bulk; the inbound write
+# path sets PRIORITY_INTERACTIVE on the rows it writes.
+PRIORITY_INTERACTIVE = 0
+PRIORITY_BULK = 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
@@ -128,7 +135,10 @@ class OutboxMessage(Base):
     """A message waiting to be sent (transactional outbox): written with the event that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "not_before"),)
+    __table_args__ = (
+        Index(None, "status", "not_before"),
+        Index(None, "channel", "chat_id", "status", "id"),  # sender: "is this the chat's oldest open row?"
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
@@ -143,6 +153,12 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # sender (migration 0004): scheduling, claims and resumable parts; see scheduler/sender.py.
+    priority: Mapped[int] = mapped_column(Integer, default=PRIORITY_BULK, server_default=str(PRIORITY_BULK))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refused_at: Mapped[datetime | None]
 
 
 class RelayItem(Base):

@@ -20,6 +20,7 @@ from bot.errors import ConfigError, TelegramUnavailable
 from bot.relay.topics import TopicDirectory
 from bot.settings import Settings
 from scheduler.jobs import build_scheduler
+from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
 NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
@@ -82,14 +83,16 @@ async def _serve(settings: Settings) -> None:
         await application.bot.shutdown()
         raise
     staff = staff_target(settings)
+    clock = SystemClock()
     transport = TelegramTransport(application.bot)
-    app = await bootstrap(settings, SystemClock(), {CHANNEL: transport}, staff_target=staff)
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff)
     if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
         transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
                                           enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
+    await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
