@@ -16,6 +16,7 @@ from bot.engine.model import Policy
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
+from bot.safety import SafetySite
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -67,7 +68,8 @@ async def bootstrap(
             relay.wake.set()
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
-                    staff_available=staff_target is not None)  # fmt: skip
+                    staff_available=staff_target is not None,
+                    safety=SafetySite.from_settings(settings))  # fmt: skip
     service = ConversationService(
         db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
         staff_target=staff_target, wake_sender=wake,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import detours, onboarding, preferences, reminders, schedule
+from bot.engine import detours, onboarding, preferences, reminders, risk, schedule
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
@@ -126,6 +126,9 @@ def _pause(turn: Turn, inbound: Inbound) -> None:
 
 
 def _resume(turn: Turn, inbound: Inbound) -> None:
+    if risk.release(turn) and not turn.state.paused:  # carrying on after the pause a risk hit made
+        resume(turn)
+        return
     if not turn.state.paused:
         turn.say(turn.msg("pause.not_paused"))
         resume(turn, full=False)
@@ -137,6 +140,7 @@ def _resume(turn: Turn, inbound: Inbound) -> None:
 
 
 def _ask(turn: Turn, inbound: Inbound) -> None:
+    risk.screen_text(turn, inbound.args, "ask")
     if turn.state.status == "new":
         if inbound.args.strip():  # a newcomer's first words still reach a person
             relay_free_text(turn, inbound.args, asked=True, attachment=turn.attachment)

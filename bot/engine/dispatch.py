@@ -47,7 +47,7 @@ class Engine:
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
-        if state.status == "active" and not state.paused and not reminders.quiet_now(state, now):
+        if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
             if state.frames:
                 progress.announce_opened(turn)
             else:

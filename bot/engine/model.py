@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.safety.crisis import SafetySite
+
 InboundKind = Literal["text", "choice", "command"]
 
 
@@ -64,6 +66,7 @@ class Policy:
     question_days: int = 1
     feedback_days: int = 2
     staff_available: bool = True
+    safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
 
 
 @dataclass
@@ -118,6 +121,7 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    held: bool = False  # after a risk hit the next step waits until the participant carries on
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -142,6 +146,7 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "held": self.held,
             "reports": dict(self.reports),
             "log": dict(self.log),
             "prefs": asdict(self.prefs),
@@ -161,6 +166,7 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.held = bool(data.get("held", False))
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
         # Rows written before the participant's own clock existed have none of these keys.

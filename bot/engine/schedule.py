@@ -82,7 +82,7 @@ def last_daily_day(programme: Programme, state: ParticipantState) -> date | None
 
 def next_due(programme: Programme, state: ParticipantState, now: datetime) -> datetime | None:
     """When ``tick`` next has something to do for this participant (None: nothing planned)."""
-    if state.status != "active" or state.paused or state.start_date is None:
+    if state.status != "active" or state.paused or state.held or state.start_date is None:
         return None
     tz, start, due = state.timezone, reminders.programme_start(state), []
     assert start is not None

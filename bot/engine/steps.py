@@ -25,6 +25,7 @@ from bot.content.schema import (
     Step,
     TextStep,
 )
+from bot.engine import risk
 from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
 from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
 from bot.engine.planned import plan_one_off
@@ -66,6 +67,10 @@ CHECK: Final = "check"  # a form's stage while it asks whether an implausible pa
 def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
     """Show the step; with ``full`` also its lead-in (form intro, exercise explanation) and where the
     participant is in the module, so they never have to ask /menu to know."""
+    if turn.state.held:  # after a risk hit the step waits until the participant chooses to carry on
+        if not any(o.text == turn.msg("safety.hold") for o in turn.effects.outbound):
+            risk.hold_prompt(turn)
+        return
     out = prompt(turn, frame, step, full)
     if full and frame.detour is None and not frame.daily and frame.part == 0 and frame.stage == "main":
         where = _where(turn, frame)
@@ -365,13 +370,6 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     return DONE if agreed else DECLINE
 
 
-def _safety_alert(turn: Turn, reason: str) -> None:
-    """Crisis resources to the participant now, and an urgent note to the therapists."""
-    turn.say(turn.msg("safety.crisis"))
-    turn.effects.relays.append(RelayRecord(source="SAFETY", text=turn.msg("safety.staff_alert", reason=reason)))
-    turn.audit("safety_alert", reason=reason)
-
-
 # -- questionnaires -----------------------------------------------------------------------------
 def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, full: bool) -> Outbound:
     instrument = turn.programme.instruments[step.instrument]
@@ -391,8 +389,7 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
-    if item.alert_at is not None and int(answer) >= item.alert_at:
-        _safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
+    risk.screen_item(turn, instrument.id, item.id, answer)  # item rules from content/safety (PHQ-9 item 9)
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)
