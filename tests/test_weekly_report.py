@@ -138,3 +138,15 @@ def test_report_step_is_skipped_when_reading_and_auto_answer_still_finishes(p):
         steps_seen.add(p.state.frame.step)
         auto_answer(p)
     assert "weekly_report" not in steps_seen and "closing" in steps_seen
+
+
+def test_a_diary_missed_several_days_alerts_the_therapist_once(programme, clock):
+    participant = Participant(programme, clock)
+    participant.through_consent()
+    finish_current_module(participant)  # baseline steps on day 0; the 14-day diary runs in the evenings
+    alerts = []
+    for day in range(6, 13):  # 6–12 January, 19:30 in Stockholm: offered, never filled in
+        clock.set(stockholm(day, 19, 30))
+        alerts += [r for r in participant.tick().relays if r.kind == "alert"]
+    assert len(alerts) == 1, "one alert per gap, not one a day"
+    assert alerts[0].source.startswith("alert:diary_missed") and "in a row" in alerts[0].text

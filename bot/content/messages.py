@@ -89,6 +89,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "module.finished_daily_goes_on",
         "exercise.not_now",
         "daily.not_now",
+        "daily.staff_missed",
         "mywork.entries_one",
         "progress.footer",
         # issue 6: the weekly report loop
