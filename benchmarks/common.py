@@ -17,9 +17,8 @@ from sqlalchemy import text
 from bot.content.programme import Programme
 from bot.engine import Engine, Inbound, ParticipantState
 from bot.storage.database import Database
-from bot.storage.models import Base
+from bot.storage.metadata import METADATA
 
-DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test_inbound"
 START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 
 
@@ -31,7 +30,7 @@ async def fresh_database(url: str | None) -> Database:
     if not db.is_sqlite:
         await db.check()
         async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(METADATA.drop_all)
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     await db.upgrade()
     return db

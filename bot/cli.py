@@ -7,8 +7,6 @@ traceback reaches the person at the terminal.
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ import typer
 
 from bot.errors import ContentError, IcbtError
 from bot.settings import Settings, load_settings
+from bot.trial.cli import participants_app, trial_app
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -28,6 +27,9 @@ content_app = typer.Typer(no_args_is_help=True, help="Check and review the YAML 
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
+# trial (issue 8): bodies in bot/trial/cli.py
+app.add_typer(participants_app, name="participants")
+app.add_typer(trial_app, name="trial")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
 
@@ -51,32 +53,39 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
         _fail(exc)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+def _logging(level: str, settings: Settings | None = None) -> None:
+    """Logs on stderr; the token is masked in every line and httpx's request-URL lines are off."""
+    from bot.safety.logs import configure_logging
+
+    token = settings.telegram_token.get_secret_value() if settings and settings.telegram_token else ""
+    configure_logging(level, secrets=[token])
 
 
 @content_app.command("validate")
 def content_validate(
     directory: Annotated[Path, typer.Argument(help="Content directory.")] = Path("content"),
+    site: Annotated[
+        Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
+    ] = None,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
+    from bot.content.site import wording_status
+    from bot.relay.content import load_relay_content
 
     try:
-        programme = load_programme(directory)
+        programme = load_programme(directory, site)
+        load_relay_content(directory)  # relay: staff texts, feedback templates, call checklist
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(problem)
         typer.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         raise typer.Exit(1) from None
-    empty = [
-        i.id for i in programme.instruments.values() if i.licence == "licensed" and any(not x.text for x in i.items)
-    ]
     typer.echo(
         f"content OK: {len(programme.modules)} modules, {len(programme.instruments)} instruments, version {programme.version}"
     )
-    for instrument in empty:
-        typer.echo(f"note: {instrument}: licensed item wording not supplied; the bot skips it until it is")
+    for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
+        typer.echo(f"instrument {wording_status(instrument).line()}")
 
 
 @content_app.command("outline")
@@ -143,18 +152,57 @@ def demo(
 def run(config: ConfigOpt = None) -> None:
     """Run the Telegram bot (long polling, or webhook when telegram_mode = "webhook")."""
     from bot.channels.telegram.runner import run_telegram
+    from bot.trial.seed import run_seed
 
     settings = _settings(config)
-    _logging(settings.log_level)
+    _logging(settings.log_level, settings)
     try:
+        if settings.telegram_token is not None:  # the token is checked first, by run_telegram
+            run_seed(settings)  # trial (issue 8): no real run without the allocation seed
         run_telegram(settings)
     except IcbtError as exc:
         _fail(exc)
 
 
-# -- inbound area: participants maintenance and the benchmark -------------------------------------
-participants_app = typer.Typer(no_args_is_help=True, help="Participant maintenance (quarantine after a failed tick).")
-app.add_typer(participants_app, name="participants")
+# -- measures: the trial report and the tidy export (bodies in bot/measures/commands.py) ---------
+SyntheticOpt = Annotated[
+    int | None, typer.Option("--synthetic", help="Use the seeded synthetic trial (this seed) instead of the database.")
+]
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the trial report: one self-contained HTML file with tables and plots."""
+    from bot.measures.commands import report_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(report_command(settings, out, synthetic))
+    except IcbtError as exc:
+        _fail(exc)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files and the data dictionary.")],
+    synthetic: SyntheticOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export participants, answers, scores, diaries, module progress and therapist time as tidy CSV."""
+    from bot.measures.commands import export_command
+
+    settings = _settings(config)
+    try:
+        typer.echo(export_command(settings, out, synthetic))
+    except IcbtError as exc:
+        _fail(exc)
+
+
+# -- inbound area: quarantine (on the trial's ``participants`` group) and the benchmark ------------
 
 
 @participants_app.command("unquarantine")

@@ -46,4 +46,8 @@ async def bench_command(quick: bool, json_file: Path | None, database_url: str |
         typer.echo("bench: run it from the repository root (the benchmarks package is not installed)", err=True)
         raise typer.Exit(2) from None
     url = database_url or os.environ.get("ICBT_BENCH_POSTGRES_URL")
+    if not url:
+        typer.echo("bench: the PostgreSQL figures need an empty database to use: --database-url "
+                   "postgresql+asyncpg://… or ICBT_BENCH_POSTGRES_URL (its tables are dropped)", err=True)  # fmt: skip
+        raise typer.Exit(2)
     await run_suite(quick=quick, json_file=json_file, postgres_url=url)

@@ -12,6 +12,7 @@ from bot.bootstrap import App, bootstrap
 from bot.channels.console import (
     CHANNEL,
     CONSOLE_COMMANDS,
+    DEMO_THERAPIST,
     STAFF_CHAT,
     ConsoleChat,
     ConsoleTransport,
@@ -20,6 +21,7 @@ from bot.clock import FakeClock, SystemClock
 from bot.settings import Settings
 from bot.storage.models import Participant
 from bot.storage.runtime import DEMO_CLOCK, load_instant, save_instant
+from bot.trial.seed import demo_seed
 from scheduler.ratelimit import Unlimited
 
 log = logging.getLogger(__name__)
@@ -43,8 +45,9 @@ async def run_demo(
         {CHANNEL: transport},
         staff_target=(CHANNEL, STAFF_CHAT),
         limiter=Unlimited(),
+        demo_therapist=DEMO_THERAPIST,
     )
-    chat = ConsoleChat(app.service, app.sender, transport, clock, on_advance=lambda at: _keep(app, at))
+    chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at))
     try:
         if fresh:
             async with app.db.transaction() as session:
@@ -57,6 +60,7 @@ async def run_demo(
         await _keep(app, clock.now())
         if lines is None:
             print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
+            print(demo_seed()[1])
             await chat.run(_interactive(), echo=False)
         else:
             await chat.run(lines, echo=True)

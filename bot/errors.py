@@ -49,3 +49,9 @@ class TelegramUnavailable(IcbtError):
     """The Bot API cannot be reached at start-up (network, wrong base URL)."""
 
     exit_code = 3
+
+
+class TrialStateError(IcbtError):
+    """A trial step asked for out of order (e.g. allocation before the interview's include and consent)."""
+
+    exit_code = 1

@@ -82,18 +82,12 @@ class ConversationService:
     async def tick_due(self) -> int:
         """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
         result = await self.sweeper.sweep()
-        if result.messages:
+        if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
         return result.ticked
 
     def effect_rows(self) -> EffectRows:
-        programme = self.engine.programme
-
-        def staff_text(code: str | None, source: str, text: str, language: str) -> str:
-            lang = programme.language(language)
-            return programme.msg(lang, "relay.staff_header", code=code, source=source) + "\n" + text
-
-        return EffectRows(version=programme.version, staff=self.staff_target, staff_text=staff_text)
+        return EffectRows(version=self.engine.programme.version)
 
     def _apply(self, conn: Connection, events: list[Event]) -> list[bool]:
         """A batch of events in one transaction, with a handful of statements for the whole batch.

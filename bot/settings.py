@@ -8,7 +8,9 @@ reads the environment; it gets a ``Settings``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +52,71 @@ class Settings(BaseSettings):
     group_commit_max_batch: int = Field(default=50, ge=1, le=1000)  # events sharing one transaction
     sweep_chunk: int = Field(default=1000, ge=1, le=100_000)  # participants ticked per sweep transaction
 
+    # -- safety: crisis resources shown on a risk hit (defaults: Sweden; every site must check its own) --
+    staff_mode: Literal["telegram", "none"] = "telegram"  # "none": explicitly no staff group, said honestly
+    crisis_country: str = "SE"
+    emergency_number: str = "112"
+    crisis_line_name: str = Field(default="Mind Självmordslinjen", min_length=2, max_length=80)
+    crisis_line_number: str = "90101"
+    crisis_line_hours: str = Field(default="open around the clock", max_length=80)
+    crisis_line_url: str = "https://mind.se"
+
+    @field_validator("crisis_country")
+    @classmethod
+    def _country_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError("must be a two-letter country code such as SE")
+        return value.upper()
+
+    @field_validator("emergency_number", "crisis_line_number")
+    @classmethod
+    def _phone_number(cls, value: str) -> str:
+        if not re.fullmatch(r"\+?[0-9][0-9 \-]{1,18}[0-9]", value.strip()):
+            raise ValueError(f"{value!r} is not a phone number (digits, spaces, -, an optional leading +)")
+        return value.strip()
+
+    @field_validator("crisis_line_url")
+    @classmethod
+    def _crisis_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s]+", value):
+            raise ValueError("must be empty or start with http:// or https://")
+        return value
+
+    # -- trial (issue 8): the allocation seed, and how long words are kept (see docs/trial.md) --
+    trial_seed: SecretStr | None = None  # required by `icbt run`; the demo uses a fixed, announced seed
+    trial_retention_days: int = Field(default=90, ge=0, le=36500)  # answers of applicants not taken in
+    trial_outbox_purge_days: int = Field(default=30, ge=0, le=3650)  # payloads of sent messages
+
+    # -- measures: a site's own wording for licensed questionnaires (never committed here) -----------
+    site_content_dir: Path | None = None
+    symptom_rise_threshold: float = Field(default=5.0, gt=0, le=50)  # points on the check's instrument
+    diary_late_days: int = Field(default=1, ge=0, le=7)  # a missed diary day can be filled until the end of day+N
+
+    @field_validator("site_content_dir")
+    @classmethod
+    def _site_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a directory (the site's wording overlay, e.g. /etc/icbt/site)")
+        return value
+
+    # -- relay (therapist side): see docs/operations.md, "The staff group" --
+    therapist_names: dict[int, str] = Field(default_factory=dict)  # Telegram user id -> name in signatures
+    therapist_signature: str = "— Your therapist {name}"  # added under each relayed reply; {name} optional
+    relay_question_days: int = Field(default=1, ge=1, le=10)  # answer questions within N working days
+    relay_report_days: int = Field(default=2, ge=1, le=10)  # weekly feedback within N working days
+    relay_escalate_hours: int = Field(default=4, ge=1, le=72)  # after the therapist's nudge, tell the group
+    relay_urgent_repeat_minutes: int = Field(default=15, ge=1, le=240)  # URGENT repeats until /ack
+    relay_day_end_hour: int = Field(default=17, ge=1, le=23)  # a working day's answers are due by this hour
+    relay_holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)  # not working days
+    staff_topics: bool = True  # one forum topic per participant; false: reply-to routing in a plain group
+    # sender: the overall pace (at most this many messages counted at once, each from its request
+    # until a second after its answer; Telegram allows about 30 a second per bot), requests in flight
+    # at once, and how long a claim on an outbox row lasts before another process may take it over
+    # (PostgreSQL, several processes). See docs/scaling.md.
+    sender_per_second: int = Field(default=30, ge=1, le=1000)
+    sender_max_in_flight: int = Field(default=16, ge=1, le=256)
+    sender_lease_seconds: int = Field(default=60, ge=10, le=3600)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -69,6 +136,22 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("relay_holidays", mode="before")
+    @classmethod
+    def _split_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("therapist_signature")
+    @classmethod
+    def _signature_fields(cls, value: str) -> str:
+        try:
+            value.format(name="Anna")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may use only {name} (the therapist's name from therapist_names)") from None
         return value
 
     @field_validator("timezone")

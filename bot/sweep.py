@@ -7,8 +7,9 @@ are all reached by the same sweep.
 
 A participant whose tick raises (say, a step an admin renamed) is isolated: logged at ERROR with the
 participant code, quarantined (``participants.quarantined_at``; later sweeps skip them until an admin
-runs ``icbt participants unquarantine P-x``) and an alert is raised for staff (a ``relay_items`` row of
-kind "alert", and a message to the staff chat when one is configured). Everyone else goes on.
+runs ``icbt participants unquarantine P-x``) and an alert is raised for staff through the relay (a
+``RelayRecord`` of kind "alert", written as a ``relay_items`` row that the relay service posts to the
+participant's topic in the staff group). Everyone else goes on.
 
 On PostgreSQL only the process holding the sweep lock (``bot/storage/sweeplock.py``) sweeps.
 """
@@ -25,8 +26,9 @@ from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.engine import Engine
+from bot.engine.model import RelayRecord
 from bot.storage.database import Database
-from bot.storage.rows import PARTICIPANTS, RELAYS, EffectRows, Target, state_from_row, statements
+from bot.storage.rows import PARTICIPANTS, EffectRows, Target, state_from_row, statements
 
 log = logging.getLogger(__name__)
 
@@ -131,16 +133,14 @@ class Sweeper:
     def _quarantine(
         self, conn: Connection, rows: EffectRows, poisoned: list[tuple[int, str, BaseException]], now: datetime
     ) -> None:
+        """Mark them, and raise one staff alert each through the relay (a ``RelayRecord`` of kind alert)."""
         p = PARTICIPANTS.c
         conn.execute(update(PARTICIPANTS).where(p.id.in_([pid for pid, *_ in poisoned])).values(quarantined_at=now))
         programme = self.engine.programme
-        alerts = []
         for pid, code, exc in poisoned:
             text = programme.msg(programme.language(None), "inbound.quarantined", code=code, error=type(exc).__name__)
-            alerts.append({"participant_id": pid, "source": "system.sweep", "text": text, "status": "open",
-                           "created_at": now, "kind": "alert"})  # fmt: skip
-            if rows.staff is not None:
-                rows.message(pid, rows.staff, {"text": text, "buttons": [], "image": None}, now,
-                             f"quarantined:{code}:{now.isoformat()}")  # fmt: skip
-        conn.execute(RELAYS.insert(), alerts)
+            rows.relay(pid, RelayRecord(source="system:sweep", text=text, kind="alert",
+                                        data={"error": type(exc).__name__}), now)  # fmt: skip
+            rows.audit.append({"at": now, "participant_id": pid, "actor": "sweep", "action": "quarantined",
+                               "detail": {"error": type(exc).__name__}})  # fmt: skip
         rows.flush(conn)

@@ -20,7 +20,7 @@ from bot.content.programme import Programme
 from bot.engine import Engine
 from bot.service import ConversationService
 from bot.storage.database import Database
-from bot.storage.models import Base
+from bot.storage.metadata import METADATA
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.support import RecordingTransport
@@ -54,7 +54,7 @@ async def fresh_database(kind: str, tmp_path: Path) -> Database:
         db = Database(PG_URL)
         await db.check()  # raises StorageUnavailable: the test fails, it does not skip
         async with db.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(METADATA.drop_all)
             await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     await db.upgrade()
     return db
@@ -83,3 +83,16 @@ def service(db: Database, programme: Programme, clock: FakeClock, sender: Outbox
         db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set,
     )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """A CLI command configures the root logger for its process; in tests that must not outlive the test."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)

@@ -17,7 +17,23 @@ FORBIDDEN = {
         "scheduler",
         "bot.service",
     ),
+    "bot/relay": ("telegram", "apscheduler", "bot.channels", "scheduler"),  # the staff side is channel-neutral
     "bot/content": ("telegram", "sqlalchemy", "apscheduler", "bot.engine", "bot.storage", "bot.channels", "scheduler"),
+    # safety is called by the engine: pure, and knows no content loader, settings or edges
+    "bot/safety": (
+        "telegram",
+        "sqlalchemy",
+        "apscheduler",
+        "yaml",
+        "httpx",
+        "bot.engine",
+        "bot.content",
+        "bot.storage",
+        "bot.channels",
+        "bot.settings",
+        "bot.service",
+        "scheduler",
+    ),
 }
 
 
@@ -49,3 +65,91 @@ def test_nothing_calls_datetime_now_outside_the_clock():
         if "datetime.now(" in p.read_text() and p.name != "clock.py"
     ]
     assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _project_modules() -> dict[str, Path]:
+    return {_module_name(p): p for folder in ("bot", "scheduler") for p in (ROOT / folder).rglob("*.py")}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports at module level (``TYPE_CHECKING`` blocks excluded)."""
+    modules = _project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        edges: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import):
+                    edges.update(a.name for a in sub.names if a.name in modules)
+                elif isinstance(sub, ast.ImportFrom) and sub.module:
+                    edges.update(
+                        f"{sub.module}.{a.name}" if f"{sub.module}.{a.name}" in modules else sub.module
+                        for a in sub.names
+                    )
+        graph[name] = {e for e in edges if e in modules and e != name}
+    return graph
+
+
+def test_no_import_circles_in_the_project():
+    graph = _import_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == []
+
+
+def test_no_module_uses_another_modules_private_names():
+    """``from x import _y``, ``module._y`` or ``other_object._y()`` couples code to another module's
+    internals (the old engine's commands called ``engine._resume``): use a public function instead."""
+    modules = _project_modules()
+    problems = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("bot", "scheduler"):
+                problems.extend(
+                    f"{name} imports {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                )
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id not in ("self", "cls")
+            ):
+                problems.append(f"{name} uses {node.value.id}.{node.attr}")
+    assert problems == []
+
+
+def test_the_engine_has_no_function_local_imports():
+    """A function-local import is how a circle hides; the engine's modules import at the top."""
+    problems = []
+    for path in (ROOT / "bot" / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        problems.append(f"{path.relative_to(ROOT)}:{sub.lineno}")
+    assert problems == []

@@ -104,7 +104,7 @@ def test_killed_mid_conversation_resumes_at_the_same_step_without_loss_or_duplic
 
 
 def test_engine_error_in_a_script_exits_non_zero(tmp_path, monkeypatch):
-    from bot.engine.flow import Engine
+    from bot.engine import Engine
 
     def broken(self, state, inbound, now):
         raise RuntimeError("simulated engine bug")

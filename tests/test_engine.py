@@ -26,7 +26,7 @@ def test_start_shows_welcome_with_a_button(p):
 def test_consent_is_recorded_with_its_version_and_starts_week_0(p, programme):
     p.through_consent()
     consents = [c for e in p.effects for c in e.consents]
-    assert [(c.version, c.agreed) for c in consents] == [("2026-11-consent-v1", True)]
+    assert [(c.version, c.agreed) for c in consents] == [("2026-11-consent-v2", True)]
     assert p.state.status == "active"
     assert p.state.start_date == p.clock.now().date()
     assert p.state.frame.module == "baseline", "week 0 opens at once after consent"
@@ -194,11 +194,12 @@ def _to_phq9_item_9(p: Participant) -> None:
 def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
     _to_phq9_item_9(p)
     effects = p.press("Several days")
-    assert any("emergency" in o.text for o in effects.outbound)
-    assert [r.source for r in effects.relays] == ["SAFETY"]
-    assert "phq9.q9 = 1" in effects.relays[0].text
+    assert any("112" in o.text and "90101" in o.text for o in effects.outbound), "the site's real numbers"
+    assert [(r.kind, r.source) for r in effects.relays] == [("safety", "safety:phq9.q9")]
     assert [a.value for a in effects.answers] == [1], "the answer is still stored"
-    assert p.state.frame.step != "phq9" or p.state.frame.part == 0, "the flow goes on"
+    assert p.state.held and effects.outbound[-1].buttons, "the questionnaire does not carry straight on"
+    p.press("Carry on when I'm ready")
+    assert not p.state.held and p.last_message.buttons
 
 
 def test_phq9_item_9_at_zero_raises_no_alert(p):

@@ -13,9 +13,18 @@ from sqlalchemy import func, select, text, update
 from bot.engine import Engine, Inbound
 from bot.service import ConversationService
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.storage.models import (
+    PRIORITY_BULK,
+    PRIORITY_INTERACTIVE,
+    AuditEntry,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
 from bot.storage.quarantine import unquarantine
 from bot.storage.rows import EffectRows, statements
+from tests.relay_support import active_participant, relay_config, relay_service
 
 START = Inbound(kind="command", text="start")
 
@@ -103,7 +112,7 @@ async def test_a_duplicate_dedup_key_is_a_no_op_not_an_error(db, programme, cloc
     pid = await scalar(db, select(Participant.id))
 
     def write_reminders(conn) -> int:
-        rows = EffectRows(version="v", staff=None, staff_text=lambda *_: "")
+        rows = EffectRows(version="v")
         for _ in range(2):  # twice in one statement ...
             rows.message(pid, ("test", "c1"), {"text": "diary", "buttons": [], "image": None}, clock.now(), "daily:k")
         return rows.flush(conn)
@@ -135,7 +144,9 @@ async def enrol(db, service, clock, n: int) -> list[str]:
         return list(await session.scalars(select(Participant.code).order_by(Participant.id)))
 
 
-async def test_a_poisoned_participant_is_quarantined_and_alerted_and_stops_nobody(db, programme, clock, caplog):
+async def test_a_poisoned_participant_is_quarantined_and_alerted_and_stops_nobody(
+    db, programme, clock, caplog, sender, transport
+):
     engine = Poisoned(programme)
     service = make_service(db, engine, clock)
     codes = await enrol(db, service, clock, 5)
@@ -152,8 +163,12 @@ async def test_a_poisoned_participant_is_quarantined_and_alerted_and_stops_nobod
         due = dict((await session.execute(select(Participant.code, Participant.next_due_at))).all())
     assert [code for code in codes if due[code] == past] == [codes[2]], "the others' ticks were written"
     alert = await scalar(db, select(RelayItem).where(RelayItem.kind == "alert"))
-    assert alert is not None and codes[2] in alert.text and alert.status == "open"
-    staff = await scalar(db, select(OutboxMessage.payload).where(OutboxMessage.chat_id == "staff"))
+    assert alert is not None and codes[2] in alert.text and alert.status == "open" and alert.stage == "new"
+    # The alert reaches the staff group the way every relay record does: the relay service posts it.
+    relay = relay_service(db, clock, programme, relay_config())
+    assert await relay.process_pending() == 1
+    await sender.drain()
+    [staff] = transport.sent["staff"]
     assert codes[2] in staff["text"] and "unquarantine" in staff["text"]
 
     async with db.transaction() as session:  # due again; the quarantined one stays out
@@ -270,3 +285,26 @@ async def test_bootstrap_wires_the_batch_settings(tmp_path, clock):
         assert (app.service.sweeper.chunk, app.service.writer.max_batch) == (7, 9)
     finally:
         await app.db.dispose()
+
+
+async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, programme, clock):
+    """The sender sends by ``priority``: a reply overtakes an evening's reminders."""
+    service = make_service(db, Engine(programme), clock)
+    participant = await active_participant(service)
+    async with db.reading() as session:
+        replies = (await session.execute(select(OutboxMessage.priority, OutboxMessage.chat_id))).all()
+    assert replies and {p for p, _ in replies} == {PRIORITY_INTERACTIVE}
+    last = max(await scalar(db, select(func.max(OutboxMessage.id))), 0)
+    for _ in range(10):  # let time pass until a sweep has something to say (a diary prompt, a module)
+        due = await scalar(db, select(Participant.next_due_at).where(Participant.id == participant.id))
+        clock.set(max(clock.now(), due))
+        await service.tick_due()
+        if await count(db, OutboxMessage, OutboxMessage.id > last):
+            break
+    async with db.reading() as session:
+        swept = list(await session.scalars(select(OutboxMessage.priority).where(OutboxMessage.id > last)))
+    assert swept and set(swept) == {PRIORITY_BULK}
+    await service.handle("test", participant.chat_id, "later", Inbound(kind="command", text="help"))
+    async with db.reading() as session:
+        newest = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
+    assert newest.priority == PRIORITY_INTERACTIVE

@@ -32,7 +32,7 @@ def test_mywork_shows_goals_and_lets_the_participant_add_one(p):
     assert goals_title in labels
     p.press(goals_title)
     shown = p.last_message.text
-    assert shown.startswith("My goals – 1 entries")
+    assert shown.startswith("My goals – 1 entry:")
     assert "• " in shown and " 5" in shown  # auto_answer typed "5" into every field
     p.press("Add a new entry")
     assert p.state.frame.detour == "step" and p.state.frame.step == "goals"

@@ -73,6 +73,8 @@ def test_run_without_token_explains_itself(monkeypatch):
 def test_run_with_an_unreachable_bot_api_says_so_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("ICBT_TELEGRAM_TOKEN", "1:x")
     monkeypatch.setenv("ICBT_TELEGRAM_BASE_URL", "http://127.0.0.1:9/bot")  # nothing listens there
+    monkeypatch.setenv("ICBT_STAFF_CHAT_ID", "-100200")  # else it stops earlier, on the missing staff chat
+    monkeypatch.setenv("ICBT_TRIAL_SEED", "a-long-enough-test-seed")
     monkeypatch.setenv("ICBT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite3'}")
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 3

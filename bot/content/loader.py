@@ -15,8 +15,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.content.dependencies import check_step
 from bot.content.messages import REQUIRED_KEYS
 from bot.content.programme import Programme
+from bot.content.safety_file import load_safety
 from bot.content.schema import (
     STEP_KINDS,
     ChoiceStep,
@@ -27,11 +29,13 @@ from bot.content.schema import (
     QuestionnaireStep,
     Step,
 )
+from bot.content.site import merge_wording, overlay_files, partly_filled, site_digest
+from bot.content.trial_loader import load_trial
 from bot.errors import ContentError
 
 TEXT_KEYS = frozenset(
     {"title", "text", "label", "summary", "button", "agree", "decline", "min_label", "max_label",
-     "unit", "intro"}
+     "unit", "intro", "lower", "same", "higher"}
 )  # fmt: skip
 LIST_TEXT_KEYS = frozenset({"script", "response_labels"})
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -115,9 +119,9 @@ def _message(err: Any) -> str:
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def content_version(root: Path) -> str:
-    """A short hash of every YAML file's name and bytes: what each stored answer records."""
-    digest = hashlib.sha256()
+def content_version(root: Path, site_dir: Path | None = None) -> str:
+    """A short hash of every YAML file's name and bytes (and the site's overlay): what each answer records."""
+    digest = hashlib.sha256(site_digest(site_dir))
     for file in sorted(root.rglob("*.yaml")):
         digest.update(str(file.relative_to(root)).encode())
         digest.update(b"\0")
@@ -126,11 +130,13 @@ def content_version(root: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_programme(root: Path) -> Programme:
-    """Load ``root`` or raise ``ContentError`` listing every problem."""
+def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
+    """Load ``root`` (with a site's wording overlay from ``site_dir``) or raise ``ContentError``."""
     col = _Collector(root)
     if not root.is_dir():
         raise ContentError([f"{root}: (top): content directory not found"])
+    if site_dir is not None and not site_dir.is_dir():
+        raise ContentError([f"{site_dir}: (top): site content directory not found"])
     prog_file = root / "programme.yaml"
     spec_data = col.read_yaml(prog_file) if prog_file.exists() else None
     if not prog_file.exists():
@@ -140,14 +146,18 @@ def load_programme(root: Path) -> Programme:
     default = spec.default_language if spec else "en"
 
     modules = _load_modules(col, root, languages, default)
-    instruments = _load_instruments(col, root, languages, default)
+    instruments = _load_instruments(col, root, languages, default, site_dir)
     messages = _load_messages(col, root, languages, default)
+    safety = load_safety(col, root, languages, instruments)
+    trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None
-    return Programme.build(spec, modules, instruments, messages, content_version(root), root)
+    return Programme.build(
+        spec, modules, instruments, messages, content_version(root, site_dir), root, safety, trial=trial
+    )
 
 
 def _load_modules(col: _Collector, root: Path, langs: tuple[str, ...], default: str) -> dict[str, tuple[Path, Module]]:
@@ -197,23 +207,50 @@ def _check_module(col: _Collector, file: Path, module: Module) -> None:
             col.add(file, f"daily.{index}.step.kind", "a daily prompt cannot be a consent step")
     if module.week is None and module.daily:
         col.add(file, "daily", "only a module with a week can have daily prompts")
+    if module.report is not None:
+        target = next((s for s in module.steps if s.id == module.report.step), None)
+        if target is None:
+            col.add(file, "report.step", f"no step {module.report.step!r} in this module")
+        elif target.kind != "form":
+            col.add(file, "report.step", f"the weekly report must be a form step, not {target.kind!r}")
+        if module.week is None:
+            col.add(file, "report", "only a module with a week can have a weekly report")
+    for where, step in _all_steps(module):
+        for path, message in check_step(step):
+            col.add(file, f"{where}.{path}", message)
 
 
 def _has_goto(prompt: DailyPrompt) -> bool:
     return isinstance(prompt.step, ChoiceStep) and any(o.goto for o in prompt.step.options)
 
 
-def _load_instruments(col: _Collector, root: Path, langs: tuple[str, ...], default: str) -> dict[str, Instrument]:
+def _load_instruments(
+    col: _Collector, root: Path, langs: tuple[str, ...], default: str, site_dir: Path | None = None
+) -> dict[str, Instrument]:
     found: dict[str, Instrument] = {}
+    overlays = overlay_files(site_dir)
+    shipped = {file.stem for file in (root / "instruments").glob("*.yaml")}
+    for stem in sorted(set(overlays) - shipped):
+        col.add(overlays[stem], "", f"no shipped instrument {stem!r} to supply wording for")
     for file in sorted((root / "instruments").glob("*.yaml")):
         data = col.read_yaml(file)
         if data is None:
             continue
+        if file.stem in overlays and isinstance(data, dict):
+            overlay = col.read_yaml(overlays[file.stem])
+            data, problems = merge_wording(data, overlay)
+            for where, message in problems:
+                col.add(overlays[file.stem], where, message)
         instrument: Instrument | None = col.validate(file, Instrument, data)
         if instrument is None:
             continue
-        if instrument.licence != "licensed":
-            _check_translations(col, file, data, langs, default)
+        empty = partly_filled(instrument)
+        if instrument.licence == "licensed" and empty:
+            where = overlays.get(file.stem, file)
+            col.add(where, "items", f"wording supplied for only some items; still empty: {', '.join(empty)}")
+        if instrument.licence != "licensed" or (instrument.wording_supplied and not empty):
+            worded_in = overlays.get(file.stem, file) if instrument.licence == "licensed" else file
+            _check_translations(col, worded_in, data, langs, default)
             for index, item in enumerate(instrument.items):
                 if not item.text:
                     col.add(file, f"items.{index}.text", "item wording is empty")

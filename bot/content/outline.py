@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.content.programme import Programme
-from bot.content.schema import ExerciseStep, FieldSpec, FormStep, Module, QuestionnaireStep, Step
+from bot.content.schema import (
+    ChoiceStep,
+    ExerciseStep,
+    FieldSpec,
+    FormStep,
+    Module,
+    NumberStep,
+    QuestionnaireStep,
+    ScaleStep,
+    Step,
+)
 
 
 def outline(programme: Programme, lang: str | None = None) -> Iterator[str]:
@@ -46,8 +56,25 @@ def _step(programme: Programme, step: Step, prefix: str, lang: str) -> Iterator[
         fields = step.fields
     elif isinstance(step, ExerciseStep):
         fields = step.log
+    indent = " " * len(prefix)
     for fld in fields:
-        yield f"{' ' * len(prefix)}    · {fld.id} ({_describe(fld)})"
+        yield f"{indent}    · {fld.id} ({_describe(fld)})"
+    for note in _depends(step):
+        yield f"{indent}    ↳ {note}"
+
+
+def _depends(step: Step) -> Iterator[str]:
+    """One line per thing the step does with an answer, so a reviewer sees where replies happen."""
+    if isinstance(step, ScaleStep | NumberStep | ChoiceStep) and step.replies:
+        yield f"replies: {len(step.replies)}"
+    if isinstance(step, FormStep | ExerciseStep):
+        for reflect in step.reflect:
+            yield f"reflects {reflect.before} → {reflect.after}"
+    if isinstance(step, FormStep):
+        for check in step.checks:
+            yield f"checks {check.field} ≥ {check.not_below}"
+        if step.remind is not None:
+            yield f"reminder at {step.remind.date} {step.remind.time or step.remind.at}"
 
 
 def _describe(fld: FieldSpec) -> str:
@@ -56,5 +83,15 @@ def _describe(fld: FieldSpec) -> str:
     elif fld.kind == "choice":
         text = "choice: " + "/".join(o.id for o in fld.options)
     else:
-        text = "text"
+        text = fld.kind
+    if fld.show_if is not None:
+        cond = fld.show_if
+        test = (
+            f"is {'/'.join(cond.is_)}"
+            if cond.is_
+            else (f"< {cond.below:g}" if cond.below is not None else f"≥ {cond.at_least:g}")
+        )
+        text += f", only if {cond.field} {test}"
+    if fld.replies:
+        text += f", {len(fld.replies)} replies"
     return text + (", optional" if fld.optional else "")

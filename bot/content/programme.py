@@ -12,6 +12,8 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
+from bot.content.trial_schema import TrialSpec
+from bot.safety.rules import SafetyRules
 
 
 class _SafeDict(dict[str, Any]):
@@ -28,6 +30,8 @@ class Programme:
     version: str
     root: Path
     files: Mapping[str, Path] = field(default_factory=dict)
+    safety: Mapping[str, SafetyRules] = field(default_factory=dict)  # risk screening per language
+    trial: TrialSpec | None = None  # content/trial/trial.yaml; None runs no trial machinery
 
     @classmethod
     def build(
@@ -38,6 +42,8 @@ class Programme:
         messages: dict[str, dict[str, str]],
         version: str,
         root: Path,
+        safety: dict[str, SafetyRules] | None = None,
+        trial: TrialSpec | None = None,
     ) -> Programme:
         return cls(
             spec=spec,
@@ -47,6 +53,8 @@ class Programme:
             version=version,
             root=root,
             files=MappingProxyType({k: f for k, (f, _) in modules.items()}),
+            safety=MappingProxyType(dict(safety or {})),
+            trial=trial,
         )
 
     # -- text -------------------------------------------------------------------------------
@@ -61,6 +69,10 @@ class Programme:
         catalogue = self.messages.get(lang) or self.messages[self.spec.default_language]
         template = catalogue.get(key) or self.messages[self.spec.default_language].get(key, key)
         return template.format_map(_SafeDict(params)) if params else template
+
+    def safety_rules(self, lang: str) -> SafetyRules | None:
+        """Screening rules for ``lang`` (else the default language); None only for a programme built without them."""
+        return self.safety.get(lang) or self.safety.get(self.spec.default_language)
 
     def language(self, wanted: str | None) -> str:
         return wanted if wanted in self.spec.languages else self.spec.default_language

@@ -7,28 +7,22 @@ never changes while the bot runs.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-
-# A text is either one string (in the programme's default language) or a mapping language -> text.
-LocalText = str | dict[str, str]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_id(value: str) -> str:
-    if not ID_PATTERN.match(value):
-        raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
-    return value
-
-
-Ident = Annotated[str, Field(min_length=1, max_length=40)]
+# Re-exported: the answer-dependent models and the basics are part of the content schema too.
+from bot.content.answers import Check, Condition, Reflect, Remind, Reply, ShowIf, first_reply  # noqa: F401
+from bot.content.base import (  # noqa: F401
+    ID_PATTERN,
+    TIME_PATTERN,
+    Ident,
+    LocalText,
+    Strict,
+    check_hhmm,
+    check_id,
+)
 
 
 class Option(Strict):
@@ -36,14 +30,14 @@ class Option(Strict):
     label: LocalText
     goto: str | None = None
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class FieldSpec(Strict):
     """One field of a form, an exercise log or a questionnaire."""
 
     id: Ident
-    kind: Literal["text", "number", "scale", "choice"]
+    kind: Literal["text", "number", "scale", "choice", "date", "time"]
     label: LocalText
     optional: bool = False
     min: float | None = None
@@ -53,8 +47,10 @@ class FieldSpec(Strict):
     min_label: LocalText | None = None
     max_label: LocalText | None = None
     options: tuple[Option, ...] = ()
+    replies: tuple[Reply, ...] = ()
+    show_if: ShowIf | None = None
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
     @model_validator(mode="after")
     def _bounds(self) -> FieldSpec:
@@ -82,7 +78,7 @@ class StepBase(Strict):
     title: LocalText | None = None
     text: LocalText = ""
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class PageStep(StepBase):
@@ -94,6 +90,7 @@ class PageStep(StepBase):
 class ChoiceStep(StepBase):
     kind: Literal["choice"]
     options: tuple[Option, ...]
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _options(self) -> ChoiceStep:
@@ -112,6 +109,7 @@ class ScaleStep(StepBase):
     max: int
     min_label: LocalText | None = None
     max_label: LocalText | None = None
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _bounds(self) -> ScaleStep:
@@ -125,6 +123,7 @@ class NumberStep(StepBase):
     max: float
     decimals: int = Field(default=0, ge=0, le=3)
     unit: LocalText | None = None
+    replies: tuple[Reply, ...] = ()
 
     @model_validator(mode="after")
     def _bounds(self) -> NumberStep:
@@ -143,6 +142,9 @@ class FormStep(StepBase):
     kind: Literal["form"]
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     repeatable: bool = False
+    reflect: tuple[Reflect, ...] = ()
+    checks: tuple[Check, ...] = ()
+    remind: Remind | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> FormStep:
@@ -154,6 +156,7 @@ class ExerciseStep(StepBase):
     kind: Literal["exercise"]
     script: tuple[LocalText, ...] = Field(min_length=1)
     log: tuple[FieldSpec, ...] = ()
+    reflect: tuple[Reflect, ...] = ()
 
     @model_validator(mode="after")
     def _unique(self) -> ExerciseStep:
@@ -198,8 +201,6 @@ STEP_KINDS = (
     "exercise", "question", "consent", "questionnaire",
 )  # fmt: skip
 
-TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
 
 class DailyPrompt(Strict):
     """A prompt offered once a day for ``days`` days, from ``start_day`` days after its module opens.
@@ -214,16 +215,34 @@ class DailyPrompt(Strict):
     start_day: int = Field(default=0, ge=0, le=84)
     days: int = Field(default=7, ge=1, le=84)
     after: str | None = None
+    # Essential prompts (the pain diary: a measure of the trial) are sent even to a participant who
+    # opted out of reminders or reached their daily cap. Unset: a form is essential, an exercise is not.
+    essential: bool | None = None
     step: Step
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
     @field_validator("at")
     @classmethod
     def _time(cls, value: str) -> str:
-        if not TIME_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return value
+        return check_hhmm(value)
+
+
+class ReportSpec(Strict):
+    """The module's weekly report: a form step asked near the end of the week, not while reading.
+
+    It is offered on ``day`` (0–6 of the module's week) at ``at`` local time, or as soon as the module is
+    finished if that is later; unanswered, it is asked again every ``remind_after_days`` up to
+    ``max_reminders`` times, then the therapist is alerted.
+    """
+
+    step: Ident
+    day: int = Field(default=6, ge=0, le=6)
+    at: str = "19:00"
+    remind_after_days: int = Field(default=2, ge=1, le=7)
+    max_reminders: int = Field(default=2, ge=0, le=5)
+
+    _at = field_validator("at")(check_hhmm)
 
 
 class Module(Strict):
@@ -231,10 +250,11 @@ class Module(Strict):
     title: LocalText
     week: int | None = Field(default=None, ge=0, le=52)
     summary: LocalText | None = None
+    report: ReportSpec | None = None
     steps: tuple[Step, ...] = Field(min_length=1)
     daily: tuple[DailyPrompt, ...] = ()
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
 
 
 class Phase(Strict):
@@ -258,6 +278,18 @@ class ProgrammeSpec(Strict):
     release_hour: int = Field(default=9, ge=0, le=23)
     onboarding: tuple[str, ...] = Field(min_length=1)
     phases: tuple[Phase, ...] = Field(min_length=1)
+    # The time zones /settings offers as buttons (any IANA name or known city can also be typed).
+    # Empty: a built-in list of common European and North American zones.
+    timezones: tuple[str, ...] = ()
+
+    @field_validator("timezones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        known = available_timezones()
+        unknown = [z for z in value if z not in known]
+        if unknown:
+            raise ValueError(f"unknown time zone {unknown[0]!r} (use an IANA name like Europe/Stockholm)")
+        return value
 
 
 class InstrumentItem(Strict):
@@ -265,20 +297,125 @@ class InstrumentItem(Strict):
     text: LocalText = ""
     min: int = 0
     max: int
-    reverse: bool = False
+    reverse: bool = False  # scored as min + max - answer
     alert_at: int | None = None  # an answer at or above this starts the safety protocol
+    values: dict[int, float] | None = None  # answer -> scored value, when the two differ
+    weight: Ident | None = None  # for a weighted_mean scale: the item whose answer weights this one
+    response_labels: tuple[LocalText, ...] = ()  # this item's own answer labels, lowest score first
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _range(self) -> InstrumentItem:
+        if self.response_labels and len(self.response_labels) != self.max - self.min + 1:
+            raise ValueError(f"response_labels needs one label per answer {self.min}..{self.max}")
+        if self.min >= self.max:
+            raise ValueError(f"bad bounds: min ({self.min}) must be below max ({self.max})")
+        if self.alert_at is not None and not self.min <= self.alert_at <= self.max:
+            raise ValueError(f"alert_at {self.alert_at} is outside {self.min}..{self.max}")
+        if self.values is not None and set(self.values) != set(range(self.min, self.max + 1)):
+            raise ValueError(f"values must give a scored value for every answer {self.min}..{self.max}")
+        return self
+
+
+class Band(Strict):
+    """A named range of a scale: from ``min`` (inclusive) up to the next band's ``min``."""
+
+    min: float
+    label: str = Field(min_length=1)
+
+
+class Scale(Strict):
+    """How one score is made from items: a total or a subscale, with what it takes to read it.
+
+    ``max_missing``: with at most this many items unanswered the score is prorated (a sum from the mean
+    of the answered items times the item count; a mean of the answered ones); with more there is no
+    score. ``sd`` and ``reliability`` are the s1 and r of the Jacobson–Truax reliable change index.
+    """
+
+    id: Ident
+    title: str = Field(min_length=1)
+    items: tuple[Ident, ...] = ()  # empty: every item of the instrument
+    method: Literal["sum", "mean", "weighted_mean"] = "sum"
+    max_missing: int = Field(default=0, ge=0)
+    bands: tuple[Band, ...] = ()
+    cutoff: float | None = None  # a screening cut-off: at or above it the screen is positive
+    better: Literal["lower", "higher"] = "lower"
+    sd: float | None = Field(default=None, gt=0)
+    reliability: float | None = Field(default=None, gt=0, lt=1)
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _bands(self) -> Scale:
+        lows = [b.min for b in self.bands]
+        if lows != sorted(set(lows)):
+            raise ValueError("bands must be in rising order of min, each min once")
+        return self
 
 
 class Instrument(Strict):
-    """A questionnaire. Licensed instruments ship scoring metadata with empty ``text`` slots."""
+    """A questionnaire. Licensed instruments ship scoring metadata with empty ``text`` slots.
+
+    ``scales`` say how it is scored; the first one (or the one named by ``primary``) is the total.
+    """
 
     id: Ident
     title: LocalText
     licence: Literal["open", "licensed", "own"]
+    source: str = ""  # the citation of the instrument
+    licence_note: str = ""  # who holds the rights and what a site needs
     intro: LocalText = ""
     response_labels: tuple[LocalText, ...] = ()
     items: tuple[InstrumentItem, ...] = Field(min_length=1)
     reliability_r: float | None = Field(default=None, gt=0, lt=1)
     norm_sd: float | None = Field(default=None, gt=0)
+    scales: tuple[Scale, ...] = ()
+    primary: Ident | None = None
 
-    _id = field_validator("id")(_check_id)
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _scoring(self) -> Instrument:
+        item_ids = [i.id for i in self.items]
+        _unique_ids(item_ids, "item")
+        _unique_ids([s.id for s in self.scales], "scale")
+        by_id = {i.id: i for i in self.items}
+        for scale in self.scales:
+            for ref in scale.items:
+                if ref not in by_id:
+                    raise ValueError(f"scale {scale.id!r}: no item {ref!r}")
+            if scale.method == "weighted_mean":
+                for item in self.scale_items(scale):
+                    if item.weight is None or item.weight not in by_id:
+                        raise ValueError(f"scale {scale.id!r}: item {item.id!r} needs a weight naming another item")
+            if scale.max_missing >= len(self.scale_items(scale)):
+                raise ValueError(f"scale {scale.id!r}: max_missing must be below its item count")
+        if self.primary is not None and self.primary not in {s.id for s in self.scales}:
+            raise ValueError(f"primary: no scale {self.primary!r}")
+        return self
+
+    def scale_items(self, scale: Scale) -> tuple[InstrumentItem, ...]:
+        if not scale.items:
+            return tuple(i for i in self.items if not any(i.id == o.weight for o in self.items))
+        by_id = {i.id: i for i in self.items}
+        return tuple(by_id[ref] for ref in scale.items)
+
+    @property
+    def total_scale(self) -> Scale | None:
+        """The scale reported as this instrument's total (the primary outcome for the CSQ)."""
+        if not self.scales:
+            return None
+        if self.primary is None:
+            return self.scales[0]
+        return next(s for s in self.scales if s.id == self.primary)
+
+    @property
+    def wording_supplied(self) -> bool:
+        return all(item.text for item in self.items)
+
+
+def _unique_ids(ids: list[str], what: str) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"duplicate {what} id {dupes[0]!r}")

@@ -1,9 +1,10 @@
 """Programme time: when a module opens and when a daily prompt is due, in the participant's zone.
 
 A module for week N opens at ``release_hour`` local time, 7·N days after the day the participant
-consented (week 0 opens at once). Daily prompts fire at their ``at`` time on each day of their window;
-a day that passed unseen (bot down, participant paused) is not caught up: only today's prompt is
-offered. That rule keeps a returning participant from being flooded with stale diaries.
+consented (week 0 opens at once). Daily prompts run on each day of their window; at what local time,
+and whether at all, is the participant's own clock (bot/engine/reminders.py). A day that passed unseen
+(bot down, participant paused) is not caught up: only today's prompt is offered. That rule keeps a
+returning participant from being flooded with stale diaries.
 """
 
 from __future__ import annotations
@@ -44,13 +45,3 @@ def parse_hhmm(value: str) -> time:
 def daily_window(start: date, module: Module, prompt: DailyPrompt) -> tuple[date, date]:
     first = module_open_day(start, module) + timedelta(days=prompt.start_day)
     return first, first + timedelta(days=prompt.days - 1)
-
-
-def daily_due_at(start: date, module: Module, prompt: DailyPrompt, now: datetime, tz: str) -> datetime | None:
-    """The next time at or after today's local date when this prompt is due, or None if past."""
-    first, last = daily_window(start, module, prompt)
-    today = local_date(now, tz)
-    day = max(first, today)
-    if day > last:
-        return None
-    return at_local(day, parse_hhmm(prompt.at), tz)

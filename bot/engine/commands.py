@@ -1,4 +1,4 @@
-"""Slash commands: /start, /help, /menu, /pause, /resume, /ask, /skip.
+"""Slash commands: /start, /help, /menu, /pause, /resume, /ask, /skip, /mywork, /modules.
 
 They work from any step and never lose the participant's place: after a command the participant is
 shown the step they were on, or told what comes next.
@@ -6,136 +6,170 @@ shown the step they were on, or told what comes next.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from bot.engine.model import Frame, Inbound
+from bot.engine import detours, onboarding, preferences, reminders, risk, schedule
+from bot.engine.model import Inbound
+from bot.engine.progress import resume, settle, when
+from bot.engine.questions import open_ask, relay_free_text
+from bot.engine.steps import skip
 from bot.engine.turn import Turn
 
-if TYPE_CHECKING:
-    from bot.engine.flow import Engine
+Command = Callable[[Turn, Inbound], None]
 
 
-def run_command(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def run_command(turn: Turn, inbound: Inbound) -> None:
     name = inbound.text.lower().lstrip("/").split("@", 1)[0]
     handler = COMMANDS.get(name)
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
+        if turn.state.status == "new":
+            onboarding.begin(turn)
+        else:
+            resume(turn, full=False)  # and what they were asked, again
         return
-    handler(engine, turn, inbound)
+    handler(turn, inbound)
 
 
-def _start(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    state = turn.state
-    if state.status == "new":
-        engine._start(turn)
-    elif state.status == "declined":
-        state.status = "onboarding"
-        turn.say(turn.msg("start.declined_again"))
-        consent_module = next(
-            mid for mid in engine.programme.onboarding
-            if any(s.kind == "consent" for s in engine.programme.modules[mid].steps)
-        )  # fmt: skip
-        state.finished = [m for m in state.finished if m != consent_module]
-        engine._start_module(turn, engine.programme.modules[consent_module])
-    elif state.status in ("completed", "withdrawn"):
+def _start(turn: Turn, inbound: Inbound) -> None:
+    status = turn.state.status
+    if status == "new":
+        onboarding.begin(turn)
+    elif status == "declined":
+        onboarding.offer_consent_again(turn)
+    elif status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
     else:
         turn.say(turn.msg("start.welcome_back"))
-        engine._resume(turn)
+        resume(turn)
 
 
-def _help(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _help(turn: Turn, inbound: Inbound) -> None:
     turn.say(turn.msg("help"))
-    engine._resume(turn, full=False)  # and the buttons of the current step again
+    if turn.state.status == "new":
+        onboarding.begin(turn)  # a newcomer who opens with /help still gets something to tap
+    else:
+        resume(turn, full=False)  # and the buttons of the current step again
 
 
-def _menu(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    state, programme = turn.state, engine.programme
-    if state.status in ("new", "onboarding", "declined"):
+def _medical(turn: Turn, inbound: Inbound) -> None:
+    """When to get medical help, from any step; then the step again (a newcomer gets the start)."""
+    turn.say(turn.msg("content.medical_help"))
+    if turn.state.status == "new":
+        onboarding.begin(turn)
+    else:
+        resume(turn, full=False)
+
+
+def _menu(turn: Turn, inbound: Inbound) -> None:
+    state = turn.state
+    if state.status == "new":
+        onboarding.begin(turn)
+        return
+    if state.status in ("onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
         return
+    lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
+    turn.say("\n\n".join(lines))
+    resume(turn, full=False)
+
+
+def _where_now(turn: Turn) -> list[str]:
+    """The participant's real place (not a module they are only reading again) and what is left."""
+    state, programme = turn.state, turn.programme
     lines: list[str] = []
-    frame = next((f for f in reversed(state.frames) if f.module in programme.modules and not f.daily), None)
+    top = state.frame
+    if top is not None and top.detour == "module":
+        lines.append(turn.msg("menu.reviewing", module=turn.t(programme.modules[top.module].title)))
+    frame = next((f for f in reversed(state.frames) if f.module in programme.modules and not f.daily
+                  and f.detour is None), None)  # fmt: skip
     if frame is not None:
         module = programme.modules[frame.module]
         step = programme.step(frame.module, frame.step)
         number = programme.step_index(frame.module, frame.step) + 1
         lines.append(turn.msg("menu.current", module=turn.t(module.title), step=turn.t(step.title) or step.id,
-                              n=number, total=len(module.steps)))  # fmt: skip
+                              n=number, total=len(module.steps), left=len(module.steps) - number + 1))  # fmt: skip
     else:
         lines.append(turn.msg("menu.waiting"))
-    upcoming = engine._next_unfinished(state)
+    return lines
+
+
+def _what_next(turn: Turn) -> list[str]:
+    state, programme = turn.state, turn.programme
+    lines: list[str] = []
+    upcoming = schedule.next_unfinished(programme, state)
     if upcoming is not None:
-        lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title),
-                              when=engine._when(turn, engine._opens_at(state, upcoming))))  # fmt: skip
+        opens = schedule.opens_at(programme, state, upcoming)
+        if opens <= turn.now:
+            lines.append(turn.msg("menu.open_now", title=turn.t(upcoming.title)))
+        else:
+            lines.append(turn.msg("menu.next_unlock", title=turn.t(upcoming.title), when=when(turn, opens)))
     done = [turn.t(programme.modules[m].title) for m in state.finished if programme.modules[m].week is not None]
     lines.append(turn.msg("menu.done_modules", modules=", ".join(done)) if done else turn.msg("menu.none_done"))
     if state.paused:
         lines.append(turn.msg("pause.reminder_note"))
-    turn.say("\n\n".join(lines))
-    engine._resume(turn, full=False)
+    return lines
 
 
-def _pause(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _pause(turn: Turn, inbound: Inbound) -> None:
     if turn.state.paused:
         turn.say(turn.msg("pause.already"))
         return
     turn.state.paused = True
+    reminders.hold(turn.state, turn.now)
     turn.audit("paused")
     turn.say(turn.msg("pause.paused"))
 
 
-def _resume(engine: Engine, turn: Turn, inbound: Inbound) -> None:
+def _resume(turn: Turn, inbound: Inbound) -> None:
+    if risk.release(turn) and not turn.state.paused:  # carrying on after the pause a risk hit made
+        resume(turn)
+        return
     if not turn.state.paused:
         turn.say(turn.msg("pause.not_paused"))
-        engine._resume(turn, full=False)
+        resume(turn, full=False)
         return
     turn.state.paused = False
-    turn.audit("resumed")
+    turn.audit("resumed", calendar_moved_days=reminders.release(turn.state, turn.now))
     turn.say(turn.msg("pause.resumed"))
-    engine._resume(turn)
+    resume(turn)
 
 
-def _ask(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.flow import ASK
-
-    state = turn.state
-    if inbound.args.strip():
-        engine._idle_text(turn, inbound.args, asked=True)
-        if state.frame is not None:
-            engine._resume(turn, full=False)
+def _ask(turn: Turn, inbound: Inbound) -> None:
+    risk.screen_text(turn, inbound.args, "ask")
+    if turn.state.status == "new":
+        if inbound.args.strip():  # a newcomer's first words still reach a person
+            relay_free_text(turn, inbound.args, asked=True, attachment=turn.attachment)
+        onboarding.begin(turn)
         return
-    if state.status == "new":
-        engine._start(turn)
+    open_ask(turn, inbound.args)
+
+
+def _skip(turn: Turn, inbound: Inbound) -> None:
+    frame = turn.state.frame
+    if frame is None:
+        turn.say(turn.msg("skip.nothing"))
+        resume(turn, full=False)
         return
-    if state.frame is None or state.frame.module != ASK:
-        state.frames.append(Frame(module=ASK, step="ask"))
-    engine._resume(turn)
+    settle(turn, skip(turn, frame, turn.step_of(frame)))
 
 
-def _skip(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    engine._answer(turn, Inbound(kind="text", text="/skip"))
+def _mywork(turn: Turn, inbound: Inbound) -> None:
+    detours.show_menu(turn)
 
 
-def _mywork(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.mywork import show_menu
-
-    show_menu(engine, turn)
+def _modules(turn: Turn, inbound: Inbound) -> None:
+    detours.show_modules(turn)
 
 
-def _modules(engine: Engine, turn: Turn, inbound: Inbound) -> None:
-    from bot.engine.mywork import show_modules
-
-    show_modules(engine, turn)
-
-
-COMMANDS = {
+COMMANDS: dict[str, Command] = {
     "start": _start,
     "help": _help,
+    "medical": _medical,
     "menu": _menu,
     "pause": _pause,
     "resume": _resume,
@@ -143,4 +177,5 @@ COMMANDS = {
     "skip": _skip,
     "mywork": _mywork,
     "modules": _modules,
+    "settings": preferences.open_settings,
 }

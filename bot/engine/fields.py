@@ -6,6 +6,8 @@ every kind of answer is checked the same way and gets the same friendly re-promp
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from bot.content.schema import (
@@ -18,12 +20,21 @@ from bot.content.schema import (
     ScaleStep,
     TextStep,
 )
+from bot.engine.calendar import local_date
 from bot.engine.model import Button, Frame, Outbound
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
 SKIP = "skip"
-MAX_TEXT = 4000
+MAX_TEXT = 10_000  # more than one Telegram message holds: nothing typed is cut
+WEEKDAYS_EN = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+TIME_BUTTONS = ("08:00", "10:00", "12:00", "14:00", "16:00", "18:00", "20:00")
+DATE_BUTTON_DAYS = 7  # today and the six days after it: a plan for the coming week
+DATE_PAST_DAYS = 31  # a typed day/month further back than this means next year's date
+DATE_AHEAD_DAYS = 400
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{4}|\d{2}))?$")
+_CLOCK = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$")
 
 
 def step_field(step: TextStep | ScaleStep | NumberStep | ChoiceStep) -> FieldSpec:
@@ -64,6 +75,13 @@ def field_prompt(turn: Turn, frame: Frame, fld: FieldSpec, prefix: str = "") -> 
         text += "\n" + turn.msg("number.unit", unit=turn.t(fld.unit), min=_fmt(fld.min), max=_fmt(fld.max))
     elif fld.kind == "choice":
         rows.extend((turn.button(frame, turn.t(o.label), o.id),) for o in fld.options)
+    elif fld.kind == "date":
+        text += "\n" + turn.msg("content.date.hint")
+        rows.extend(_date_rows(turn, frame))
+    elif fld.kind == "time":
+        text += "\n" + turn.msg("content.time.hint")
+        values = [turn.button(frame, v, v) for v in TIME_BUTTONS]
+        rows.extend(tuple(values[i : i + 4]) for i in range(0, len(values), 4))
     if fld.optional:
         text += "\n" + turn.msg("field.optional_hint")
         rows.append((turn.button(frame, turn.msg("buttons.skip"), SKIP),))
@@ -83,7 +101,11 @@ def parse_field(turn: Turn, fld: FieldSpec, value: str, via_button: bool) -> Any
         return raw[:MAX_TEXT]
     if fld.kind == "choice":
         return _choose(turn, fld.options, raw, via_button)
-    number = _number(raw)
+    if fld.kind == "date":
+        return _date(turn, raw).isoformat()
+    if fld.kind == "time":
+        return _clock(raw)
+    number = parse_number(raw)
     lo, hi = fld.min if fld.min is not None else 0, fld.max if fld.max is not None else 0
     if fld.kind == "scale":
         if number is None or number != int(number) or not lo <= number <= hi:
@@ -113,8 +135,86 @@ def _choose(turn: Turn, options: tuple[Option, ...], raw: str, via_button: bool)
     raise InputRejected("reprompt.choose_button", options=labels)
 
 
-def _number(raw: str) -> float | None:
-    cleaned = raw.replace(",", ".").strip()
+def _weekday_names(turn: Turn) -> list[str]:
+    """The participant's language's weekday names, Monday first (from ``content.date.weekdays``)."""
+    names = [n.strip() for n in turn.msg("content.date.weekdays").split(",")]
+    return names if len(names) == 7 else [n.capitalize() for n in WEEKDAYS_EN]
+
+
+def _date_rows(turn: Turn, frame: Frame) -> list[tuple[Button, ...]]:
+    today = local_date(turn.now, turn.state.timezone)
+    names = _weekday_names(turn)
+    buttons = [
+        turn.button(frame, turn.msg("content.date.today"), today.isoformat()),
+        turn.button(frame, turn.msg("content.date.tomorrow"), (today + timedelta(days=1)).isoformat()),
+    ]
+    for offset in range(2, DATE_BUTTON_DAYS):
+        day = today + timedelta(days=offset)
+        buttons.append(turn.button(frame, f"{names[day.weekday()]} {day.day}/{day.month}", day.isoformat()))
+    return [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
+
+
+def _date(turn: Turn, raw: str) -> date:
+    """A day the participant means: a button, "today", "tomorrow", a weekday name, "14/3" or 2027-03-14.
+
+    A weekday name means its next occurrence (today if it is that day); a day/month without a year
+    means this year's, unless that lies more than a month back, then next year's.
+    """
+    today = local_date(turn.now, turn.state.timezone)
+    folded = raw.casefold().strip(" .!")
+    words = {turn.msg("content.date.today").casefold(): 0, "today": 0,
+             turn.msg("content.date.tomorrow").casefold(): 1, "tomorrow": 1}  # fmt: skip
+    if folded in words:
+        return today + timedelta(days=words[folded])
+    for names in (_weekday_names(turn), WEEKDAYS_EN):
+        for index, name in enumerate(names):
+            name = name.casefold()
+            if folded and (folded == name or (len(folded) >= 3 and name.startswith(folded))):
+                return today + timedelta(days=(index - today.weekday()) % 7)
+    day = _calendar_date(folded, today)
+    if day is None or not today - timedelta(days=DATE_PAST_DAYS) <= day <= today + timedelta(days=DATE_AHEAD_DAYS):
+        raise InputRejected("content.reprompt.date")
+    return day
+
+
+def _calendar_date(folded: str, today: date) -> date | None:
+    try:
+        if match := _ISO_DATE.match(folded):
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        if match := _DAY_MONTH.match(folded):
+            day, month = int(match[1]), int(match[2])
+            if match[3]:
+                year = int(match[3]) + (2000 if len(match[3]) == 2 else 0)
+                return date(year, month, day)
+            guess = date(today.year, month, day)
+            return guess if guess >= today - timedelta(days=DATE_PAST_DAYS) else date(today.year + 1, month, day)
+    except ValueError:  # 31/2 and the like
+        return None
+    return None
+
+
+def _clock(raw: str) -> str:
+    """A time of day as HH:MM, from "18:30", "18.30", "18", "6pm" or "6:30 pm"."""
+    match = _CLOCK.match(raw.casefold().strip())
+    if match is None:
+        raise InputRejected("content.reprompt.time")
+    hours, minutes, half = int(match[1]), int(match[2] or 0), match[3]
+    if half:
+        if not 1 <= hours <= 12:
+            raise InputRejected("content.reprompt.time")
+        hours = hours % 12 + (12 if half.startswith("p") else 0)
+    if hours > 23 or minutes > 59:
+        raise InputRejected("content.reprompt.time")
+    return f"{hours:02d}:{minutes:02d}"
+
+
+NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:%|[^\W\d_]{1,12}\.?)?\s*$")
+
+
+def parse_number(raw: str) -> float | None:
+    """A number as people type it: "7", "7,5", "10 min", "80%", "20 minutes"."""
+    match = NUMBER_WITH_UNIT.match(raw)
+    cleaned = match.group(1).replace(",", ".") if match else raw.replace(",", ".").strip()
     try:
         number = float(cleaned)
     except ValueError:
@@ -138,4 +238,7 @@ def show_value(turn: Turn, fld: FieldSpec, value: Any) -> str:
         for option in fld.options:
             if option.id == value:
                 return turn.t(option.label)
+    if fld.kind == "date" and isinstance(value, str) and _ISO_DATE.match(value):
+        day = date.fromisoformat(value)
+        return f"{_weekday_names(turn)[day.weekday()]} {day.day}/{day.month}"
     return str(value)

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.safety.crisis import SafetySite
+
 InboundKind = Literal["text", "choice", "command"]
 
 
@@ -20,6 +22,9 @@ class Inbound:
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
     args: str = ""  # command arguments
+    # A photo or document sent with the message: kind ("photo"|"document"), file_id, chat_id, message_id.
+    # The relay copies it into the therapist's topic by chat_id + message_id (copyMessage, never a forward).
+    attachment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,19 @@ class Outbound:
         return Outbound(text=payload["text"], buttons=rows, image=payload.get("image"))
 
 
+@dataclass(frozen=True)
+class Policy:
+    """What the site promises, so the engine tells participants only what is true.
+
+    Targets are in working days and come from settings (the relay nudges therapists against the same
+    numbers)."""
+
+    question_days: int = 1
+    feedback_days: int = 2
+    staff_available: bool = True
+    safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
+
+
 @dataclass
 class Frame:
     """Where a participant is inside one module (or a daily prompt, or a question to the therapist).
@@ -71,6 +89,26 @@ class Frame:
 
 
 @dataclass
+class Preferences:
+    """What the participant chose in /settings; ``None`` means the programme's own default.
+
+    Times are local "HH:MM" strings in the participant's time zone, so a 20:00 reminder stays at 20:00
+    on the clock on the wall whatever daylight saving does.
+    """
+
+    reminder_time: str | None = None  # every daily prompt moves to this time (content's ``at`` otherwise)
+    quiet_from: str | None = None  # quiet hours [from, until), may wrap midnight; both set or both None
+    quiet_until: str | None = None
+    daily_cap: int | None = None  # at most this many daily offers a day; essential ones are always sent
+    essential_only: bool = False  # opted out of non-essential (practice) reminders
+
+    @staticmethod
+    def load(data: dict[str, Any] | None) -> Preferences:
+        known = {k: v for k, v in (data or {}).items() if k in Preferences.__dataclass_fields__}
+        return Preferences(**known)
+
+
+@dataclass
 class ParticipantState:
     code: str
     language: str
@@ -83,6 +121,18 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    held: bool = False  # after a risk hit the next step waits until the participant carries on
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
+    log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
+    # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
+    prefs: Preferences = field(default_factory=Preferences)
+    snoozed: dict[str, str] = field(default_factory=dict)  # prompt key -> UTC ISO instant of the re-offer
+    reminded_on: str | None = None  # the local ISO date ``reminder_count`` counts for
+    reminder_count: int = 0
+    held_days: int = 0  # days the programme calendar moved on /resume (paused days)
+    paused_on: str | None = None  # local ISO date of the /pause still in force
+    awaiting: str | None = None  # the /settings item whose value the participant is typing
+    planned: list[dict[str, str]] = field(default_factory=list)  # one-off reminders (bot/engine/planned.py)
 
     @property
     def frame(self) -> Frame | None:
@@ -96,6 +146,17 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "held": self.held,
+            "reports": dict(self.reports),
+            "log": dict(self.log),
+            "prefs": asdict(self.prefs),
+            "snoozed": dict(self.snoozed),
+            "reminded_on": self.reminded_on,
+            "reminder_count": self.reminder_count,
+            "held_days": self.held_days,
+            "paused_on": self.paused_on,
+            "awaiting": self.awaiting,
+            "planned": [dict(p) for p in self.planned],
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -105,6 +166,18 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.held = bool(data.get("held", False))
+        self.reports = dict(data.get("reports", {}))
+        self.log = dict(data.get("log", {}))
+        # Rows written before the participant's own clock existed have none of these keys.
+        self.prefs = Preferences.load(data.get("prefs"))
+        self.snoozed = dict(data.get("snoozed", {}))
+        self.reminded_on = data.get("reminded_on")
+        self.reminder_count = int(data.get("reminder_count", 0))
+        self.held_days = int(data.get("held_days", 0))
+        self.paused_on = data.get("paused_on")
+        self.awaiting = data.get("awaiting")
+        self.planned = [dict(p) for p in data.get("planned", [])]
 
 
 @dataclass(frozen=True)
@@ -136,10 +209,12 @@ class ConsentRecord:
 
 @dataclass(frozen=True)
 class RelayRecord:
-    """A participant's words for the therapist queue."""
+    """A participant's words (or an event about them) for the therapist queue."""
 
-    source: str  # "module.step" or "free"
+    source: str  # "module.step", "free", "@ask.ask", "safety:<where>"
     text: str
+    kind: str = "question"  # question | free | report | safety | alert
+    data: dict[str, Any] = field(default_factory=dict)  # e.g. report fields, attachment ids, risk category
 
 
 @dataclass

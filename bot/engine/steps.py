@@ -8,6 +8,7 @@ step to jump to. A bad answer raises ``InputRejected`` and changes nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Final
 
 from bot.content.schema import (
@@ -24,9 +25,23 @@ from bot.content.schema import (
     Step,
     TextStep,
 )
+from bot.engine import risk
 from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
 from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
-from bot.engine.turn import Turn
+from bot.engine.planned import plan_one_off
+from bot.engine.responses import (
+    CHECK_CHANGE,
+    CHECKED,
+    REDO,
+    check_choice,
+    check_prompt,
+    next_shown,
+    open_check,
+    reflect,
+    reply_to,
+    shown_fields,
+)
+from bot.engine.turn import Turn, untally
 from bot.errors import InputRejected
 
 DONE: Final = "\0done"
@@ -44,13 +59,48 @@ NEXT, DID, LATER, NOQ, AGREE, DECLINE, MORE = (
 SingleStep = TextStep | ScaleStep | NumberStep | ChoiceStep
 
 
+REVIEW_SKIP, REVIEW_LEAVE = "@skip", "@leave"  # buttons of a module that is being read again
+LEAVE: Final = "\0leave"
+CHECK: Final = "check"  # a form's stage while it asks whether an implausible pair of answers is right
+
+
 def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
-    """Show the step; with ``full`` also its lead-in (form intro, exercise explanation)."""
-    turn.send(prompt(turn, frame, step, full))
+    """Show the step; with ``full`` also its lead-in (form intro, exercise explanation) and where the
+    participant is in the module, so they never have to ask /menu to know."""
+    if turn.state.held:  # after a risk hit the step waits until the participant chooses to carry on
+        if not any(o.text == turn.msg("safety.hold") for o in turn.effects.outbound):
+            risk.hold_prompt(turn)
+        return
+    out = prompt(turn, frame, step, full)
+    if full and frame.detour is None and not frame.daily and frame.part == 0 and frame.stage == "main":
+        where = _where(turn, frame)
+        if where:
+            out = replace(out, text=f"{out.text}\n\n{where}")
+    turn.send(out)
+
+
+def _where(turn: Turn, frame: Frame) -> str:
+    module = turn.programme.modules.get(frame.module)
+    if module is None or module.week is None:
+        return ""
+    number = turn.programme.step_index(module.id, frame.step) + 1
+    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=len(module.steps))
 
 
 def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
-    """The message that asks for the next answer, with its buttons."""
+    """The message that asks for the next answer, with its buttons (and, when a finished module is only
+    being read again, a way to skip the step or leave)."""
+    out = _prompt(turn, frame, step, full)
+    if frame.detour != "module":
+        return out
+    row = (
+        turn.button(frame, turn.msg("buttons.review_skip"), REVIEW_SKIP),
+        turn.button(frame, turn.msg("buttons.back"), REVIEW_LEAVE),
+    )
+    return replace(out, buttons=(*out.buttons, row))
+
+
+def _prompt(turn: Turn, frame: Frame, step: Step, full: bool) -> Outbound:
     if isinstance(step, PageStep):
         label = turn.t(step.button) or turn.msg("buttons.next")
         image = str(turn.programme.root / "media" / step.image) if step.image else None
@@ -73,6 +123,8 @@ def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
 
 
 def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -> str:
+    if frame.detour == "module" and via_button and value in (REVIEW_SKIP, REVIEW_LEAVE):
+        return DONE if value == REVIEW_SKIP else LEAVE
     if isinstance(step, PageStep):
         if value == NEXT or value.strip().casefold() in (
             "next",
@@ -85,6 +137,8 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
     if isinstance(step, SingleStep):
         answer = parse_field(turn, step_field(step), value, via_button)
         turn.store(frame, None, answer)
+        if not isinstance(step, TextStep):
+            reply_to(turn, step.replies, answer)
         if isinstance(step, ChoiceStep):
             goto = next((o.goto for o in step.options if o.id == answer), None)
             return goto or DONE
@@ -100,6 +154,17 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
     return _questionnaire_accept(turn, frame, step, value, via_button)
 
 
+def skip(turn: Turn, frame: Frame, step: Step) -> str:
+    """``/skip``: no question for the therapist; an optional field left empty; any step of a module that
+    is only being read again; otherwise the participant is told this one cannot be skipped."""
+    if isinstance(step, QuestionStep):
+        turn.say(turn.msg("question.skipped"))
+        return DONE
+    if frame.detour == "module" or isinstance(step, PageStep):
+        return DONE
+    return accept(turn, frame, step, "/skip", via_button=False)
+
+
 def new_entry() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -112,6 +177,8 @@ def _form_prompt(turn: Turn, frame: Frame, step: FormStep, full: bool) -> Outbou
         return Outbound(turn.msg("form.add_another"), rows)
     if frame.entry is None:
         frame.entry = new_entry()
+    if frame.stage == CHECK:
+        return check_prompt(turn, frame, step.checks[frame.part])
     if full and frame.part == 0 and step.text:
         turn.say(turn.t(step.text))
     return field_prompt(turn, frame, step.fields[frame.part])
@@ -129,15 +196,33 @@ def _form_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_butto
             "reprompt.choose_button",
             options=f"“{turn.msg('buttons.add_another')}”, “{turn.msg('buttons.continue')}”",
         )
+    if frame.stage == CHECK:
+        return _check_accept(turn, frame, step, value, via_button)
     fld = step.fields[frame.part]
     answer = parse_field(turn, fld, value, via_button)
     turn.store(frame, fld.id, answer)
     frame.draft[fld.id] = answer
-    frame.part += 1
+    reply_to(turn, fld.replies, answer)
+    redone = frame.draft.pop(REDO, False)  # a changed answer after a check: straight back to the end
+    frame.part = len(step.fields) if redone else next_shown(step.fields, frame.part + 1, frame.draft)
     if frame.part < len(step.fields):
         present(turn, frame, step, full=False)
         return STAY
-    turn.say(_summary(turn, step.fields, frame.draft))
+    return _form_complete(turn, frame, step)
+
+
+def _form_complete(turn: Turn, frame: Frame, step: FormStep) -> str:
+    """An entry's last field is in: ask about an implausible pair first, else sum up, reflect, remind."""
+    check = open_check(step.checks, frame.draft)
+    if check is not None:
+        frame.stage, frame.part = CHECK, check
+        present(turn, frame, step, full=False)
+        return STAY
+    turn.say(_summary(turn, shown_fields(step.fields, frame.draft), frame.draft))
+    reflect(turn, step.reflect, frame.draft)
+    if step.remind is not None:
+        plan_one_off(turn, step.remind, frame.draft, f"{frame.module}.{frame.step}.{frame.entry}")
+    frame.stage = "main"
     if step.repeatable and not frame.daily:
         frame.stage = MORE
         present(turn, frame, step)
@@ -145,8 +230,36 @@ def _form_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_butto
     return DONE
 
 
+def _check_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_button: bool) -> str:
+    """The answer to a check: "that's right" goes on; "Let me change it" asks the check's field again, then comes back."""
+    choice = check_choice(turn, value, via_button)
+    if choice is None:
+        options = f"“{turn.msg('hooks.check_right')}”, “{turn.msg('hooks.check_change')}”"
+        raise InputRejected("reprompt.choose_button", options=options)
+    check = step.checks[frame.part]
+    if choice == CHECK_CHANGE:
+        frame.stage = "main"
+        frame.part = next(i for i, f in enumerate(step.fields) if f.id == check.field)
+        frame.draft[REDO] = True
+        if frame.detour != "module":
+            untally(turn.state, frame.module, frame.daily or frame.step, check.field, frame.draft.get(check.field))
+        present(turn, frame, step, full=False)
+        return STAY
+    frame.draft[CHECKED] = [*(frame.draft.get(CHECKED) or []), frame.part]
+    frame.stage = "main"
+    return _form_complete(turn, frame, step)
+
+
+SUMMARY_CHARS = 160  # a long note is saved whole but read back short
+
+
 def _summary(turn: Turn, fields: tuple[FieldSpec, ...], draft: dict[str, object]) -> str:
-    lines = [f"• {turn.t(f.label).splitlines()[0]} {show_value(turn, f, draft.get(f.id))}" for f in fields]
+    lines = []
+    for f in fields:
+        shown = show_value(turn, f, draft.get(f.id))
+        if len(shown) > SUMMARY_CHARS:
+            shown = shown[: SUMMARY_CHARS - 1].rstrip() + "…"
+        lines.append(f"• {turn.t(f.label).splitlines()[0]} {shown}")
     return turn.msg("form.summary") + "\n" + "\n".join(lines)
 
 
@@ -174,11 +287,14 @@ def _exercise_accept(turn: Turn, frame: Frame, step: ExerciseStep, value: str, v
         fld = step.log[frame.part]
         answer = parse_field(turn, fld, value, via_button)
         turn.store(frame, fld.id, answer)
-        frame.part += 1
+        frame.draft[fld.id] = answer
+        reply_to(turn, fld.replies, answer)
+        frame.part = next_shown(step.log, frame.part + 1, frame.draft)
         if frame.part < len(step.log):
             present(turn, frame, step, full=False)
             return STAY
         turn.say(turn.msg("exercise.logged"))
+        reflect(turn, step.reflect, frame.draft)
         return DONE
     last = frame.part == len(step.script) - 1
     if not last:
@@ -191,6 +307,9 @@ def _exercise_accept(turn: Turn, frame: Frame, step: ExerciseStep, value: str, v
     if choice == LATER:
         frame.entry = frame.entry or new_entry()
         turn.store(frame, "done", False)
+        frame.draft["done"] = False  # a daily practice put off is not "today's entry done"
+        if not frame.daily:
+            turn.say(turn.msg("exercise.not_now"))
         return DONE
     if choice != DID:
         raise InputRejected(
@@ -223,11 +342,12 @@ def _question_accept(turn: Turn, frame: Frame, step: QuestionStep, value: str, v
         turn.say(turn.msg("question.skipped"))
         return DONE
     text = value.strip()
-    if not text:
+    if not text and not turn.attachment:
         raise InputRejected("reprompt.text_empty")
     turn.store(frame, None, text)
-    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text))
-    turn.say(turn.msg("question.sent"))
+    data = {"attachment": turn.attachment} if turn.attachment else {}
+    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data))
+    turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
     return DONE
 
 
@@ -250,13 +370,6 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     return DONE if agreed else DECLINE
 
 
-def _safety_alert(turn: Turn, reason: str) -> None:
-    """Crisis resources to the participant now, and an urgent note to the therapists."""
-    turn.say(turn.msg("safety.crisis"))
-    turn.effects.relays.append(RelayRecord(source="SAFETY", text=turn.msg("safety.staff_alert", reason=reason)))
-    turn.audit("safety_alert", reason=reason)
-
-
 # -- questionnaires -----------------------------------------------------------------------------
 def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, full: bool) -> Outbound:
     instrument = turn.programme.instruments[step.instrument]
@@ -276,8 +389,7 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
-    if item.alert_at is not None and int(answer) >= item.alert_at:
-        _safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
+    risk.screen_item(turn, instrument.id, item.id, answer)  # item rules from content/safety (PHQ-9 item 9)
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)

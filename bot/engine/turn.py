@@ -1,4 +1,8 @@
-"""One event's working context: state, time, language and the effects being collected."""
+"""One event's working context: state, time, language and the effects being collected.
+
+Every concern module of the engine (steps, progress, dailies, detours, commands) works on a ``Turn`` and
+talks to the others only through their public functions, so none of them needs the ``Engine`` class.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.content.programme import Programme
-from bot.content.schema import LocalText
-from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, StoredAnswer
+from bot.content.schema import LocalText, QuestionStep, Step
+from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, Policy, StoredAnswer
+
+ASK = "@ask"  # the frame of a question the participant started with /ask
 
 
 def frame_token(frame: Frame) -> str:
@@ -29,6 +35,8 @@ class Turn:
     now: datetime
     effects: Effects = field(default_factory=Effects)
     history: Sequence[StoredAnswer] = ()
+    policy: Policy = field(default_factory=Policy)
+    attachment: dict[str, Any] | None = None  # a photo or document that came with this event's text
 
     @property
     def lang(self) -> str:
@@ -50,9 +58,42 @@ class Turn:
     def store(self, frame: Frame, field_id: str | None, value: Any) -> None:
         step = f"{frame.daily}" if frame.daily else frame.step
         self.effects.answers.append(AnswerRecord(frame.module, step, field_id, value, frame.entry))
+        if frame.detour != "module":
+            tally(self.state, frame.module, step, field_id, value)
+
+    def working_days(self, days: int) -> str:
+        """ "within one working day" / "within 2 working days", for promises that must stay true."""
+        return self.msg("time.working_day" if days == 1 else "time.working_days", days=days)
 
     def audit(self, action: str, **detail: Any) -> None:
         self.effects.audit.append((action, detail))
 
     def button(self, frame: Frame, label: str, value: str) -> Button:
         return Button(label=label, data=f"{frame_token(frame)}|{value}")
+
+    def step_of(self, frame: Frame) -> Step:
+        """The content step a frame stands on (a daily prompt's step, or the /ask question)."""
+        if frame.module == ASK:
+            return QuestionStep(id="ask", kind="question", text=self.msg("question.ask_prompt"))
+        if frame.daily:
+            return self.programme.daily(frame.module, frame.daily).step
+        return self.programme.step(frame.module, frame.step)
+
+
+def tally(state: ParticipantState, module: str, step: str, field_id: str | None, value: Any) -> None:
+    """Running counts of a module's week (exercises done, numbers given), for the weekly report.
+
+    Kept in the state so the report needs no read of the answer history."""
+    log = state.log.setdefault(module, {"done": {}, "numbers": {}})
+    if field_id == "done" and isinstance(value, bool):
+        if value:
+            log["done"][step] = log["done"].get(step, 0) + 1
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        log["numbers"].setdefault(f"{step}.{field_id}", []).append(value)
+
+
+def untally(state: ParticipantState, module: str, step: str, field_id: str, value: Any) -> None:
+    """Take back a number counted by ``tally`` (an answer changed after a check counts once, as its new value)."""
+    numbers = state.log.get(module, {}).get("numbers", {}).get(f"{step}.{field_id}", [])
+    if value in numbers:
+        del numbers[len(numbers) - 1 - numbers[::-1].index(value)]

@@ -42,7 +42,8 @@ class Database:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failing statement's log line and exception never carry a participant's words.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             _ensure_parent(url)
         else:
@@ -105,6 +106,24 @@ class Database:
         await self.check()
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
+
+    async def vacuum(self, tables: tuple[str, ...] = ()) -> None:
+        """Rewrite storage so deleted rows leave no readable bytes behind (after an erasure).
+
+        SQLite: ``VACUUM`` rebuilds the file, then the WAL is checkpointed and truncated. PostgreSQL:
+        ``VACUUM`` of ``tables`` frees the dead rows' space for reuse (see docs/trial.md for what that
+        does and does not guarantee).
+        """
+        if self._write_lock is not None:
+            async with self._write_lock, self.engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.exec_driver_sql("VACUUM")
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                await conn.exec_driver_sql(f'VACUUM "{table}"')
 
     async def dispose(self) -> None:
         await self.sweep_lock.release()

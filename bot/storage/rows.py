@@ -10,7 +10,6 @@ message whose idempotency key already exists is a no-op, never an exception.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +21,18 @@ from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import ReturningInsert
 
-from bot.engine.model import Effects, ParticipantState, StoredAnswer
-from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.engine.model import Effects, ParticipantState, RelayRecord, StoredAnswer
+from bot.storage.models import (
+    PRIORITY_BULK,
+    PRIORITY_INTERACTIVE,
+    Answer,
+    AuditEntry,
+    Consent,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
 
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[assignment]
 ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
@@ -31,8 +40,6 @@ CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 RELAYS: Table = RelayItem.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
-
-StaffText = Callable[[str | None, str, str, str], str]  # code, source, text, language
 
 STATE_COLUMNS = (
     PARTICIPANTS.c.id,
@@ -184,12 +191,15 @@ class Target:
 class EffectRows:
     """What one event or one sweep chunk will write, gathered as plain dicts; ``flush`` writes them.
 
-    Stamps: everything is stamped with the time the engine decided at, not a later clock read.
+    The same rows ``Repository.save`` used to write, one statement per table: relay records are only
+    ``relay_items`` rows (the relay service posts each to the staff group in its own transaction),
+    audit rows carry the engine's entries (the safety gate's among them), and outbox rows get
+    ``priority`` interactive when written for an inbound event (``event_id`` given) and bulk
+    otherwise (sweeps, ticks). Everything is stamped with the time the engine decided at, not a
+    later clock read.
     """
 
     version: str
-    staff: tuple[str, str] | None
-    staff_text: StaffText
     states: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
@@ -225,27 +235,32 @@ class EffectRows:
                  "content_version": self.version, "at": now}
             )  # fmt: skip
         for r in effects.relays:
-            self.relays.append(
-                {"participant_id": pid, "source": r.source, "text": r.text, "status": "open", "created_at": now}
-            )
-            if self.staff is not None:
-                payload = {
-                    "text": self.staff_text(who.code, r.source, r.text, state.language),
-                    "buttons": [],
-                    "image": None,
-                }
-                self.message(pid, self.staff, payload, now, None)
+            self.relay(pid, r, now)
+        priority = PRIORITY_INTERACTIVE if event_id is not None else PRIORITY_BULK
         for out in effects.outbound:
-            self.message(pid, (who.channel, who.chat_id), out.to_payload(), now, out.dedup_key)
+            self.message(pid, (who.channel, who.chat_id), out.to_payload(), now, out.dedup_key, priority)
         for action, detail in effects.audit:
             self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
 
+    def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
+        """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""
+        self.relays.append(
+            {"participant_id": pid, "source": record.source, "text": record.text, "status": "open",
+             "created_at": now, "kind": record.kind, "data": dict(record.data), "stage": "new", "nudges": 0}
+        )  # fmt: skip
+
     def message(
-        self, pid: int | None, to: tuple[str, str], payload: dict[str, Any], now: datetime, key: str | None
+        self,
+        pid: int | None,
+        to: tuple[str, str],
+        payload: dict[str, Any],
+        now: datetime,
+        key: str | None,
+        priority: int = PRIORITY_BULK,
     ) -> None:
         self.outbox.append(
             {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
-             "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now}
+             "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}
         )  # fmt: skip
 
     def flush(self, conn: Connection) -> int:

@@ -71,8 +71,10 @@ def register_handlers(application: Application, service: ConversationService) ->
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer()  # stop the button's spinner at once
+                # An answered keyboard goes away, so old buttons never look tappable.
+                await update.callback_query.edit_message_reply_markup(None)
             except TelegramError as exc:
-                log.info("could not answer callback query: %s", exc)
+                log.info("could not answer callback query: %s", exc.__class__.__name__)
         async with locks.hold(incoming.chat_id):
             await service.handle(CHANNEL, incoming.chat_id, incoming.event_id, incoming.inbound, incoming.language)
 

@@ -6,23 +6,32 @@ import asyncio
 import logging
 import signal
 
-from telegram.error import InvalidToken, NetworkError
+from telegram import Bot
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 
 from bot.bootstrap import bootstrap
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
+from bot.relay.topics import TopicDirectory
 from bot.settings import Settings
 from scheduler.jobs import build_scheduler
+from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
+NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
+UPDATES = ["message", "callback_query", "my_chat_member"]  # my_chat_member: the relay leaves foreign groups
 
 
 def run_telegram(settings: Settings) -> None:
     if settings.telegram_token is None:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: required for `icbt run` (get one from @BotFather)")
+    if settings.staff_mode == "telegram" and settings.staff_chat_id is None:
+        raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {NO_STAFF_HINT}")
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
     try:
@@ -33,12 +42,58 @@ def run_telegram(settings: Settings) -> None:
         raise TelegramUnavailable(f"cannot reach the Bot API at {settings.telegram_base_url}: {exc}") from None
 
 
+async def verify_staff_chat(bot: Bot, settings: Settings) -> None:
+    """Refuse to start when the staff group is missing or unreachable, unless the site chose no-staff mode.
+
+    A crisis message promises that the therapist team has been alerted; that must be true from the
+    first event, so the group is checked with ``getChat`` before any update is taken.
+    """
+    if settings.staff_mode == "none":
+        log.warning("staff_mode is none: no staff group; the crisis message says nobody is alerted")
+        return
+    hint = NO_STAFF_HINT
+    if settings.staff_chat_id is None:
+        raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {hint}")
+    try:
+        chat = await bot.get_chat(settings.staff_chat_id)
+    except (BadRequest, Forbidden) as exc:
+        raise ConfigError(
+            f"config error: ICBT_STAFF_CHAT_ID: staff chat {settings.staff_chat_id} is not reachable: {exc.message} {hint}"
+        ) from None
+    if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
+        raise ConfigError(
+            f"config error: ICBT_STAFF_CHAT_ID: chat {settings.staff_chat_id} is a {chat.type} chat, not a group {hint}"
+        )
+    log.info("staff chat %s reachable (%s, topics %s)", chat.id, chat.type, "on" if chat.is_forum else "off")
+
+
+def staff_target(settings: Settings) -> tuple[str, str] | None:
+    """Where staff messages go: the staff group in telegram mode, nowhere in no-staff mode."""
+    if settings.staff_mode == "none" or settings.staff_chat_id is None:
+        return None
+    return (CHANNEL, str(settings.staff_chat_id))
+
+
 async def _serve(settings: Settings) -> None:
     application = build_application(settings)
-    staff = (CHANNEL, str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
-    app = await bootstrap(settings, SystemClock(), {CHANNEL: TelegramTransport(application.bot)}, staff_target=staff)
+    await application.bot.initialize()  # getMe: a rejected token stops here, before the database
+    try:
+        await verify_staff_chat(application.bot, settings)
+    except ConfigError:
+        await application.bot.shutdown()
+        raise
+    staff = staff_target(settings)
+    clock = SystemClock()
+    transport = TelegramTransport(application.bot)
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff)
+    if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
+        gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
+        transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
+                                          enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
+        register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
-    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds)
+    await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
+    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
@@ -49,17 +104,20 @@ async def _serve(settings: Settings) -> None:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             await application.updater.start_webhook(  # type: ignore[union-attr]
                 listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-                webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=["message", "callback_query"],
+                webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=UPDATES,
             )  # fmt: skip
         else:
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])  # type: ignore[union-attr]
+            await application.updater.start_polling(allowed_updates=UPDATES)  # type: ignore[union-attr]
         scheduler.start()
         sender_task = asyncio.create_task(app.sender.run(stop))
+        relay_task = asyncio.create_task(app.relay.run(stop)) if app.relay is not None else None
         log.info("icbt-bot running (%s), content version %s", settings.telegram_mode, app.programme.version)
         await stop.wait()
         log.info("stopping")
         scheduler.shutdown(wait=False)
         await sender_task
+        if relay_task is not None:
+            await relay_task
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
     await app.db.dispose()

@@ -1,0 +1,187 @@
+"""The shape of ``content/trial/trial.yaml``: who may take part, the draw, and each arm's calendar.
+
+A site configures its trial here, not in code: the application questions (own wording), the inclusion
+criteria and screening cut-offs, the arms and their ratio, the strata, the block sizes of the concealed
+allocation, and the words that tell a participant the result. Validation names the offending field.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from bot.content.schema import Ident, LocalText, Option, Strict, check_id
+
+AnswerValue = bool | int | float | str
+
+
+class ApplicationQuestion(Strict):
+    """One question of the application form, asked in order."""
+
+    id: Ident
+    kind: Literal["yes_no", "number", "date", "choice", "text"]
+    text: LocalText
+    options: tuple[Option, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    optional: bool = False
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _shape(self) -> ApplicationQuestion:
+        if self.kind == "choice" and len(self.options) < 2:
+            raise ValueError("a choice needs at least two options")
+        if self.kind == "number" and (self.min is None or self.max is None or self.min >= self.max):
+            raise ValueError("a number needs min below max")
+        return self
+
+
+class Criterion(Strict):
+    """One inclusion rule over one answer; ``when`` limits it to applicants with another answer.
+
+    rule ``between``: min <= answer <= max (inclusive); ``is``: answer == value; ``one_of``: answer in
+    values; ``longer_than_months``: the date answered lies MORE than ``months`` calendar months before
+    the application date (exactly ``months`` excludes).
+    """
+
+    id: Ident
+    question: Ident
+    rule: Literal["between", "is", "one_of", "longer_than_months"]
+    min: float | None = None
+    max: float | None = None
+    value: AnswerValue | None = None
+    values: tuple[AnswerValue, ...] = ()
+    months: int | None = Field(default=None, ge=1, le=600)
+    when: dict[str, AnswerValue] = Field(default_factory=dict)
+    not_eligible: LocalText
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Criterion:
+        needed = {"between": self.min is not None and self.max is not None, "is": self.value is not None,
+                  "one_of": bool(self.values), "longer_than_months": self.months is not None}  # fmt: skip
+        if not needed[self.rule]:
+            fields = {"between": "min and max", "is": "value", "one_of": "values", "longer_than_months": "months"}
+            raise ValueError(f"rule {self.rule!r} needs {fields[self.rule]}")
+        return self
+
+
+class Screen(Strict):
+    """A screening questionnaire: excludes at a total cut-off or an item above a value, or only records."""
+
+    id: Ident
+    instrument: Ident
+    exclude_total_at_least: int | None = None
+    exclude_items_above: dict[str, int] = Field(default_factory=dict)
+    risk_items_above: dict[str, int] = Field(default_factory=dict)
+    record_only: bool = False
+    when_supplied: bool = False  # a licensed instrument used only when the site supplies its wording
+    not_eligible: LocalText = ""
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Screen:
+        excludes = self.exclude_total_at_least is not None or bool(self.exclude_items_above)
+        if self.record_only and excludes:
+            raise ValueError("a record_only screen cannot have exclusion cut-offs")
+        if excludes and not self.not_eligible:
+            raise ValueError("an excluding screen needs a not_eligible text")
+        return self
+
+
+class ArmPhase(Strict):
+    """A span of weeks counted from the day of allocation (week 0)."""
+
+    phase: Ident  # a programme phase id (baseline, treatment, post) or ``waiting``
+    weeks: tuple[int, int]
+    check_in_every_weeks: int | None = Field(default=None, ge=1, le=12)
+
+    @field_validator("weeks")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] < 0 or value[0] > value[1]:
+            raise ValueError("weeks must be [first, last] with 0 <= first <= last")
+        return value
+
+
+class Arm(Strict):
+    id: Ident
+    title: LocalText
+    weight: int = Field(ge=1, le=10)
+    told: LocalText  # the words that tell a participant this allocation
+    calendar: tuple[ArmPhase, ...] = Field(min_length=1)
+    crossover: bool = False  # after the last week the programme is offered
+    crossover_offer: LocalText = ""
+
+    _id = field_validator("id")(check_id)
+
+    @model_validator(mode="after")
+    def _calendar(self) -> Arm:
+        previous = -1
+        for item in self.calendar:
+            if item.weeks[0] != previous + 1:
+                raise ValueError(f"calendar: phase {item.phase!r} must start in week {previous + 1}")
+            previous = item.weeks[1]
+        if self.crossover and not self.crossover_offer:
+            raise ValueError("an arm with crossover needs a crossover_offer text")
+        return self
+
+
+class Retention(Strict):
+    """What the site keeps; the days themselves are settings (ICBT_TRIAL_RETENTION_DAYS)."""
+
+    not_eligible: LocalText  # what a not-eligible applicant is told about their answers
+    after_erasure: Literal["allocation", "nothing"] = "allocation"
+
+
+class TrialWords(Strict):
+    """What the bot says between the steps of joining."""
+
+    to_interview: LocalText  # after an eligible application: someone will call
+    included: LocalText  # after the therapist's include: the consent follows
+    excluded: LocalText  # after the therapist's exclude (with where to seek help)
+
+
+class TrialSpec(Strict):
+    version: str = Field(min_length=1, max_length=64)
+    questions: tuple[ApplicationQuestion, ...] = Field(min_length=1)
+    contact_question: Ident  # the question asking how the interviewer may reach the applicant
+    criteria: tuple[Criterion, ...] = Field(min_length=1)
+    screens: tuple[Screen, ...] = ()
+    arms: tuple[Arm, ...] = Field(min_length=2)
+    block_sizes: tuple[int, ...] = Field(min_length=1)
+    strata: tuple[Ident, ...] = ()
+    not_eligible_intro: LocalText
+    seek_help: LocalText
+    retention: Retention
+    words: TrialWords
+
+    @model_validator(mode="after")
+    def _references(self) -> TrialSpec:
+        ids = [q.id for q in self.questions]
+        for name, wanted in [("contact_question", [self.contact_question]), ("strata", list(self.strata))]:
+            for qid in wanted:
+                if qid not in ids:
+                    raise ValueError(f"{name}: no question {qid!r}")
+        for criterion in self.criteria:
+            for qid in (criterion.question, *criterion.when):
+                if qid not in ids:
+                    raise ValueError(f"criterion {criterion.id!r}: no question {qid!r}")
+        unit = sum(arm.weight for arm in self.arms)
+        for size in self.block_sizes:
+            if size % unit:
+                raise ValueError(f"block_sizes: {size} is not a multiple of the arms' weights ({unit})")
+        arm_ids = [arm.id for arm in self.arms]
+        if len(set(arm_ids)) != len(arm_ids):
+            raise ValueError("arms: duplicate arm id")
+        return self
+
+    def arm(self, arm_id: str) -> Arm:
+        for arm in self.arms:
+            if arm.id == arm_id:
+                return arm
+        raise KeyError(arm_id)

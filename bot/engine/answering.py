@@ -1,0 +1,70 @@
+"""Routing one answer: a typed text or a pressed button goes to the step it belongs to.
+
+A button's data starts with a token: the prompt's fingerprint (answers the current step), ``D`` (a daily
+offer), ``Z`` (snoozing one), ``S`` (/settings) or a detour token (/mywork, /modules). Anything else is an old button and gets the current step
+shown again.
+"""
+
+from __future__ import annotations
+
+from bot.engine import dailies, detours, onboarding, preferences, reminders, reports, risk, snoozing, weekly
+from bot.engine.model import Inbound
+from bot.engine.progress import resume, settle
+from bot.engine.questions import relay_free_text
+from bot.engine.steps import accept
+from bot.engine.turn import Turn, frame_token
+
+
+def answer(turn: Turn, inbound: Inbound) -> None:
+    state = turn.state
+    if preferences.route(turn, inbound):
+        return  # /settings works at every stage, before consent too
+    if state.status == "new":
+        onboarding.begin(turn)
+        return
+    if state.status == "declined":
+        turn.say(turn.msg("consent.declined"))
+        return
+    value, via_button = inbound.text, inbound.kind == "choice"
+    if not via_button and _screened_while_held(turn, value):
+        return
+    if via_button:
+        token, _, value = inbound.text.partition("|")
+        if token == risk.HOLD_TOKEN:
+            risk.release(turn)
+            resume(turn)
+            return
+        if token == reminders.SNOOZE_TOKEN:
+            snoozing.snooze(turn, value)
+            return
+        if token == dailies.DAILY_TOKEN:
+            dailies.open_daily(turn, value)
+            return
+        if token == weekly.REPORT_TOKEN:
+            reports.on_button(turn, value)
+            return
+        if token in detours.TOKENS:
+            detours.open_detour(turn, token, value)
+            return
+        if state.frame is None or token != frame_token(state.frame):
+            turn.say(turn.msg("reprompt.stale_button"))
+            resume(turn, full=False)
+            return
+    frame = state.frame
+    if not via_button:
+        risk.screen_text(turn, value, frame.step if frame is not None else "free")
+    if frame is None:
+        relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
+        return
+    settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))
+
+
+def _screened_while_held(turn: Turn, text: str) -> bool:
+    """While the programme is held after a risk hit, what the participant types goes to the therapist
+    (screened again), not into a step they cannot see; the pause is shown again."""
+    if not turn.state.held:
+        return False
+    risk.screen_text(turn, text, "held")
+    relay_free_text(turn, text, attachment=turn.attachment)
+    risk.hold_prompt(turn)
+    return True

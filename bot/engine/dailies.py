@@ -1,0 +1,108 @@
+"""Daily prompts (pain diary, practice reminders): offered once a day at their time, opened by a button.
+
+The offer's button carries the prompt and the day it is for, so an old offer opens that day's entry and
+a finished day cannot be filled twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+
+from bot.content.schema import DailyPrompt
+from bot.engine import calendar, reminders, schedule
+from bot.engine.model import Button, Frame, Outbound, RelayRecord
+from bot.engine.progress import resume
+from bot.engine.steps import present
+from bot.engine.turn import Turn
+
+DAILY_TOKEN = "D"
+
+
+def short_key(key: str) -> str:
+    return hashlib.blake2s(key.encode(), digest_size=5).hexdigest()
+
+
+def offer_due(turn: Turn) -> None:
+    """Offer each daily prompt whose time has come today and that was not offered or done today.
+
+    When, and whether at all, is the participant's own clock (bot/engine/reminders.py); essential
+    prompts go first so that a daily cap never holds back a diary in favour of a practice reminder.
+    """
+    state = turn.state
+    start = reminders.programme_start(state)
+    assert start is not None
+    today = calendar.local_date(turn.now, state.timezone)
+    items = schedule.keyed_daily_prompts(turn.programme, state)
+    for item in sorted(items, key=lambda i: not reminders.is_essential(i[2])):
+        if not reminders.due_today(state, start, item, turn.now):
+            continue
+        key, _, prompt = item
+        state.daily_offered[key] = today.isoformat()
+        reminders.count_offer(state, today)
+        turn.send(offer(turn, key, prompt, today, dedup_key=f"daily:{state.code}:{key}:{today.isoformat()}"))
+        if reminders.is_essential(prompt):
+            alert_if_missed(turn, key, prompt, start, today)
+
+
+MISSED_DAYS = 3  # a diary not filled in on this many offered days in a row: the therapist is told, once
+
+
+def alert_if_missed(turn: Turn, key: str, prompt: DailyPrompt, start: date, today: date) -> None:
+    """A diary left unfilled for several days is a sign to check in: one alert per gap, for the therapist."""
+    state = turn.state
+    done = state.daily_done.get(key)
+    last = date.fromisoformat(done) if done else None
+    first = next((m for m, d in schedule.daily_prompts(turn.programme, state) if schedule.daily_key(m, d) == key), None)
+    if first is None:
+        return
+    window_start = calendar.daily_window(start, first, prompt)[0]
+    since = last if last is not None else window_start - timedelta(days=1)
+    record = state.reports.setdefault(f"diary:{key}", {})
+    if (today - since).days <= MISSED_DAYS or record.get("alerted_after") == (done or ""):
+        return
+    record["alerted_after"] = done or ""
+    lang = turn.programme.spec.default_language
+    text = turn.programme.msg(lang, "daily.staff_missed", title=turn.programme.text(prompt.title, lang),
+                              days=(today - since).days - 1)  # fmt: skip
+    turn.effects.relays.append(RelayRecord(source=f"alert:diary_missed:{key}", text=text, kind="alert"))
+    turn.audit("diary_missed_alert", prompt=key)
+
+
+def offer(turn: Turn, key: str, prompt: DailyPrompt, day: date, dedup_key: str) -> Outbound:
+    """A daily offer: open the day's entry now, or snooze it (in an hour, or until tomorrow)."""
+    ref = f"{short_key(key)}|{day:%Y%m%d}"
+    snooze = reminders.SNOOZE_TOKEN
+    return Outbound(
+        text=turn.msg("daily.offer", title=turn.t(prompt.title)),
+        buttons=(
+            (Button(turn.msg("buttons.start_diary"), f"{DAILY_TOKEN}|{ref}"),),
+            (Button(turn.msg("settings.snooze_hour"), f"{snooze}|{ref}|{reminders.HOUR}"),
+             Button(turn.msg("settings.snooze_tomorrow"), f"{snooze}|{ref}|{reminders.TOMORROW}")),
+        ),
+        dedup_key=dedup_key,
+    )  # fmt: skip
+
+
+def open_daily(turn: Turn, value: str) -> None:
+    """The participant pressed a daily offer's button (``value`` = short key | YYYYMMDD)."""
+    state = turn.state
+    short, _, ymd = value.partition("|")
+    for module, prompt in schedule.daily_prompts(turn.programme, state):
+        key = schedule.daily_key(module, prompt)
+        if short_key(key) != short:
+            continue
+        day = f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:8]}"
+        if state.daily_done.get(key) == day:
+            turn.say(turn.msg("daily.already_done"))
+            return
+        top = state.frame
+        if top is not None and top.daily == prompt.id and top.module == module.id and top.day == day:
+            resume(turn, full=True)
+            return
+        frame = Frame(module=module.id, step=prompt.step.id, daily=prompt.id, day=day, entry=f"{prompt.id}:{day}")
+        state.frames.append(frame)
+        present(turn, frame, prompt.step)
+        return
+    turn.say(turn.msg("reprompt.stale_button"))
+    resume(turn, full=False)

@@ -1,0 +1,63 @@
+"""The conversation-state engine: one participant, one event, one set of effects.
+
+``Engine.handle`` takes what the participant did; ``Engine.tick`` takes the passing of time (module
+unlocks, daily prompts). Both mutate the given ``ParticipantState`` and return ``Effects`` for the
+service to write in one transaction. The engine knows no channel, database or scheduler; each concern
+lives in its own module (answering, commands, dailies, detours, progress, schedule) and this class only
+dispatches to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.content.programme import Programme
+from bot.engine import dailies, detours, planned, preferences, progress, reminders, reports, schedule, snoozing
+from bot.engine.answering import answer
+from bot.engine.commands import run_command
+from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
+from bot.engine.turn import Turn
+from bot.errors import InputRejected
+
+
+class Engine:
+    def __init__(self, programme: Programme, policy: Policy | None = None) -> None:
+        self.programme = programme
+        self.policy = policy or Policy()
+
+    def handle(
+        self, state: ParticipantState, inbound: Inbound, now: datetime, history: Sequence[StoredAnswer] = ()
+    ) -> Effects:
+        """``history`` (the participant's stored answers) is needed only when ``wants_history``."""
+        turn = Turn(self.programme, state, now, history=history, policy=self.policy, attachment=inbound.attachment)
+        try:
+            if inbound.kind == "command":
+                preferences.forget_waiting(state)
+                run_command(turn, inbound)
+            else:
+                answer(turn, inbound)
+        except InputRejected as exc:
+            progress.reprompt(turn, exc)
+        return turn.effects
+
+    @staticmethod
+    def wants_history(inbound: Inbound) -> bool:
+        return detours.wants_history(inbound)
+
+    def tick(self, state: ParticipantState, now: datetime) -> Effects:
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
+            if state.frames:
+                progress.announce_opened(turn)
+            else:
+                progress.check_unlocks(turn, tell_wait=False)
+            dailies.offer_due(turn)
+            reports.offer_due(turn)
+            snoozing.reoffer_due(turn)
+            planned.send_due(turn)
+        return turn.effects
+
+    def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:
+        """When ``tick`` next has something to do for this participant (None: nothing planned)."""
+        return reminders.after_quiet(state, schedule.next_due(self.programme, state, now), now)

@@ -1,0 +1,38 @@
+"""Words for the therapist: ``/ask``, and free text that answers no open question.
+
+The engine only records a ``RelayRecord``; the relay (bot/relay) routes it to the participant's
+therapist. What the participant is told here must stay true to what the relay does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine.model import Frame, RelayRecord
+from bot.engine.progress import resume
+from bot.engine.turn import ASK, Turn
+
+
+def relay_free_text(turn: Turn, text: str, asked: bool = False, attachment: dict[str, Any] | None = None) -> None:
+    """Free text with no question open goes to the therapist (always, when sent with /ask)."""
+    text = text.strip()
+    if not (text or attachment) or (not asked and turn.state.status not in ("active", "completed")):
+        turn.say(turn.msg("help"))
+        return
+    kind = "question" if asked else "free"
+    data = {"attachment": attachment} if attachment else {}
+    turn.effects.relays.append(RelayRecord(source="@ask" if asked else "free", text=text, kind=kind, data=data))
+    turn.say(turn.msg("relay.idle_forwarded", within=turn.working_days(turn.policy.question_days)))
+
+
+def open_ask(turn: Turn, text: str) -> None:
+    """``/ask`` with its question in the same message sends it; without, asks for it in a frame."""
+    state = turn.state
+    if text.strip():
+        relay_free_text(turn, text, asked=True, attachment=turn.attachment)
+        if state.frame is not None:
+            resume(turn, full=False)
+        return
+    if state.frame is None or state.frame.module != ASK:
+        state.frames.append(Frame(module=ASK, step="ask"))
+    resume(turn)

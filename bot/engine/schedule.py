@@ -1,0 +1,105 @@
+"""Programme time for one participant: which module is next, when it opens, which daily prompts run.
+
+Pure questions over the participant's state and the programme; nothing here changes state. Both the
+event path (``/menu``, unlocks) and ``next_due`` ask them, so a date shown to the participant and the
+moment the sweep acts always agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from bot.content.programme import Programme
+from bot.content.schema import DailyPrompt, Module
+from bot.engine import calendar, planned, reminders, weekly
+from bot.engine.model import ParticipantState
+from bot.engine.turn import Turn
+
+
+def daily_key(module: Module, prompt: DailyPrompt) -> str:
+    return f"{module.id}.{prompt.id}"
+
+
+def next_unfinished(programme: Programme, state: ParticipantState, skip_announced: bool = False) -> Module | None:
+    """The first scheduled module not finished and not in progress (optionally not yet announced)."""
+    busy = {f.module for f in state.frames if f.detour is None}
+    for module in programme.scheduled:
+        if module.id in state.finished or module.id in busy:
+            continue
+        if skip_announced and module.id in state.announced:
+            continue
+        return module
+    return None
+
+
+def opens_at(programme: Programme, state: ParticipantState, module: Module) -> datetime:
+    start = reminders.programme_start(state)
+    assert start is not None
+    return calendar.module_opens_at(start, module, programme.spec.release_hour, state.timezone)
+
+
+def passed(programme: Programme, state: ParticipantState, module: Module, step_id: str) -> bool:
+    """Has the participant gone past ``step_id`` of ``module`` (or finished the module)?"""
+    if module.id in state.finished:
+        return True
+    frame = next((f for f in state.frames if f.module == module.id and not f.daily and f.detour is None), None)
+    index = programme.step_index(module.id, step_id)
+    return frame is not None and programme.step_index(module.id, frame.step) > index
+
+
+def daily_prompts(programme: Programme, state: ParticipantState) -> list[tuple[Module, DailyPrompt]]:
+    """The daily prompts this participant has reached: module started, ``after`` step done."""
+    active = []
+    for module in programme.scheduled:
+        if module.id not in state.announced:
+            continue
+        for prompt in module.daily:
+            if prompt.after is None or passed(programme, state, module, prompt.after):
+                active.append((module, prompt))
+    return active
+
+
+def keyed_daily_prompts(programme: Programme, state: ParticipantState) -> list[reminders.Keyed]:
+    return [(daily_key(module, prompt), module, prompt) for module, prompt in daily_prompts(programme, state)]
+
+
+def dailies_remaining(programme: Programme, state: ParticipantState, now: datetime) -> bool:
+    start = reminders.programme_start(state)
+    assert start is not None
+    today = calendar.local_date(now, state.timezone)
+    return any(
+        calendar.daily_window(start, module, prompt)[1] >= today for module, prompt in daily_prompts(programme, state)
+    )
+
+
+def last_daily_day(programme: Programme, state: ParticipantState) -> date | None:
+    """The local day after which no daily prompt of this participant runs any more."""
+    start = reminders.programme_start(state)
+    assert start is not None
+    days = [calendar.daily_window(start, m, d)[1] for m, d in daily_prompts(programme, state)]
+    return max(days, default=None)
+
+
+def next_due(programme: Programme, state: ParticipantState, now: datetime) -> datetime | None:
+    """When ``tick`` next has something to do for this participant (None: nothing planned)."""
+    if state.status != "active" or state.paused or state.held or state.start_date is None:
+        return None
+    tz, start, due = state.timezone, reminders.programme_start(state), []
+    assert start is not None
+    pending = next_unfinished(programme, state, skip_announced=bool(state.frames))
+    if pending is not None:
+        due.append(opens_at(programme, state, pending))
+    offer = reminders.next_offer(state, start, keyed_daily_prompts(programme, state), now)
+    if offer is not None:
+        due.append(offer)
+    reminder = planned.next_planned(state)
+    if reminder is not None:
+        due.append(reminder)
+    turn = Turn(programme, state, now)
+    due.extend(weekly.next_action_at(turn, module) for module in weekly.pending(turn))
+    if not due and not state.frames:
+        # Everything is done and no diary is left: the next sweep marks the programme complete.
+        last_day = last_daily_day(programme, state)
+        release = time(programme.spec.release_hour)
+        due.append(now if last_day is None else calendar.at_local(last_day + timedelta(days=1), release, tz))
+    return min(due) if due else None

@@ -1,0 +1,120 @@
+"""Charts for participants: their own pain diary and practice, a module unlock, the week-8 look back.
+
+Warm and plain: the person's own numbers, their own words from the message catalogue (``ChartWords``),
+no statistics, no jargon, large type. Values in, PNG bytes out (matplotlib's Agg canvas), so the
+engine wiring can attach the picture to a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from matplotlib.figure import Figure
+
+from bot.measures.plots import png
+
+CALM = "#3d7ea6"
+DONE = "#5fa777"
+LATER = "#d9dee4"
+
+
+@dataclass(frozen=True)
+class ChartWords:
+    diary_title: str
+    diary_axis: str
+    no_entries: str
+    homework_title: str
+    done: str
+    not_yet: str
+    unlock_title: str  # with {n} and {total}
+    lookback_title: str
+    start: str
+    now: str
+
+    @classmethod
+    def from_messages(cls, msg: Callable[[str], str]) -> ChartWords:
+        """``msg(key)`` returns the participant's language's text for ``measures.chart_<key>``."""
+        keys = ("diary_title", "diary_axis", "no_entries", "homework_title", "done", "not_yet",
+                "unlock_title", "lookback_title", "start", "now")  # fmt: skip
+        return cls(**{key: msg(f"measures.chart_{key}") for key in keys})
+
+
+@dataclass(frozen=True)
+class LookBack:
+    """One thing to compare: its plain name, the scale's range, the person's start and now."""
+
+    label: str
+    start: float
+    now: float
+    low: float
+    high: float
+
+
+def progress_chart(
+    diary: Sequence[tuple[date, float | None]], homework: Sequence[tuple[str, bool]], words: ChartWords
+) -> bytes:
+    """The pain diary as a line (missing days left as gaps) and the practice done as ticks (for /progress)."""
+    figure = Figure(figsize=(7, 4.6 if homework else 3.2))
+    axes = figure.subplots(2, 1, height_ratios=[3, 2]) if homework else [figure.add_subplot()]
+    ax = axes[0]
+    if diary:
+        days = [d for d, _ in diary]
+        ax.plot(days, [float("nan") if v is None else v for _, v in diary], marker="o", color=CALM, linewidth=2)
+        figure.autofmt_xdate()
+    else:
+        ax.text(0.5, 0.5, words.no_entries, ha="center", va="center", fontsize=13, transform=ax.transAxes)
+    ax.set_ylim(0, 10)
+    ax.set_title(words.diary_title, fontsize=14)
+    ax.set_ylabel(words.diary_axis, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    if homework:
+        hx = axes[1]
+        labels = [label for label, _ in homework]
+        hx.barh(labels, [1] * len(homework), color=[DONE if done else LATER for _, done in homework])
+        for index, (_, done) in enumerate(homework):
+            hx.text(0.5, index, words.done if done else words.not_yet, ha="center", va="center", fontsize=10)
+        hx.set_xlim(0, 1)
+        hx.set_xticks([])
+        hx.invert_yaxis()
+        hx.set_title(words.homework_title, fontsize=12)
+    return png(figure)
+
+
+def unlock_chart(number: int, total: int, words: ChartWords) -> bytes:
+    """A row of circles: modules behind, the one just opened, the ones still to come."""
+    if not 1 <= number <= total:
+        raise ValueError(f"module {number} of {total} is not a place in the programme")
+    figure = Figure(figsize=(6, 1.5))
+    ax = figure.add_subplot()
+    for index in range(1, total + 1):
+        colour = DONE if index < number else CALM if index == number else LATER
+        ax.scatter([index], [0], s=500 if index == number else 260, color=colour, zorder=2)
+        ax.text(
+            index, 0, str(index), ha="center", va="center", fontsize=9, color="white" if index <= number else "#555"
+        )
+    ax.plot([1, total], [0, 0], color=LATER, zorder=1, linewidth=3)
+    ax.set_xlim(0.4, total + 0.6)
+    ax.axis("off")
+    ax.set_title(words.unlock_title.format(n=number, total=total), fontsize=12)
+    return png(figure)
+
+
+def look_back_chart(items: Sequence[LookBack], words: ChartWords) -> bytes:
+    """The week-8 look back: for each thing, the person's start beside their now, on its own scale."""
+    if not items:
+        raise ValueError("a look back needs at least one thing to compare")
+    figure = Figure(figsize=(7, 1.1 + 1.2 * len(items)))
+    axes = figure.subplots(len(items), 1, squeeze=False)[:, 0]
+    for ax, item in zip(axes, items, strict=True):
+        ax.barh(
+            [words.now, words.start], [item.now - item.low, item.start - item.low], left=item.low, color=[CALM, LATER]
+        )
+        for y, value in ((0, item.now), (1, item.start)):
+            ax.text(value, y, f"  {value:g}", va="center", fontsize=10)
+        ax.set_xlim(item.low, item.high)
+        ax.set_title(item.label, fontsize=11, loc="left")
+        ax.tick_params(labelsize=9)
+    figure.suptitle(words.lookback_title, fontsize=13)
+    return png(figure)

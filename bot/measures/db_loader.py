@@ -1,0 +1,134 @@
+"""Build a ``TrialDataset`` from the database tables that exist in this branch.
+
+What comes from where:
+- participants, answers, consents: the core tables (codes only, never chat ids);
+- scores: the ``scores`` table (``store_score``);
+- arm and randomization date: the trial's allocations table, which another part owns — passed in
+  here as ``allocations`` (code -> (arm, randomized_on)) until the lead wires that table;
+- diary: answers to the pain-diary prompts (entry ids ``pain_diary:YYYY-MM-DD``);
+- module progress: PROXIES from answers (opened = first answer in the module, completed = an answer
+  to its last step) until the engine records module events;
+- therapist contacts and minutes: not recorded by any table yet, so empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.content.programme import Programme
+from bot.measures.dataset import (
+    AnswerRecord,
+    Arm,
+    DiaryRecord,
+    ModuleProgressRecord,
+    ParticipantRecord,
+    ScoreRecord,
+    TrialDataset,
+)
+from bot.storage.database import Database
+from bot.storage.models import Answer, Consent, Participant
+from bot.storage.tables_measures import ScoreRow
+
+DIARY_PREFIX = "pain_diary"
+STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", "onboarding": "applied"}
+
+
+async def load_dataset(
+    db: Database, programme: Programme, allocations: Mapping[str, tuple[Arm, date]] | None = None
+) -> TrialDataset:
+    allocations = allocations or {}
+    async with db.reading() as session:
+        people = list(await session.scalars(select(Participant).where(Participant.code.is_not(None))))
+        codes = {p.id: p.code or "" for p in people}
+        consents = {
+            c.participant_id: c.at for c in await session.scalars(select(Consent).where(Consent.agreed.is_(True)))
+        }
+        answers = list(await session.scalars(select(Answer).order_by(Answer.answered_at, Answer.id)))
+        scores = list(await session.scalars(select(ScoreRow).order_by(ScoreRow.at, ScoreRow.id)))
+    participants = tuple(
+        ParticipantRecord(
+            code=codes[p.id],
+            arm=allocations.get(codes[p.id], (None, None))[0],
+            status=STATUS.get(p.status, p.status),
+            applied_on=p.created_at.date(),
+            consented_on=consents[p.id].date() if p.id in consents else None,
+            randomized_on=allocations.get(codes[p.id], (None, None))[1],
+        )
+        for p in sorted(people, key=lambda p: codes[p.id])
+    )
+    answer_records = tuple(
+        AnswerRecord(codes[a.participant_id], a.module_id, a.step_id, a.field_id, a.entry_id, a.value, a.answered_at)
+        for a in answers
+        if a.participant_id in codes
+    )
+    return TrialDataset(
+        participants=participants,
+        answers=answer_records,
+        scores=tuple(_score_records(scores, codes, programme)),
+        diary=tuple(_diary(answer_records)),
+        modules=tuple(_modules(answer_records, programme)),
+    )
+
+
+def _score_records(rows: list[ScoreRow], codes: Mapping[int, str], programme: Programme) -> list[ScoreRecord]:
+    found = []
+    for row in rows:
+        instrument = programme.instruments.get(row.instrument)
+        if instrument is None or row.participant_id not in codes:
+            continue
+        missing = set(row.items_missing)
+        for scale in instrument.scales:
+            part_missing = sum(1 for i in instrument.scale_items(scale) if i.id in missing)
+            value = row.subscales.get(scale.id)
+            band = row.band if scale == instrument.total_scale else None
+            found.append(ScoreRecord(codes[row.participant_id], row.instrument, row.module_id, row.step_id, scale.id,
+                                     value, band, part_missing, row.prorated and part_missing > 0, row.at))  # fmt: skip
+    return found
+
+
+def _diary(answers: tuple[AnswerRecord, ...]) -> list[DiaryRecord]:
+    days: dict[tuple[str, str, date], dict[str, float | None]] = {}
+    for a in answers:
+        if not (a.entry_id or "").startswith(DIARY_PREFIX + ":"):
+            continue
+        try:
+            day = date.fromisoformat((a.entry_id or "").split(":", 1)[1])
+        except ValueError:
+            continue
+        value = float(a.value) if isinstance(a.value, int | float) and not isinstance(a.value, bool) else None
+        days.setdefault((a.code, a.module_id, day), {})[a.field_id or ""] = value
+    first: dict[tuple[str, str], date] = {}
+    for code, module_id, day in days:
+        first[(code, module_id)] = min(day, first.get((code, module_id), day))
+    return [
+        DiaryRecord(
+            code,
+            module_id,
+            day,
+            (day - first[(code, module_id)]).days + 1,
+            fields.get("average_pain"),
+            fields.get("worst_pain"),
+            fields.get("activity_today"),
+        )
+        for (code, module_id, day), fields in sorted(days.items())
+    ]
+
+
+def _modules(answers: tuple[AnswerRecord, ...], programme: Programme) -> list[ModuleProgressRecord]:
+    weeks = {m.id: m.week for m in programme.scheduled if m.week is not None}
+    opened: dict[tuple[str, str], datetime] = {}
+    completed: dict[tuple[str, str], datetime] = {}
+    for a in answers:
+        if a.module_id not in weeks or (a.entry_id or "").startswith(DIARY_PREFIX + ":"):
+            continue
+        key = (a.code, a.module_id)
+        opened.setdefault(key, a.answered_at)
+        if a.step_id == programme.modules[a.module_id].steps[-1].id:
+            completed.setdefault(key, a.answered_at)
+    return [
+        ModuleProgressRecord(code, module_id, weeks[module_id], at, completed.get((code, module_id)))
+        for (code, module_id), at in sorted(opened.items())
+    ]

@@ -1,0 +1,115 @@
+"""The report's figures as PNG bytes (matplotlib's Agg canvas; no pyplot, no global state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.measures.analysis import ARMS, Flow, PrePost
+
+COLOURS = {"treatment": "#1f77b4", "control": "#ff7f0e"}
+
+
+def png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def flow_diagram(flow: Flow) -> bytes:
+    """CONSORT-style boxes: assessed, excluded, randomized, allocated, lost, analysed."""
+    figure = Figure(figsize=(8, 6.2))
+    ax = figure.add_subplot()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.axis("off")
+
+    def box(x: float, y: float, text: str, width: float = 3.6) -> None:
+        ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True,
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": "#f4f6f8", "edgecolor": "#556"})  # fmt: skip
+
+    def arrow(x1: float, y1: float, x2: float, y2: float) -> None:
+        ax.annotate("", xy=(x2, y2), xytext=(x1, y1), arrowprops={"arrowstyle": "->", "color": "#556"})
+
+    excluded = sum(flow.excluded.values())
+    reasons = "\n".join(f"{reason}: {n}" for reason, n in flow.excluded.items())
+    box(3.0, 9.3, f"Assessed for eligibility (n = {flow.applied})")
+    box(7.6, 7.9, f"Excluded (n = {excluded})\n{reasons}" if reasons else "Excluded (n = 0)")
+    arrow(3.0, 8.95, 3.0, 6.95)
+    arrow(3.0, 7.9, 5.3, 7.9)
+    box(3.0, 6.6, f"Randomized (n = {flow.randomized})")
+    for x, arm in ((1.8, "treatment"), (6.2, "control")):
+        arrow(3.0, 6.25, x, 5.25)
+        box(x, 4.9, f"Allocated to {arm} (n = {flow.allocated[arm]})")
+        arrow(x, 4.55, x, 3.45)
+        box(x, 3.1, f"Lost to follow-up (n = {flow.dropped_out[arm]})\nPost data (n = {flow.with_post[arm]})")
+        arrow(x, 2.7, x, 1.6)
+        box(x, 1.25, f"Analysed, intention to treat\n(n = {flow.analysed[arm]})")
+    return png(figure)
+
+
+def prepost_plot(rows: Sequence[PrePost], title: str) -> bytes:
+    figure = Figure(figsize=(5, 3.4))
+    ax = figure.add_subplot()
+    for row in rows:
+        if row.pre is None or row.post is None:
+            continue
+        ax.errorbar([0, 1], [row.pre[0], row.post[0]], yerr=[row.pre[1] / row.n_pre**0.5, row.post[1] / row.n_post**0.5],
+                    marker="o", capsize=4, label=f"{row.arm} (n = {row.n_pre}/{row.n_post})", color=COLOURS[row.arm])  # fmt: skip
+    ax.set_xticks([0, 1], ["pre", "post"])
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("mean ± SE")
+    ax.legend(fontsize=8)
+    return png(figure)
+
+
+def trajectories(series: Mapping[tuple[str, str], Sequence[tuple[int, float]]], windows: tuple[str, str]) -> bytes:
+    """Mean daily average pain by arm over the baseline and the post diary windows."""
+    figure = Figure(figsize=(8, 3.2))
+    axes = figure.subplots(1, 2, sharey=True)
+    for ax, window in zip(axes, windows, strict=True):
+        for arm in ARMS:
+            points = series.get((arm, window), [])
+            if points:
+                ax.plot([d for d, _ in points], [v for _, v in points], marker=".", label=arm, color=COLOURS[arm])
+        ax.set_title(f"pain diary: {window}", fontsize=10)
+        ax.set_xlabel("day of the window")
+        ax.set_ylim(0, 10)
+    axes[0].set_ylabel("average pain (0–10)")
+    if series:
+        axes[0].legend(fontsize=8)
+    return png(figure)
+
+
+def completion_bars(rows: Sequence[tuple[str, int, int, int]]) -> bytes:
+    figure = Figure(figsize=(7, 3))
+    ax = figure.add_subplot()
+    names = [r[0] for r in rows]
+    ax.bar(names, [100 * r[3] / r[1] if r[1] else 0 for r in rows], color=COLOURS["treatment"])
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% of treated completing")
+    ax.set_title("module completion (treatment arm)", fontsize=10)
+    ax.tick_params(axis="x", labelsize=8)
+    return png(figure)
+
+
+def reliable_bars(counts: Mapping[str, Mapping[str, int]], n: Mapping[str, int], title: str) -> bytes:
+    """Share of each arm reliably improved, unchanged and deteriorated (stacked, in %)."""
+    figure = Figure(figsize=(5, 2.6))
+    ax = figure.add_subplot()
+    left = dict.fromkeys(ARMS, 0.0)
+    for category, colour in (("improved", "#2a9d8f"), ("no reliable change", "#c9ced6"), ("deteriorated", "#e76f51")):
+        shares = [100 * counts[arm].get(category, 0) / n[arm] if n[arm] else 0 for arm in ARMS]
+        ax.barh(list(ARMS), shares, left=[left[a] for a in ARMS], color=colour, label=category)
+        for arm, share in zip(ARMS, shares, strict=True):
+            left[arm] += share
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of the arm")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    return png(figure)

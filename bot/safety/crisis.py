@@ -1,0 +1,100 @@
+"""The crisis message: the site's real numbers, and only claims that are true for this site.
+
+With a reachable staff chat the participant is told the team has been alerted and will contact them
+as soon as they can; in no-staff mode the message says plainly that nobody reads this chat in real
+time. Either way the emergency number and a named crisis line come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from bot.safety.rules import SafetyRules
+
+
+class SiteSafetySettings(Protocol):
+    """The part of ``bot.settings.Settings`` this module reads (kept as a protocol: no settings import here)."""
+
+    crisis_country: str
+    emergency_number: str
+    crisis_line_name: str
+    crisis_line_number: str
+    crisis_line_hours: str
+    crisis_line_url: str
+    staff_mode: str
+    staff_chat_id: int | None
+
+
+@dataclass(frozen=True)
+class CrisisResources:
+    """A site's crisis numbers (from settings; the defaults are Sweden's)."""
+
+    country: str
+    emergency_number: str
+    line_name: str
+    line_number: str
+    line_hours: str = ""
+    line_url: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: SiteSafetySettings) -> CrisisResources:
+        return cls(
+            country=settings.crisis_country,
+            emergency_number=settings.emergency_number,
+            line_name=settings.crisis_line_name,
+            line_number=settings.crisis_line_number,
+            line_hours=settings.crisis_line_hours,
+            line_url=settings.crisis_line_url,
+        )
+
+    def crisis_line(self) -> str:
+        """One line naming the crisis line, e.g. "Mind Självmordslinjen, 90101 (open around the clock, mind.se)"."""
+        extra = ", ".join(part for part in (self.line_hours, self.line_url) if part)
+        return f"{self.line_name}, {self.line_number}" + (f" ({extra})" if extra else "")
+
+
+class StaffAvailability(Enum):
+    """Whether a human will see a safety alert: decides what the crisis message may promise."""
+
+    TEAM = "team"  # a staff chat is configured and was reachable at start-up
+    NONE = "none"  # explicit no-staff mode: nobody reads this chat in real time
+
+    @classmethod
+    def from_settings(cls, settings: SiteSafetySettings) -> StaffAvailability:
+        """TEAM only when a staff chat is configured; ``icbt run`` also checks it is reachable before start."""
+        return cls.TEAM if settings.staff_mode == "telegram" and settings.staff_chat_id is not None else cls.NONE
+
+
+def crisis_message(
+    resources: CrisisResources, staff: StaffAvailability, lang: str, safety: Mapping[str, SafetyRules]
+) -> str:
+    """The participant's crisis text in ``lang`` (else the first language loaded), with the site's numbers."""
+    rules = safety.get(lang) or next(iter(safety.values()))
+    template = rules.crisis.with_staff if staff is StaffAvailability.TEAM else rules.crisis.no_staff
+    return template.format_map(
+        {
+            "emergency_number": resources.emergency_number,
+            "crisis_line": resources.crisis_line(),
+            "crisis_line_name": resources.line_name,
+            "crisis_line_number": resources.line_number,
+            "country": resources.country,
+        }
+    ).strip()
+
+
+@dataclass(frozen=True)
+class SafetySite:
+    """What the engine needs from the site's settings to answer a risk hit (built once in bootstrap)."""
+
+    resources: CrisisResources
+    staff: StaffAvailability
+
+    @classmethod
+    def from_settings(cls, settings: SiteSafetySettings) -> SafetySite:
+        return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings))
+
+    def crisis_message(self, lang: str, safety: Mapping[str, SafetyRules]) -> str:
+        return crisis_message(self.resources, self.staff, lang, safety)
