@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
@@ -35,6 +36,15 @@ from bot.errors import StorageUnavailable
 from bot.storage.sweeplock import SweepLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns (participant positions, outbox payloads) are encoded and decoded for every event and
+# every participant a sweep touches; orjson does it several times faster than the stdlib, same JSON.
+JSON_CODEC: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
 T = TypeVar("T")
 
 
@@ -43,7 +53,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # hide_parameters: a failing statement's log line and exception never carry a participant's words.
-        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, **JSON_CODEC}
         if self.is_sqlite:
             _ensure_parent(url)
         else:
@@ -163,7 +173,8 @@ def _sync_sqlite_engine(url: str) -> Engine:
     IMMEDIATE``: the reads of an event happen under the write lock, so another process writing the
     same file (the CLI) waits on ``busy_timeout`` instead of interleaving.
     """
-    engine = create_engine(url.replace("+aiosqlite", ""), connect_args={"check_same_thread": False})
+    engine = create_engine(url.replace("+aiosqlite", ""), connect_args={"check_same_thread": False},
+                           hide_parameters=True, **JSON_CODEC)  # fmt: skip
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, record: Any) -> None:
