@@ -24,6 +24,7 @@ from bot.storage.models import (
 )
 from bot.storage.quarantine import unquarantine
 from bot.storage.rows import EffectRows, statements
+from bot.storage.writer import GroupCommitWriter
 from tests.relay_support import active_participant, relay_config, relay_service
 
 START = Inbound(kind="command", text="start")
@@ -308,3 +309,14 @@ async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, p
     async with db.reading() as session:
         newest = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
     assert newest.priority == PRIORITY_INTERACTIVE
+
+
+async def test_an_event_submitted_as_the_writer_goes_idle_is_still_written(db):
+    """A caller that submits again as soon as its answer arrives, while the worker that answered it
+    is finishing, must not be left waiting (a worker count checked too late once hung forever)."""
+    writer = GroupCommitWriter(db, lambda conn, items: [conn.execute(text("SELECT 1")).scalar() for _ in items])
+
+    async def one_after_another() -> int:
+        return sum([await writer.submit(i) for i in range(30)])
+
+    assert await asyncio.wait_for(one_after_another(), timeout=60) == 30

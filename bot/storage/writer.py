@@ -34,29 +34,36 @@ class GroupCommitWriter(Generic[Item]):
         # SQLite has one writer; PostgreSQL commits batches from several connections at once.
         self.workers = workers or (1 if db.is_sqlite else 4)
         self._queue: deque[tuple[Item, asyncio.Future[Any]]] = deque()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[None]] = set()  # strong references to the worker tasks
+        self._active = 0  # workers inside ``_work``: counted down in the step that sees the queue empty
         self.batches = 0  # how many transactions committed (for tests and the benchmark)
 
     async def submit(self, item: Item) -> Any:
         """Write ``item`` in a shared transaction; return its result after that transaction committed."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if len(self._running) < self.workers:
+        if self._active < self.workers:
+            # Not ``len(self._running)``: a worker that just found the queue empty is still in that
+            # set until its done-callback runs, and an item queued in between would wait forever.
+            self._active += 1
             task = asyncio.create_task(self._work())
             self._running.add(task)
             task.add_done_callback(self._running.discard)
         return await future
 
     async def _work(self) -> None:
-        await asyncio.sleep(0)  # let the events that arrive in this loop iteration join the batch
-        while self._queue:
-            batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
-            try:
-                await self._commit(batch)
-            except BaseException:  # cancelled (shutdown): nobody may wait forever for an answer
-                for _, future in batch:
-                    future.cancel()
-                raise
+        try:
+            await asyncio.sleep(0)  # let the events that arrive in this loop iteration join the batch
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
+                try:
+                    await self._commit(batch)
+                except BaseException:  # cancelled (shutdown): nobody may wait forever for an answer
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+        finally:
+            self._active -= 1  # same step as the empty-queue check: no item can slip in between
 
     async def _commit(self, batch: list[tuple[Item, asyncio.Future[Any]]]) -> None:
         items = [item for item, _ in batch]
