@@ -13,6 +13,7 @@ from bot.content.programme import Programme
 from bot.engine import Engine
 from bot.engine.model import Policy
 from bot.service import ConversationService
+from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
 from scheduler.ratelimit import RateLimiter, Unlimited
@@ -44,9 +45,11 @@ async def bootstrap(
         await db.check()
     sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
     policy = Policy(question_days=settings.relay_question_target_days,
-                    feedback_days=settings.relay_feedback_target_days)  # fmt: skip
+                    feedback_days=settings.relay_feedback_target_days,
+                    diary_late_days=settings.diary_late_days)  # fmt: skip
     service = ConversationService(
         db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
         staff_target=staff_target, wake_sender=sender.wake.set,
+        symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender)

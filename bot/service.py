@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
 from bot.engine.model import Effects, ParticipantState
+from bot.service_measures import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
 from bot.storage.models import Participant
 from bot.storage.repository import Repository, to_state
@@ -34,11 +36,15 @@ class ConversationService:
         language: str,
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
+        symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
+        charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
+        self.symptoms = symptoms or SymptomPolicy()
+        self.charts_dir = charts_dir
 
     async def handle(
         self,
@@ -76,6 +82,10 @@ class ConversationService:
             state = to_state(row)
             history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
             effects = self.engine.handle(state, inbound, now, history)
+            # measeng: scores (and symptom-check notes) go in the same transaction as the answers
+            await record_scores(session, self.engine.programme, row.id, row.code or state.code,
+                                self.engine.programme.language(state.language), effects, self.symptoms, now)  # fmt: skip
+            write_pictures(effects, self.charts_dir, row.code or state.code)
             self._save(repo, row, state, effects, event_id, now)
             log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
                      len(effects.answers), len(effects.outbound))  # fmt: skip

@@ -7,7 +7,7 @@ shown again.
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, onboarding, preferences, reminders, reports, snoozing, weekly
+from bot.engine import dailies, detours, diary_rules, onboarding, preferences, reminders, reports, snoozing, weekly
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle
 from bot.engine.questions import relay_free_text
@@ -26,6 +26,10 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg("consent.declined"))
         return
     value, via_button = inbound.text, inbound.kind == "choice"
+    if diary_rules.close_expired(turn) and not via_button:
+        turn.say(turn.msg("measeng.diary_closed"))  # the typed answer was for a day now closed
+        resume(turn, full=True)
+        return
     if via_button:
         token, _, value = inbound.text.partition("|")
         if token == reminders.SNOOZE_TOKEN:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.measures.scoring import Score
+
 InboundKind = Literal["text", "choice", "command"]
 
 
@@ -38,6 +40,7 @@ class Outbound:
     image: str | None = None
     to: Literal["participant", "staff"] = "participant"
     dedup_key: str | None = None
+    png: bytes | None = None  # a picture drawn by the engine; the service writes it to a file (``image``)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class Policy:
     question_days: int = 1
     feedback_days: int = 2
     staff_available: bool = True
+    diary_late_days: int = 1  # a missed diary day can be filled until the end of the day this many days after
 
 
 @dataclass
@@ -116,6 +120,7 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    daily_days: dict[str, list[str]] = field(default_factory=dict)  # prompt key -> recent ISO days done
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -139,6 +144,7 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "daily_days": {k: list(v) for k, v in self.daily_days.items()},
             "reports": dict(self.reports),
             "log": dict(self.log),
             "prefs": asdict(self.prefs),
@@ -157,6 +163,7 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.daily_days = {k: list(v) for k, v in data.get("daily_days", {}).items()}
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
         # Rows written before the participant's own clock existed have none of these keys.
@@ -206,6 +213,20 @@ class RelayRecord:
     data: dict[str, Any] = field(default_factory=dict)  # report fields, attachment ids, risk category
 
 
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One finished questionnaire administration, scored by the engine with ``bot.measures.scoring``.
+
+    ``answers`` are the item answers of this administration (item id -> answer), so the stored score
+    can always be recomputed from them."""
+
+    module: str
+    step: str
+    instrument: str
+    answers: dict[str, int]
+    score: Score
+
+
 @dataclass
 class Effects:
     """Everything one event caused; the service writes it in the event's one transaction."""
@@ -215,3 +236,4 @@ class Effects:
     consents: list[ConsentRecord] = field(default_factory=list)
     relays: list[RelayRecord] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    scores: list[ScoreRecord] = field(default_factory=list)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.content.schema import Module, QuestionnaireStep
-from bot.engine import calendar, schedule, weekly
+from bot.engine import calendar, diary_rules, schedule, weekly
 from bot.engine.model import Frame, Outbound
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
 from bot.engine.turn import ASK, Turn
@@ -47,6 +47,7 @@ def advance(turn: Turn, goto: str | None = None) -> None:
                 turn.say(turn.msg("daily.not_now"))  # the offer's button still works later today
             else:
                 state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
+                diary_rules.mark_done(state, f"{frame.module}.{frame.daily}", frame.day)
                 turn.say(turn.msg("daily.done"))
         back_to_work(turn)
         return

@@ -26,9 +26,10 @@ from bot.content.schema import (
     TextStep,
 )
 from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
-from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
+from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord, ScoreRecord
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
+from bot.measures.scoring import score
 
 DONE: Final = "\0done"
 STAY: Final = "\0stay"
@@ -332,10 +333,13 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
+    frame.draft[item.id] = int(answer)
     if item.alert_at is not None and int(answer) >= item.alert_at:
         _safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)
         return STAY
+    answers = {k: v for k, v in frame.draft.items() if k in {i.id for i in instrument.items}}
+    turn.effects.scores.append(ScoreRecord(frame.module, step.id, instrument.id, answers, score(instrument, answers)))
     return DONE
