@@ -6,18 +6,23 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.engine import Engine
 from bot.engine.model import Policy
+from bot.relay.content import load_relay_content
+from bot.relay.model import RelayConfig
+from bot.relay.service import RelayService
+from bot.safety import SafetySite
 from bot.service import ConversationService
 from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
-from scheduler.ratelimit import RateLimiter, Unlimited
-from scheduler.sender import OutboxSender, Transport
+from scheduler.ratelimit import Limits, RateLimiter, Unlimited
+from scheduler.sender import OnUnreachable, OutboxSender, Transport
 
 
 @dataclass
@@ -27,6 +32,7 @@ class App:
     db: Database
     service: ConversationService
     sender: OutboxSender
+    relay: RelayService | None = None  # the therapist side; None when no staff chat is configured
 
 
 async def bootstrap(
@@ -36,6 +42,8 @@ async def bootstrap(
     staff_target: tuple[str, str] | None,
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
+    demo_therapist: int | None = None,
+    on_unreachable: OnUnreachable | None = None,
 ) -> App:
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
@@ -43,13 +51,44 @@ async def bootstrap(
         await db.upgrade()
     else:
         await db.check()
-    sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
-    policy = Policy(question_days=settings.relay_question_target_days,
-                    feedback_days=settings.relay_feedback_target_days,
-                    diary_late_days=settings.diary_late_days)  # fmt: skip
+    pace = Limits(overall_per_window=settings.sender_per_second)
+    sender = OutboxSender(
+        db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
+        max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
+        on_unreachable=on_unreachable,
+    )  # fmt: skip
+    await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
+    relay = None
+    if staff_target is not None:
+        relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
+            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set)  # fmt: skip
+
+    def wake() -> None:  # a participant event committed: send its replies, post its relay items
+        sender.wake.set()
+        if relay is not None:
+            relay.wake.set()
+
+    policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
+                    staff_available=staff_target is not None,
+                    safety=SafetySite.from_settings(settings), diary_late_days=settings.diary_late_days)  # fmt: skip
     service = ConversationService(
         db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
-        staff_target=staff_target, wake_sender=sender.wake.set,
+        staff_target=staff_target, wake_sender=wake,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
-    return App(settings=settings, programme=programme, db=db, service=service, sender=sender)
+    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay)
+
+
+def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:
+    """The relay's settings; the demo adds the person at the keyboard as a therapist."""
+    ids = tuple(settings.therapist_ids) + ((demo_therapist,) if demo_therapist is not None else ())
+    names = dict(settings.therapist_names)
+    if demo_therapist is not None:
+        names.setdefault(demo_therapist, "Alex (demo)")
+    return RelayConfig(
+        staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
+        signature=settings.therapist_signature, question_days=settings.relay_question_days,
+        report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
+        urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+    )  # fmt: skip

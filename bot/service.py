@@ -122,10 +122,5 @@ class ConversationService:
     ) -> None:
         """Everything is stamped with the time the engine decided at, not a later clock read."""
         programme = self.engine.programme
-        lang = programme.language(state.language)
-
-        def staff_text(code: str | None, source: str, text: str) -> str:
-            return programme.msg(lang, "relay.staff_header", code=code, source=source) + "\n" + text
-
         repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
-                  event_id=event_id, staff=self.staff_target, staff_text=staff_text)  # fmt: skip
+                  event_id=event_id)  # fmt: skip

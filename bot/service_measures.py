@@ -49,7 +49,9 @@ async def record_scores(
             if earlier:
                 check = symptom_check(code, record.module, record.score, earlier, policy.threshold)
                 text = staff_text(check, lambda key, **params: programme.msg(language, key, **params))
-                effects.relays.append(RelayRecord(source=f"{record.module}.{record.step}", text=text, kind="report"))
+                source = f"alert:symptom_check:{record.module}.{record.step}"  # posted by the relay like any alert
+                effects.relays.append(RelayRecord(source=source, text=text, kind="alert",
+                                                  data={"score": record.score.total, "flagged": check.flagged}))  # fmt: skip
                 effects.audit.append(("symptom_check", {"module": record.module, "flagged": check.flagged}))
                 log.info("symptom check for %s at %s: flagged=%s", code, record.module, check.flagged)
         await store_score(session, participant_id, record.module, record.step, record.score, programme.version, now)

@@ -125,7 +125,7 @@ async def test_a_symptom_check_shows_the_score_and_flags_a_rise(db, programme):
         effects.scores.append(_record("week05", "phq9_check", phq9, 2))  # total 18: a rise of 9
         await record_scores(session, programme, pid, "P-0001", "en", effects, SymptomPolicy(threshold=5), AT)
     [relay] = effects.relays
-    assert relay.kind == "report" and relay.source == "week05.phq9_check"
+    assert relay.kind == "alert" and relay.source == "alert:symptom_check:week05.phq9_check"
     assert "18" in relay.text and "9" in relay.text and "Flag" in relay.text
 
     async with db.transaction() as session:

@@ -13,10 +13,11 @@ from bot.measures.scoring import score
 from bot.measures.store import store_score
 from bot.service import ConversationService
 from bot.service_measures import SymptomPolicy
-from bot.storage.models import OutboxMessage
 from bot.storage.models import Participant as ParticipantRow
+from bot.storage.models import RelayItem
 from bot.storage.tables_measures import ScoreRow
 from tests.clock_support import STOCKHOLM, at, started
+from tests.relay_support import relay_config, relay_service
 from tests.support import Participant
 
 CONSENT = date(2026, 1, 5)
@@ -71,11 +72,14 @@ async def test_the_therapist_sees_the_check_and_a_rise_is_flagged(db, programme,
         scores = [
             (s.module_id, s.step_id, s.total) for s in await session.scalars(select(ScoreRow).order_by(ScoreRow.id))
         ]
-        staff = [
-            m.payload["text"]
-            for m in await session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == "staff"))
-        ]
+        [item] = await session.scalars(select(RelayItem))
     assert scores == [("baseline", "phq9", 9.0), ("week05", "mood_check", 16.0)]
-    [note] = staff
-    assert f"{code}: phq9 at week05: 16" in note and "At the start: 9" in note
-    assert "risen by 7" in note
+    assert (item.kind, item.source) == ("alert", "alert:symptom_check:week05.mood_check")
+    assert f"{code}: phq9 at week05: 16" in item.text and "At the start: 9" in item.text
+    assert "risen by 7" in item.text
+    # main's relay posts it in the participant's topic as an alert, not through a side channel
+    relay = relay_service(db, clock, programme, relay_config())
+    assert await relay.process_pending() == 1
+    await sender.drain()
+    [post] = [t for t in transport.texts("staff") if "symptom" in t or "phq9" in t]
+    assert post.startswith(f"⚠️ Alert · {code}") and "risen by 7" in post

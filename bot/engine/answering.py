@@ -7,7 +7,18 @@ shown again.
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, diary_rules, onboarding, preferences, reminders, reports, snoozing, weekly
+from bot.engine import (
+    dailies,
+    detours,
+    diary_rules,
+    onboarding,
+    preferences,
+    reminders,
+    reports,
+    risk,
+    snoozing,
+    weekly,
+)
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle
 from bot.engine.questions import relay_free_text
@@ -26,12 +37,20 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg("consent.declined"))
         return
     value, via_button = inbound.text, inbound.kind == "choice"
+    if not via_button and _screened_while_held(turn, value):
+        return
     if diary_rules.close_expired(turn) and not via_button:
-        turn.say(turn.msg("measeng.diary_closed"))  # the typed answer was for a day now closed
-        resume(turn, full=True)
+        # the typed answer was for a day now closed: still screened, then where they are now
+        if risk.screen_text(turn, value, "diary_closed") is None:
+            turn.say(turn.msg("measeng.diary_closed"))
+            resume(turn, full=True)
         return
     if via_button:
         token, _, value = inbound.text.partition("|")
+        if token == risk.HOLD_TOKEN:
+            risk.release(turn)
+            resume(turn)
+            return
         if token == reminders.SNOOZE_TOKEN:
             snoozing.snooze(turn, value)
             return
@@ -49,7 +68,20 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
+    if not via_button:
+        risk.screen_text(turn, value, frame.step if frame is not None else "free")
     if frame is None:
         relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return
     settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))
+
+
+def _screened_while_held(turn: Turn, text: str) -> bool:
+    """While the programme is held after a risk hit, what the participant types goes to the therapist
+    (screened again), not into a step they cannot see; the pause is shown again."""
+    if not turn.state.held:
+        return False
+    risk.screen_text(turn, text, "held")
+    relay_free_text(turn, text, attachment=turn.attachment)
+    risk.hold_prompt(turn)
+    return True

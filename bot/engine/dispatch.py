@@ -13,7 +13,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, diary_rules, preferences, progress, reminders, reports, schedule, snoozing
+from bot.engine import (
+    dailies,
+    detours,
+    diary_rules,
+    planned,
+    preferences,
+    progress,
+    reminders,
+    reports,
+    schedule,
+    snoozing,
+)
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
@@ -48,7 +59,7 @@ class Engine:
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
-        if state.status == "active" and not state.paused and not reminders.quiet_now(state, now):
+        if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
             diary_rules.close_expired(turn)
             if state.frames:
                 progress.announce_opened(turn)
@@ -57,6 +68,7 @@ class Engine:
             dailies.offer_due(turn)
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
+            planned.send_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.measures.scoring import Score
+from bot.safety.crisis import SafetySite
 
 InboundKind = Literal["text", "choice", "command"]
 
@@ -22,7 +23,9 @@ class Inbound:
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
     args: str = ""  # command arguments
-    attachment: dict[str, Any] | None = None  # a photo or document sent with the text (kind, file_id, ...)
+    # A photo or document sent with the message: kind ("photo"|"document"), file_id, chat_id, message_id.
+    # The relay copies it into the therapist's topic by chat_id + message_id (copyMessage, never a forward).
+    attachment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Policy:
     feedback_days: int = 2
     staff_available: bool = True
     diary_late_days: int = 1  # a missed diary day can be filled until the end of the day this many days after
+    safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
 
 
 @dataclass
@@ -121,6 +125,7 @@ class ParticipantState:
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
     daily_days: dict[str, list[str]] = field(default_factory=dict)  # prompt key -> recent ISO days done
+    held: bool = False  # after a risk hit the next step waits until the participant carries on
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -131,6 +136,7 @@ class ParticipantState:
     held_days: int = 0  # days the programme calendar moved on /resume (paused days)
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
+    planned: list[dict[str, str]] = field(default_factory=list)  # one-off reminders (bot/engine/planned.py)
 
     @property
     def frame(self) -> Frame | None:
@@ -145,6 +151,7 @@ class ParticipantState:
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
             "daily_days": {k: list(v) for k, v in self.daily_days.items()},
+            "held": self.held,
             "reports": dict(self.reports),
             "log": dict(self.log),
             "prefs": asdict(self.prefs),
@@ -154,6 +161,7 @@ class ParticipantState:
             "held_days": self.held_days,
             "paused_on": self.paused_on,
             "awaiting": self.awaiting,
+            "planned": [dict(p) for p in self.planned],
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -164,6 +172,7 @@ class ParticipantState:
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
         self.daily_days = {k: list(v) for k, v in data.get("daily_days", {}).items()}
+        self.held = bool(data.get("held", False))
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
         # Rows written before the participant's own clock existed have none of these keys.
@@ -174,6 +183,7 @@ class ParticipantState:
         self.held_days = int(data.get("held_days", 0))
         self.paused_on = data.get("paused_on")
         self.awaiting = data.get("awaiting")
+        self.planned = [dict(p) for p in data.get("planned", [])]
 
 
 @dataclass(frozen=True)
@@ -205,12 +215,12 @@ class ConsentRecord:
 
 @dataclass(frozen=True)
 class RelayRecord:
-    """A participant's words for the therapist queue."""
+    """A participant's words (or an event about them) for the therapist queue."""
 
     source: str  # "module.step", "free", "@ask.ask", "safety:<where>"
     text: str
     kind: str = "question"  # question | free | report | safety | alert
-    data: dict[str, Any] = field(default_factory=dict)  # report fields, attachment ids, risk category
+    data: dict[str, Any] = field(default_factory=dict)  # e.g. report fields, attachment ids, risk category
 
 
 @dataclass(frozen=True)
