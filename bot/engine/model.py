@@ -6,6 +6,7 @@ Telegram, the console, a test or a replay alike.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -165,7 +166,9 @@ class ParticipantState:
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
-        data = data or {}
+        # A deep copy: sharing nested dicts with the row's loaded JSON would change the "committed"
+        # value in place, and SQLAlchemy would then skip the UPDATE of a change made only in there.
+        data = copy.deepcopy(data or {})
         self.frames = [Frame(**f) for f in data.get("frames", [])]
         self.finished = list(data.get("finished", []))
         self.announced = list(data.get("announced", []))
