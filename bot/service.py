@@ -8,7 +8,7 @@ event id is recognised and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -91,11 +91,15 @@ class ConversationService:
                      len(effects.answers), len(effects.outbound))  # fmt: skip
             return True
 
-    async def tick_due(self, limit: int = 500) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+    async def tick_due(self, limit: int = 500, among: Collection[int] | None = None) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
+
+        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
         now = self.clock.now()
         async with self.db.reading() as session:
             due = await Repository(session, False).due_participants(now, limit)
+        if among is not None:
+            due = [pid for pid in due if pid in among]
         messages = 0
         for participant_id in due:
             async with self.db.transaction() as session:

@@ -3,8 +3,10 @@
 What comes from where:
 - participants, answers, consents: the core tables (codes only, never chat ids);
 - scores: the ``scores`` table (``store_score``);
-- arm and randomization date: the trial's allocations table, which another part owns — passed in
-  here as ``allocations`` (code -> (arm, randomized_on)) until the lead wires that table;
+- arm and randomization date: the trial's ``trial_allocations`` (the programme's first arm is
+  "treatment", any other arm — the waiting list — is "control"); ``allocations`` overrides it;
+- screened out: an application that was not eligible, or a therapist's exclude at the interview
+  (``trial_applications``, ``trial_interviews``), with the reason;
 - diary: answers to the pain-diary prompts (entry ids ``pain_diary:YYYY-MM-DD``);
 - module progress: PROXIES from answers (opened = first answer in the module, completed = an answer
   to its last step) until the engine records module events;
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
 from bot.measures.dataset import (
@@ -31,6 +34,7 @@ from bot.measures.dataset import (
 from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 
 DIARY_PREFIX = "pain_diary"
 STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", "onboarding": "applied"}
@@ -39,10 +43,12 @@ STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", 
 async def load_dataset(
     db: Database, programme: Programme, allocations: Mapping[str, tuple[Arm, date]] | None = None
 ) -> TrialDataset:
-    allocations = allocations or {}
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant).where(Participant.code.is_not(None))))
         codes = {p.id: p.code or "" for p in people}
+        if allocations is None:
+            allocations = await _allocations(session, codes, programme)
+        excluded = await _exclusions(session, codes)
         consents = {
             c.participant_id: c.at for c in await session.scalars(select(Consent).where(Consent.agreed.is_(True)))
         }
@@ -52,10 +58,11 @@ async def load_dataset(
         ParticipantRecord(
             code=codes[p.id],
             arm=allocations.get(codes[p.id], (None, None))[0],
-            status=STATUS.get(p.status, p.status),
+            status="excluded" if codes[p.id] in excluded else STATUS.get(p.status, p.status),
             applied_on=p.created_at.date(),
             consented_on=consents[p.id].date() if p.id in consents else None,
             randomized_on=allocations.get(codes[p.id], (None, None))[1],
+            exclusion_reason=excluded.get(codes[p.id]),
         )
         for p in sorted(people, key=lambda p: codes[p.id])
     )
@@ -71,6 +78,34 @@ async def load_dataset(
         diary=tuple(_diary(answer_records)),
         modules=tuple(_modules(answer_records, programme)),
     )
+
+
+async def _allocations(
+    session: AsyncSession, codes: Mapping[int, str], programme: Programme
+) -> dict[str, tuple[Arm, date]]:
+    """code -> (arm, allocation day) from ``trial_allocations``."""
+    first = programme.trial.arms[0].id if programme.trial is not None and programme.trial.arms else "treatment"
+    rows = await session.scalars(select(TrialAllocation))
+    return {
+        codes[r.participant_id]: ("treatment" if r.arm == first else "control", r.allocated_on)
+        for r in rows
+        if r.participant_id in codes
+    }
+
+
+async def _exclusions(session: AsyncSession, codes: Mapping[int, str]) -> dict[str, str]:
+    """code -> why they were screened out: the application's unmet criteria, or the interview's reason."""
+    found: dict[str, str] = {}
+    for app in await session.scalars(select(TrialApplication).where(TrialApplication.eligible.is_(False))):
+        reasons = [str(r.get("id")) for r in (app.result or {}).get("reasons", []) if isinstance(r, dict)]
+        found[codes.get(app.participant_id, "")] = "not eligible: " + (", ".join(reasons) or "criteria")
+    for interview in await session.scalars(select(TrialInterview).order_by(TrialInterview.id)):
+        if interview.outcome == "exclude":
+            found[codes.get(interview.participant_id, "")] = "excluded at interview: " + (interview.reason or "-")
+        else:
+            found.pop(codes.get(interview.participant_id, ""), None)
+    found.pop("", None)
+    return found
 
 
 def _score_records(rows: list[ScoreRow], codes: Mapping[int, str], programme: Programme) -> list[ScoreRecord]:
