@@ -109,6 +109,7 @@ class ConversationService:
                     continue  # another sweep got here first
                 state = to_state(row)
                 effects = self.engine.tick(state, now)
+                write_pictures(effects, self.charts_dir, row.code or state.code)  # a module unlock's chart
                 self._save(repo, row, state, effects, None, now)
                 messages += len(effects.outbound)
         if messages:

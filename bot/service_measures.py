@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
-from bot.engine.model import Effects, RelayRecord, ScoreRecord
+from bot.engine.model import Effects, Outbound, RelayRecord, ScoreRecord
+from bot.measures.charts import ChartWords, LookBack, look_back_chart
 from bot.measures.store import store_score
 from bot.measures.symptoms import staff_text, symptom_check
 from bot.storage.tables_measures import ScoreRow
@@ -30,6 +31,7 @@ class SymptomPolicy:
 
     instrument: str = "phq9"
     threshold: float = 5.0
+    look_back_at: str = "week09"  # the check in this module also shows the participant their start and now
 
 
 async def record_scores(
@@ -54,6 +56,13 @@ async def record_scores(
                                                   data={"score": record.score.total, "flagged": check.flagged}))  # fmt: skip
                 effects.audit.append(("symptom_check", {"module": record.module, "flagged": check.flagged}))
                 log.info("symptom check for %s at %s: flagged=%s", code, record.module, check.flagged)
+                picture = (
+                    _look_back(programme, language, record, earlier[0])
+                    if record.module == policy.look_back_at
+                    else None
+                )
+                if picture is not None:
+                    effects.outbound.insert(0, picture)
         await store_score(session, participant_id, record.module, record.step, record.score, programme.version, now)
 
 
@@ -65,6 +74,20 @@ async def _earlier_totals(session: AsyncSession, participant_id: int, record: Sc
         .order_by(ScoreRow.at, ScoreRow.id)
     )
     return [r.total for r in rows if (r.module_id, r.step_id) != (record.module, record.step)]
+
+
+def _look_back(programme: Programme, language: str, record: ScoreRecord, baseline: float | None) -> Outbound | None:
+    """The week-8 look back: the participant's own score at the start beside the one just given."""
+    instrument = programme.instruments[record.instrument]
+    scale = instrument.total_scale
+    if scale is None or baseline is None or record.score.total is None:
+        return None
+    items = instrument.scale_items(scale)
+    low, high = sum(i.min for i in items), sum(i.max for i in items)
+    label = programme.msg(language, "measeng.lookback_label", title=programme.text(instrument.title, language))
+    words = ChartWords.from_messages(lambda key: programme.msg(language, key))
+    picture = look_back_chart([LookBack(label, baseline, record.score.total, low, high)], words)
+    return Outbound(text=programme.msg(language, "measeng.lookback_caption"), png=picture)
 
 
 def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:

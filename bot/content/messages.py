@@ -172,6 +172,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "measeng.diary_closed",
         "measeng.progress_caption",
         "measeng.progress_not_yet",
+        "measeng.lookback_caption",
+        "measeng.lookback_label",
         # relay: told to the participant when a question or report reaches the therapists
         "relay_delivery.expect_answer",
         "relay_delivery.expect_feedback",

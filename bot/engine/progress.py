@@ -13,6 +13,7 @@ from bot.engine import calendar, diary_rules, schedule, weekly
 from bot.engine.model import Frame, Outbound
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
 from bot.engine.turn import ASK, Turn
+from bot.engine.unlock_chart import unlock_picture
 from bot.errors import InputRejected
 
 
@@ -96,7 +97,7 @@ def start_module(turn: Turn, module: Module, catch_up: bool = False) -> None:
     state = turn.state
     if module.week is not None:
         key = "module.catch_up" if catch_up else "module.opened"
-        turn.say(turn.msg(key, title=turn.t(module.title)))
+        turn.send(Outbound(turn.msg(key, title=turn.t(module.title)), png=unlock_picture(turn, module)))
     state.frames.append(Frame(module=module.id, step=module.steps[0].id))
     if module.id not in state.announced:
         state.announced.append(module.id)
