@@ -92,3 +92,29 @@ async def test_a_small_simulated_trial_fills_every_table_and_exports_every_answe
     )
     assert stored == exported, "every stored answer appears once in answers.csv with the same value"
     assert sum(stored.values()) == len(answers) > 500
+
+
+def test_simulate_refuses_a_database_that_holds_participants(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.storage.database import Database
+    from bot.storage.repository import Repository
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'real.sqlite3'}"
+
+    async def someone_real() -> None:
+        db = Database(url)
+        await db.upgrade()
+        async with db.transaction() as session:
+            await Repository(session, False).create_participant("telegram", "42", "en", "Europe/Stockholm",
+                                                                datetime(2026, 1, 5, tzinfo=UTC))  # fmt: skip
+        await db.dispose()
+
+    asyncio.run(someone_real())
+    result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--db", url])
+    assert result.exit_code != 0
+    assert "already holds participants" in result.output and "Traceback" not in result.output
