@@ -11,18 +11,21 @@ who is due (see ``bot/sweep.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
-from bot.engine.model import ParticipantState
+from bot.engine.model import Effects, ParticipantState
+from bot.service_measures import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
 from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
 from bot.sweep import Sweeper
 
@@ -51,13 +54,17 @@ class ConversationService:
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
         max_batch: int = 50,
+        symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
+        charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
+        self.symptoms = symptoms or SymptomPolicy()
+        self.charts_dir = charts_dir
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
-        self.sweeper = Sweeper(db, engine, clock, self.effect_rows)
+        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures)
 
     async def handle(
         self,
@@ -79,12 +86,24 @@ class ConversationService:
             self.wake_sender()
         return processed
 
-    async def tick_due(self) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
-        result = await self.sweeper.sweep()
+    async def tick_due(self, among: Collection[int] | None = None) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
+
+        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
+        result = await self.sweeper.sweep(among)
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
         return result.ticked
+
+    def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:
+        """main's async score hook, run inside this batch's transaction (``bot/storage/sync_session.py``)."""
+        programme = self.engine.programme
+        language = programme.language(state.language)
+        run_hook(conn, lambda session: record_scores(session, programme, who.participant_id, state.code, language,
+                                                     effects, self.symptoms, now))  # fmt: skip
+
+    def _pictures(self, effects: Effects, code: str) -> None:
+        write_pictures(effects, self.charts_dir, code)  # a chart travels as a file path in the outbox
 
     def effect_rows(self) -> EffectRows:
         return EffectRows(version=self.engine.programme.version)
@@ -120,6 +139,10 @@ class ConversationService:
                 rows.flush(conn)  # answers of earlier events in this batch count too
                 past = history(conn, target.participant_id)
             effects = self.engine.handle(state, ev.inbound, ev.now, past)
+            if effects.scores:  # measeng: scores and symptom-check notes in the same transaction
+                rows.flush(conn)
+                self._scores(conn, target, state, effects, ev.now)
+            self._pictures(effects, state.code)
             rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
                      event_id=ev.event_id)  # fmt: skip
             log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,

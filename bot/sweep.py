@@ -17,7 +17,7 @@ On PostgreSQL only the process holding the sweep lock (``bot/storage/sweeplock.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.engine import Engine
-from bot.engine.model import RelayRecord
+from bot.engine.model import Effects, RelayRecord
 from bot.storage.database import Database
 from bot.storage.rows import PARTICIPANTS, EffectRows, Target, state_from_row, statements
 
@@ -51,11 +51,21 @@ class Chunk:
 
 class Sweeper:
     def __init__(
-        self, db: Database, engine: Engine, clock: Clock, rows: Callable[[], EffectRows], chunk: int = 1000
+        self,
+        db: Database,
+        engine: Engine,
+        clock: Clock,
+        rows: Callable[[], EffectRows],
+        chunk: int = 1000,
+        pictures: Callable[[Effects, str], None] = lambda effects, code: None,
     ) -> None:
         self.db, self.engine, self.clock, self.rows, self.chunk = db, engine, clock, rows, chunk
+        self.pictures = pictures  # a module unlock's chart is written to a file before its row
+        self.among: Collection[int] | None = None
 
-    async def sweep(self) -> SweepResult:
+    async def sweep(self, among: Collection[int] | None = None) -> SweepResult:
+        """Every due participant (only those in ``among`` when given: the simulator's arms)."""
+        self.among = among
         result = SweepResult()
         if not await self.db.sweep_lock.acquire():
             result.skipped = True
@@ -113,11 +123,15 @@ class Sweeper:
             return Chunk(None, 0, 0, [])
         rows = self.rows()
         poisoned: list[tuple[int, str, BaseException]] = []
+        ticked = 0
         for row in due:
+            if self.among is not None and row.id not in self.among:
+                continue
             try:
                 state = state_from_row(row)
                 effects = self.engine.tick(state, now)
                 next_due = self.engine.next_due(state, now)
+                self.pictures(effects, state.code)
             except Exception as exc:
                 code = row.code or f"P-{row.id:04d}"
                 log.error("tick failed for %s (%s); quarantined", code, type(exc).__name__, exc_info=exc)
@@ -125,10 +139,11 @@ class Sweeper:
                 continue
             rows.add(Target(row.id, row.code, row.channel, row.chat_id), state, effects, now=now,
                      next_due=next_due, event_id=None)  # fmt: skip
+            ticked += 1
         messages = rows.flush(conn)
         if poisoned:
             self._quarantine(conn, rows, poisoned, now)
-        return Chunk(due[-1].id, len(due) - len(poisoned), messages, [code for _, code, _ in poisoned])
+        return Chunk(due[-1].id, ticked, messages, [code for _, code, _ in poisoned])
 
     def _quarantine(
         self, conn: Connection, rows: EffectRows, poisoned: list[tuple[int, str, BaseException]], now: datetime

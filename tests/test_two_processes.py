@@ -41,7 +41,7 @@ async def seed_active(db: Database, programme) -> FakeClock:
     return FakeClock(due)
 
 
-@pytest.mark.skipif(PG_URL is None, reason="several processes are a PostgreSQL set-up (ICBT_TEST_DATABASE_URL)")
+@pytest.mark.skipif(not PG_URL, reason="several processes are a PostgreSQL set-up (ICBT_TEST_DATABASE_URL)")
 async def test_two_processes_sweeping_and_sending_at_once_deliver_each_reminder_once(programme, tmp_path):
     db = await fresh_database("postgresql", tmp_path)
     clock = await seed_active(db, programme)
