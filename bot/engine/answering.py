@@ -7,9 +7,21 @@ shown again.
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, onboarding, preferences, reminders, reports, snoozing, weekly
+from bot.engine import (
+    application,
+    dailies,
+    detours,
+    onboarding,
+    preferences,
+    reminders,
+    reports,
+    snoozing,
+    trial_calendar,
+    weekly,
+    withdrawal,
+)
 from bot.engine.model import Inbound
-from bot.engine.progress import resume, settle
+from bot.engine.progress import announce_opened, check_unlocks, resume, settle
 from bot.engine.questions import relay_free_text
 from bot.engine.steps import accept
 from bot.engine.turn import Turn, frame_token
@@ -22,14 +34,31 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
+    if state.status == "withdrawn":
+        turn.say(turn.msg("menu.completed"))
+        return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
+        return
+    if state.applying is not None:
+        application.answer(turn, inbound)
         return
     value, via_button = inbound.text, inbound.kind == "choice"
     if via_button:
         token, _, value = inbound.text.partition("|")
         if token == reminders.SNOOZE_TOKEN:
             snoozing.snooze(turn, value)
+            return
+        if token == withdrawal.WITHDRAW_TOKEN:
+            withdrawal.on_button(turn, value)
+            return
+        if token == trial_calendar.CROSSOVER_TOKEN:
+            if trial_calendar.answer_crossover(turn, value):
+                turn.say(turn.msg("trialeng.crossover_started"))
+                if state.frames:
+                    announce_opened(turn)  # busy with something: say the module is open, once
+                else:
+                    check_unlocks(turn, tell_wait=True)
             return
         if token == dailies.DAILY_TOKEN:
             dailies.open_daily(turn, value)

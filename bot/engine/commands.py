@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import detours, onboarding, preferences, reminders, schedule
+from bot.engine import application, consent_view, detours, onboarding, preferences, reminders, schedule, withdrawal
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
@@ -21,6 +21,8 @@ Command = Callable[[Turn, Inbound], None]
 def run_command(turn: Turn, inbound: Inbound) -> None:
     name = inbound.text.lower().lstrip("/").split("@", 1)[0]
     handler = COMMANDS.get(name)
+    if name == "withdraw" and withdrawal.available(turn):
+        handler = withdrawal.ask  # trial only: outside a trial there is nothing to withdraw from
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
         if turn.state.status == "new":
@@ -39,6 +41,13 @@ def _start(turn: Turn, inbound: Inbound) -> None:
         onboarding.offer_consent_again(turn)
     elif status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed"))
+    elif turn.state.trial_stage in ("applied", "to_interview", "not_eligible", "excluded") and not turn.state.frames:
+        waiting = turn.state.trial_stage in ("applied", "to_interview")
+        key = "trialeng.start_waiting" if waiting else "trialeng.start_not_eligible"
+        turn.say(turn.msg(key))
+    elif turn.state.applying is not None:
+        turn.say(turn.msg("start.welcome_back"))
+        application.ask(turn)
     else:
         turn.say(turn.msg("start.welcome_back"))
         resume(turn)
@@ -164,4 +173,5 @@ COMMANDS: dict[str, Command] = {
     "mywork": _mywork,
     "modules": _modules,
     "settings": preferences.open_settings,
+    "consent": consent_view.show,
 }

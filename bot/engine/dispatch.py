@@ -10,10 +10,21 @@ dispatches to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, preferences, progress, reminders, reports, schedule, snoozing
+from bot.engine import (
+    dailies,
+    detours,
+    onboarding,
+    preferences,
+    progress,
+    reminders,
+    reports,
+    schedule,
+    snoozing,
+    trial_calendar,
+)
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
@@ -45,6 +56,18 @@ class Engine:
     def wants_history(inbound: Inbound) -> bool:
         return detours.wants_history(inbound)
 
+    def interviewed(self, state: ParticipantState, outcome: str, now: datetime) -> Effects:
+        """A therapist recorded the interview (trial): move the participant on to the consent, or not."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        onboarding.interviewed(turn, outcome)
+        return turn.effects
+
+    def allocated(self, state: ParticipantState, arm: str, allocated_on: date, now: datetime) -> Effects:
+        """The draw is made (trial): the arm's calendar starts on the allocation day."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        onboarding.allocated(turn, arm, allocated_on)
+        return turn.effects
+
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused and not reminders.quiet_now(state, now):
@@ -55,6 +78,7 @@ class Engine:
             dailies.offer_due(turn)
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
+            trial_calendar.offer_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.content.schema import Module, QuestionnaireStep
-from bot.engine import calendar, schedule, weekly
-from bot.engine.model import Frame, Outbound
+from bot.engine import application, calendar, schedule, trial_calendar, weekly
+from bot.engine.model import Frame, Outbound, TrialRequest
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
 from bot.engine.turn import ASK, Turn
 from bot.errors import InputRejected
@@ -110,8 +110,15 @@ def finish_module(turn: Turn, module: Module) -> None:
     turn.audit("module_finished", module=module.id)
     if module.id in programme.onboarding:
         remaining = [m for m in programme.onboarding if m not in state.finished]
+        if remaining and application.wanted(turn):
+            application.begin(turn)  # trial: apply, be interviewed and included, then the consent
+            return
         if remaining:
             start_module(turn, programme.modules[remaining[0]])
+            return
+        if turn.policy.trial and state.trial_stage == "consent":
+            state.trial_stage = "allocating"  # the trial service draws and tells the arm (bot/trial/chat.py)
+            turn.effects.trial.append(TrialRequest("allocate"))
             return
         state.status = "active"
         state.start_date = calendar.local_date(turn.now, state.timezone)
@@ -150,6 +157,8 @@ def check_unlocks(turn: Turn, tell_wait: bool) -> None:
     if module is None:
         if schedule.dailies_remaining(programme, state, turn.now):
             return  # the last weeks' diaries are still running
+        if trial_calendar.crossover_pending(programme, state):
+            return  # the waiting list's programme offer is still to come
         state.status = "completed"
         turn.audit("programme_completed")
         turn.say(turn.msg("programme.completed"))

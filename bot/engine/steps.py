@@ -302,11 +302,12 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     turn.store(frame, None, "agree" if agreed else "decline")
     turn.audit("consent", version=step.version, agreed=agreed)
     if agreed:
+        turn.state.consent_given = {"version": step.version, "at": turn.now.isoformat()}  # for /consent
         turn.say(turn.msg("consent.recorded"))
     return DONE if agreed else DECLINE
 
 
-def _safety_alert(turn: Turn, reason: str) -> None:
+def safety_alert(turn: Turn, reason: str) -> None:
     """Crisis resources to the participant now, and an urgent note to the therapists."""
     turn.say(turn.msg("safety.crisis"))
     turn.effects.relays.append(RelayRecord(source="SAFETY", text=turn.msg("safety.staff_alert", reason=reason)))
@@ -333,7 +334,7 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
     if item.alert_at is not None and int(answer) >= item.alert_at:
-        _safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
+        safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)
