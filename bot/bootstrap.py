@@ -6,19 +6,24 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.engine import Engine
 from bot.engine.model import Policy
+from bot.relay.content import load_relay_content
+from bot.relay.model import RelayConfig
+from bot.relay.service import RelayService
+from bot.safety import SafetySite
 from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
-from scheduler.ratelimit import RateLimiter, Unlimited
-from scheduler.sender import OutboxSender, Transport
+from scheduler.ratelimit import Limits, RateLimiter, Unlimited
+from scheduler.sender import OnUnreachable, OutboxSender, Transport
 
 
 @dataclass
@@ -28,7 +33,8 @@ class App:
     db: Database
     service: ConversationService
     sender: OutboxSender
-    trial_chat: TrialChat | None = None  # trialeng: the trial in the chat (record_interview for /interviewed)
+    relay: RelayService | None = None  # the therapist side; None when no staff chat is configured
+    trial_chat: TrialChat | None = None  # the trial in the chat; None when no trial seed is given
 
 
 async def bootstrap(
@@ -38,6 +44,8 @@ async def bootstrap(
     staff_target: tuple[str, str] | None,
     limiter: RateLimiter | Unlimited | None = None,
     migrate: bool = True,
+    demo_therapist: int | None = None,
+    on_unreachable: OnUnreachable | None = None,
     trial_seed: bytes | None = None,
 ) -> App:
     """With ``trial_seed`` (and a trial in the content) the chat runs the trial: application, interview
@@ -48,20 +56,53 @@ async def bootstrap(
         await db.upgrade()
     else:
         await db.check()
-    sender = OutboxSender(db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep))
-    policy = Policy(question_days=settings.relay_question_target_days,
-                    feedback_days=settings.relay_feedback_target_days,
+    pace = Limits(overall_per_window=settings.sender_per_second)
+    sender = OutboxSender(
+        db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
+        max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
+        on_unreachable=on_unreachable,
+    )  # fmt: skip
+    await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
+    relay = None
+    if staff_target is not None:
+        relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
+            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set)  # fmt: skip
+
+    def wake() -> None:  # a participant event committed: send its replies, post its relay items
+        sender.wake.set()
+        if relay is not None:
+            relay.wake.set()
+
+    policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
+                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)
     trial_chat = None
     if policy.trial:
-        trial = TrialService(db, programme, clock, seed=trial_seed, staff_target=staff_target,
-                             wake_sender=sender.wake.set)  # fmt: skip
+        trial = TrialService(db, programme, clock, seed=trial_seed, staff_target=staff_target, wake_sender=wake)
         trial_chat = TrialChat(trial, engine)
     service = ConversationService(
-        db, engine, clock, timezone=settings.timezone, language=settings.language,
-        staff_target=staff_target, wake_sender=sender.wake.set, on_trial=trial_chat.run if trial_chat else None,
+        db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
+        wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else None,
     )  # fmt: skip
     if trial_chat is not None:
         trial_chat.conversation = service
-    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, trial_chat=trial_chat)
+        if relay is not None:
+            trial_chat.register(relay.registry)  # /interviewed in the staff group
+    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay,
+               trial_chat=trial_chat)  # fmt: skip
+
+
+def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:
+    """The relay's settings; the demo adds the person at the keyboard as a therapist."""
+    ids = tuple(settings.therapist_ids) + ((demo_therapist,) if demo_therapist is not None else ())
+    names = dict(settings.therapist_names)
+    if demo_therapist is not None:
+        names.setdefault(demo_therapist, "Alex (demo)")
+    return RelayConfig(
+        staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
+        signature=settings.therapist_signature, question_days=settings.relay_question_days,
+        report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
+        urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+    )  # fmt: skip

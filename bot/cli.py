@@ -71,9 +71,11 @@ def content_validate(
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
     from bot.content.site import wording_status
+    from bot.relay.content import load_relay_content
 
     try:
         programme = load_programme(directory, site)
+        load_relay_content(directory)  # relay: staff texts, feedback templates, call checklist
     except ContentError as exc:
         for problem in exc.problems:
             typer.echo(problem)

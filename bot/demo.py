@@ -12,6 +12,7 @@ from bot.bootstrap import bootstrap
 from bot.channels.console import (
     CHANNEL,
     CONSOLE_COMMANDS,
+    DEMO_THERAPIST,
     STAFF_CHAT,
     ConsoleChat,
     ConsoleTransport,
@@ -38,8 +39,9 @@ async def run_demo(
         {CHANNEL: transport},
         staff_target=(CHANNEL, STAFF_CHAT),
         limiter=Unlimited(),
+        demo_therapist=DEMO_THERAPIST,
     )
-    chat = ConsoleChat(app.service, app.sender, transport, clock)
+    chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay)
     try:
         if fresh:
             async with app.db.transaction() as session:

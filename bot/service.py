@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
@@ -94,15 +95,22 @@ class ConversationService:
     async def nudge(self, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]) -> None:
         """Run one engine decision for a participant outside any event of theirs (e.g. a therapist's
         interview outcome moving them on), in one transaction like an event (trialeng, issue 8)."""
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            repo = Repository(session, lock_rows=not self.db.is_sqlite)
-            row = await repo.participant(participant_id)
-            if row is None:
-                return
-            state = to_state(row)
-            self._save(repo, row, state, decide(state, now), None, now)
+            await self.decide_in(session, participant_id, decide)
         self.wake_sender()
+
+    async def decide_in(
+        self, session: AsyncSession, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]
+    ) -> None:
+        """``nudge`` inside the caller's transaction (a staff command's: the staff record and the
+        participant's next step commit together or not at all). The caller wakes the sender."""
+        now = self.clock.now()
+        repo = Repository(session, lock_rows=not self.db.is_sqlite)
+        row = await repo.participant(participant_id)
+        if row is None:
+            return
+        state = to_state(row)
+        self._save(repo, row, state, decide(state, now), None, now)
 
     async def tick_due(self, limit: int = 500) -> int:
         """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
@@ -135,10 +143,5 @@ class ConversationService:
     ) -> None:
         """Everything is stamped with the time the engine decided at, not a later clock read."""
         programme = self.engine.programme
-        lang = programme.language(state.language)
-
-        def staff_text(code: str | None, source: str, text: str) -> str:
-            return programme.msg(lang, "relay.staff_header", code=code, source=source) + "\n" + text
-
         repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
-                  event_id=event_id, staff=self.staff_target, staff_text=staff_text)  # fmt: skip
+                  event_id=event_id)  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,10 +44,6 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/Stockholm"
     language: str = "en"
-
-    # relay targets: what participants are promised and what therapists are nudged against (working days)
-    relay_question_target_days: int = Field(default=1, ge=1, le=10)
-    relay_feedback_target_days: int = Field(default=2, ge=1, le=10)
 
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -98,6 +95,24 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not a directory (the site's wording overlay, e.g. /etc/icbt/site)")
         return value
 
+    # -- relay (therapist side): see docs/operations.md, "The staff group" --
+    therapist_names: dict[int, str] = Field(default_factory=dict)  # Telegram user id -> name in signatures
+    therapist_signature: str = "— Your therapist {name}"  # added under each relayed reply; {name} optional
+    relay_question_days: int = Field(default=1, ge=1, le=10)  # answer questions within N working days
+    relay_report_days: int = Field(default=2, ge=1, le=10)  # weekly feedback within N working days
+    relay_escalate_hours: int = Field(default=4, ge=1, le=72)  # after the therapist's nudge, tell the group
+    relay_urgent_repeat_minutes: int = Field(default=15, ge=1, le=240)  # URGENT repeats until /ack
+    relay_day_end_hour: int = Field(default=17, ge=1, le=23)  # a working day's answers are due by this hour
+    relay_holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)  # not working days
+    staff_topics: bool = True  # one forum topic per participant; false: reply-to routing in a plain group
+    # sender: the overall pace (at most this many messages counted at once, each from its request
+    # until a second after its answer; Telegram allows about 30 a second per bot), requests in flight
+    # at once, and how long a claim on an outbox row lasts before another process may take it over
+    # (PostgreSQL, several processes). See docs/scaling.md.
+    sender_per_second: int = Field(default=30, ge=1, le=1000)
+    sender_max_in_flight: int = Field(default=16, ge=1, le=256)
+    sender_lease_seconds: int = Field(default=60, ge=10, le=3600)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -117,6 +132,22 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("relay_holidays", mode="before")
+    @classmethod
+    def _split_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("therapist_signature")
+    @classmethod
+    def _signature_fields(cls, value: str) -> str:
+        try:
+            value.format(name="Anna")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may use only {name} (the therapist's name from therapist_names)") from None
         return value
 
     @field_validator("timezone")

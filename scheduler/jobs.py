@@ -9,6 +9,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.relay.service import RelayService
 from bot.service import ConversationService
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,16 @@ async def sweep_due(service: ConversationService) -> None:
         log.info("sweep: %d participants due", count)
 
 
-def build_scheduler(service: ConversationService, interval_seconds: int) -> AsyncIOScheduler:
+async def sweep_relay(relay: RelayService) -> None:
+    """SLA nudges, URGENT repeats until /ack, week-2 call tasks, failed-delivery reports."""
+    count = await relay.sweep()
+    if count:
+        log.info("relay sweep: %d things done", count)
+
+
+def build_scheduler(
+    service: ConversationService, interval_seconds: int, relay: RelayService | None = None
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         sweep_due,
@@ -33,4 +43,7 @@ def build_scheduler(service: ConversationService, interval_seconds: int) -> Asyn
         misfire_grace_time=interval_seconds,
         replace_existing=True,
     )
+    if relay is not None:
+        scheduler.add_job(sweep_relay, "interval", seconds=interval_seconds, args=[relay], id="sweep_relay",
+                          coalesce=True, max_instances=1, misfire_grace_time=interval_seconds, replace_existing=True)  # fmt: skip
     return scheduler

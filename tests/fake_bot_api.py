@@ -31,6 +31,12 @@ class FakeBotAPI(BaseRequest):
     next_message_id: int = 100
     method_errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued per method
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)  # what getChat answers, by chat id
+    # the staff group (relay): forum topics, threads deleted by a person, chats that refuse the bot
+    forum: bool = True
+    next_thread_id: int = 1000
+    topics: dict[int, str] = field(default_factory=dict)
+    deleted_threads: set[int] = field(default_factory=set)
+    refusing_chats: set[int] = field(default_factory=set)
 
     async def initialize(self) -> None:
         return None
@@ -54,22 +60,47 @@ class FakeBotAPI(BaseRequest):
         if endpoint.startswith("send") and self.errors:
             status, body = self.errors.pop(0)
             return status, json.dumps(body).encode()
+        refused = self._refusal(endpoint, params)
+        if refused is not None:
+            return refused[0], json.dumps({"ok": False, "error_code": refused[0], "description": refused[1]}).encode()
         return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
+
+    def _refusal(self, endpoint: str, params: dict[str, Any]) -> tuple[int, str] | None:
+        chat = int(params["chat_id"]) if "chat_id" in params else None
+        if chat in self.refusing_chats and endpoint in ("sendMessage", "copyMessage", "createForumTopic"):
+            return 403, "Forbidden: bot was kicked from the supergroup chat"
+        if endpoint == "createForumTopic" and not self.forum:
+            return 400, "Bad Request: the chat is not a forum"
+        thread = params.get("message_thread_id")
+        if thread is not None and int(thread) in self.deleted_threads:
+            return 400, "Bad Request: message thread not found"
+        return None
 
     def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "getMe":
             return BOT_USER
         if endpoint in ("sendMessage", "sendPhoto"):
             self.next_message_id += 1
-            return {"message_id": self.next_message_id, "date": 1767600000,
-                    "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}  # fmt: skip
+            chat = int(params["chat_id"])
+            return {"message_id": self.next_message_id, "date": 1767600000, "text": params.get("text", ""),
+                    "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"}}  # fmt: skip
+        if endpoint == "copyMessage":
+            self.next_message_id += 1
+            return {"message_id": self.next_message_id}
+        if endpoint == "createForumTopic":
+            self.next_thread_id += 1
+            self.topics[self.next_thread_id] = params["name"]
+            return {"message_thread_id": self.next_thread_id, "name": params["name"], "icon_color": 7322096}
+        if endpoint == "editForumTopic":
+            self.topics[int(params["message_thread_id"])] = params["name"]
+            return True
         if endpoint == "getChat":
             chat_id = int(params["chat_id"])
             return {"id": chat_id, "accent_color_id": 0, "max_reaction_count": 11,
                     "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                             "unique_gifts": False, "premium_subscription": False,
                                             "gifts_from_channels": False},
-                    **self.chats.get(chat_id, {"type": "supergroup", "title": "Staff", "is_forum": True})}  # fmt: skip
+                    **self.chats.get(chat_id, {"type": "supergroup", "title": "Therapists", "is_forum": self.forum})}  # fmt: skip
         return True
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
@@ -92,4 +123,62 @@ def callback_update(update_id: int, chat_id: int, data: str) -> dict[str, Any]:
     return {"update_id": update_id, "callback_query": {
         "id": f"cb{update_id}", "from": user(chat_id), "chat_instance": "ci", "data": data,
         "message": {"message_id": 1, "date": 1767600000, "chat": {"id": chat_id, "type": "private"}, "text": "…"},
+    }}  # fmt: skip
+
+
+def group_message(
+    update_id: int,
+    chat_id: int,
+    user_id: int,
+    text: str = "",
+    *,
+    thread: int | None = None,
+    reply_to: int | None = None,
+    photo: str | None = None,
+    document: str | None = None,
+    chat_type: str = "supergroup",
+) -> dict[str, Any]:
+    """A message in a group: in a forum topic (``thread``), replying to a message, with a photo/document."""
+    message: dict[str, Any] = {"message_id": 5000 + update_id, "date": 1767600000,
+                               "chat": {"id": chat_id, "type": chat_type, "title": "Therapists", "is_forum": True},
+                               "from": {"id": user_id, "is_bot": False, "first_name": "Staff"}}  # fmt: skip
+    key = "caption" if photo or document else "text"
+    if text:
+        message[key] = text
+        if text.startswith("/"):
+            message[key + "_entities" if key == "caption" else "entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+    if thread is not None:
+        message["message_thread_id"], message["is_topic_message"] = thread, True
+        message["reply_to_message"] = {"message_id": thread, "date": 1767600000, "chat": message["chat"],
+                                       "forum_topic_created": {"name": "topic", "icon_color": 7322096}}  # fmt: skip
+    elif reply_to is not None:
+        message["reply_to_message"] = {"message_id": reply_to, "date": 1767600000, "chat": message["chat"],
+                                       "text": "…", "from": BOT_USER}  # fmt: skip
+    if photo:
+        message["photo"] = [{"file_id": photo + "-small", "file_unique_id": "s", "width": 90, "height": 90},
+                            {"file_id": photo, "file_unique_id": "b", "width": 800, "height": 800}]  # fmt: skip
+    if document:
+        message["document"] = {"file_id": document, "file_unique_id": "d", "file_name": "plan.pdf"}
+    return {"update_id": update_id, "message": message}
+
+
+def photo_update(update_id: int, chat_id: int, file_id: str, caption: str = "") -> dict[str, Any]:
+    """A participant's photo in their private chat."""
+    message: dict[str, Any] = {"message_id": update_id, "date": 1767600000, "chat": {"id": chat_id, "type": "private"},
+                               "from": user(chat_id), "photo": [{"file_id": file_id, "file_unique_id": "p",
+                                                                 "width": 800, "height": 600}]}  # fmt: skip
+    if caption:
+        message["caption"] = caption
+    return {"update_id": update_id, "message": message}
+
+
+def bot_added(update_id: int, chat_id: int, by: int, chat_type: str = "group") -> dict[str, Any]:
+    """``my_chat_member``: someone added the bot to a chat."""
+    chat = {"id": chat_id, "type": chat_type, "title": "Somewhere"}
+    return {"update_id": update_id, "my_chat_member": {
+        "chat": chat, "from": {"id": by, "is_bot": False, "first_name": "X"}, "date": 1767600000,
+        "old_chat_member": {"user": BOT_USER, "status": "left"},
+        "new_chat_member": {"user": BOT_USER, "status": "member"},
     }}  # fmt: skip

@@ -17,6 +17,7 @@ FORBIDDEN = {
         "scheduler",
         "bot.service",
     ),
+    "bot/relay": ("telegram", "apscheduler", "bot.channels", "scheduler"),  # the staff side is channel-neutral
     "bot/content": ("telegram", "sqlalchemy", "apscheduler", "bot.engine", "bot.storage", "bot.channels", "scheduler"),
     # safety is called by the engine: pure, and knows no content loader, settings or edges
     "bot/safety": (

@@ -194,11 +194,12 @@ def _to_phq9_item_9(p: Participant) -> None:
 def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
     _to_phq9_item_9(p)
     effects = p.press("Several days")
-    assert any("emergency" in o.text for o in effects.outbound)
-    assert [r.source for r in effects.relays] == ["SAFETY"]
-    assert "phq9.q9 = 1" in effects.relays[0].text
+    assert any("112" in o.text and "90101" in o.text for o in effects.outbound), "the site's real numbers"
+    assert [(r.kind, r.source) for r in effects.relays] == [("safety", "safety:phq9.q9")]
     assert [a.value for a in effects.answers] == [1], "the answer is still stored"
-    assert p.state.frame.step != "phq9" or p.state.frame.part == 0, "the flow goes on"
+    assert p.state.held and effects.outbound[-1].buttons, "the questionnaire does not carry straight on"
+    p.press("Carry on when I'm ready")
+    assert not p.state.held and p.last_message.buttons
 
 
 def test_phq9_item_9_at_zero_raises_no_alert(p):

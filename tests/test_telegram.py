@@ -111,9 +111,13 @@ async def test_group_messages_do_not_enter_the_participant_engine(tg, db):
     assert tg.api.sent() == []
 
 
-async def test_free_text_question_is_copied_to_the_staff_group(tg):
+async def test_free_text_question_is_copied_to_the_staff_group(tg, db, clock, programme):
+    from tests.relay_support import relay_config, relay_service
+
     await tg.text("/start")
     await tg.text("/ask Can I keep going to the gym?")
+    await relay_service(db, clock, programme, relay_config("telegram", "-100200")).process_pending()
+    await tg.sender.drain()
     staff = [p for p in tg.api.sent() if int(p["chat_id"]) == -100200]
     assert staff and "Can I keep going to the gym?" in staff[-1]["text"]
 
@@ -151,7 +155,8 @@ async def test_429_retry_after_is_obeyed_and_403_marks_unreachable(tg, db, clock
         participant = (await session.scalars(select(Participant))).one()
         failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
     assert participant.unreachable is True
-    assert len(failed) == 1 and "blocked" in failed[0].last_error
+    assert "blocked" in failed[0].last_error
+    assert all(f.last_error == "participant unreachable" for f in failed[1:]), "the rest of that reply is not tried"
 
 
 async def test_a_pressed_keyboard_is_removed_so_old_buttons_never_look_tappable(tg):

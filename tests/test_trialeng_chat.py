@@ -16,12 +16,13 @@ from bot.engine.model import Policy
 from bot.errors import TrialStateError
 from bot.service import ConversationService
 from bot.settings import Settings
-from bot.storage.models import Consent, OutboxMessage, Participant
-from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialWithdrawal
+from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
 from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
 from tests.conftest import ROOT
+from tests.relay_support import ANNA, relay_config, relay_service, staff_msg
 from tests.test_storage import CHAT, Driver
 from tests.test_trial_service import SEED
 
@@ -129,11 +130,34 @@ async def test_a_risk_answer_in_the_screen_starts_the_safety_protocol(db, progra
     await through_welcome(chat, programme)
     await apply(chat, programme, TYPED, mood=1)  # "several days" on every item, item 9 included
     texts = transport.texts(CHAT)
-    assert programme.msg("en", "safety.crisis") in texts
-    assert texts[-1].startswith(programme.text(programme.trial.not_eligible_intro, "en"))
+    assert any("112" in t for t in texts), "the site's crisis resources at once"
+    assert texts[-1] == programme.msg("en", "safety.hold"), "the application waits until they carry on"
+    async with db.reading() as session:
+        items = (await session.scalars(select(RelayItem))).all()
+        assert [i.kind for i in items] == ["safety"] and items[0].source == "safety:phq9.q9"
+        assert await session.scalar(select(TrialApplication)) is None
+    await chat.press("Carry on when I'm ready")
+    assert transport.texts(CHAT)[-1].startswith(programme.text(programme.trial.not_eligible_intro, "en"))
     async with db.reading() as session:
         application = await session.scalar(select(TrialApplication))
         assert not application.eligible and application.result["reasons"][0]["risk"]
+
+
+async def test_the_safety_gate_screens_what_an_applicant_types(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    question = programme.text(programme.trial.questions[0].text, "en")
+    await chat.send(Inbound(kind="text", text="I want to kill myself"))
+    texts = transport.texts(CHAT)
+    assert "112" in texts[-2] and texts[-1] == programme.msg("en", "safety.hold"), "no re-prompt for a number"
+    async with db.reading() as session:
+        item = await session.scalar(select(RelayItem))
+        assert item.kind == "safety" and item.source == "safety:application"
+        audit = (await session.scalars(select(AuditEntry.action))).all()
+        assert "safety_alert" in audit
+    await chat.press("Carry on when I'm ready")
+    assert transport.texts(CHAT)[-1] == question, "the same question again, nothing lost"
+    await apply(chat, programme, TYPED)
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.to_interview, "en")
 
 
 def consent_shown(transport) -> bool:
@@ -158,6 +182,36 @@ async def test_the_consent_comes_only_after_the_therapists_include(db, programme
     async with db.reading() as session:
         consent = await session.scalar(select(Consent))
         assert consent.agreed and consent.version
+
+
+async def test_interviewed_in_the_staff_group_reaches_the_participant_through_the_relay(
+    db, programme, clock, chat, trial_chat, sender, transport
+):
+    relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+    trial_chat.register(relay.registry)
+    await through_welcome(chat, programme)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 include"))  # too early: told, nothing changes
+    await sender.drain()
+    assert "an interview outcome is not expected" in transport.texts("staff")[-1] and not consent_shown(transport)
+    await apply(chat, programme, TYPED)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 maybe"))
+    await sender.drain()
+    assert "include or exclude" in transport.texts("staff")[-1] and not consent_shown(transport)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 include", user=ANNA))
+    await sender.drain()
+    assert transport.texts("staff")[-1].startswith(programme.msg("en", "trialeng.staff_interviewed_include",
+                                                                 code="P-0001"))  # fmt: skip
+    assert programme.text(programme.trial.words.included, "en") in transport.texts(CHAT)
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    assert consent_shown(transport)
+    async with db.reading() as session:
+        interview = await session.scalar(select(TrialInterview))
+        assert (interview.outcome, interview.by) == ("include", f"therapist:{ANNA}")
+        actions = await session.scalars(select(AuditEntry.action).where(AuditEntry.actor == f"therapist:{ANNA}"))
+        assert {"interviewed", "staff_command"} <= set(actions.all())
 
 
 async def test_an_exclusion_is_told_kindly_and_no_consent_follows(db, programme, chat, trial_chat, sender, transport):

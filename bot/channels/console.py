@@ -1,8 +1,10 @@
 """The local console chat: you are the participant, the terminal is your phone.
 
 Buttons appear as numbered options (type the number, or press Enter when there is only one).
-``/advance 1d`` moves the simulated clock and runs the due sweep, so a week's unlock can be seen
-without waiting. Messages for the therapists are shown in their own box.
+``/advance 1d`` moves the simulated clock and runs the due sweeps, so a week's unlock can be seen
+without waiting. What the therapists' staff group would receive is shown in its own box, and
+``/staff TEXT`` answers as the therapist in the participant's topic (``/staff /queue`` and the other
+staff commands work the same way), so the whole relay loop can be seen without Telegram.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.clock import FakeClock, parse_duration
 from bot.engine import Inbound
+from bot.relay.model import StaffInbound
+from bot.relay.service import RelayService
+from bot.relay.topics import TopicDirectory
 from bot.service import ConversationService
+from bot.storage.models import Participant
 from bot.text import clean_text
 from scheduler.sender import OutboxSender
 
 CHANNEL = "console"
 PARTICIPANT_CHAT = "demo"
 STAFF_CHAT = "staff"
-CONSOLE_COMMANDS = "/advance DURATION (e.g. 1d, 12h, 1w) · /now · /quit"
+DEMO_THERAPIST = 1  # the person at the keyboard, when they answer as the therapist
+CONSOLE_COMMANDS = "/advance DURATION (e.g. 1d, 12h, 1w) · /now · /staff TEXT (answer as the therapist) · /quit"
 
 
 @dataclass
@@ -31,12 +40,20 @@ class ConsoleTransport:
     write: Callable[[str], None]
     last_buttons: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0
+    topics: TopicDirectory | None = None  # the staff group's topics, as the Telegram transport has them
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         self.sent += 1
         text = payload["text"].rstrip()
         if chat_id == STAFF_CHAT:
-            self.write(_boxed("to the therapists' group", text))
+            relay = payload.get("relay")
+            if relay and self.topics is not None:
+                await self.topics.thread_for(relay["participant_id"], relay["topic_name"])
+            where = f" · topic {relay['topic_name']}" if relay else ""
+            if payload.get("copy_from"):
+                text = (text + "\n" if text else "") + "[a copy of the participant's photo or document]"
+            pinned = " · PINNED" if payload.get("pin") else ""
+            self.write(_boxed(f"STAFF GROUP (what the therapists see){where}{pinned}", text))
             return str(self.sent)
         lines = [f"bot: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.splitlines() or [""])]
         if payload.get("image"):
@@ -79,8 +96,38 @@ class ConsoleChat:
         sender: OutboxSender,
         transport: ConsoleTransport,
         clock: FakeClock,
+        relay: RelayService | None = None,
     ) -> None:
         self.service, self.sender, self.transport, self.clock = service, sender, transport, clock
+        self.relay = relay
+        self.topics = TopicDirectory(service.db, clock, STAFF_CHAT, self._new_topic)
+        self._threads = 0
+        transport.topics = self.topics
+
+    async def _new_topic(self, name: str) -> int:
+        self._threads += 1
+        self.transport.write(f"  (staff group: new topic “{name}”)")
+        return self._threads
+
+    async def _settle(self) -> None:
+        """What the background loops do in the real bot: post relay items, then send everything."""
+        if self.relay is not None:
+            await self.relay.process_pending()
+        await self.sender.drain()
+
+    async def _as_therapist(self, text: str) -> None:
+        if self.relay is None or not text:
+            self.transport.write("(usage: /staff TEXT – answers as the therapist; /staff /queue runs a staff command)")
+            return
+        async with self.service.db.reading() as session:
+            row = await session.scalar(
+                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == PARTICIPANT_CHAT)
+            )
+        thread = await self.topics.thread_for(row.id, row.code or "demo") if row is not None else None
+        msg = StaffInbound(event_id=f"console-staff:{uuid.uuid4().hex}", chat_id=STAFF_CHAT, chat_kind="supergroup",
+                           user_id=DEMO_THERAPIST, message_id=0, text=text, thread_id=thread)  # fmt: skip
+        await self.relay.handle_staff(msg)
+        await self._settle()
 
     async def say(self, line: str) -> bool:
         """Handle one line the participant typed; returns False when they asked to quit."""
@@ -93,9 +140,12 @@ class ConsoleChat:
         if stripped.startswith("/advance"):
             await self._advance(stripped.removeprefix("/advance").strip() or "1d")
             return True
+        if stripped.startswith(("/staff", "/as-therapist")):
+            await self._as_therapist(stripped.partition(" ")[2].strip())
+            return True
         inbound = self.transport.to_inbound(line)
         await self.service.handle(CHANNEL, PARTICIPANT_CHAT, f"console:{uuid.uuid4().hex}", inbound)
-        await self.sender.drain()
+        await self._settle()
         return True
 
     async def _advance(self, amount: str) -> None:
@@ -109,7 +159,9 @@ class ConsoleChat:
         while self.clock.now() < target:
             self.clock.set(min(target, self.clock.now() + parse_duration("1h")))
             await self.service.tick_due()
-            await self.sender.drain()
+            if self.relay is not None:
+                await self.relay.sweep()
+            await self._settle()
         self.transport.write(f"(simulated time is now {self.clock.now():%a %d %b %Y %H:%M} UTC)")
 
     async def run(self, lines: Iterable[str], echo: bool) -> None:

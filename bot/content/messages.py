@@ -78,6 +78,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        "safety.hold",
+        "buttons.carry_on",
         "skip.nothing",
         # issue 10: flow
         "buttons.review_skip",
@@ -87,6 +89,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "module.finished_daily_goes_on",
         "exercise.not_now",
         "daily.not_now",
+        "daily.staff_missed",
         "mywork.entries_one",
         "progress.footer",
         # issue 6: the weekly report loop
@@ -173,6 +176,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "trialeng.start_waiting",
         "trialeng.start_not_eligible",
         "trialeng.staff_to_interview",
+        "trialeng.staff_interviewed_include",
+        "trialeng.staff_interviewed_exclude",
         "trialeng.check_in",
         "trialeng.crossover_yes",
         "trialeng.crossover_no",
@@ -184,5 +189,11 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "trialeng.withdraw_stay",
         "trialeng.consent_none",
         "trialeng.consent_given",
+        # relay: told to the participant when a question or report reaches the therapists
+        "relay_delivery.expect_answer",
+        "relay_delivery.expect_feedback",
+        # hooks: the question after an implausible pair of answers (content ``checks``)
+        "hooks.check_right",
+        "hooks.check_change",
     }
 )

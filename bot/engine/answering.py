@@ -15,6 +15,7 @@ from bot.engine import (
     preferences,
     reminders,
     reports,
+    risk,
     snoozing,
     trial_calendar,
     weekly,
@@ -40,10 +41,22 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
         return
+    value, via_button = inbound.text, inbound.kind == "choice"
+    if not via_button and _screened_while_held(turn, value):
+        return
+    if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
+        risk.release(turn)
+        if state.applying is not None:
+            application.ask(turn)
+        else:
+            resume(turn)
+        return
     if state.applying is not None:
+        if not via_button and risk.screen_text(turn, value, "application") is not None:
+            risk.hold_prompt(turn)  # the words are with the therapists; the question is asked again later
+            return
         application.answer(turn, inbound)
         return
-    value, via_button = inbound.text, inbound.kind == "choice"
     if via_button:
         token, _, value = inbound.text.partition("|")
         if token == reminders.SNOOZE_TOKEN:
@@ -74,7 +87,20 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
+    if not via_button:
+        risk.screen_text(turn, value, frame.step if frame is not None else "free")
     if frame is None:
         relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return
     settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))
+
+
+def _screened_while_held(turn: Turn, text: str) -> bool:
+    """While the programme is held after a risk hit, what the participant types goes to the therapist
+    (screened again), not into a step they cannot see; the pause is shown again."""
+    if not turn.state.held:
+        return False
+    risk.screen_text(turn, text, "held")
+    relay_free_text(turn, text, attachment=turn.attachment)
+    risk.hold_prompt(turn)
+    return True

@@ -5,7 +5,8 @@ applicant answers the questions of ``content/trial/trial.yaml`` (``bot/trial/app
 what to ask and how a typed answer reads) and then each active screening questionnaire item by item.
 When all is answered the engine emits a ``TrialRequest("apply")``; the trial service stores and assesses
 the application and tells the result in the content's words. A screening answer at an item's
-``alert_at`` starts the safety protocol at once, as in any questionnaire. The consent follows only
+``alert_at`` (and every typed answer the safety gate screens, see ``answering.py``) starts the safety
+protocol at once, as in any questionnaire, and the application waits until the participant carries on. The consent follows only
 after the therapist's include (``bot/trial/chat.py``).
 
 The answers being given live in ``ParticipantState.applying`` (not in the answers table): the trial
@@ -18,9 +19,8 @@ from typing import Any
 
 from bot.content.schema import Instrument, InstrumentItem
 from bot.content.trial_schema import ApplicationQuestion
-from bot.engine import calendar
+from bot.engine import calendar, risk
 from bot.engine.model import Button, Inbound, TrialRequest
-from bot.engine.steps import safety_alert
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 from bot.trial.application import application_plan, questions_to_ask, read_answer
@@ -58,7 +58,12 @@ def _next(turn: Turn) -> tuple[ApplicationQuestion | None, Instrument | None, In
 
 
 def ask(turn: Turn, full: bool = True) -> None:
-    """Show the current question (or screening item); when nothing is left, hand the application on."""
+    """Show the current question (or screening item); when nothing is left, hand the application on.
+    After a risk answer the application waits, like any step, until the participant chooses to go on."""
+    if turn.state.held:
+        if not any(o.text == turn.msg("safety.hold") for o in turn.effects.outbound):
+            risk.hold_prompt(turn)
+        return
     question, instrument, item = _next(turn)
     if question is not None:
         turn.say(turn.t(question.text), _question_buttons(turn, question))
@@ -126,8 +131,7 @@ def _take_item(turn: Turn, instrument: Instrument, item: InstrumentItem, raw: st
         raise InputRejected("reprompt.number", min=str(item.min), max=str(item.max))
     assert turn.state.applying is not None
     turn.state.applying["screens"].setdefault(instrument.id, {})[item.id] = score
-    if item.alert_at is not None and score >= item.alert_at:
-        safety_alert(turn, f"application {instrument.id}.{item.id} = {score}")
+    risk.screen_item(turn, instrument.id, item.id, score)  # the safety gate: PHQ-9 item 9 > 0 and the like
 
 
 def _complete(turn: Turn) -> None:

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import application, consent_view, detours, onboarding, preferences, reminders, schedule, withdrawal
+from bot.engine import (
+    application,
+    consent_view,
+    detours,
+    onboarding,
+    preferences,
+    reminders,
+    risk,
+    schedule,
+    withdrawal,
+)
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
@@ -59,6 +69,15 @@ def _help(turn: Turn, inbound: Inbound) -> None:
         onboarding.begin(turn)  # a newcomer who opens with /help still gets something to tap
     else:
         resume(turn, full=False)  # and the buttons of the current step again
+
+
+def _medical(turn: Turn, inbound: Inbound) -> None:
+    """When to get medical help, from any step; then the step again (a newcomer gets the start)."""
+    turn.say(turn.msg("content.medical_help"))
+    if turn.state.status == "new":
+        onboarding.begin(turn)
+    else:
+        resume(turn, full=False)
 
 
 def _menu(turn: Turn, inbound: Inbound) -> None:
@@ -126,6 +145,9 @@ def _pause(turn: Turn, inbound: Inbound) -> None:
 
 
 def _resume(turn: Turn, inbound: Inbound) -> None:
+    if risk.release(turn) and not turn.state.paused:  # carrying on after the pause a risk hit made
+        resume(turn)
+        return
     if not turn.state.paused:
         turn.say(turn.msg("pause.not_paused"))
         resume(turn, full=False)
@@ -137,6 +159,7 @@ def _resume(turn: Turn, inbound: Inbound) -> None:
 
 
 def _ask(turn: Turn, inbound: Inbound) -> None:
+    risk.screen_text(turn, inbound.args, "ask")
     if turn.state.status == "new":
         if inbound.args.strip():  # a newcomer's first words still reach a person
             relay_free_text(turn, inbound.args, asked=True, attachment=turn.attachment)
@@ -165,6 +188,7 @@ def _modules(turn: Turn, inbound: Inbound) -> None:
 COMMANDS: dict[str, Command] = {
     "start": _start,
     "help": _help,
+    "medical": _medical,
     "menu": _menu,
     "pause": _pause,
     "resume": _resume,

@@ -7,11 +7,11 @@ a finished day cannot be filled twice.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 
 from bot.content.schema import DailyPrompt
 from bot.engine import calendar, reminders, schedule
-from bot.engine.model import Button, Frame, Outbound
+from bot.engine.model import Button, Frame, Outbound, RelayRecord
 from bot.engine.progress import resume
 from bot.engine.steps import present
 from bot.engine.turn import Turn
@@ -41,6 +41,32 @@ def offer_due(turn: Turn) -> None:
         state.daily_offered[key] = today.isoformat()
         reminders.count_offer(state, today)
         turn.send(offer(turn, key, prompt, today, dedup_key=f"daily:{state.code}:{key}:{today.isoformat()}"))
+        if reminders.is_essential(prompt):
+            alert_if_missed(turn, key, prompt, start, today)
+
+
+MISSED_DAYS = 3  # a diary not filled in on this many offered days in a row: the therapist is told, once
+
+
+def alert_if_missed(turn: Turn, key: str, prompt: DailyPrompt, start: date, today: date) -> None:
+    """A diary left unfilled for several days is a sign to check in: one alert per gap, for the therapist."""
+    state = turn.state
+    done = state.daily_done.get(key)
+    last = date.fromisoformat(done) if done else None
+    first = next((m for m, d in schedule.daily_prompts(turn.programme, state) if schedule.daily_key(m, d) == key), None)
+    if first is None:
+        return
+    window_start = calendar.daily_window(start, first, prompt)[0]
+    since = last if last is not None else window_start - timedelta(days=1)
+    record = state.reports.setdefault(f"diary:{key}", {})
+    if (today - since).days <= MISSED_DAYS or record.get("alerted_after") == (done or ""):
+        return
+    record["alerted_after"] = done or ""
+    lang = turn.programme.spec.default_language
+    text = turn.programme.msg(lang, "daily.staff_missed", title=turn.programme.text(prompt.title, lang),
+                              days=(today - since).days - 1)  # fmt: skip
+    turn.effects.relays.append(RelayRecord(source=f"alert:diary_missed:{key}", text=text, kind="alert"))
+    turn.audit("diary_missed_alert", prompt=key)
 
 
 def offer(turn: Turn, key: str, prompt: DailyPrompt, day: date, dedup_key: str) -> Outbound:

@@ -103,7 +103,8 @@ def show_entries(turn: Turn, step_id: str, kind: WorkKind) -> None:
     for answers in reversed(list(entries.values())[-SHOW_LAST:]):  # the newest first
         when = calendar.local_now(answers[0].answered_at, turn.state.timezone)
         lines = [f"{when:%a %-d %b}:"]
-        for a in answers:
+        latest = {a.field: a for a in answers}  # an answer changed after a check supersedes the first
+        for a in latest.values():
             fld = labels.get(a.field or "")
             if fld is not None:
                 lines.append(f"• {turn.t(fld.label).splitlines()[0]} {show_value(turn, fld, a.value)}")

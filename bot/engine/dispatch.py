@@ -17,6 +17,7 @@ from bot.engine import (
     dailies,
     detours,
     onboarding,
+    planned,
     preferences,
     progress,
     reminders,
@@ -70,7 +71,7 @@ class Engine:
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
-        if state.status == "active" and not state.paused and not reminders.quiet_now(state, now):
+        if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
             if state.frames:
                 progress.announce_opened(turn)
             else:
@@ -79,6 +80,7 @@ class Engine:
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
             trial_calendar.offer_due(turn)
+            planned.send_due(turn)
         return turn.effects
 
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:

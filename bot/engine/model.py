@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.safety.crisis import SafetySite
+
 InboundKind = Literal["text", "choice", "command"]
 
 
@@ -21,7 +23,9 @@ class Inbound:
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
     args: str = ""  # command arguments
-    attachment: dict[str, Any] | None = None  # a photo or document sent with the text (kind, file_id, ...)
+    # A photo or document sent with the message: kind ("photo"|"document"), file_id, chat_id, message_id.
+    # The relay copies it into the therapist's topic by chat_id + message_id (copyMessage, never a forward).
+    attachment: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Policy:
     feedback_days: int = 2
     staff_available: bool = True
     trial: bool = False  # the site runs the trial: an application comes between welcome and consent
+    safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
 
 
 @dataclass
@@ -118,6 +123,7 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    held: bool = False  # after a risk hit the next step waits until the participant carries on
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -137,6 +143,7 @@ class ParticipantState:
     check_ins: list[str] = field(default_factory=list)  # ISO dates of the waiting list's check-ins sent
     crossover: str | None = None  # None | offered | accepted | declined
     consent_given: dict[str, str] | None = None  # {"version", "at" (UTC ISO)} of the last "I agree" (/consent)
+    planned: list[dict[str, str]] = field(default_factory=list)  # one-off reminders (bot/engine/planned.py)
 
     @property
     def frame(self) -> Frame | None:
@@ -150,6 +157,7 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "held": self.held,
             "reports": dict(self.reports),
             "log": dict(self.log),
             "prefs": asdict(self.prefs),
@@ -166,6 +174,7 @@ class ParticipantState:
             "check_ins": list(self.check_ins),
             "crossover": self.crossover,
             "consent_given": dict(self.consent_given) if self.consent_given else None,
+            "planned": [dict(p) for p in self.planned],
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
@@ -175,6 +184,7 @@ class ParticipantState:
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.held = bool(data.get("held", False))
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
         # Rows written before the participant's own clock existed have none of these keys.
@@ -192,6 +202,7 @@ class ParticipantState:
         self.check_ins = list(data.get("check_ins", []))
         self.crossover = data.get("crossover")
         self.consent_given = dict(data["consent_given"]) if data.get("consent_given") else None
+        self.planned = [dict(p) for p in data.get("planned", [])]
 
 
 @dataclass(frozen=True)
@@ -223,12 +234,12 @@ class ConsentRecord:
 
 @dataclass(frozen=True)
 class RelayRecord:
-    """A participant's words for the therapist queue."""
+    """A participant's words (or an event about them) for the therapist queue."""
 
     source: str  # "module.step", "free", "@ask.ask", "safety:<where>"
     text: str
     kind: str = "question"  # question | free | report | safety | alert
-    data: dict[str, Any] = field(default_factory=dict)  # report fields, attachment ids, risk category
+    data: dict[str, Any] = field(default_factory=dict)  # e.g. report fields, attachment ids, risk category
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module
-from bot.engine import calendar, reminders, trial_calendar, weekly
+from bot.engine import calendar, planned, reminders, trial_calendar, weekly
 from bot.engine.model import ParticipantState
 from bot.engine.turn import Turn
 
@@ -82,7 +82,7 @@ def last_daily_day(programme: Programme, state: ParticipantState) -> date | None
 
 def next_due(programme: Programme, state: ParticipantState, now: datetime) -> datetime | None:
     """When ``tick`` next has something to do for this participant (None: nothing planned)."""
-    if state.status != "active" or state.paused or state.start_date is None:
+    if state.status != "active" or state.paused or state.held or state.start_date is None:
         return None
     tz, start, due = state.timezone, reminders.programme_start(state), []
     assert start is not None
@@ -95,6 +95,9 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
     arm_due = trial_calendar.next_due(programme, state)  # check-ins and the crossover offer
     if arm_due is not None:
         due.append(arm_due)
+    reminder = planned.next_planned(state)
+    if reminder is not None:
+        due.append(reminder)
     turn = Turn(programme, state, now)
     due.extend(weekly.next_action_at(turn, module) for module in weekly.pending(turn))
     if not due and not state.frames:

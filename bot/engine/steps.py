@@ -25,9 +25,23 @@ from bot.content.schema import (
     Step,
     TextStep,
 )
+from bot.engine import risk
 from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
 from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
-from bot.engine.turn import Turn
+from bot.engine.planned import plan_one_off
+from bot.engine.responses import (
+    CHECK_CHANGE,
+    CHECKED,
+    REDO,
+    check_choice,
+    check_prompt,
+    next_shown,
+    open_check,
+    reflect,
+    reply_to,
+    shown_fields,
+)
+from bot.engine.turn import Turn, untally
 from bot.errors import InputRejected
 
 DONE: Final = "\0done"
@@ -47,11 +61,16 @@ SingleStep = TextStep | ScaleStep | NumberStep | ChoiceStep
 
 REVIEW_SKIP, REVIEW_LEAVE = "@skip", "@leave"  # buttons of a module that is being read again
 LEAVE: Final = "\0leave"
+CHECK: Final = "check"  # a form's stage while it asks whether an implausible pair of answers is right
 
 
 def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
     """Show the step; with ``full`` also its lead-in (form intro, exercise explanation) and where the
     participant is in the module, so they never have to ask /menu to know."""
+    if turn.state.held:  # after a risk hit the step waits until the participant chooses to carry on
+        if not any(o.text == turn.msg("safety.hold") for o in turn.effects.outbound):
+            risk.hold_prompt(turn)
+        return
     out = prompt(turn, frame, step, full)
     if full and frame.detour is None and not frame.daily and frame.part == 0 and frame.stage == "main":
         where = _where(turn, frame)
@@ -118,6 +137,8 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
     if isinstance(step, SingleStep):
         answer = parse_field(turn, step_field(step), value, via_button)
         turn.store(frame, None, answer)
+        if not isinstance(step, TextStep):
+            reply_to(turn, step.replies, answer)
         if isinstance(step, ChoiceStep):
             goto = next((o.goto for o in step.options if o.id == answer), None)
             return goto or DONE
@@ -156,6 +177,8 @@ def _form_prompt(turn: Turn, frame: Frame, step: FormStep, full: bool) -> Outbou
         return Outbound(turn.msg("form.add_another"), rows)
     if frame.entry is None:
         frame.entry = new_entry()
+    if frame.stage == CHECK:
+        return check_prompt(turn, frame, step.checks[frame.part])
     if full and frame.part == 0 and step.text:
         turn.say(turn.t(step.text))
     return field_prompt(turn, frame, step.fields[frame.part])
@@ -173,20 +196,58 @@ def _form_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_butto
             "reprompt.choose_button",
             options=f"“{turn.msg('buttons.add_another')}”, “{turn.msg('buttons.continue')}”",
         )
+    if frame.stage == CHECK:
+        return _check_accept(turn, frame, step, value, via_button)
     fld = step.fields[frame.part]
     answer = parse_field(turn, fld, value, via_button)
     turn.store(frame, fld.id, answer)
     frame.draft[fld.id] = answer
-    frame.part += 1
+    reply_to(turn, fld.replies, answer)
+    redone = frame.draft.pop(REDO, False)  # a changed answer after a check: straight back to the end
+    frame.part = len(step.fields) if redone else next_shown(step.fields, frame.part + 1, frame.draft)
     if frame.part < len(step.fields):
         present(turn, frame, step, full=False)
         return STAY
-    turn.say(_summary(turn, step.fields, frame.draft))
+    return _form_complete(turn, frame, step)
+
+
+def _form_complete(turn: Turn, frame: Frame, step: FormStep) -> str:
+    """An entry's last field is in: ask about an implausible pair first, else sum up, reflect, remind."""
+    check = open_check(step.checks, frame.draft)
+    if check is not None:
+        frame.stage, frame.part = CHECK, check
+        present(turn, frame, step, full=False)
+        return STAY
+    turn.say(_summary(turn, shown_fields(step.fields, frame.draft), frame.draft))
+    reflect(turn, step.reflect, frame.draft)
+    if step.remind is not None:
+        plan_one_off(turn, step.remind, frame.draft, f"{frame.module}.{frame.step}.{frame.entry}")
+    frame.stage = "main"
     if step.repeatable and not frame.daily:
         frame.stage = MORE
         present(turn, frame, step)
         return STAY
     return DONE
+
+
+def _check_accept(turn: Turn, frame: Frame, step: FormStep, value: str, via_button: bool) -> str:
+    """The answer to a check: "that's right" goes on; "Let me change it" asks the check's field again, then comes back."""
+    choice = check_choice(turn, value, via_button)
+    if choice is None:
+        options = f"“{turn.msg('hooks.check_right')}”, “{turn.msg('hooks.check_change')}”"
+        raise InputRejected("reprompt.choose_button", options=options)
+    check = step.checks[frame.part]
+    if choice == CHECK_CHANGE:
+        frame.stage = "main"
+        frame.part = next(i for i, f in enumerate(step.fields) if f.id == check.field)
+        frame.draft[REDO] = True
+        if frame.detour != "module":
+            untally(turn.state, frame.module, frame.daily or frame.step, check.field, frame.draft.get(check.field))
+        present(turn, frame, step, full=False)
+        return STAY
+    frame.draft[CHECKED] = [*(frame.draft.get(CHECKED) or []), frame.part]
+    frame.stage = "main"
+    return _form_complete(turn, frame, step)
 
 
 SUMMARY_CHARS = 160  # a long note is saved whole but read back short
@@ -226,11 +287,14 @@ def _exercise_accept(turn: Turn, frame: Frame, step: ExerciseStep, value: str, v
         fld = step.log[frame.part]
         answer = parse_field(turn, fld, value, via_button)
         turn.store(frame, fld.id, answer)
-        frame.part += 1
+        frame.draft[fld.id] = answer
+        reply_to(turn, fld.replies, answer)
+        frame.part = next_shown(step.log, frame.part + 1, frame.draft)
         if frame.part < len(step.log):
             present(turn, frame, step, full=False)
             return STAY
         turn.say(turn.msg("exercise.logged"))
+        reflect(turn, step.reflect, frame.draft)
         return DONE
     last = frame.part == len(step.script) - 1
     if not last:
@@ -307,13 +371,6 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     return DONE if agreed else DECLINE
 
 
-def safety_alert(turn: Turn, reason: str) -> None:
-    """Crisis resources to the participant now, and an urgent note to the therapists."""
-    turn.say(turn.msg("safety.crisis"))
-    turn.effects.relays.append(RelayRecord(source="SAFETY", text=turn.msg("safety.staff_alert", reason=reason)))
-    turn.audit("safety_alert", reason=reason)
-
-
 # -- questionnaires -----------------------------------------------------------------------------
 def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, full: bool) -> Outbound:
     instrument = turn.programme.instruments[step.instrument]
@@ -333,8 +390,7 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
-    if item.alert_at is not None and int(answer) >= item.alert_at:
-        safety_alert(turn, f"{instrument.id}.{item.id} = {answer}")
+    risk.screen_item(turn, instrument.id, item.id, answer)  # item rules from content/safety (PHQ-9 item 9)
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)

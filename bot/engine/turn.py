@@ -90,3 +90,10 @@ def tally(state: ParticipantState, module: str, step: str, field_id: str | None,
             log["done"][step] = log["done"].get(step, 0) + 1
     elif isinstance(value, int | float) and not isinstance(value, bool):
         log["numbers"].setdefault(f"{step}.{field_id}", []).append(value)
+
+
+def untally(state: ParticipantState, module: str, step: str, field_id: str, value: Any) -> None:
+    """Take back a number counted by ``tally`` (an answer changed after a check counts once, as its new value)."""
+    numbers = state.log.get(module, {}).get("numbers", {}).get(f"{step}.{field_id}", [])
+    if value in numbers:
+        del numbers[len(numbers) - 1 - numbers[::-1].index(value)]

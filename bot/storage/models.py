@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -21,6 +22,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -53,6 +57,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# sender: outbox.priority. Rows written for an inbound event (the reply) are interactive and go out
+# ahead of bulk rows (sweeps, ticks, staff copies). The column defaults to bulk; the inbound write
+# path sets PRIORITY_INTERACTIVE on the rows it writes.
+PRIORITY_INTERACTIVE = 0
+PRIORITY_BULK = 1
 
 
 class Base(DeclarativeBase):
@@ -124,7 +135,10 @@ class OutboxMessage(Base):
     """A message waiting to be sent (transactional outbox): written with the event that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "not_before"),)
+    __table_args__ = (
+        Index(None, "status", "not_before"),
+        Index(None, "channel", "chat_id", "status", "id"),  # sender: "is this the chat's oldest open row?"
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"))
@@ -139,12 +153,23 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # sender (migration 0004): scheduling, claims and resumable parts; see scheduler/sender.py.
+    priority: Mapped[int] = mapped_column(Integer, default=PRIORITY_BULK, server_default=str(PRIORITY_BULK))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refused_at: Mapped[datetime | None]
 
 
 class RelayItem(Base):
-    """A participant's question or message waiting for a therapist."""
+    """A participant's question, report or alert for the therapists.
+
+    The participant write path inserts only the first columns; the relay service moves ``stage``
+    from ``new`` to ``posted`` (exactly once), and ``status`` from ``open`` to ``closed`` on a reply.
+    """
 
     __tablename__ = "relay_items"
+    __table_args__ = (Index(None, "stage", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
@@ -152,6 +177,18 @@ class RelayItem(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime]
+    # relay (migration 0002): server defaults so an insert of the columns above still works
+    kind: Mapped[str] = mapped_column(String(12), default="question", server_default="question")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=sql_text("'{}'"))
+    stage: Mapped[str] = mapped_column(String(12), default="new", server_default="new")  # new | posted
+    posted_at: Mapped[datetime | None]
+    assigned_to: Mapped[int | None] = mapped_column(BigInteger)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    nudges: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(BigInteger)
+    repeat_at: Mapped[datetime | None]
+    acked_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

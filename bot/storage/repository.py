@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -102,8 +101,6 @@ class Repository:
         version: str,
         next_due: datetime | None,
         event_id: str | None,
-        staff: tuple[str, str] | None,
-        staff_text: Callable[[str | None, str, str], str],
     ) -> None:
         """Write the new state and everything the event caused, in the caller's transaction."""
         row.status, row.paused, row.start_date = state.status, state.paused, state.start_date
@@ -125,23 +122,9 @@ class Repository:
                 )
             )
         for r in effects.relays:
-            add(
-                RelayItem(
-                    participant_id=row.id,
-                    source=r.source,
-                    text=r.text,
-                    status="open",
-                    created_at=now,
-                )
-            )
-            if staff is not None:
-                payload = {
-                    "text": staff_text(row.code, r.source, r.text),
-                    "buttons": [],
-                    "image": None,
-                }
-                add(OutboxMessage(participant_id=row.id, channel=staff[0], chat_id=staff[1], payload=payload,
-                                  status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+            # Only the item: the relay service posts it to the staff group in its own transaction.
+            add(RelayItem(participant_id=row.id, source=r.source, text=r.text, status="open", created_at=now,
+                          kind=r.kind, data=dict(r.data)))  # fmt: skip
         for out in effects.outbound:
             add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=out.to_payload(),
                               status="pending", attempts=0, not_before=now, dedup_key=out.dedup_key, created_at=now))  # fmt: skip

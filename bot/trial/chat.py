@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from bot.engine import Engine
 from bot.engine.model import TrialRequest
+from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.service import Allocation, TrialService
+from bot.trial.staff_command import interviewed_command
 from bot.trial.stage import Stage
 
 if TYPE_CHECKING:
@@ -36,6 +38,13 @@ class TrialChat:
     def __init__(self, trial: TrialService, engine: Engine) -> None:
         self.trial, self.engine = trial, engine
         self.conversation: ConversationService | None = None
+
+    def register(self, registry: dict[str, StaffCommand]) -> None:
+        """Add ``/interviewed`` to the relay's staff commands (bot/trial/staff_command.py)."""
+        command = interviewed_command(
+            self.trial, self.engine, lambda: self.conversation and self.conversation.decide_in
+        )
+        registry[command.name] = command
 
     async def record_interview(self, code: str, outcome: str, reason: str | None, by: str) -> Stage:
         """The staff command ``/interviewed``: store the outcome, then move the participant on at once

@@ -25,6 +25,7 @@ from bot.errors import TrialStateError
 from bot.storage.database import Database
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
 from bot.storage.repository import Repository
+from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 ERASED_TABLES = (
     "answers", "consents", "relay_items", "outbox", "processed_events", "audit_log", "trial_applications",
     "trial_interviews", "trial_allocations", "trial_withdrawals", "participants",
+    "relay_messages", "relay_log", "relay_tasks", "relay_topics", "relay_assignments",
 )  # fmt: skip
 PURGED = {"purged": True}
 PURGED_TEXT = json.dumps(PURGED)  # how SQLAlchemy's JSON type stores it on SQLite and PostgreSQL
@@ -135,13 +137,18 @@ class ParticipantData:
             for model in models:
                 result = await session.execute(delete(model).where(model.participant_id == pid))
                 removed[model.__tablename__] = result.rowcount or 0
+            relayed = select(RelayMessage.outbox_id).where(RelayMessage.participant_id == pid)
             result = await session.execute(
                 delete(OutboxMessage).where(
                     or_(OutboxMessage.participant_id == pid,
-                        (OutboxMessage.channel == channel) & (OutboxMessage.chat_id == chat))
+                        (OutboxMessage.channel == channel) & (OutboxMessage.chat_id == chat),
+                        OutboxMessage.id.in_(relayed))  # the copies the relay posted to the staff group
                 )
             )  # fmt: skip
             removed["outbox"] = result.rowcount or 0
+            for model in (RelayMessage, RelayLog, RelayTask, RelayTopic, RelayAssignment):
+                result = await session.execute(delete(model).where(model.participant_id == pid))
+                removed[model.__tablename__] = result.rowcount or 0
             result = await session.execute(update(AuditEntry).where(AuditEntry.participant_id == pid).values(detail={}))
             removed["audit_log details"] = result.rowcount or 0
             row.chat_id, row.status, row.position = f"erased-{pid}", "erased", {}

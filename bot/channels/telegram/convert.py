@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatType
 
 from bot.engine import Inbound
@@ -41,4 +42,13 @@ def to_incoming(update: Update) -> Incoming | None:
         return Incoming(
             str(chat.id), event_id, Inbound(kind="command", text=name.split("@", 1)[0], args=args), language
         )
-    return Incoming(str(chat.id), event_id, Inbound(kind="text", text=text), language)
+    return Incoming(str(chat.id), event_id, Inbound(kind="text", text=text, attachment=_attachment(message)), language)
+
+
+def _attachment(message: Message) -> dict[str, Any] | None:
+    """A photo or document, by reference: the relay copies it into the therapist's topic."""
+    file = message.photo[-1] if message.photo else message.document
+    if file is None:
+        return None
+    kind = "photo" if message.photo else "document"
+    return {"kind": kind, "file_id": file.file_id, "chat_id": message.chat.id, "message_id": message.message_id}

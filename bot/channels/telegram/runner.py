@@ -13,14 +13,18 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
 from bot.bootstrap import bootstrap
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
+from bot.relay.topics import TopicDirectory
 from bot.settings import Settings
 from scheduler.jobs import build_scheduler
+from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
 NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
+UPDATES = ["message", "callback_query", "my_chat_member"]  # my_chat_member: the relay leaves foreign groups
 
 
 def run_telegram(settings: Settings) -> None:
@@ -79,9 +83,17 @@ async def _serve(settings: Settings) -> None:
         await application.bot.shutdown()
         raise
     staff = staff_target(settings)
-    app = await bootstrap(settings, SystemClock(), {CHANNEL: TelegramTransport(application.bot)}, staff_target=staff)
+    clock = SystemClock()
+    transport = TelegramTransport(application.bot)
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff)
+    if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
+        gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
+        transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
+                                          enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
+        register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
-    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds)
+    await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
+    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
@@ -92,17 +104,20 @@ async def _serve(settings: Settings) -> None:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             await application.updater.start_webhook(  # type: ignore[union-attr]
                 listen=settings.webhook_listen, port=settings.webhook_port, url_path="telegram",
-                webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=["message", "callback_query"],
+                webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=UPDATES,
             )  # fmt: skip
         else:
-            await application.updater.start_polling(allowed_updates=["message", "callback_query"])  # type: ignore[union-attr]
+            await application.updater.start_polling(allowed_updates=UPDATES)  # type: ignore[union-attr]
         scheduler.start()
         sender_task = asyncio.create_task(app.sender.run(stop))
+        relay_task = asyncio.create_task(app.relay.run(stop)) if app.relay is not None else None
         log.info("icbt-bot running (%s), content version %s", settings.telegram_mode, app.programme.version)
         await stop.wait()
         log.info("stopping")
         scheduler.shutdown(wait=False)
         await sender_task
+        if relay_task is not None:
+            await relay_task
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
     await app.db.dispose()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.channels.telegram.staff import TopicResolver, send_relay
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry
 
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -39,35 +41,72 @@ def keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
     )
 
 
+@dataclass(frozen=True)
+class Part:
+    """One Bot API message of an outbox payload: a photo (with or without caption) or a text."""
+
+    kind: str  # "photo" | "text" | "relay"
+    text: str | None
+    with_buttons: bool
+
+
+def plan(payload: dict[str, Any]) -> list[Part]:
+    """The Bot API messages a payload becomes, in order (pure; the sender counts and resumes by it).
+
+    A photo whose caption fits is one message; a longer text goes after the photo, cut into parts;
+    the buttons ride on the last message.
+    """
+    if payload.get("relay") or payload.get("copy_from"):
+        return [Part("relay", None, True)]  # sent whole by bot/channels/telegram/staff.py
+    text, image = payload.get("text", ""), payload.get("image")
+    if image and len(text) <= CAPTION_LIMIT:
+        return [Part("photo", text or None, True)]
+    parts = [Part("photo", None, False)] if image else []
+    pieces = split_text(text)
+    parts += [Part("text", piece, i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+    return parts
+
+
+def chat_gone(exc: BadRequest) -> bool:
+    """A 400 that means the chat itself is unusable (as opposed to a malformed message)."""
+    return any(phrase in exc.message.lower() for phrase in ("chat not found", "user is deactivated", "bot was kicked"))
+
+
 class TelegramTransport:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, topics: TopicResolver | None = None) -> None:
         self.bot = bot
+        self.topics = topics  # the staff group's forum topics (set when the relay runs)
+
+    def parts(self, payload: dict[str, Any]) -> int:
+        return len(plan(payload))
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
+        """Send every part in turn (outside the sender, which sends and records part by part)."""
+        message_id = ""
+        for index in range(self.parts(payload)):
+            message_id = await self.send_part(chat_id, payload, index)
+        return message_id
+
+    async def send_part(self, chat_id: str, payload: dict[str, Any], index: int) -> str:
+        """Send part ``index`` of the payload; translate the Bot API's errors for the sender."""
         try:
-            message = await self._send(int(chat_id), payload)
+            message = await self._send(int(chat_id), payload, plan(payload)[index])
         except RetryAfter as exc:
             wait = exc.retry_after
             raise DeliveryRetry(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
         except Forbidden as exc:
             raise DeliveryRefused(f"forbidden: {exc.message}") from exc
         except BadRequest as exc:
-            raise DeliveryRefused(f"bad request: {exc.message}") from exc
+            raise DeliveryRefused(f"bad request: {exc.message}", chat_gone=chat_gone(exc)) from exc
         except (NetworkError, TelegramError) as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
         return str(message.message_id)
 
-    async def _send(self, chat_id: int, payload: dict[str, Any]) -> Message:
-        text, markup, image = payload.get("text", ""), keyboard(payload), payload.get("image")
-        if image:
-            with Path(image).open("rb") as photo:
-                if len(text) <= CAPTION_LIMIT:
-                    return await self.bot.send_photo(chat_id, photo, caption=text or None, reply_markup=markup)
-                await self.bot.send_photo(chat_id, photo)
-        parts = split_text(text)
-        message: Message | None = None
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            message = await self.bot.send_message(chat_id, part, reply_markup=markup if last else None)
-        assert message is not None
-        return message
+    async def _send(self, chat_id: int, payload: dict[str, Any], part: Part) -> Message | MessageId:
+        if part.kind == "relay":  # the therapist relay's own messages (topics, copies, pins)
+            return await send_relay(self.bot, self.topics, chat_id, payload, split_text)
+        markup = keyboard(payload) if part.with_buttons else None
+        if part.kind == "photo":
+            with Path(payload["image"]).open("rb") as photo:
+                return await self.bot.send_photo(chat_id, photo, caption=part.text, reply_markup=markup)
+        return await self.bot.send_message(chat_id, part.text or "", reply_markup=markup)

@@ -1,0 +1,232 @@
+"""Staff commands: a registry (name → handler) that other packages extend.
+
+Each handler gets a ``CommandContext`` (the staff message, its arguments, the participant of the
+topic it was sent in, and the relay's store inside the update's one transaction) and answers with
+posts into the topic or the group. The trial adds ``/interviewed`` the same way::
+
+    registry["interviewed"] = StaffCommand("interviewed", handler, "/interviewed P-0007 include|exclude <reason>")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.relay import format as fmt
+from bot.relay.content import RelayContent
+from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.replies import deliver
+from bot.relay.sla import age_text
+from bot.relay.store import RelayStore, programme_week
+from bot.storage.models import Participant
+
+CODE = re.compile(r"^[A-Za-z]+-\d+$")
+
+
+@dataclass
+class CommandContext:
+    store: RelayStore
+    content: RelayContent
+    msg: StaffInbound
+    args: str
+    now: datetime
+    participant: Participant | None  # the topic's (or replied-to message's) participant
+
+    @property
+    def config(self) -> RelayConfig:
+        return self.store.config
+
+    @property
+    def therapist(self) -> int:
+        return self.msg.user_id
+
+    async def say(self, text: str, participant: Participant | None = None) -> None:
+        """Answer where the command was given: the participant's topic, or the group."""
+        where = participant or self.participant
+        await self.store.post_staff(self.now, fmt.clip(text), where, topic_name=await self._topic(where))
+
+    async def _topic(self, participant: Participant | None) -> str | None:
+        return await self.store.topic_name(participant.id) if participant is not None else None
+
+    async def target(self, usage: str) -> tuple[Participant | None, str]:
+        """The participant named first in the arguments (``P-0007 …``), else the topic's; and the rest."""
+        first, _, rest = self.args.partition(" ")
+        if CODE.match(first):
+            found = await self.store.participant_by_code(first)
+            if found is None:
+                await self.say(self.content.text("unknown_participant", code=first.upper()))
+            return found, rest.strip()
+        if self.participant is None:
+            await self.say(self.content.text("no_topic", usage=usage))
+        return self.participant, self.args
+
+
+Handler = Callable[[CommandContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class StaffCommand:
+    name: str
+    handler: Handler
+    usage: str
+
+
+async def _reply(ctx: CommandContext) -> None:
+    usage = "/reply P-0002 your message"
+    first, _, text = ctx.args.partition(" ")
+    if not CODE.match(first) or not text.strip():
+        await ctx.say(ctx.content.text("usage", usage=usage))
+        return
+    participant = await ctx.store.participant_by_code(first)
+    if participant is None:
+        await ctx.say(ctx.content.text("unknown_participant", code=first.upper()))
+        return
+    await deliver(ctx.store, ctx.now, participant, ctx.therapist, text)
+
+
+async def _note(ctx: CommandContext) -> None:
+    participant, text = await ctx.target("/note P-0002 your note")
+    if participant is None:
+        return
+    ctx.store.log("note", ctx.now, participant, ctx.therapist, text=text)
+    await ctx.say(ctx.content.text("note_saved", code=participant.code), participant)
+
+
+async def _queue(ctx: CommandContext) -> None:
+    items = await ctx.store.open_items()
+    rows = []
+    for item in items:
+        participant = await ctx.store.participant(item.participant_id)
+        late = ctx.content.text("queue_late") if item.due_at is not None and item.due_at <= ctx.now else ""
+        rows.append(ctx.content.text(
+            "queue_line", code=participant.code if participant else "?", kind=fmt.KIND_WORDS.get(item.kind, item.kind),
+            age=age_text((ctx.now - item.created_at).total_seconds()), therapist=ctx.config.name_of(item.assigned_to),
+            due=fmt.when_text(item.due_at, ctx.config.timezone), late=late,
+        ))  # fmt: skip
+    await ctx.say(fmt.lines(ctx.content.text("queue_header"), rows, ctx.content.text("queue_empty")))
+
+
+async def _assign(ctx: CommandContext) -> None:
+    usage = "/assign P-0007 <therapist name or id>"
+    participant, name = await ctx.target(usage)
+    if participant is None:
+        return
+    therapist = ctx.config.therapist_by_name(name) if name else None
+    if therapist is None:
+        names = ", ".join(ctx.config.name_of(t) for t in ctx.config.therapist_ids)
+        await ctx.say(ctx.content.text("unknown_therapist", name=name or "?", names=names))
+        return
+    await ctx.store.assign(participant.id, therapist, f"therapist:{ctx.therapist}", ctx.now)
+    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", "relay_assign", ctx.now, therapist=therapist)
+    await ctx.say(ctx.content.text("assigned", code=participant.code, therapist=ctx.config.name_of(therapist)),
+                  participant)  # fmt: skip
+
+
+async def _caseload(ctx: CommandContext) -> None:
+    by_therapist: dict[int, list[str]] = {t: [] for t in ctx.config.therapist_ids}
+    waiting: dict[int, int] = {}
+    for item in await ctx.store.open_items():
+        waiting[item.participant_id] = waiting.get(item.participant_id, 0) + 1
+    for assignment, participant in await ctx.store.assignments():
+        week = programme_week(participant, ctx.now)
+        by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
+            "caseload_participant", code=participant.code, week="?" if week is None else week,
+            waiting=waiting.get(participant.id, 0)))  # fmt: skip
+    lines = []
+    for therapist, rows in by_therapist.items():
+        lines.append(ctx.content.text("caseload_line", therapist=ctx.config.name_of(therapist), count=len(rows)))
+        lines.extend(rows)
+    unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
+    if unassigned:
+        lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
+    await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
+
+
+async def _tpl(ctx: CommandContext) -> None:
+    participant, name = await ctx.target("/tpl <template> (in a topic) or /tpl P-0007 <template>")
+    if participant is None:
+        return
+    template = ctx.content.templates.get(name.strip().lower())
+    if template is None:
+        names = ", ".join(sorted(ctx.content.templates))
+        await ctx.say(ctx.content.text("template_unknown", name=name or "?", names=names), participant)
+        return
+    week = programme_week(participant, ctx.now)
+    text = fmt.fill_template(
+        template, code=participant.code, week="?" if week is None else week,
+        goals=fmt.goals_text(ctx.content, await ctx.store.goals(participant.id)),
+        diary=fmt.diary_summary(ctx.content, await ctx.store.diary_days(participant.id, ctx.now)),
+        therapist=ctx.config.therapist_names.get(ctx.therapist, ""),
+    )  # fmt: skip
+    draft = ctx.content.text("template_draft", title=template.title, code=participant.code, text=text)
+    await ctx.say(draft, participant)
+
+
+async def _done(ctx: CommandContext) -> None:
+    usage = "/done P-0007 call <notes>"
+    participant, rest = await ctx.target(usage)
+    if participant is None:
+        return
+    kind, _, notes = rest.partition(" ")
+    if kind.lower() != "call":
+        await ctx.say(ctx.content.text("usage", usage=usage), participant)
+        return
+    task = await ctx.store.task(participant.id, "call")
+    if task is None or task.status != "open":
+        await ctx.say(ctx.content.text("no_call_task", code=participant.code), participant)
+        return
+    task.status, task.done_at, task.notes = "done", ctx.now, notes.strip()
+    task.therapist_id = task.therapist_id or ctx.therapist
+    ctx.store.log("call", ctx.now, participant, ctx.therapist, text=notes.strip())
+    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", "call_done", ctx.now)
+    await ctx.say(ctx.content.text("call_done", code=participant.code,
+                                   therapist=ctx.config.name_of(ctx.therapist)), participant)  # fmt: skip
+
+
+async def _time(ctx: CommandContext) -> None:
+    usage = "/time 12 (minutes, in a participant's topic)"
+    participant, rest = await ctx.target(usage)
+    if participant is None:
+        return
+    minutes = rest.strip().removesuffix("min").strip()
+    if not minutes.isdigit() or not 0 < int(minutes) <= 600:
+        await ctx.say(ctx.content.text("usage", usage=usage), participant)
+        return
+    ctx.store.log("time", ctx.now, participant, ctx.therapist, minutes=int(minutes))
+    week = programme_week(participant, ctx.now)
+    total = await ctx.store.minutes_this_week(participant.id, week)  # includes the row just added
+    await ctx.say(ctx.content.text("time_logged", minutes=minutes, code=participant.code,
+                                   week="?" if week is None else week, total=total), participant)  # fmt: skip
+
+
+async def _ack(ctx: CommandContext) -> None:
+    if ctx.participant is None:
+        await ctx.say(ctx.content.text("no_topic", usage="/ack"))
+        return
+    items = await ctx.store.unacked_urgent(ctx.participant.id)
+    if not items:
+        await ctx.say(ctx.content.text("nothing_to_ack"))
+        return
+    for item in items:
+        item.acked_at, item.status, item.repeat_at, item.answered_by = ctx.now, "closed", None, ctx.therapist
+        waited = int((ctx.now - item.created_at).total_seconds() // 60)
+        ctx.store.log("ack", ctx.now, ctx.participant, ctx.therapist, minutes=waited, item_id=item.id)
+    ctx.store.audit(ctx.participant.id, f"therapist:{ctx.therapist}", "safety_ack", ctx.now, items=len(items))
+    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
+
+
+def default_registry() -> dict[str, StaffCommand]:
+    commands = [
+        StaffCommand("reply", _reply, "/reply P-0002 your message"),
+        StaffCommand("note", _note, "/note your note (in a topic)"),
+        StaffCommand("queue", _queue, "/queue"),
+        StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
+        StaffCommand("caseload", _caseload, "/caseload"),
+        StaffCommand("tpl", _tpl, "/tpl <template>"),
+        StaffCommand("done", _done, "/done P-0007 call <notes>"),
+        StaffCommand("time", _time, "/time 12"),
+        StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
+    ]
+    return {c.name: c for c in commands}

@@ -1,0 +1,148 @@
+"""The relay's content: staff texts, feedback templates and the call checklist (``content/relay/<lang>.yaml``).
+
+Validated into an immutable value; every problem is reported as ``file: path: problem`` through
+``ContentError``, the same way the programme's content is.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ContentError
+
+STAFF_KEYS: dict[str, frozenset[str]] = {
+    key: frozenset(names.split())
+    for key, names in {
+        "question": "code week where text due therapist",
+        "free": "code week text due therapist",
+        "report": "code week homework diary words due therapist",
+        "urgent": "code text",
+        "urgent_repeat": "code age",
+        "alert": "code week text",
+        "unreachable": "",
+        "nudge": "therapist kind code due",
+        "escalate": "code kind age due therapist",
+        "delivery_failed": "code reason",
+        "delivered_copy": "code",
+        "note_saved": "code",
+        "time_logged": "minutes code week total",
+        "ack": "therapist",
+        "nothing_to_ack": "",
+        "assigned": "code therapist",
+        "call_task": "code therapist own checklist",
+        "call_done": "code therapist",
+        "no_call_task": "code",
+        "queue_header": "",
+        "queue_line": "code kind age therapist due late",
+        "queue_late": "",
+        "queue_empty": "",
+        "caseload_line": "therapist count",
+        "caseload_participant": "code week waiting",
+        "unassigned": "codes",
+        "unknown_participant": "code",
+        "unknown_therapist": "name names",
+        "usage": "usage",
+        "no_topic": "usage",
+        "private_refused": "",
+        "template_unknown": "name names",
+        "template_draft": "title code text",
+        "no_goals": "",
+        "no_diary": "",
+        "diary_summary": "days pain",
+        "diary_pain": "mean",
+        "homework_none": "",
+    }.items()
+}
+TEMPLATE_FIELDS = frozenset({"code", "week", "goals", "diary", "therapist"})
+
+
+class _Template(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+
+class _RelayFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    staff: dict[str, str]
+    templates: dict[str, _Template] = Field(min_length=1)
+    call_checklist: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RelayContent:
+    staff: Mapping[str, str]
+    templates: Mapping[str, Template]
+    call_checklist: tuple[str, ...]
+
+    def text(self, key: str, **params: Any) -> str:
+        return self.staff[key].format(**params)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def load_relay_content(root: Path, language: str = "en") -> RelayContent:
+    """Read and check ``root/relay/<language>.yaml``; raise ``ContentError`` listing every problem."""
+    file = root / "relay" / f"{language}.yaml"
+    if not file.exists():
+        file = root / "relay" / "en.yaml"
+    shown = str(file)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError:
+        raise ContentError([f"{shown}: (file): not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ContentError([f"{shown}: (file): not valid YAML: {exc}"]) from None
+    try:
+        parsed = _RelayFile.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{shown}: {'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in exc.errors()]
+        raise ContentError(problems) from None
+    problems = _check(shown, parsed)
+    if problems:
+        raise ContentError(problems)
+    templates = {name: Template(name, t.title, t.text.strip()) for name, t in parsed.templates.items()}
+    return RelayContent(dict(parsed.staff), templates, tuple(parsed.call_checklist))
+
+
+def _check(shown: str, parsed: _RelayFile) -> list[str]:
+    problems = [f"{shown}: staff.{key}: missing" for key in STAFF_KEYS if key not in parsed.staff]
+    for key, text in parsed.staff.items():
+        if key not in STAFF_KEYS:
+            problems.append(f"{shown}: staff.{key}: unknown key")
+            continue
+        try:
+            unknown = placeholders(text) - STAFF_KEYS[key]
+        except ValueError as exc:
+            problems.append(f"{shown}: staff.{key}: {exc}")
+            continue
+        if unknown:
+            problems.append(f"{shown}: staff.{key}: unknown placeholder {{{sorted(unknown)[0]}}}")
+    for name, template in parsed.templates.items():
+        try:
+            unknown = placeholders(template.text) - TEMPLATE_FIELDS
+        except ValueError as exc:
+            problems.append(f"{shown}: templates.{name}.text: {exc}")
+            continue
+        if unknown:
+            problems.append(
+                f"{shown}: templates.{name}.text: unknown placeholder {{{sorted(unknown)[0]}}} "
+                f"(use {', '.join(sorted(TEMPLATE_FIELDS))})"
+            )
+    return problems

@@ -1,0 +1,321 @@
+"""The relay service: where the staff side meets storage.
+
+Three entry points, each its own transactions: ``process_pending`` posts every new relay item
+exactly once (topic, assignment, response target, staff outbox rows, then ``stage = posted``, all in
+the item's one transaction, the row locked on PostgreSQL); ``handle_staff`` runs one staff-group
+update in one transaction (a redelivered update id does nothing); ``sweep`` does what time makes due
+(nudges, URGENT repeats, week-2 call tasks, failed-delivery reports). Sending is the outbox
+sender's job: this service only writes rows and wakes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.content.programme import Programme
+from bot.relay import format as fmt
+from bot.relay import sla
+from bot.relay.access import Access, decide, route
+from bot.relay.assign import pick_therapist
+from bot.relay.commands import CommandContext, StaffCommand, default_registry
+from bot.relay.content import RelayContent
+from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.replies import deliver
+from bot.relay.store import RelayStore, programme_week
+from bot.storage.database import Database
+from bot.storage.models import Participant, RelayItem
+from bot.storage.tables_relay import RelayTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StaffOutcome:
+    """What the channel must do at its edge after a staff update."""
+
+    handled: bool = True  # False: not a staff matter (a participant's private message)
+    leave: bool = False  # leave this chat: it is not the staff group
+    answer: str | None = None  # say this in the (private) chat the update came from
+
+
+class RelayService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        config: RelayConfig,
+        content: RelayContent,
+        programme: Programme,
+        *,
+        registry: dict[str, StaffCommand] | None = None,
+        wake_sender: Callable[[], None] = lambda: None,
+        arm_of: Callable[[Participant], str | None] = lambda _participant: None,
+    ) -> None:
+        self.db, self.clock, self.config, self.content, self.programme = db, clock, config, content, programme
+        self.registry = registry if registry is not None else default_registry()
+        self.wake_sender = wake_sender
+        self.arm_of = arm_of  # the trial's arm for topic names ("P-0007 · treatment · week 3")
+        self.wake = asyncio.Event()
+        self._posting = asyncio.Lock()
+
+    def _store(self, session: AsyncSession) -> RelayStore:
+        return RelayStore(session, self.config, lock_rows=not self.db.is_sqlite)
+
+    # -- participant items -> staff group -------------------------------------------------------
+    async def process_pending(self, limit: int = 200) -> int:
+        """Post every new relay item; returns how many this call posted."""
+        posted = 0
+        async with self._posting:  # one poster per process; the row lock covers other processes
+            async with self.db.reading() as session:
+                ids = await self._store(session).new_item_ids(limit)
+            for item_id in ids:
+                if await self._post_item(item_id):
+                    posted += 1
+        if posted:
+            self.wake_sender()
+        return posted
+
+    async def _post_item(self, item_id: int) -> bool:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            item = await store.item_for_update(item_id)
+            if item is None or item.stage != "new":
+                return False  # another poster got here first
+            participant = await store.participant(item.participant_id)
+            if participant is None:
+                item.stage = "posted"
+                return False
+            item.kind = fmt.item_kind(item.kind, item.source)
+            therapist = await self._ensure_assigned(store, participant, now)
+            await self._post(store, item, participant, therapist, now)
+            log.info("relay item %d (%s) for %s posted", item.id, item.kind, participant.code)
+            return True
+
+    async def _post(self, store: RelayStore, item: RelayItem, participant: Participant, therapist: int | None,
+                    now: datetime) -> None:  # fmt: skip
+        cfg = self.config
+        week = programme_week(participant, now)
+        name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
+        days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
+        due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
+        diary = ""
+        if item.kind == "report":
+            diary = fmt.diary_summary(self.content, await store.diary_days(participant.id, now))
+        text = fmt.item_post(
+            self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week, text=item.text,
+            data=item.data or {}, due=fmt.when_text(due, cfg.timezone), therapist=cfg.name_of(therapist), diary=diary,
+        )  # fmt: skip
+        urgent = item.kind == "safety"
+        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name)
+        attachment = (item.data or {}).get("attachment")
+        if isinstance(attachment, dict) and attachment.get("message_id") is not None:
+            copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
+            await store.post_staff(now, "", participant, item_id=item.id, copy_from=copy, topic_name=name)
+        item.stage, item.posted_at, item.assigned_to, item.due_at = "posted", now, therapist, due
+        if urgent:
+            item.repeat_at = now + timedelta(minutes=cfg.urgent_repeat_minutes)
+            store.audit(participant.id, "relay", "safety_alert_posted", now, item=item.id)
+        else:
+            store.audit(participant.id, "relay", "item_posted", now, item=item.id, kind=item.kind)
+        if due is not None:
+            key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
+            lang = self.programme.language(participant.language)
+            when = fmt.participant_when(due, participant.timezone)
+            await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
+
+    async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
+        therapist = await store.therapist_of(participant.id)
+        if therapist is not None or not self.config.therapist_ids:
+            return therapist
+        therapist = pick_therapist(self.config.therapist_ids, await store.caseload())
+        if therapist is not None:
+            await store.assign(participant.id, therapist, "relay:caseload", now)
+            store.audit(participant.id, "relay", "assigned", now, therapist=therapist)
+        return therapist
+
+    # -- staff group -> participants ------------------------------------------------------------
+    async def handle_staff(self, msg: StaffInbound) -> StaffOutcome:
+        access = decide(msg, self.config.staff_chat_id, self.config.therapist_ids, self.registry)
+        if access is Access.PASS:
+            return StaffOutcome(handled=False)
+        if access is Access.IGNORE:
+            return StaffOutcome()
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            if await store.seen(msg.event_id):
+                return StaffOutcome()
+            store.record(msg.event_id, now)
+            actor = f"user:{msg.user_id}"
+            if access is Access.LEAVE:
+                store.audit(None, actor, "left_foreign_chat", now, chat=msg.chat_id)
+                log.warning("left chat %s: it is not the staff group", msg.chat_id)
+                return StaffOutcome(leave=True)
+            if access is Access.REFUSE_PRIVATE:
+                store.audit(None, actor, "staff_command_refused", now, where="private")
+                return StaffOutcome(answer=self.content.text("private_refused"))
+            if access is Access.IGNORE_STRANGER:
+                store.audit(None, actor, "staff_message_ignored", now, chat=msg.chat_id)
+                log.warning("message from %s in the staff group ignored: not a registered therapist", actor)
+                return StaffOutcome()
+            by_topic = await store.participant_by_thread(msg.thread_id) if msg.thread_id is not None else None
+            by_reply = await store.participant_by_reply(msg.reply_to) if msg.reply_to is not None else None
+            target = route(msg, by_topic, by_reply)
+            participant = await store.participant(target) if target is not None else None
+            if access is Access.COMMAND:
+                assert msg.command is not None
+                name, args = msg.command
+                ctx = CommandContext(store, self.content, msg, args, now, participant)
+                await self.registry[name].handler(ctx)
+                store.audit(participant.id if participant else None, f"therapist:{msg.user_id}", "staff_command",
+                            now, command=name)  # fmt: skip
+            elif participant is not None:
+                copy = {"chat_id": msg.chat_id, "message_id": msg.message_id} if msg.has_attachment else None
+                await deliver(store, now, participant, msg.user_id, msg.text, copy)
+                log.info("therapist reply relayed to %s", participant.code)
+        self.wake_sender()
+        return StaffOutcome()
+
+    # -- what time makes due --------------------------------------------------------------------
+    async def sweep(self) -> int:
+        """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures."""
+        done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
+        done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
+        done += await self.process_pending()
+        if done:
+            self.wake_sender()
+        return done
+
+    async def _assign_new(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            fresh = await store.unassigned_participants() if self.config.therapist_ids else []
+            for participant in fresh:
+                await self._ensure_assigned(store, participant, now)
+            return len(fresh)
+
+    async def _open_due_calls(self) -> int:
+        async with self.db.reading() as session:
+            due = [p.id for p in await self._store(session).call_candidates(self.clock.now())]
+        return sum([await self.open_call_task(pid) for pid in due])
+
+    async def open_call_task(self, participant_id: int) -> bool:
+        """The week-2 phone call: a task for a therapist other than the participant's own (once)."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as session:
+                store = self._store(session)
+                participant = await store.participant(participant_id)
+                if participant is None or await store.task(participant_id, "call") is not None:
+                    return False
+                own = await self._ensure_assigned(store, participant, now)
+                load = await store.open_task_counts()
+                caller = pick_therapist(self.config.therapist_ids, load, exclude={own} if own is not None else ())
+                session.add(RelayTask(participant_id=participant_id, kind="call", therapist_id=caller, status="open",
+                                      checklist=list(self.content.call_checklist), created_at=now))  # fmt: skip
+                await session.flush()
+                checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
+                text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
+                                         own=self.config.name_of(own), checklist=checklist)  # fmt: skip
+                await store.post_staff(
+                    now, fmt.clip(text), participant, topic_name=await store.topic_name(participant_id)
+                )
+                store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
+        except IntegrityError:
+            return False  # another sweep opened it
+        return True
+
+    async def _alert_unreachable(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            lost = await store.unreachable_unalerted()
+            for participant in lost:
+                session.add(RelayItem(participant_id=participant.id, source="relay:unreachable", kind="alert",
+                                      text=self.content.text("unreachable"), status="open", created_at=now,
+                                      data={}, stage="new", nudges=0))  # fmt: skip
+                store.log("unreachable", now, participant, None)
+            return len(lost)
+
+    async def _nudge_overdue(self) -> int:
+        now, cfg = self.clock.now(), self.config
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            nudged = 0
+            for item in await store.overdue_items(now):
+                level = sla.nudge_level(now, item.due_at, cfg.escalate_hours)
+                if level <= item.nudges:
+                    continue
+                participant = await store.participant(item.participant_id)
+                if participant is None:
+                    continue
+                values = dict(code=participant.code, kind=fmt.KIND_WORDS.get(item.kind, item.kind),
+                              due=fmt.when_text(item.due_at, cfg.timezone), therapist=cfg.name_of(item.assigned_to))  # fmt: skip
+                if level == 1:
+                    text = self.content.text("nudge", **values)
+                    await store.post_staff(now, text, participant, item_id=item.id,
+                                           topic_name=await store.topic_name(participant.id))  # fmt: skip
+                else:
+                    age = sla.age_text((now - item.created_at).total_seconds())
+                    await store.post_staff(now, self.content.text("escalate", age=age, **values), None)
+                store.audit(participant.id, "relay", "overdue_nudge", now, item=item.id, level=level)
+                item.nudges = level
+                nudged += 1
+            return nudged
+
+    async def _repeat_urgent(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            items = await store.urgent_to_repeat(now)
+            for item in items:
+                participant = await store.participant(item.participant_id)
+                if participant is None:
+                    continue
+                age = sla.age_text((now - item.created_at).total_seconds())
+                await store.post_staff(now, self.content.text("urgent_repeat", code=participant.code, age=age),
+                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id))  # fmt: skip
+                item.repeat_at = now + timedelta(minutes=self.config.urgent_repeat_minutes)
+                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id)
+            return len(items)
+
+    async def _report_failures(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self._store(session)
+            failures = await store.unreported_failures()
+            for message, outbox in failures:
+                message.reported = True
+                participant = await store.participant(message.participant_id)
+                if participant is None:
+                    continue
+                reason = (outbox.last_error or "unknown error")[:200]
+                await store.post_staff(now, self.content.text("delivery_failed", code=participant.code, reason=reason),
+                                       participant, topic_name=await store.topic_name(participant.id))  # fmt: skip
+                store.audit(participant.id, "relay", "reply_not_delivered", now, outbox=outbox.id)
+            return len(failures)
+
+    # -- background loop ------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:
+        """Post new items whenever woken (a participant event committed) or every ``idle_seconds``."""
+        while not stop.is_set():
+            try:
+                await self.process_pending()
+            except Exception:  # keep the loop alive; the items stay new and are posted next time
+                log.exception("relay posting failed")
+            self.wake.clear()
+            waiter = asyncio.ensure_future(self.wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()

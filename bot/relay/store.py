@@ -1,0 +1,290 @@
+"""The relay's queries and writes over a session the caller's unit of work owns."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.calendar import local_date
+from bot.relay.model import RelayConfig
+from bot.storage.models import Answer, AuditEntry, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
+
+STAFF_EVENTS = "tg-staff"  # processed_events channel for staff updates (idempotent like participants')
+ANSWERABLE = ("question", "free", "report")
+
+
+def programme_week(row: Participant, now: datetime) -> int | None:
+    """Weeks since the participant started (week 0 = the first baseline week, as in Table I)."""
+    if row.start_date is None:
+        return None
+    return max(0, (local_date(now, row.timezone) - row.start_date).days // 7)
+
+
+class RelayStore:
+    def __init__(self, session: AsyncSession, config: RelayConfig, lock_rows: bool) -> None:
+        self.session, self.config, self.lock_rows = session, config, lock_rows
+
+    # -- events and audit --------------------------------------------------------------------
+    async def seen(self, event_id: str) -> bool:
+        found = await self.session.scalar(
+            select(ProcessedEvent.id).where(ProcessedEvent.channel == STAFF_EVENTS, ProcessedEvent.event_id == event_id)
+        )
+        return found is not None
+
+    def record(self, event_id: str, now: datetime) -> None:
+        self.session.add(ProcessedEvent(channel=STAFF_EVENTS, event_id=event_id, participant_id=None, processed_at=now))
+
+    def audit(self, participant_id: int | None, actor: str, action: str, now: datetime, **detail: Any) -> None:
+        self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
+
+    def log(
+        self, kind: str, now: datetime, participant: Participant | None, therapist: int | None, **values: Any
+    ) -> None:
+        week = programme_week(participant, now) if participant is not None else None
+        self.session.add(RelayLog(at=now, participant_id=participant.id if participant else None,
+                                  therapist_id=therapist, kind=kind, week=week, **values))  # fmt: skip
+
+    # -- participants ---------------------------------------------------------------------------
+    async def participant(self, participant_id: int) -> Participant | None:
+        return await self.session.get(Participant, participant_id)
+
+    async def participant_by_code(self, code: str) -> Participant | None:
+        return await self.session.scalar(select(Participant).where(Participant.code == code.strip().upper()))
+
+    async def participant_by_thread(self, thread_id: int) -> int | None:
+        return await self.session.scalar(
+            select(RelayTopic.participant_id).where(
+                RelayTopic.thread_id == thread_id, RelayTopic.chat_id == self.config.staff_chat_id
+            )
+        )
+
+    async def participant_by_reply(self, message_id: int) -> int | None:
+        """Groups without topics: the participant of the staff message a therapist replied to."""
+        return await self.session.scalar(
+            select(RelayMessage.participant_id)
+            .join(OutboxMessage, OutboxMessage.id == RelayMessage.outbox_id)
+            .where(
+                RelayMessage.direction == "staff",
+                OutboxMessage.chat_id == self.config.staff_chat_id,
+                OutboxMessage.channel_message_id == str(message_id),
+            )
+        )
+
+    async def topic_name(self, participant_id: int) -> str | None:
+        return await self.session.scalar(select(RelayTopic.name).where(RelayTopic.participant_id == participant_id))
+
+    # -- items ----------------------------------------------------------------------------------
+    async def new_item_ids(self, limit: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(RelayItem.id).where(RelayItem.stage == "new").order_by(RelayItem.id).limit(limit)
+        )
+        return list(rows)
+
+    async def item_for_update(self, item_id: int) -> RelayItem | None:
+        query = select(RelayItem).where(RelayItem.id == item_id)
+        if self.lock_rows:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def open_items(self, participant_id: int | None = None) -> list[RelayItem]:
+        query = select(RelayItem).where(
+            RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.kind.in_(ANSWERABLE)
+        )
+        if participant_id is not None:
+            query = query.where(RelayItem.participant_id == participant_id)
+        return list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
+
+    async def overdue_items(self, now: datetime) -> list[RelayItem]:
+        query = select(RelayItem).where(
+            RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.due_at.is_not(None),
+            RelayItem.due_at <= now, RelayItem.nudges < 2,
+        )  # fmt: skip
+        return list(await self.session.scalars(query.order_by(RelayItem.due_at)))
+
+    async def urgent_to_repeat(self, now: datetime) -> list[RelayItem]:
+        query = select(RelayItem).where(
+            RelayItem.kind == "safety", RelayItem.stage == "posted", RelayItem.acked_at.is_(None),
+            RelayItem.repeat_at.is_not(None), RelayItem.repeat_at <= now,
+        )  # fmt: skip
+        return list(await self.session.scalars(query.order_by(RelayItem.id)))
+
+    async def unacked_urgent(self, participant_id: int) -> list[RelayItem]:
+        query = select(RelayItem).where(
+            RelayItem.participant_id == participant_id, RelayItem.kind == "safety", RelayItem.stage == "posted",
+            RelayItem.acked_at.is_(None),
+        )  # fmt: skip
+        return list(await self.session.scalars(query))
+
+    # -- assignment -----------------------------------------------------------------------------
+    async def therapist_of(self, participant_id: int) -> int | None:
+        return await self.session.scalar(
+            select(RelayAssignment.therapist_id).where(RelayAssignment.participant_id == participant_id)
+        )
+
+    async def caseload(self) -> dict[int, int]:
+        rows = await self.session.execute(
+            select(RelayAssignment.therapist_id, func.count())
+            .join(Participant, Participant.id == RelayAssignment.participant_id)
+            .where(Participant.status.in_(("onboarding", "active")))
+            .group_by(RelayAssignment.therapist_id)
+        )
+        return {int(tid): int(n) for tid, n in rows.all()}
+
+    async def assign(self, participant_id: int, therapist_id: int, by: str, now: datetime) -> None:
+        row = await self.session.get(RelayAssignment, participant_id)
+        if row is None:
+            self.session.add(RelayAssignment(participant_id=participant_id, therapist_id=therapist_id,
+                                             assigned_at=now, assigned_by=by))  # fmt: skip
+        else:
+            row.therapist_id, row.assigned_at, row.assigned_by = therapist_id, now, by
+        for item in await self.open_items(participant_id):
+            item.assigned_to = therapist_id
+        await self.session.flush()
+
+    async def assignments(self) -> list[tuple[RelayAssignment, Participant]]:
+        rows = await self.session.execute(
+            select(RelayAssignment, Participant)
+            .join(Participant, Participant.id == RelayAssignment.participant_id)
+            .where(Participant.status.in_(("onboarding", "active")))
+            .order_by(Participant.id)
+        )
+        return [(a, p) for a, p in rows.tuples()]
+
+    async def unassigned_participants(self) -> list[Participant]:
+        query = (
+            select(Participant)
+            .outerjoin(RelayAssignment, RelayAssignment.participant_id == Participant.id)
+            .where(RelayAssignment.participant_id.is_(None), Participant.status == "active")
+            .order_by(Participant.id)
+        )
+        return list(await self.session.scalars(query))
+
+    # -- tasks ----------------------------------------------------------------------------------
+    async def call_candidates(self, now: datetime) -> list[Participant]:
+        """Active participants two weeks or more in, without a call task yet (date checked per zone)."""
+        query = (
+            select(Participant)
+            .outerjoin(RelayTask, and_(RelayTask.participant_id == Participant.id, RelayTask.kind == "call"))
+            .where(RelayTask.id.is_(None), Participant.status == "active", Participant.start_date.is_not(None),
+                   Participant.start_date <= now.date() - timedelta(days=13))
+        )  # fmt: skip
+        return [p for p in await self.session.scalars(query) if (programme_week(p, now) or 0) >= 2]
+
+    async def task(self, participant_id: int, kind: str) -> RelayTask | None:
+        return await self.session.scalar(
+            select(RelayTask).where(RelayTask.participant_id == participant_id, RelayTask.kind == kind)
+        )
+
+    async def open_task_counts(self) -> dict[int, int]:
+        rows = await self.session.execute(
+            select(RelayTask.therapist_id, func.count())
+            .where(RelayTask.status == "open", RelayTask.therapist_id.is_not(None))
+            .group_by(RelayTask.therapist_id)
+        )
+        return {int(t): int(n) for t, n in rows.all()}
+
+    # -- time -----------------------------------------------------------------------------------
+    async def minutes_this_week(self, participant_id: int, week: int | None) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(RelayLog.minutes), 0)).where(
+                RelayLog.participant_id == participant_id, RelayLog.week == week,
+                RelayLog.kind.in_(("time", "call")),
+            )
+        )  # fmt: skip
+        return int(total or 0)
+
+    # -- what the participant wrote, for reports and templates -----------------------------------
+    async def goals(self, participant_id: int) -> list[str]:
+        rows = await self.session.scalars(
+            select(Answer.value).where(
+                Answer.participant_id == participant_id, Answer.step_id == "goals", Answer.field_id == "goal"
+            ).order_by(Answer.id)
+        )  # fmt: skip
+        return [str(v) for v in rows if isinstance(v, str) and v.strip()]
+
+    async def diary_days(self, participant_id: int, now: datetime) -> dict[date, float | None]:
+        """Days of the last week with a daily entry, and that day's average pain where given."""
+        since = now - timedelta(days=7)
+        rows = await self.session.execute(
+            select(Answer.answered_at, Answer.field_id, Answer.value).where(
+                Answer.participant_id == participant_id, Answer.answered_at >= since,
+                or_(Answer.step_id.like("%diary%"), Answer.field_id == "average_pain"),
+            )
+        )  # fmt: skip
+        days: dict[date, list[float]] = defaultdict(list)
+        for at, field, value in rows.tuples():
+            bucket = days[at.date()]
+            if field == "average_pain" and isinstance(value, int | float):
+                bucket.append(float(value))
+        return {day: (sum(v) / len(v) if v else None) for day, v in days.items()}
+
+    # -- failed deliveries ----------------------------------------------------------------------
+    async def unreported_failures(self) -> list[tuple[RelayMessage, OutboxMessage]]:
+        rows = await self.session.execute(
+            select(RelayMessage, OutboxMessage)
+            .join(OutboxMessage, OutboxMessage.id == RelayMessage.outbox_id)
+            .where(RelayMessage.direction == "participant", RelayMessage.reported.is_(False),
+                   OutboxMessage.status == "failed")
+        )  # fmt: skip
+        return [(m, o) for m, o in rows.tuples()]
+
+    async def unreachable_unalerted(self) -> list[Participant]:
+        alerted = select(RelayLog.participant_id).where(
+            RelayLog.kind == "unreachable", RelayLog.participant_id.is_not(None)
+        )
+        query = select(Participant).where(
+            Participant.unreachable.is_(True), Participant.status.in_(("onboarding", "active")),
+            Participant.id.not_in(alerted),
+        )  # fmt: skip
+        return list(await self.session.scalars(query))
+
+    # -- outbox ---------------------------------------------------------------------------------
+    async def post_staff(
+        self,
+        now: datetime,
+        text: str,
+        participant: Participant | None,
+        *,
+        item_id: int | None = None,
+        pin: bool = False,
+        copy_from: dict[str, Any] | None = None,
+        topic_name: str | None = None,
+    ) -> None:
+        """A message for the staff group: into ``participant``'s topic, or the group itself when None.
+
+        Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
+        participant unreachable. The participant is remembered in ``relay_messages`` instead.
+        """
+        payload: dict[str, Any] = {"text": text, "buttons": [], "image": None}
+        if participant is not None:
+            payload["relay"] = {"participant_id": participant.id, "topic_name": topic_name or participant.code}
+        if pin:
+            payload["pin"] = True
+        if copy_from:
+            payload["copy_from"] = copy_from
+        row = OutboxMessage(participant_id=None, channel=self.config.staff_channel, chat_id=self.config.staff_chat_id,
+                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now)  # fmt: skip
+        self.session.add(row)
+        if participant is not None:
+            await self.session.flush()
+            self.session.add(RelayMessage(outbox_id=row.id, participant_id=participant.id, item_id=item_id,
+                                          direction="staff", reported=False))  # fmt: skip
+
+    async def post_participant(
+        self, now: datetime, participant: Participant, text: str, copy_from: dict[str, Any] | None = None
+    ) -> None:
+        """A message for the participant (a therapist's reply, or when to expect one)."""
+        payload: dict[str, Any] = {"text": text, "buttons": [], "image": None}
+        if copy_from:
+            payload["copy_from"] = copy_from
+        row = OutboxMessage(participant_id=participant.id, channel=participant.channel, chat_id=participant.chat_id,
+                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now)  # fmt: skip
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add(RelayMessage(outbox_id=row.id, participant_id=participant.id, item_id=None,
+                                      direction="participant", reported=False))  # fmt: skip

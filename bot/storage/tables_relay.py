@@ -1,0 +1,86 @@
+"""The relay's own tables: forum topics, therapist assignments, the staff-message map, tasks and log.
+
+The participant write path only inserts ``relay_items``; everything the therapist side needs besides
+the columns it added there lives here, so the relay can grow without touching the hot tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import Base
+
+
+class RelayTopic(Base):
+    """A participant's forum topic in the staff group (``thread_id`` NULL: a group without topics)."""
+
+    __tablename__ = "relay_topics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), unique=True)
+    chat_id: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class RelayAssignment(Base):
+    """Which therapist a participant has (one each)."""
+
+    __tablename__ = "relay_assignments"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    therapist_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    assigned_at: Mapped[datetime]
+    assigned_by: Mapped[str] = mapped_column(String(40))
+
+
+class RelayMessage(Base):
+    """Pairs an outbox row the relay wrote with its participant (reply-to routing, failure reports)."""
+
+    __tablename__ = "relay_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), unique=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("relay_items.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(12))  # staff | participant
+    reported: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RelayTask(Base):
+    """Work for a therapist that is not an answer: the week-2 phone call."""
+
+    __tablename__ = "relay_tasks"
+    __table_args__ = (UniqueConstraint("participant_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    therapist_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | done
+    checklist: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class RelayLog(Base):
+    """What therapists did and how long it took: notes, minutes, response times, acks, call notes."""
+
+    __tablename__ = "relay_log"
+    __table_args__ = (Index(None, "participant_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    therapist_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # note | time | response | call | ack | alert
+    week: Mapped[int | None] = mapped_column(Integer)
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("relay_items.id", ondelete="SET NULL"))
+    text: Mapped[str | None] = mapped_column(Text)
