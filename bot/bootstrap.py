@@ -21,6 +21,7 @@ from bot.service import ConversationService
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
+from bot.trial.mydata import MyData
 from bot.trial.service import TrialService
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
 from scheduler.sender import OnUnreachable, OutboxSender, Transport
@@ -77,13 +78,14 @@ async def bootstrap(
                     staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)
+    mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
     trial_chat = None
     if policy.trial:
         trial = TrialService(db, programme, clock, seed=trial_seed, staff_target=staff_target, wake_sender=wake)
-        trial_chat = TrialChat(trial, engine)
+        trial_chat = TrialChat(trial, engine, mydata)
     service = ConversationService(
         db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
-        wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else None,
+        wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else mydata.run,
     )  # fmt: skip
     if trial_chat is not None:
         trial_chat.conversation = service

@@ -187,6 +187,9 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "trialeng.withdraw_use",
         "trialeng.withdraw_no_use",
         "trialeng.withdraw_stay",
+        "trialeng.mydata_coming",
+        "trialeng.withdrawn_here",
+        "trialeng.mydata_caption",
         "trialeng.consent_none",
         "trialeng.consent_given",
         # relay: told to the participant when a question or report reaches the therapists

@@ -35,13 +35,16 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
+    value, via_button = inbound.text, inbound.kind == "choice"
     if state.status == "withdrawn":
-        turn.say(turn.msg("menu.completed"))
+        if not via_button and value.strip():  # still screened, and it still reaches the study team
+            risk.screen_text(turn, value, "withdrawn")
+            relay_free_text(turn, value, asked=True, attachment=turn.attachment)
+        turn.say(turn.msg("trialeng.withdrawn_here"))
         return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
         return
-    value, via_button = inbound.text, inbound.kind == "choice"
     if not via_button and _screened_while_held(turn, value):
         return
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:

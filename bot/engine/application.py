@@ -34,6 +34,23 @@ def wanted(turn: Turn) -> bool:
     return turn.policy.trial and turn.programme.trial is not None and turn.state.trial_stage is None
 
 
+WAITING = ("applied", "to_interview")  # applied; the therapist's interview is still to come
+TURNED_DOWN = ("not_eligible", "excluded")
+
+
+def tell_where(turn: Turn, welcome_back: bool) -> bool:
+    """For /start and /menu before the consent: where the application stands (True when said)."""
+    state = turn.state
+    if state.applying is not None:
+        turn.say(turn.msg("start.welcome_back" if welcome_back else "menu.onboarding"))
+        ask(turn, full=False)
+        return True
+    if state.frames or state.trial_stage not in WAITING + TURNED_DOWN:
+        return False
+    turn.say(turn.msg("trialeng.start_waiting" if state.trial_stage in WAITING else "trialeng.start_not_eligible"))
+    return True
+
+
 def begin(turn: Turn) -> None:
     turn.state.applying = {"given": {}, "screens": {}}
     turn.state.trial_stage = "applying"

@@ -12,6 +12,7 @@ from bot.engine import (
     application,
     consent_view,
     detours,
+    mydata,
     onboarding,
     preferences,
     reminders,
@@ -49,15 +50,12 @@ def _start(turn: Turn, inbound: Inbound) -> None:
         onboarding.begin(turn)
     elif status == "declined":
         onboarding.offer_consent_again(turn)
-    elif status in ("completed", "withdrawn"):
+    elif status == "withdrawn":
+        turn.say(turn.msg("trialeng.withdrawn_here"))
+    elif status == "completed":
         turn.say(turn.msg("menu.completed"))
-    elif turn.state.trial_stage in ("applied", "to_interview", "not_eligible", "excluded") and not turn.state.frames:
-        waiting = turn.state.trial_stage in ("applied", "to_interview")
-        key = "trialeng.start_waiting" if waiting else "trialeng.start_not_eligible"
-        turn.say(turn.msg(key))
-    elif turn.state.applying is not None:
-        turn.say(turn.msg("start.welcome_back"))
-        application.ask(turn)
+    elif application.tell_where(turn, welcome_back=True):
+        return
     else:
         turn.say(turn.msg("start.welcome_back"))
         resume(turn)
@@ -85,12 +83,14 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
+    if state.status == "onboarding" and application.tell_where(turn, welcome_back=False):
+        return
     if state.status in ("onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
         resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
-        turn.say(turn.msg("menu.completed"))
+        turn.say(turn.msg("menu.completed" if state.status == "completed" else "trialeng.withdrawn_here"))
         return
     lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))
@@ -198,4 +198,5 @@ COMMANDS: dict[str, Command] = {
     "modules": _modules,
     "settings": preferences.open_settings,
     "consent": consent_view.show,
+    "mydata": mydata.request,
 }

@@ -245,10 +245,10 @@ class RelayRecord:
 @dataclass(frozen=True)
 class TrialRequest:
     """Something only the trial service can do (it needs storage): ``apply`` stores and assesses a
-    completed application, ``allocate`` draws the arm after the consent; the service tells the
-    participant the result right after the commit."""
+    completed application, ``allocate`` draws the arm after the consent, ``withdraw`` records a
+    withdrawal, ``mydata`` sends the participant their data as a file; done right after the commit."""
 
-    kind: Literal["apply", "allocate", "withdraw"]
+    kind: Literal["apply", "allocate", "withdraw", "mydata"]
     answers: dict[str, Any] = field(default_factory=dict)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.content.schema import Module, QuestionnaireStep
+from bot.content.schema import ConsentStep, Module, QuestionnaireStep
 from bot.engine import application, calendar, schedule, trial_calendar, weekly
 from bot.engine.model import Frame, Outbound, TrialRequest
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
@@ -24,6 +24,12 @@ def when(turn: Turn, moment: datetime) -> str:
 def enter(turn: Turn, frame: Frame) -> None:
     """Show the step a frame has just arrived at (skipping a questionnaire whose wording is missing)."""
     step = turn.step_of(frame)
+    if isinstance(step, ConsentStep) and frame.detour is None and application.wanted(turn):
+        # Trial: the information pages are read, then the application; the decision comes only after
+        # the therapist's include (onboarding.interviewed starts this module again: read, then decide).
+        turn.state.frames.pop()
+        application.begin(turn)
+        return
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]
         if any(not turn.t(item.text) for item in instrument.items):
@@ -110,9 +116,6 @@ def finish_module(turn: Turn, module: Module) -> None:
     turn.audit("module_finished", module=module.id)
     if module.id in programme.onboarding:
         remaining = [m for m in programme.onboarding if m not in state.finished]
-        if remaining and application.wanted(turn):
-            application.begin(turn)  # trial: apply, be interviewed and included, then the consent
-            return
         if remaining:
             start_module(turn, programme.modules[remaining[0]])
             return

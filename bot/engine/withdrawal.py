@@ -21,7 +21,7 @@ def available(turn: Turn) -> bool:
 
 def ask(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status == "withdrawn":
-        turn.say(turn.msg("menu.completed"))
+        turn.say(turn.msg("trialeng.withdrawn_here"))
         return
     buttons = tuple(
         (Button(turn.msg(f"trialeng.withdraw_{choice}"), f"{WITHDRAW_TOKEN}|{choice}"),)

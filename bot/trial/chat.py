@@ -22,6 +22,7 @@ from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant
 from bot.trial.eligibility import Eligibility, not_eligible_text
+from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
 from bot.trial.staff_command import interviewed_command
 from bot.trial.stage import Stage
@@ -35,8 +36,8 @@ log = logging.getLogger(__name__)
 class TrialChat:
     """``conversation`` is set once the conversation service exists (it takes ``run`` as its hook)."""
 
-    def __init__(self, trial: TrialService, engine: Engine) -> None:
-        self.trial, self.engine = trial, engine
+    def __init__(self, trial: TrialService, engine: Engine, mydata: MyData | None = None) -> None:
+        self.trial, self.engine, self.mydata = trial, engine, mydata
         self.conversation: ConversationService | None = None
 
     def register(self, registry: dict[str, StaffCommand]) -> None:
@@ -68,6 +69,8 @@ class TrialChat:
                 await self.allocate(participant_id)
             elif request.kind == "withdraw":
                 await self.withdraw(participant_id, bool(request.answers.get("may_use_data")))
+            elif request.kind == "mydata" and self.mydata is not None:
+                await self.mydata.send(participant_id)
         if requests:
             self.trial.wake_sender()
 

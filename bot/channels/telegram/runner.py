@@ -19,6 +19,7 @@ from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
 from bot.relay.topics import TopicDirectory
 from bot.settings import Settings
+from bot.trial.seed import run_seed
 from scheduler.jobs import build_scheduler
 from scheduler.sender import report_undelivered_staff
 
@@ -85,7 +86,8 @@ async def _serve(settings: Settings) -> None:
     staff = staff_target(settings)
     clock = SystemClock()
     transport = TelegramTransport(application.bot)
-    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff)
+    seed = run_seed(settings) if settings.trial_seed is not None else None  # `icbt run` requires it (cli.py)
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff, trial_seed=seed)
     if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
         transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
