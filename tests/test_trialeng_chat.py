@@ -33,24 +33,36 @@ TYPED = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def trial(db, programme, clock, sender) -> TrialService:
-    return TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
-
-
-@pytest.fixture
-def trial_chat(programme, trial) -> TrialChat:
-    return TrialChat(trial, Engine(programme, Policy(trial=True)))
-
-
-@pytest.fixture
-def chat(db, programme, clock, sender, transport, trial_chat) -> Driver:
+def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
+    """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
+    trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
+    trial_chat = TrialChat(trial, Engine(programme, Policy(trial=True)))
     service = ConversationService(
         db, trial_chat.engine, clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,
     )  # fmt: skip
     trial_chat.conversation = service
-    return Driver(service, sender, transport)
+    return trial_chat, Driver(service, sender, transport)
+
+
+@pytest.fixture
+def pair(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
+    return trial_chat_for(db, programme, clock, sender, transport)
+
+
+@pytest.fixture
+def trial_chat(pair) -> TrialChat:
+    return pair[0]
+
+
+@pytest.fixture
+def trial(trial_chat) -> TrialService:
+    return trial_chat.trial
+
+
+@pytest.fixture
+def chat(pair) -> Driver:
+    return pair[1]
 
 
 async def through_welcome(chat: Driver, programme) -> None:
