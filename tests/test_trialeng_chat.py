@@ -20,10 +20,13 @@ from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, 
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
 from bot.trial.chat import TrialChat
+from bot.trial.mydata import MyData
+from bot.trial.privacy import ParticipantData
 from bot.trial.service import TrialService
 from tests.conftest import ROOT
 from tests.relay_support import ANNA, relay_config, relay_service, staff_msg
 from tests.test_storage import CHAT, Driver
+from tests.test_trial_privacy import file_bytes, rows_holding
 from tests.test_trial_service import SEED
 
 TYPED = {
@@ -365,6 +368,7 @@ async def test_consent_shows_the_text_its_version_and_when_it_was_given(
     assert pages.startswith(first_page)
     async with db.reading() as session:
         consent = await session.scalar(select(Consent))
+    assert (consent.version, consent.agreed, consent.at) == ("2026-11-consent-v3", True, given_at)  # stored with both
     local = given_at.astimezone(ZoneInfo("Europe/Stockholm"))
     assert stamp == programme.msg("en", "trialeng.consent_given", version=consent.version,
                                   when=f"{local:%-d %B %Y, %H:%M}")  # fmt: skip
@@ -372,8 +376,46 @@ async def test_consent_shows_the_text_its_version_and_when_it_was_given(
 
 def test_button_tokens_are_all_different():
     """A tap is routed by its token: two concerns sharing one would answer each other's buttons."""
-    from bot.engine import application, dailies, detours, preferences, reminders, trial_calendar, weekly, withdrawal
+    from bot.engine import (
+        application,
+        dailies,
+        detours,
+        preferences,
+        reminders,
+        risk,
+        trial_calendar,
+        weekly,
+        withdrawal,
+    )  # fmt: skip
 
-    tokens = [application.APPLY_TOKEN, withdrawal.WITHDRAW_TOKEN, trial_calendar.CROSSOVER_TOKEN, *detours.TOKENS,
+    tokens = [risk.HOLD_TOKEN, application.APPLY_TOKEN, withdrawal.WITHDRAW_TOKEN, trial_calendar.CROSSOVER_TOKEN, *detours.TOKENS,
               dailies.DAILY_TOKEN, preferences.SETTINGS_TOKEN, weekly.REPORT_TOKEN, reminders.SNOOZE_TOKEN]  # fmt: skip
     assert len(set(tokens)) == len(tokens)
+
+
+async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_database(
+    db, programme, clock, chat, trial_chat, sender, transport
+):
+    """The real chat path: the marker typed as the contact, told to the therapist, exported with /mydata
+    (the file travels in an outbox row) and repeated by the staff command; then `participants erase`."""
+    marker = "Heron-5521-my-own-words"
+    trial_chat.mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "contact": f"{marker} call 0701234567"})
+    await trial_chat.record_interview("P-0001", "include", f"{marker} motivated", by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+    await chat.send(Inbound(kind="command", text="ask", args=f"{marker}: can I swim?"))
+    await chat.send(Inbound(kind="command", text="mydata"))
+    assert marker in transport.sent[CHAT][-1]["document"]["content"]
+    assert set(await rows_holding(db, marker)) >= {"trial_applications", "trial_interviews", "outbox", "relay_items"}
+    data = ParticipantData(db, programme, clock, retention_days=90, outbox_purge_days=30)
+    await data.erase("P-0001", by="admin:alice")
+    assert await rows_holding(db, marker) == []
+    assert await rows_holding(db, "0701234567") == []
+    if db.is_sqlite:
+        assert marker.encode() not in file_bytes(db)
