@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
+from bot.trial.privacy import ParticipantData
 from bot.trial.service import TrialService
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
 from scheduler.sender import OnUnreachable, OutboxSender, Transport
@@ -36,6 +37,7 @@ class App:
     sender: OutboxSender
     relay: RelayService | None = None  # the therapist side; None when no staff chat is configured
     trial_chat: TrialChat | None = None  # the trial in the chat; None when no trial seed is given
+    privacy: ParticipantData | None = None  # export, erase, and the retention purge the scheduler runs
 
 
 async def bootstrap(
@@ -92,7 +94,7 @@ async def bootstrap(
         if relay is not None:
             trial_chat.register(relay.registry)  # /interviewed in the staff group
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay,
-               trial_chat=trial_chat)  # fmt: skip
+               trial_chat=trial_chat, privacy=mydata.data)  # fmt: skip
 
 
 def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:

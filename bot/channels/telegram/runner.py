@@ -95,7 +95,9 @@ async def _serve(settings: Settings) -> None:
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
-    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)
+    scheduler = build_scheduler(
+        app.service, settings.sweep_interval_seconds, app.relay, app.privacy.purge if app.privacy is not None else None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
