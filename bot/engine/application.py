@@ -117,7 +117,7 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg(exc.reason_key, **exc.params))
         ask(turn, full=False)
         return
-    ask(turn, full=False)
+    ask(turn)  # full: the first item of a screen comes with the screen's introduction
 
 
 def _take_question(turn: Turn, question: ApplicationQuestion, raw: str) -> None:

@@ -33,7 +33,7 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
             args = f"{ctx.participant.code} {args}"  # in the participant's topic the code may be left out
         try:
             command = parse_interviewed(args)
-            stage = await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
+            await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
                                                  by=f"therapist:{ctx.therapist}")  # fmt: skip
         except (CommandRejected, TrialStateError) as exc:
             await ctx.say(str(exc) if str(exc) else USAGE)
@@ -46,6 +46,6 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
                          lambda state, now: engine.interviewed(state, command.outcome, now))  # fmt: skip
         lang = trial.programme.spec.default_language
         words = trial.programme.msg(lang, f"trialeng.staff_interviewed_{command.outcome}", code=command.code)
-        await ctx.say(f"{words} ({stage})", participant)
+        await ctx.say(words, participant)
 
     return StaffCommand("interviewed", handler, USAGE)
