@@ -45,6 +45,11 @@ def tell_where(turn: Turn, welcome_back: bool) -> bool:
         turn.say(turn.msg("start.welcome_back" if welcome_back else "menu.onboarding"))
         ask(turn, full=False)
         return True
+    if state.trial_stage == "allocating" and not state.frames:
+        # "I agree" was stored but the draw's result never reached the state (a crash in between):
+        # ask again; the draw is idempotent, so it is made or read once and told once.
+        turn.effects.trial.append(TrialRequest("allocate"))
+        return True
     if state.frames or state.trial_stage not in WAITING + TURNED_DOWN:
         return False
     turn.say(turn.msg("trialeng.start_waiting" if state.trial_stage in WAITING else "trialeng.start_not_eligible"))
