@@ -446,3 +446,16 @@ async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_start
     assert (
         programme.msg("en", "module.opened", title=programme.text(programme.modules["baseline"].title, "en")) in texts
     )
+
+
+async def test_someone_not_taken_in_who_writes_again_gets_the_kind_words_and_is_still_screened(
+    db, programme, chat, transport
+):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "age": "17"})
+    await chat.send(Inbound(kind="text", text="hello?"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trialeng.start_not_eligible")
+    await chat.send(Inbound(kind="text", text="I want to kill myself"))
+    assert any("112" in t for t in transport.texts(CHAT)[-2:])
+    async with db.reading() as session:
+        assert (await session.scalar(select(RelayItem))).kind == "safety"

@@ -90,8 +90,11 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
-    if not via_button:
-        risk.screen_text(turn, value, frame.step if frame is not None else "free")
+    hit = risk.screen_text(turn, value, frame.step if frame is not None else "free") if not via_button else None
+    if frame is None and state.trial_stage in application.TURNED_DOWN:
+        if hit is None:  # not taken into the study: the kind words again, not the programme's help
+            application.tell_where(turn, welcome_back=False)
+        return
     if frame is None:
         relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return
