@@ -18,6 +18,7 @@ from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
 from bot.service import ConversationService
+from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
@@ -78,6 +79,7 @@ async def bootstrap(
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
                     staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
+                    diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)
     mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
@@ -88,6 +90,7 @@ async def bootstrap(
     service = ConversationService(
         db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
         wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else mydata.run,
+        symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
     if trial_chat is not None:
         trial_chat.conversation = service

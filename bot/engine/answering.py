@@ -11,6 +11,7 @@ from bot.engine import (
     application,
     dailies,
     detours,
+    diary_rules,
     onboarding,
     preferences,
     reminders,
@@ -46,6 +47,12 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg("consent.declined"))
         return
     if not via_button and _screened_while_held(turn, value):
+        return
+    if diary_rules.close_expired(turn) and not via_button:
+        # the typed answer was for a day now closed: still screened, then where they are now
+        if risk.screen_text(turn, value, "diary_closed") is None:
+            turn.say(turn.msg("measeng.diary_closed"))
+            resume(turn, full=True)
         return
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
         risk.release(turn)

@@ -22,6 +22,7 @@ from bot.engine import (
 )
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle, when
+from bot.engine.progress_chart import show_progress
 from bot.engine.questions import open_ask, relay_free_text
 from bot.engine.steps import skip
 from bot.engine.turn import Turn
@@ -199,4 +200,5 @@ COMMANDS: dict[str, Command] = {
     "settings": preferences.open_settings,
     "consent": consent_view.show,
     "mydata": mydata.request,
+    "progress": show_progress,
 }

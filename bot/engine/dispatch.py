@@ -16,6 +16,7 @@ from bot.content.programme import Programme
 from bot.engine import (
     dailies,
     detours,
+    diary_rules,
     onboarding,
     planned,
     preferences,
@@ -55,7 +56,8 @@ class Engine:
 
     @staticmethod
     def wants_history(inbound: Inbound) -> bool:
-        return detours.wants_history(inbound)
+        progress_command = inbound.kind == "command" and inbound.text.lower().lstrip("/") == "progress"
+        return detours.wants_history(inbound) or progress_command
 
     def interviewed(self, state: ParticipantState, outcome: str, now: datetime) -> Effects:
         """A therapist recorded the interview (trial): move the participant on to the consent, or not."""
@@ -72,6 +74,7 @@ class Engine:
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
+            diary_rules.close_expired(turn)
             if state.frames:
                 progress.announce_opened(turn)
             else:
