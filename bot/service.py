@@ -11,19 +11,22 @@ who is due (see ``bot/sweep.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
-from bot.engine.model import Effects, ParticipantState
+from bot.engine.model import Effects, ParticipantState, TrialRequest
 from bot.service_measures import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
+from bot.storage.models import Participant
+from bot.storage.repository import Repository, to_state
 from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
 from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
@@ -54,6 +57,7 @@ class ConversationService:
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
         max_batch: int = 50,
+        on_trial: Callable[[int, Sequence[TrialRequest]], Awaitable[None]] | None = None,
         symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
     ) -> None:
@@ -61,6 +65,7 @@ class ConversationService:
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
+        self.on_trial = on_trial  # trialeng (issue 8): bot/trial/chat.py TrialChat.run, after the commit
         self.symptoms = symptoms or SymptomPolicy()
         self.charts_dir = charts_dir
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
@@ -82,9 +87,14 @@ class ConversationService:
             # Another process created this chat's participant at the same moment; ours rolled back
             # whole. Once more: now the participant exists (or the event id is known).
             processed = await self.writer.submit(event)
-        if processed:
-            self.wake_sender()
-        return processed
+        if processed is None:
+            return False
+        participant_id, trial_requests = processed
+        # trialeng (issue 8): what only the trial service can do runs right after the event's commit
+        if trial_requests and self.on_trial is not None:
+            await self.on_trial(participant_id, trial_requests)
+        self.wake_sender()
+        return True
 
     async def tick_due(self, among: Collection[int] | None = None) -> int:
         """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
@@ -108,7 +118,7 @@ class ConversationService:
     def effect_rows(self) -> EffectRows:
         return EffectRows(version=self.engine.programme.version)
 
-    def _apply(self, conn: Connection, events: list[Event]) -> list[bool]:
+    def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, list[TrialRequest]] | None]:
         """A batch of events in one transaction, with a handful of statements for the whole batch.
 
         One SELECT per channel loads every participant of the batch (row-locked on PostgreSQL), one
@@ -126,11 +136,11 @@ class ConversationService:
         ).all()  # fmt: skip
         fresh = {(r.channel, r.event_id) for r in recorded}
         rows = self.effect_rows()
-        results: list[bool] = []
+        results: list[tuple[int, list[TrialRequest]] | None] = []
         for ev in events:
             if (ev.channel, ev.event_id) not in fresh:
                 log.info("duplicate event %s:%s ignored", ev.channel, ev.event_id)
-                results.append(False)
+                results.append(None)
                 continue
             fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
             state, target = people[(ev.channel, ev.chat_id)]
@@ -147,7 +157,7 @@ class ConversationService:
                      event_id=ev.event_id)  # fmt: skip
             log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
                       len(effects.answers), len(effects.outbound))  # fmt: skip
-            results.append(True)
+            results.append((target.participant_id, list(effects.trial)))
         rows.flush(conn)
         return results
 
@@ -176,3 +186,39 @@ class ConversationService:
         code = f"P-{pid:04d}"
         state = ParticipantState(code=code, language=lang, timezone=self.timezone)
         return state, Target(pid, code, ev.channel, ev.chat_id)
+
+    async def nudge(self, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]) -> None:
+        """Run one engine decision for a participant outside any event of theirs (e.g. a therapist's
+        interview outcome moving them on), in one transaction like an event (trialeng, issue 8)."""
+        async with self.db.transaction() as session:
+            await self.decide_in(session, participant_id, decide)
+        self.wake_sender()
+
+    async def decide_in(
+        self, session: AsyncSession, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]
+    ) -> None:
+        """``nudge`` inside the caller's transaction (a staff command's: the staff record and the
+        participant's next step commit together or not at all). The caller wakes the sender."""
+        now = self.clock.now()
+        repo = Repository(session, lock_rows=not self.db.is_sqlite)
+        row = await repo.participant(participant_id)
+        if row is None:
+            return
+        state = to_state(row)
+        effects = decide(state, now)
+        write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
+        self._save(repo, row, state, effects, None, now)
+
+    def _save(
+        self,
+        repo: Repository,
+        row: Participant,
+        state: ParticipantState,
+        effects: Effects,
+        event_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Everything is stamped with the time the engine decided at, not a later clock read."""
+        programme = self.engine.programme
+        repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
+                  event_id=event_id)  # fmt: skip

@@ -26,7 +26,7 @@ def test_start_shows_welcome_with_a_button(p):
 def test_consent_is_recorded_with_its_version_and_starts_week_0(p, programme):
     p.through_consent()
     consents = [c for e in p.effects for c in e.consents]
-    assert [(c.version, c.agreed) for c in consents] == [("2026-11-consent-v2", True)]
+    assert [(c.version, c.agreed) for c in consents] == [("2026-11-consent-v3", True)]
     assert p.state.status == "active"
     assert p.state.start_date == p.clock.now().date()
     assert p.state.frame.module == "baseline", "week 0 opens at once after consent"
