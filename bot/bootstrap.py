@@ -89,9 +89,11 @@ async def bootstrap(
         trial_chat = TrialChat(trial, engine, mydata)
     service = ConversationService(
         db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
-        wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else mydata.run,
+        wake_sender=wake, max_batch=settings.group_commit_max_batch,
+        on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
+    service.sweeper.chunk = settings.sweep_chunk
     if trial_chat is not None:
         trial_chat.conversation = service
         if relay is not None:

@@ -225,5 +225,37 @@ def simulate(
         _fail(exc)
 
 
+# -- inbound area: quarantine (on the trial's ``participants`` group) and the benchmark ------------
+
+
+@participants_app.command("unquarantine")
+def participants_unquarantine(code: Annotated[str, typer.Argument(help="Participant code, e.g. P-0042.")],
+                              config: ConfigOpt = None) -> None:  # fmt: skip
+    """Let the sweeps tick a quarantined participant again (after the cause is fixed)."""
+    from bot.cli_inbound import unquarantine_command
+
+    raise typer.Exit(_run(unquarantine_command(_settings(config), code)))
+
+
+@participants_app.command("quarantined")
+def participants_quarantined(config: ConfigOpt = None) -> None:
+    """List the participants the sweeps skip because their tick failed."""
+    from bot.cli_inbound import quarantined_command
+
+    _run(quarantined_command(_settings(config)))
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="A smaller, faster run.")] = False,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (or ICBT_BENCH_POSTGRES_URL).")] = None,
+) -> None:
+    """Measure the inbound path, the sweep, memory and the python-telegram-bot baseline."""
+    from bot.cli_inbound import bench_command
+
+    _run(bench_command(quick, json_file, database_url))
+
+
 if __name__ == "__main__":
     app()

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete
 
-from bot.bootstrap import bootstrap
+from bot.bootstrap import App, bootstrap
 from bot.channels.console import (
     CHANNEL,
     CONSOLE_COMMANDS,
@@ -20,6 +20,7 @@ from bot.channels.console import (
 from bot.clock import FakeClock, SystemClock
 from bot.settings import Settings
 from bot.storage.models import Participant
+from bot.storage.runtime import DEMO_CLOCK, load_instant, save_instant
 from bot.trial.seed import demo_seed
 from scheduler.ratelimit import Unlimited
 
@@ -33,8 +34,13 @@ DEMO_TRIAL_HINT = (
 async def run_demo(
     settings: Settings, lines: Iterator[str] | None, fresh: bool = False, start: datetime | None = None
 ) -> int:
-    """Returns the exit code: 0, or 1 when the engine failed on an input (the transcript says where)."""
-    clock = FakeClock(start or SystemClock().now().replace(second=0, microsecond=0))
+    """Returns the exit code: 0, or 1 when the engine failed on an input (the transcript says where).
+
+    The simulated clock is kept in the database: a restarted demo resumes at the simulated time it
+    reached (never earlier, or reminders already made would be made again), unless ``fresh``.
+    """
+    real_now = SystemClock().now()
+    clock = FakeClock(start or real_now.replace(second=0, microsecond=0))
     transport = ConsoleTransport(write=print)
 
     app = await bootstrap(
@@ -46,11 +52,17 @@ async def run_demo(
         demo_therapist=DEMO_THERAPIST,
         trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
     )
-    chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay)
+    chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at))
     try:
         if fresh:
             async with app.db.transaction() as session:
                 await session.execute(delete(Participant).where(Participant.channel == CHANNEL))
+        else:
+            kept = await load_instant(app.db, DEMO_CLOCK)
+            if kept is not None and (start is None or kept > clock.now()):
+                clock.set(kept)
+                print(f"(resuming the demo's simulated time: {kept:%a %d %b %Y %H:%M} UTC; --fresh starts over)")
+        await _keep(app, clock.now())
         if lines is None:
             print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
             print(demo_seed()[1])
@@ -65,6 +77,10 @@ async def run_demo(
         return 1
     finally:
         await app.db.dispose()
+
+
+async def _keep(app: App, at: datetime) -> None:
+    await save_instant(app.db, DEMO_CLOCK, at, SystemClock().now())
 
 
 def _interactive() -> Iterator[str]:

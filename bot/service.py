@@ -1,17 +1,22 @@
-"""The application service: one inbound event or one due tick = one transaction.
+"""The application service: where the engine meets storage.
 
-It is the only place where the engine meets storage: load the participant (locked), let the engine
-decide, write state + answers + outbox rows together, commit, then wake the sender. A redelivered
-event id is recognised and does nothing.
+``handle`` runs one inbound event as one job of the group-commit writer: read the participant (row
+locked on PostgreSQL), record the event id with ``INSERT … ON CONFLICT DO NOTHING`` (a redelivered
+id finds its row and does nothing), let the engine decide, write state + answers + outbox rows. It
+returns only after the batch holding the event has committed, and only then wakes the sender, so a
+reply is never sent for an event that could still be lost. ``tick_due`` lets time pass for everyone
+who is due (see ``bot/sweep.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +27,22 @@ from bot.service_measures import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
 from bot.storage.models import Participant
 from bot.storage.repository import Repository, to_state
+from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.sync_session import run_hook
+from bot.storage.writer import GroupCommitWriter
+from bot.sweep import Sweeper
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    channel: str
+    chat_id: str
+    event_id: str
+    inbound: Inbound
+    language: str | None
+    now: datetime
 
 
 class ConversationService:
@@ -37,6 +56,7 @@ class ConversationService:
         language: str,
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
+        max_batch: int = 50,
         on_trial: Callable[[int, Sequence[TrialRequest]], Awaitable[None]] | None = None,
         symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
@@ -48,6 +68,8 @@ class ConversationService:
         self.on_trial = on_trial  # trialeng (issue 8): bot/trial/chat.py TrialChat.run, after the commit
         self.symptoms = symptoms or SymptomPolicy()
         self.charts_dir = charts_dir
+        self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
+        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures)
 
     async def handle(
         self,
@@ -58,14 +80,13 @@ class ConversationService:
         language: str | None = None,
     ) -> bool:
         """Handle one inbound event; False when its event id was seen before (nothing was done)."""
+        event = Event(channel, chat_id, event_id, inbound, language, self.clock.now())
         try:
-            processed = await self._handle(channel, chat_id, event_id, inbound, language)
+            processed = await self.writer.submit(event)
         except IntegrityError:
-            # A concurrent delivery of the same update won the race; ours rolled back whole.
-            async with self.db.reading() as session:
-                if await Repository(session, False).seen_event(channel, event_id):
-                    return False
-            raise
+            # Another process created this chat's participant at the same moment; ours rolled back
+            # whole. Once more: now the participant exists (or the event id is known).
+            processed = await self.writer.submit(event)
         if processed is None:
             return False
         participant_id, trial_requests = processed
@@ -75,32 +96,96 @@ class ConversationService:
         self.wake_sender()
         return True
 
-    async def _handle(
-        self, channel: str, chat_id: str, event_id: str, inbound: Inbound, language: str | None
-    ) -> tuple[int, list[TrialRequest]] | None:
-        """None when the event id was seen before; else the participant and the trial's requests."""
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            repo = Repository(session, lock_rows=not self.db.is_sqlite)
-            if await repo.seen_event(channel, event_id):
-                log.info("duplicate event %s:%s ignored", channel, event_id)
-                return None
-            row = await repo.participant_by_chat(channel, chat_id)
-            if row is None:
-                lang = self.engine.programme.language(language or self.language)
-                row = await repo.create_participant(channel, chat_id, lang, self.timezone, now)
-            await repo.record_event(channel, event_id, row.id, now)
-            state = to_state(row)
-            history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
-            effects = self.engine.handle(state, inbound, now, history)
-            # measeng: scores (and symptom-check notes) go in the same transaction as the answers
-            await record_scores(session, self.engine.programme, row.id, row.code or state.code,
-                                self.engine.programme.language(state.language), effects, self.symptoms, now)  # fmt: skip
-            write_pictures(effects, self.charts_dir, row.code or state.code)
-            self._save(repo, row, state, effects, event_id, now)
-            log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
-                     len(effects.answers), len(effects.outbound))  # fmt: skip
-            return row.id, effects.trial
+    async def tick_due(self, among: Collection[int] | None = None) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
+
+        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
+        result = await self.sweeper.sweep(among)
+        if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
+            self.wake_sender()
+        return result.ticked
+
+    def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:
+        """main's async score hook, run inside this batch's transaction (``bot/storage/sync_session.py``)."""
+        programme = self.engine.programme
+        language = programme.language(state.language)
+        run_hook(conn, lambda session: record_scores(session, programme, who.participant_id, state.code, language,
+                                                     effects, self.symptoms, now))  # fmt: skip
+
+    def _pictures(self, effects: Effects, code: str) -> None:
+        write_pictures(effects, self.charts_dir, code)  # a chart travels as a file path in the outbox
+
+    def effect_rows(self) -> EffectRows:
+        return EffectRows(version=self.engine.programme.version)
+
+    def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, list[TrialRequest]] | None]:
+        """A batch of events in one transaction, with a handful of statements for the whole batch.
+
+        One SELECT per channel loads every participant of the batch (row-locked on PostgreSQL), one
+        multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` records the event ids (a redelivered
+        id, also a second copy in the same batch, comes back absent and is a no-op), the engine
+        decides each event in arrival order on the batch's own copy of each state (so two events of
+        one participant see each other), and one statement per table writes everything.
+        """
+        sql = statements(conn.dialect.name)
+        people = self._participants(conn, sql, events)
+        recorded = conn.execute(
+            sql.record_event,
+            [{"channel": ev.channel, "event_id": ev.event_id, "processed_at": ev.now,
+              "participant_id": people[(ev.channel, ev.chat_id)][1].participant_id} for ev in events],
+        ).all()  # fmt: skip
+        fresh = {(r.channel, r.event_id) for r in recorded}
+        rows = self.effect_rows()
+        results: list[tuple[int, list[TrialRequest]] | None] = []
+        for ev in events:
+            if (ev.channel, ev.event_id) not in fresh:
+                log.info("duplicate event %s:%s ignored", ev.channel, ev.event_id)
+                results.append(None)
+                continue
+            fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
+            state, target = people[(ev.channel, ev.chat_id)]
+            past = ()
+            if self.engine.wants_history(ev.inbound):
+                rows.flush(conn)  # answers of earlier events in this batch count too
+                past = history(conn, target.participant_id)
+            effects = self.engine.handle(state, ev.inbound, ev.now, past)
+            if effects.scores:  # measeng: scores and symptom-check notes in the same transaction
+                rows.flush(conn)
+                self._scores(conn, target, state, effects, ev.now)
+            self._pictures(effects, state.code)
+            rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
+                     event_id=ev.event_id)  # fmt: skip
+            log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
+                      len(effects.answers), len(effects.outbound))  # fmt: skip
+            results.append((target.participant_id, list(effects.trial)))
+        rows.flush(conn)
+        return results
+
+    def _participants(
+        self, conn: Connection, sql: Statements, events: list[Event]
+    ) -> dict[tuple[str, str], tuple[ParticipantState, Target]]:
+        """Every participant of the batch, created on their first event."""
+        people: dict[tuple[str, str], tuple[ParticipantState, Target]] = {}
+        for channel in {ev.channel for ev in events}:
+            chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
+            for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
+                people[(channel, row.chat_id)] = state_from_row(row), Target(row.id, row.code, channel, row.chat_id)
+        for ev in events:
+            if (ev.channel, ev.chat_id) not in people:
+                people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)
+        return people
+
+    def _create(self, conn: Connection, sql: Statements, ev: Event) -> tuple[ParticipantState, Target]:
+        lang = self.engine.programme.language(ev.language or self.language)
+        pid = conn.execute(
+            sql.create_participant,
+            {"channel": ev.channel, "chat_id": ev.chat_id, "language": lang, "timezone": self.timezone,
+             "status": "new", "paused": False, "unreachable": False, "position": {}, "created_at": ev.now,
+             "updated_at": ev.now},
+        ).scalar_one()  # fmt: skip
+        code = f"P-{pid:04d}"
+        state = ParticipantState(code=code, language=lang, timezone=self.timezone)
+        return state, Target(pid, code, ev.channel, ev.chat_id)
 
     async def nudge(self, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]) -> None:
         """Run one engine decision for a participant outside any event of theirs (e.g. a therapist's
@@ -123,31 +208,6 @@ class ConversationService:
         effects = decide(state, now)
         write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
         self._save(repo, row, state, effects, None, now)
-
-    async def tick_due(self, limit: int = 500, among: Collection[int] | None = None) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
-
-        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
-        now = self.clock.now()
-        async with self.db.reading() as session:
-            due = await Repository(session, False).due_participants(now, limit)
-        if among is not None:
-            due = [pid for pid in due if pid in among]
-        messages = 0
-        for participant_id in due:
-            async with self.db.transaction() as session:
-                repo = Repository(session, lock_rows=not self.db.is_sqlite)
-                row = await repo.participant(participant_id)
-                if row is None or row.next_due_at is None or row.next_due_at > now:
-                    continue  # another sweep got here first
-                state = to_state(row)
-                effects = self.engine.tick(state, now)
-                write_pictures(effects, self.charts_dir, row.code or state.code)  # a module unlock's chart
-                self._save(repo, row, state, effects, None, now)
-                messages += len(effects.outbound)
-        if messages:
-            self.wake_sender()
-        return len(due)
 
     def _save(
         self,

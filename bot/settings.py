@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = Field(default=60, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # inbound: group commit and sweeps (docs/operations.md, docs/scaling.md)
+    group_commit_max_batch: int = Field(default=50, ge=1, le=1000)  # events sharing one transaction
+    sweep_chunk: int = Field(default=1000, ge=1, le=100_000)  # participants ticked per sweep transaction
+
     # -- safety: crisis resources shown on a risk hit (defaults: Sweden; every site must check its own) --
     staff_mode: Literal["telegram", "none"] = "telegram"  # "none": explicitly no staff group, said honestly
     crisis_country: str = "SE"

@@ -125,3 +125,25 @@ def test_bad_advance_is_explained(tmp_path, line):
     result = demo(tmp_path / "d.sqlite3", script)
     assert result.returncode == 0
     assert "(cannot advance:" in result.stdout
+
+
+def test_a_restarted_demo_keeps_its_simulated_clock_and_does_not_crash(tmp_path):
+    db = tmp_path / "demo.sqlite3"
+    first = tmp_path / "first.txt"
+    first.write_text("/start\n/advance 2d\n/now\n")
+    result = demo(db, first)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "(simulated time: Wed 07 Jan 2026 07:00 UTC)" in result.stdout
+    # Restarted without --start (as `./dev demo` twice in a row): the reminders of the days already
+    # simulated are not made again, and time goes on from where it was.
+    second = tmp_path / "second.txt"
+    second.write_text("/now\n/advance 1d\n/now\n")
+    again = subprocess.run([*ICBT, "demo", "--script", str(second)], cwd=ROOT, env=env_for(db),
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Traceback" not in again.stdout + again.stderr
+    assert "(simulated time: Wed 07 Jan 2026 07:00 UTC)" in again.stdout
+    assert "(simulated time: Thu 08 Jan 2026 07:00 UTC)" in again.stdout
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT dedup_key FROM outbox WHERE dedup_key IS NOT NULL")]
+    assert len(keys) == len(set(keys))

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import Inbound
-from bot.engine.model import Effects, RelayRecord
+from bot.engine.model import RelayRecord
 from bot.storage.metadata import METADATA
 from bot.storage.models import AuditEntry, OutboxMessage, Participant, RelayItem
-from bot.storage.repository import Repository, to_state
+from bot.storage.rows import EffectRows
 from bot.storage.tables_relay import RelayLog, RelayTask
 from scheduler.sender import DeliveryRefused
 from tests.relay_support import (
@@ -46,10 +46,13 @@ async def ask(service, participant: Participant, text: str, event: str) -> None:
 
 async def insert_item(db, participant: Participant, record: RelayRecord, now) -> None:
     """What the participant write path does for an effect the engine will emit (report, safety, alert)."""
-    async with db.transaction() as session:
-        row = await session.get(Participant, participant.id)
-        Repository(session, False).save(row, to_state(row), Effects(relays=[record]), now=now, version="t", next_due=row.next_due_at,
-                                        event_id=None)  # fmt: skip
+
+    def write(conn) -> None:
+        rows = EffectRows(version="t")
+        rows.relay(participant.id, record, now)
+        rows.flush(conn)
+
+    await db.run_write(write)
 
 
 async def staff_texts(db) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,9 +109,11 @@ class ConsoleChat:
         transport: ConsoleTransport,
         clock: FakeClock,
         relay: RelayService | None = None,
+        on_advance: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> None:
         self.service, self.sender, self.transport, self.clock = service, sender, transport, clock
         self.relay = relay
+        self.on_advance = on_advance  # the demo keeps its simulated clock across restarts
         self.topics = TopicDirectory(service.db, clock, STAFF_CHAT, self._new_topic)
         self._threads = 0
         transport.topics = self.topics
@@ -173,6 +176,8 @@ class ConsoleChat:
             if self.relay is not None:
                 await self.relay.sweep()
             await self._settle()
+            if self.on_advance is not None:
+                await self.on_advance(self.clock.now())
         self.transport.write(f"(simulated time is now {self.clock.now():%a %d %b %Y %H:%M} UTC)")
 
     async def run(self, lines: Iterable[str], echo: bool) -> None:

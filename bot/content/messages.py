@@ -78,6 +78,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "review.opened",
         "review.finished",
         "safety.staff_alert",
+        # inbound (sweeps)
+        "inbound.quarantined",
         "safety.hold",
         "buttons.carry_on",
         "skip.nothing",

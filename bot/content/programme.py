@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -82,9 +83,12 @@ class Programme:
     def onboarding(self) -> tuple[str, ...]:
         return self.spec.onboarding
 
-    @property
+    @cached_property
     def scheduled(self) -> tuple[Module, ...]:
-        """Modules with a week, in programme order (phases in order, modules as listed)."""
+        """Modules with a week, in programme order (phases in order, modules as listed).
+
+        Computed once: the sweep asks for it several times per participant, 100,000 times a sweep.
+        """
         return tuple(self.modules[mid] for phase in self.spec.phases for mid in phase.modules)
 
     def phase_of(self, module_id: str) -> str | None:
@@ -100,10 +104,19 @@ class Programme:
         raise KeyError(f"{module_id}.{step_id}")
 
     def step_index(self, module_id: str, step_id: str) -> int:
-        for index, step in enumerate(self.modules[module_id].steps):
-            if step.id == step_id:
-                return index
-        raise KeyError(f"{module_id}.{step_id}")
+        index = self._step_indexes.get((module_id, step_id))
+        if index is None:
+            raise KeyError(f"{module_id}.{step_id}" if module_id in self.modules else module_id)
+        return index
+
+    @cached_property
+    def _step_indexes(self) -> dict[tuple[str, str], int]:
+        """Step positions, looked up once per step per tick: built once instead of scanned each time."""
+        indexes: dict[tuple[str, str], int] = {}
+        for mid, module in self.modules.items():
+            for i, step in enumerate(module.steps):
+                indexes.setdefault((mid, step.id), i)
+        return indexes
 
     def daily(self, module_id: str, daily_id: str) -> DailyPrompt:
         for prompt in self.modules[module_id].daily:

@@ -7,7 +7,7 @@ Telegram, the console, a test or a replay alike.
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -92,6 +92,12 @@ class Frame:
     draft: dict[str, Any] = field(default_factory=dict)
     detour: str | None = None  # "step": one form revisited from /mywork; "module": a module reopened
 
+    def as_json(self) -> dict[str, Any]:
+        """What ``asdict`` gives, at a fraction of its cost (it deep-copies; a sweep does this 100,000 times)."""
+        return {"module": self.module, "step": self.step, "daily": self.daily, "day": self.day, "part": self.part,
+                "stage": self.stage, "entry": self.entry, "draft": copy.deepcopy(self.draft) if self.draft else {},
+                "detour": self.detour}  # fmt: skip
+
 
 @dataclass
 class Preferences:
@@ -156,7 +162,7 @@ class ParticipantState:
     def position_json(self) -> dict[str, Any]:
         """The part of the state that is not a column of its own."""
         return {
-            "frames": [asdict(f) for f in self.frames],
+            "frames": [f.as_json() for f in self.frames],
             "finished": list(self.finished),
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
@@ -165,7 +171,7 @@ class ParticipantState:
             "held": self.held,
             "reports": dict(self.reports),
             "log": dict(self.log),
-            "prefs": asdict(self.prefs),
+            "prefs": dict(vars(self.prefs)),
             "snoozed": dict(self.snoozed),
             "reminded_on": self.reminded_on,
             "reminder_count": self.reminder_count,

@@ -3,20 +3,27 @@
 One ``Database`` per process. ``transaction()`` is the unit of work: it commits when the block ends
 normally and rolls back on any exception. On SQLite there is one writer at a time, so transactions
 are serialised by an asyncio lock instead of failing with "database is locked".
+
+``run_write(fn)`` is the hot path's transaction: ``fn`` gets a sync ``Connection`` and runs whole in
+one hop — on SQLite in the one writer thread over the stdlib driver (``BEGIN IMMEDIATE``, under the
+same asyncio lock as ``transaction()``), on PostgreSQL inside ``run_sync`` over asyncpg, where row
+locks (``SELECT … FOR UPDATE``) order it against other writers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,8 +33,21 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.errors import StorageUnavailable
+from bot.storage.sweeplock import SweepLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+# JSON columns (participant positions, outbox payloads) are decoded for every event and every
+# participant a sweep touches: orjson reads several times faster than the stdlib. Writing stays the
+# stdlib's json.dumps, so stored text keeps its exact form (code compares it, e.g. the outbox purge).
+def _loads(value: Any) -> Any:
+    # SQLite's numeric affinity hands a JSON number back as a number already (a stored answer of 1).
+    return value if isinstance(value, int | float) else orjson.loads(value)
+
+
+JSON_CODEC: dict[str, Any] = {"json_deserializer": _loads}
+T = TypeVar("T")
 
 
 class Database:
@@ -35,7 +55,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # hide_parameters: a failing statement's log line and exception never carry a participant's words.
-        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, **JSON_CODEC}
         if self.is_sqlite:
             _ensure_parent(url)
         else:
@@ -45,6 +65,28 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._sync: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self.sweep_lock = SweepLock(self)
+
+    async def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in one transaction in one hop; commit when it returns, roll back if it raises."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(fn)
+        async with self._write_lock:
+            return await asyncio.get_running_loop().run_in_executor(self._writer_thread(), self._sync_write, fn)
+
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="icbt-sqlite-writer")
+        return self._thread
+
+    def _sync_write(self, fn: Callable[[Connection], T]) -> T:
+        if self._sync is None:
+            self._sync = _sync_sqlite_engine(self.url)
+        with self._sync.begin() as conn:
+            return fn(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -96,6 +138,12 @@ class Database:
                 await conn.exec_driver_sql(f'VACUUM "{table}"')
 
     async def dispose(self) -> None:
+        await self.sweep_lock.release()
+        if self._thread is not None:
+            if self._sync is not None:
+                await asyncio.get_running_loop().run_in_executor(self._thread, self._sync.dispose)
+            self._thread.shutdown(wait=True)
+            self._thread, self._sync = None, None
         await self.engine.dispose()
 
 
@@ -118,6 +166,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sync_sqlite_engine(url: str) -> Engine:
+    """The stdlib ``sqlite3`` driver, used only from the writer thread.
+
+    Its own implicit transactions are switched off and each transaction opens with ``BEGIN
+    IMMEDIATE``: the reads of an event happen under the write lock, so another process writing the
+    same file (the CLI) waits on ``busy_timeout`` instead of interleaving.
+    """
+    engine = create_engine(url.replace("+aiosqlite", ""), connect_args={"check_same_thread": False},
+                           hide_parameters=True, **JSON_CODEC)  # fmt: skip
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        _sqlite_pragmas(dbapi_connection, record)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _ensure_parent(url: str) -> None:

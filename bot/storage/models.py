@@ -89,6 +89,8 @@ class Participant(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # inbound: set when this participant's tick raised; sweeps skip them until an admin clears it.
+    quarantined_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Answer(Base):

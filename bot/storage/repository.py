@@ -1,46 +1,25 @@
-"""Queries and writes, in one place, over a session the caller's unit of work owns."""
+"""Reads and audit rows over a session the caller's unit of work owns (the trial service, the CLI).
+
+The participant write path does not come here: events and sweeps write through the group-commit
+writer and ``bot/storage/rows.py`` (Core statements, one per table per batch).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.model import Effects, ParticipantState, StoredAnswer
-from bot.storage.models import (
-    Answer,
-    AuditEntry,
-    Consent,
-    OutboxMessage,
-    Participant,
-    ProcessedEvent,
-    RelayItem,
-)
+from bot.engine.model import Effects, ParticipantState
+from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, RelayItem
 
 
 class Repository:
     def __init__(self, session: AsyncSession, lock_rows: bool) -> None:
         self.session = session
         self.lock_rows = lock_rows  # PostgreSQL: SELECT ... FOR UPDATE; SQLite is serialised already
-
-    async def seen_event(self, channel: str, event_id: str) -> bool:
-        found = await self.session.scalar(
-            select(ProcessedEvent.id).where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
-        )
-        return found is not None
-
-    async def record_event(self, channel: str, event_id: str, participant_id: int, now: datetime) -> None:
-        self.session.add(
-            ProcessedEvent(channel=channel, event_id=event_id, participant_id=participant_id, processed_at=now)
-        )
-
-    async def participant_by_chat(self, channel: str, chat_id: str) -> Participant | None:
-        query = select(Participant).where(Participant.channel == channel, Participant.chat_id == chat_id)
-        if self.lock_rows:
-            query = query.with_for_update()
-        return await self.session.scalar(query)
 
     async def participant(self, participant_id: int) -> Participant | None:
         query = select(Participant).where(Participant.id == participant_id)
@@ -59,27 +38,6 @@ class Repository:
         await self.session.flush()
         row.code = f"P-{row.id:04d}"
         return row
-
-    async def history(self, participant_id: int) -> list[StoredAnswer]:
-        rows = await self.session.scalars(
-            select(Answer).where(Answer.participant_id == participant_id).order_by(Answer.id)
-        )
-        return [StoredAnswer(a.module_id, a.step_id, a.field_id, a.entry_id, a.value, a.answered_at) for a in rows]
-
-    async def due_participants(self, now: datetime, limit: int) -> list[int]:
-        rows = await self.session.scalars(
-            select(Participant.id)
-            .where(Participant.next_due_at.is_not(None), Participant.next_due_at <= now)
-            .order_by(Participant.next_due_at)
-            .limit(limit)
-        )
-        return list(rows)
-
-    async def mark_unreachable(self, participant_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(Participant).where(Participant.id == participant_id).values(unreachable=True, updated_at=now)
-        )
-        self.audit(participant_id, "sender", "unreachable", {}, now)
 
     def audit(
         self,
@@ -133,6 +91,7 @@ class Repository:
 
 
 def to_state(row: Participant) -> ParticipantState:
+    """The engine's view of a stored participant (the same as ``rows.state_from_row`` for ORM rows)."""
     state = ParticipantState(
         code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
         status=row.status, paused=row.paused, start_date=row.start_date,

@@ -1,0 +1,106 @@
+"""``icbt bench``: every figure of issue 7 from one command, printed as a table, optionally as JSON.
+
+    icbt bench [--quick] [--json FILE] [--database-url postgresql+asyncpg://…]
+
+Figures (the JSON keys): the inbound path on SQLite and PostgreSQL, closed loop (events/s) and open
+loop at 300 events/s (p99 ms); the 100,000-participant sweep (seconds) and that process's peak RSS;
+python-telegram-bot's ConversationHandler + PicklePersistence in the same run; and the sender's
+figures when ``benchmarks.sender`` is present. ``--quick`` runs smaller loads and a 20,000-participant
+sweep scaled linearly to 100,000 (the table says so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import inbound, ptb_baseline, sender
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = (
+    "engine.sqlite.events_per_s", "engine.postgresql.events_per_s", "engine.sqlite.p99_ms_at_300",
+    "engine.postgresql.p99_ms_at_300", "sender.messages_per_s", "sender.http_429", "sweep.seconds_100k",
+    "memory.peak_rss_mb_100k", "baseline.ptb.events_per_s",
+)  # fmt: skip
+
+
+async def sweep_in_own_process(participants: int) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.sweep", "--participants", str(participants),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"sweep benchmark exited with {proc.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1])
+
+
+async def sender_figures(quick: bool) -> dict[str, float]:
+    """The real sender against the loopback fake Bot API with Telegram's limits (``benchmarks.sender``)."""
+    result = await sender.measure(quick)
+    return {"sender.messages_per_s": result["messages_per_s"], "sender.http_429": result["http_429"]}
+
+
+async def collect(quick: bool, postgres_url: str, console: Console) -> tuple[dict[str, float], list[tuple]]:
+    participants, events = (100, 15) if quick else (300, 25)
+    seconds = 3.0 if quick else 10.0
+    swept = 20_000 if quick else 100_000
+    figures: dict[str, float] = {}
+    rows: list[tuple[str, str, str, str]] = []
+    for name, url in (("sqlite", None), ("postgresql", postgres_url)):
+        console.print(f"[dim]inbound on {name}: closed loop …[/dim]")
+        closed = await inbound.closed_loop(url, participants, events)
+        console.print(f"[dim]inbound on {name}: open loop at 300/s …[/dim]")
+        opened = await inbound.open_loop(url, 300, seconds)
+        figures[f"engine.{name}.events_per_s"] = round(closed["events_per_s"], 1)
+        figures[f"engine.{name}.p99_ms_at_300"] = round(opened["p99_ms"], 1)
+        rows.append((f"engine.{name}.events_per_s", f"{closed['events_per_s']:,.0f}", "≥ 1,000",
+                     f"{closed['events']} events, {closed['cpu_ms_per_event']:.2f} ms CPU each"))  # fmt: skip
+        rows.append((f"engine.{name}.p99_ms_at_300", f"{opened['p99_ms']:,.1f}", "< 50",
+                     f"achieved {opened['achieved_per_s']:,.0f}/s, p50 {opened['p50_ms']:,.1f} ms"))  # fmt: skip
+    console.print("[dim]python-telegram-bot baseline …[/dim]")
+    ptb = await ptb_baseline.measure(participants, events)
+    figures["baseline.ptb.events_per_s"] = round(ptb["events_per_s"], 1)
+    rows.append(("baseline.ptb.events_per_s", f"{ptb['events_per_s']:,.0f}", "engine ≥ 4×", f"{ptb['events']} updates"))
+    console.print(f"[dim]sweep over {swept:,} participants (own process) …[/dim]")
+    sweep = await sweep_in_own_process(swept)
+    scale = 100_000 / swept
+    figures["sweep.seconds_100k"] = round(sweep["seconds"] * scale, 2)
+    figures["memory.peak_rss_mb_100k"] = round(sweep["peak_rss_mb"], 1)
+    note = "" if scale == 1 else f" (measured {swept:,}, scaled ×{scale:g})"
+    rows.append(("sweep.seconds_100k", f"{sweep['seconds'] * scale:,.2f}", "< 5",
+                 f"CPU {sweep['cpu_seconds'] * scale:,.1f} s{note}"))  # fmt: skip
+    rows.append(("memory.peak_rss_mb_100k", f"{sweep['peak_rss_mb']:,.0f}", "< 300",
+                 f"{swept:,} participants enrolled and swept"))  # fmt: skip
+    sender = await sender_figures(quick)
+    figures.update(sender)
+    for key, value in sender.items():
+        rows.append((key, f"{value:,.1f}", "≥ 28" if "per_s" in key else "0", "fake Bot API, 50 ms round trip"))
+    ratio = figures["engine.sqlite.events_per_s"] / max(figures["baseline.ptb.events_per_s"], 0.001)
+    rows.append(("engine.sqlite / baseline", f"{ratio:.1f}×", "≥ 4×", "same run"))
+    return figures, rows
+
+
+async def run_suite(quick: bool, json_file: Path | None, postgres_url: str) -> dict[str, Any]:
+    """Everything, printed as a table; with ``json_file`` the figures as JSON (exactly ``KEYS``)."""
+    console = Console(width=120)
+    figures, rows = await collect(quick, postgres_url, console)
+    assert set(figures) == set(KEYS), sorted(set(figures) ^ set(KEYS))
+    table = Table(title=f"icbt bench{' --quick' if quick else ''}")
+    for column in ("figure", "value", "target", "how"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if json_file is not None:
+        json_file.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        console.print(f"figures written to {json_file}")
+    return figures

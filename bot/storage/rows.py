@@ -1,0 +1,283 @@
+"""Sync Core statements for the hot paths: one event, one sweep chunk.
+
+The ORM's unit of work costs a flush and, over aiosqlite, a thread hop per statement. Here every
+statement is plain Core on a sync ``Connection`` (the writer runs the whole event in one worker
+thread or one ``run_sync`` hop), and everything an event or a chunk of ticks caused is written with
+one multi-row INSERT per table. Outbox rows are ``INSERT … ON CONFLICT DO NOTHING``, so a proactive
+message whose idempotency key already exists is a no-op, never an exception.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Insert, Row, Select, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import dml as postgresql_dml
+from sqlalchemy.dialects.sqlite import dml as sqlite_dml
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import ReturningInsert
+
+from bot.engine.model import Effects, ParticipantState, RelayRecord, StoredAnswer
+from bot.storage.models import (
+    PRIORITY_BULK,
+    PRIORITY_INTERACTIVE,
+    Answer,
+    AuditEntry,
+    Consent,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
+
+PARTICIPANTS: Table = Participant.__table__  # type: ignore[assignment]
+ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
+CONSENTS: Table = Consent.__table__  # type: ignore[assignment]
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+RELAYS: Table = RelayItem.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
+
+STATE_COLUMNS = (
+    PARTICIPANTS.c.id,
+    PARTICIPANTS.c.code,
+    PARTICIPANTS.c.channel,
+    PARTICIPANTS.c.chat_id,
+    PARTICIPANTS.c.language,
+    PARTICIPANTS.c.timezone,
+    PARTICIPANTS.c.status,
+    PARTICIPANTS.c.paused,
+    PARTICIPANTS.c.start_date,
+    PARTICIPANTS.c.position,
+    PARTICIPANTS.c.next_due_at,
+)
+
+# One executemany UPDATE for every participant an event or a sweep chunk changed.
+UPDATE_STATE = (
+    update(PARTICIPANTS)
+    .where(PARTICIPANTS.c.id == bindparam("pid"))
+    .values(
+        code=bindparam("code"),
+        status=bindparam("status"),
+        paused=bindparam("paused"),
+        start_date=bindparam("start_date"),
+        language=bindparam("language"),
+        timezone=bindparam("timezone"),
+        position=bindparam("position"),
+        next_due_at=bindparam("next_due_at"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
+    _traverse_internals = ()  # always bare (no target, no WHERE): nothing varies, so it can be cached
+    inherit_cache = True
+
+
+class _PostgresDoNothing(postgresql_dml.OnConflictDoNothing):
+    _traverse_internals = ()
+    inherit_cache = True
+
+
+class _SqliteInsertIgnore(sqlite.Insert):
+    """``INSERT … ON CONFLICT DO NOTHING`` that SQLAlchemy's statement cache can hold.
+
+    The dialects' own ``on_conflict_do_nothing()`` opts out of the cache, so every execution compiled
+    again (about a third of an event's time). Here the clause is always the same bare DO NOTHING and
+    a cache key includes the statement's class, so caching it is exact.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self._post_values_clause = _SqliteDoNothing()
+
+
+class _PostgresInsertIgnore(postgresql.Insert):
+    inherit_cache = True
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self._post_values_clause = _PostgresDoNothing()
+
+
+def insert_ignore(conn: Connection, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect (SQLite and PostgreSQL)."""
+    return _ignore(conn.dialect.name == "postgresql", table)
+
+
+def _ignore(postgres: bool, table: Table) -> Insert:
+    return _PostgresInsertIgnore(table) if postgres else _SqliteInsertIgnore(table)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """Every hot-path statement built once per dialect, parameters bound at execution.
+
+    Building a statement and computing its cache key per event cost more than running it; a
+    statement object memoizes its key, so reusing the objects leaves only execution.
+    """
+
+    participants_by_chats: Select[Any]
+    due_chunk: Select[Any]
+    history: Select[Any]
+    create_participant: ReturningInsert[Any]
+    record_event: ReturningInsert[Any]
+    outbox: Insert
+    inserts: dict[str, Insert]
+
+
+@functools.cache
+def statements(dialect: str) -> Statements:
+    postgres = dialect == "postgresql"
+    p, a = PARTICIPANTS.c, ANSWERS.c
+    by_chats = (
+        select(*STATE_COLUMNS)
+        .where(p.channel == bindparam("channel"), p.chat_id.in_(bindparam("chat_ids", expanding=True)))
+        .order_by(p.id)  # rows are locked in id order, as the sweep locks them: no lock-order deadlock
+    )
+    due = (
+        select(*STATE_COLUMNS)
+        .where(p.id > bindparam("after"), p.next_due_at <= bindparam("now"), p.quarantined_at.is_(None))
+        .order_by(p.id)
+        .limit(bindparam("chunk"))
+    )
+    if postgres:  # row locks order us against the other writers; SQLite is one writer already
+        by_chats, due = by_chats.with_for_update(), due.with_for_update()
+    events: Table = ProcessedEvent.__table__  # type: ignore[assignment]
+    return Statements(
+        participants_by_chats=by_chats,
+        due_chunk=due,
+        history=select(a.module_id, a.step_id, a.field_id, a.entry_id, a.value, a.answered_at)
+        .where(a.participant_id == bindparam("pid"))
+        .order_by(a.id),
+        create_participant=PARTICIPANTS.insert().returning(p.id),
+        record_event=_ignore(postgres, events).returning(events.c.channel, events.c.event_id),
+        outbox=_ignore(postgres, OUTBOX),
+        inserts={t.name: t.insert() for t in (ANSWERS, CONSENTS, RELAYS, AUDIT)},
+    )
+
+
+def state_from_row(row: Row[Any]) -> ParticipantState:
+    state = ParticipantState(
+        code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
+        status=row.status, paused=row.paused, start_date=row.start_date,
+    )  # fmt: skip
+    state.load_position(row.position)
+    return state
+
+
+def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
+    rows = conn.execute(statements(conn.dialect.name).history, {"pid": participant_id})
+    return [StoredAnswer(*r) for r in rows]
+
+
+@dataclass
+class Target:
+    """Where a participant's messages go, and what the rows are stamped with."""
+
+    participant_id: int
+    code: str | None
+    channel: str
+    chat_id: str
+
+
+@dataclass
+class EffectRows:
+    """What one event or one sweep chunk will write, gathered as plain dicts; ``flush`` writes them.
+
+    The same rows ``Repository.save`` used to write, one statement per table: relay records are only
+    ``relay_items`` rows (the relay service posts each to the staff group in its own transaction),
+    audit rows carry the engine's entries (the safety gate's among them), and outbox rows get
+    ``priority`` interactive when written for an inbound event (``event_id`` given) and bulk
+    otherwise (sweeps, ticks). Everything is stamped with the time the engine decided at, not a
+    later clock read.
+    """
+
+    version: str
+    states: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    relays: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        who: Target,
+        state: ParticipantState,
+        effects: Effects,
+        *,
+        now: datetime,
+        next_due: datetime | None,
+        event_id: str | None,
+    ) -> None:
+        pid = who.participant_id
+        self.states.append(
+            {"pid": pid, "code": state.code, "status": state.status, "paused": state.paused,
+             "start_date": state.start_date, "language": state.language, "timezone": state.timezone,
+             "position": state.position_json(), "next_due_at": next_due, "updated_at": now}
+        )  # fmt: skip
+        for a in effects.answers:
+            self.answers.append(
+                {"participant_id": pid, "module_id": a.module, "step_id": a.step, "field_id": a.field,
+                 "entry_id": a.entry, "value": a.value, "content_version": self.version, "answered_at": now,
+                 "event_id": event_id}
+            )  # fmt: skip
+        for c in effects.consents:
+            self.consents.append(
+                {"participant_id": pid, "version": c.version, "agreed": c.agreed,
+                 "content_version": self.version, "at": now}
+            )  # fmt: skip
+        for r in effects.relays:
+            self.relay(pid, r, now)
+        priority = PRIORITY_INTERACTIVE if event_id is not None else PRIORITY_BULK
+        for out in effects.outbound:
+            self.message(pid, (who.channel, who.chat_id), out.to_payload(), now, out.dedup_key, priority)
+        for action, detail in effects.audit:
+            self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
+
+    def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
+        """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""
+        self.relays.append(
+            {"participant_id": pid, "source": record.source, "text": record.text, "status": "open",
+             "created_at": now, "kind": record.kind, "data": dict(record.data), "stage": "new", "nudges": 0}
+        )  # fmt: skip
+
+    def message(
+        self,
+        pid: int | None,
+        to: tuple[str, str],
+        payload: dict[str, Any],
+        now: datetime,
+        key: str | None,
+        priority: int = PRIORITY_BULK,
+    ) -> None:
+        self.outbox.append(
+            {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
+             "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}
+        )  # fmt: skip
+
+    def flush(self, conn: Connection) -> int:
+        """Write everything gathered (one statement per non-empty table); returns outbox rows offered."""
+        sql = statements(conn.dialect.name)
+        if self.states:  # one row per participant: the last state an event or tick left
+            conn.execute(UPDATE_STATE, list({s["pid"]: s for s in self.states}.values()))
+        for table, rows in ((ANSWERS, self.answers), (CONSENTS, self.consents), (RELAYS, self.relays),
+                            (AUDIT, self.audit)):  # fmt: skip
+            if rows:
+                conn.execute(sql.inserts[table.name], rows)
+        offered = len(self.outbox)
+        if self.outbox:
+            conn.execute(sql.outbox, self.outbox)
+        self.clear()
+        return offered
+
+    def clear(self) -> None:
+        for rows in (self.states, self.answers, self.consents, self.relays, self.outbox, self.audit):
+            rows.clear()
