@@ -1,12 +1,12 @@
 """``icbt bench``: every figure of issue 7 from one command, printed as a table, optionally as JSON.
 
-    icbt bench [--quick] [--json FILE] [--database-url postgresql+asyncpg://…]
+    icbt bench [--quick | --smoke] [--json FILE] [--database-url postgresql+asyncpg://…]
 
 Figures (the JSON keys): the inbound path on SQLite and PostgreSQL, closed loop (events/s) and open
 loop at 300 events/s (p99 ms); the 100,000-participant sweep (seconds) and that process's peak RSS;
 python-telegram-bot's ConversationHandler + PicklePersistence in the same run; and the sender's
 figures when ``benchmarks.sender`` is present. ``--quick`` runs smaller loads and a 20,000-participant
-sweep scaled linearly to 100,000 (the table says so).
+sweep scaled linearly to 100,000 (the table says so); ``--smoke`` the smallest loads, for the test.
 """
 
 from __future__ import annotations
@@ -49,10 +49,16 @@ async def sender_figures(quick: bool) -> dict[str, float]:
     return {"sender.messages_per_s": result["messages_per_s"], "sender.http_429": result["http_429"]}
 
 
-async def collect(quick: bool, postgres_url: str, console: Console) -> tuple[dict[str, float], list[tuple]]:
-    participants, events = (100, 15) if quick else (300, 25)
-    seconds = 3.0 if quick else 10.0
-    swept = 20_000 if quick else 100_000
+SIZES = {  # participants, events each, open-loop seconds, participants swept
+    "full": (300, 25, 10.0, 100_000),
+    "quick": (100, 15, 3.0, 20_000),
+    "smoke": (20, 5, 1.0, 2_000),  # the test's size: the command and its keys, not the figures
+}
+
+
+async def collect(size: str, postgres_url: str, console: Console) -> tuple[dict[str, float], list[tuple]]:
+    participants, events, seconds, swept = SIZES[size]
+    quick = size != "full"
     figures: dict[str, float] = {}
     rows: list[tuple[str, str, str, str]] = []
     for name, url in (("sqlite", None), ("postgresql", postgres_url)):
@@ -89,12 +95,12 @@ async def collect(quick: bool, postgres_url: str, console: Console) -> tuple[dic
     return figures, rows
 
 
-async def run_suite(quick: bool, json_file: Path | None, postgres_url: str) -> dict[str, Any]:
+async def run_suite(size: str, json_file: Path | None, postgres_url: str) -> dict[str, Any]:
     """Everything, printed as a table; with ``json_file`` the figures as JSON (exactly ``KEYS``)."""
     console = Console(width=120)
-    figures, rows = await collect(quick, postgres_url, console)
+    figures, rows = await collect(size, postgres_url, console)
     assert set(figures) == set(KEYS), sorted(set(figures) ^ set(KEYS))
-    table = Table(title=f"icbt bench{' --quick' if quick else ''}")
+    table = Table(title=f"icbt bench{'' if size == 'full' else ' --' + size}")
     for column in ("figure", "value", "target", "how"):
         table.add_column(column)
     for row in rows:

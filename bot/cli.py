@@ -250,11 +250,14 @@ def bench(
     quick: Annotated[bool, typer.Option(help="A smaller, faster run.")] = False,
     json_file: Annotated[Path | None, typer.Option("--json", help="Write the figures as JSON to this file.")] = None,
     database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL (or ICBT_BENCH_POSTGRES_URL).")] = None,
+    smoke: Annotated[
+        bool, typer.Option(help="The smallest loads: checks the command works; figures mean little.")
+    ] = False,
 ) -> None:
     """Measure the inbound path, the sweep, memory and the python-telegram-bot baseline."""
     from bot.cli_inbound import bench_command
 
-    _run(bench_command(quick, json_file, database_url))
+    _run(bench_command("smoke" if smoke else "quick" if quick else "full", json_file, database_url))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ async def quarantined_command(settings: Settings) -> None:
         await db.dispose()
 
 
-async def bench_command(quick: bool, json_file: Path | None, database_url: str | None) -> None:
+async def bench_command(size: str, json_file: Path | None, database_url: str | None) -> None:
     try:
         from benchmarks.suite import run_suite
     except ImportError:
@@ -50,4 +50,4 @@ async def bench_command(quick: bool, json_file: Path | None, database_url: str |
         typer.echo("bench: the PostgreSQL figures need an empty database to use: --database-url "
                    "postgresql+asyncpg://… or ICBT_BENCH_POSTGRES_URL (its tables are dropped)", err=True)  # fmt: skip
         raise typer.Exit(2)
-    await run_suite(quick=quick, json_file=json_file, postgres_url=url)
+    await run_suite(size, json_file=json_file, postgres_url=url)

@@ -1,4 +1,4 @@
-"""``icbt bench --quick --json FILE`` runs every benchmark from one command and writes exactly the
+"""``icbt bench --smoke --json FILE`` runs every benchmark from one command and writes exactly the
 issue's keys, each a number. A real run (small loads), not a timed test: the figures are not judged."""
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ PG = os.environ.get("ICBT_TEST_DATABASE_URL")
 
 
 @pytest.mark.skipif(not PG, reason="the benchmark's PostgreSQL figures need ICBT_TEST_DATABASE_URL")
-def test_bench_quick_writes_exactly_the_issues_keys_as_numbers(tmp_path):
+def test_bench_smoke_writes_exactly_the_issues_keys_as_numbers(tmp_path):
     out = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "bench", "--quick", "--json", str(out), "--database-url", str(PG)],
+        [sys.executable, "-m", "bot.cli", "bench", "--smoke", "--json", str(out), "--database-url", str(PG)],
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert sorted(figures) == sorted(KEYS)
     assert all(isinstance(v, int | float) and not isinstance(v, bool) for v in figures.values()), figures
-    assert "engine.sqlite / baseline" in done.stdout, "the table is printed too"
+    assert "engine.sqlite / baseline" in done.stdout and "--smoke" in done.stdout, "the table is printed too"
 
 
 def test_bench_without_a_postgresql_url_says_what_it_needs(monkeypatch):
