@@ -155,13 +155,19 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
 
 
 def skip(turn: Turn, frame: Frame, step: Step) -> str:
-    """``/skip``: no question for the therapist; an optional field left empty; any step of a module that
-    is only being read again; otherwise the participant is told this one cannot be skipped."""
+    """``/skip``: no question for the therapist; an optional field left empty; no further form entry; an
+    exercise put off like "Not now"; any step of a module that is only being read again; otherwise the participant is told
+    this one cannot be skipped."""
     if isinstance(step, QuestionStep):
         turn.say(turn.msg("question.skipped"))
         return DONE
     if frame.detour == "module" or isinstance(step, PageStep):
         return DONE
+    if isinstance(step, FormStep) and frame.stage == MORE:
+        return DONE  # "add another entry?" skipped: no more entries for now
+    if isinstance(step, ExerciseStep) and frame.stage != "log":
+        frame.part = len(step.script) - 1
+        return accept(turn, frame, step, LATER, via_button=True)
     return accept(turn, frame, step, "/skip", via_button=False)
 
 
