@@ -59,6 +59,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "relay.idle_forwarded",
         "daily.offer",
         "daily.done",
+        "daily.done_last",
         "daily.back_to_step",
         "command.unknown",
         "error.generic",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from bot.engine import detours, onboarding, preferences, reminders, risk, schedule
 from bot.engine.model import Inbound
-from bot.engine.progress import resume, settle, when
+from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
 from bot.engine.steps import skip
 from bot.engine.turn import Turn
@@ -75,7 +75,10 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
         return
     lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))
-    resume(turn, full=False)
+    if state.frame is not None:
+        resume(turn, full=False)
+    else:
+        check_unlocks(turn, tell_wait=False)  # the menu has just said when the next module opens
 
 
 def _where_now(turn: Turn) -> list[str]:
