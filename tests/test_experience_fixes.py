@@ -91,3 +91,11 @@ def test_module_1_starts_with_a_task_not_a_row_of_pages(programme):
     steps = programme.modules["week02"].steps
     first_task = next(i for i, s in enumerate(steps) if s.kind != "page")
     assert first_task <= 1 and steps[first_task].id == "breathing"
+
+
+def test_the_step_count_leaves_out_the_report_asked_later(in_week2):
+    p = in_week2
+    walk_to(p, "closing")
+    assert "(Module 1: Understanding pain · step 16 of 16)" in p.last_message.text
+    menu = p.command("menu").outbound[0].text
+    assert "step 16 of 16: What happens next. This is the last step of this module." in menu

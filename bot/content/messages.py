@@ -28,6 +28,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "reprompt.not_optional",
         "help",
         "menu.current",
+        "menu.current_last",
         "menu.waiting",
         "menu.next_unlock",
         "menu.done_modules",

@@ -12,7 +12,7 @@ from bot.engine import detours, onboarding, preferences, reminders, risk, schedu
 from bot.engine.model import Inbound
 from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.questions import open_ask, relay_free_text
-from bot.engine.steps import skip
+from bot.engine.steps import place_in_module, skip
 from bot.engine.turn import Turn
 
 Command = Callable[[Turn, Inbound], None]
@@ -93,9 +93,10 @@ def _where_now(turn: Turn) -> list[str]:
     if frame is not None:
         module = programme.modules[frame.module]
         step = programme.step(frame.module, frame.step)
-        number = programme.step_index(frame.module, frame.step) + 1
-        lines.append(turn.msg("menu.current", module=turn.t(module.title), step=turn.t(step.title) or step.id,
-                              n=number, total=len(module.steps), left=len(module.steps) - number + 1))  # fmt: skip
+        number, total = place_in_module(module, frame.step)
+        key = "menu.current" if number < total else "menu.current_last"
+        lines.append(turn.msg(key, module=turn.t(module.title), step=turn.t(step.title) or step.id,
+                              n=number, total=total, left=total - number + 1))  # fmt: skip
     else:
         lines.append(turn.msg("menu.waiting"))
     return lines

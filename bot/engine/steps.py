@@ -17,6 +17,7 @@ from bot.content.schema import (
     ExerciseStep,
     FieldSpec,
     FormStep,
+    Module,
     NumberStep,
     PageStep,
     QuestionnaireStep,
@@ -79,12 +80,19 @@ def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
     turn.send(out)
 
 
+def place_in_module(module: Module, step_id: str) -> tuple[int, int]:
+    """(n, total) for "step n of total", counting only the steps read in order: the weekly report is
+    asked near the end of the week, so counting it would make the count jump."""
+    read = [s.id for s in module.steps if module.report is None or s.id != module.report.step]
+    return (read.index(step_id) + 1 if step_id in read else len(read)), len(read)
+
+
 def _where(turn: Turn, frame: Frame) -> str:
     module = turn.programme.modules.get(frame.module)
     if module is None or module.week is None:
         return ""
-    number = turn.programme.step_index(module.id, frame.step) + 1
-    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=len(module.steps))
+    number, total = place_in_module(module, frame.step)
+    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=total)
 
 
 def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
@@ -386,6 +394,8 @@ def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, ful
         if intro:
             turn.say(intro)
     item = instrument.items[frame.part]
+    if len(instrument.items) == 1:  # "Question 1 of 1" says nothing
+        return field_prompt(turn, frame, item_field(instrument, item))
     progress = turn.msg("questionnaire.progress", n=frame.part + 1, total=len(instrument.items))
     return field_prompt(turn, frame, item_field(instrument, item), prefix=progress + "\n")
 

@@ -1,0 +1,44 @@
+"""The first two weeks as a participant sees them, kept in docs/demo-first-two-weeks.md.
+
+The transcript is what the real console demo prints (``icbt demo --script``, a real process and a real
+SQLite file) for tests/fixtures/demo_first_two_weeks.txt. Regenerate it after a content or engine change
+with ``ICBT_WRITE_TRANSCRIPTS=1 ./dev test tests/test_demo_transcript.py`` and read the difference; the
+notes above the transcript (what a person in pain meets, the page count) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tests.conftest import ROOT
+from tests.test_demo import demo
+
+DOC = ROOT / "docs" / "demo-first-two-weeks.md"
+SCRIPT = ROOT / "tests" / "fixtures" / "demo_first_two_weeks.txt"
+OPEN, CLOSE = "## Transcript\n\n```text\n", "\n```\n"
+
+
+def test_the_committed_transcript_is_what_the_demo_prints_today(tmp_path):
+    result = demo(tmp_path / "demo.sqlite3", SCRIPT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    printed = result.stdout.rstrip("\n")
+    assert "Traceback" not in printed + result.stderr
+    notes = DOC.read_text().split(OPEN)[0]
+    if os.environ.get("ICBT_WRITE_TRANSCRIPTS"):
+        DOC.write_text(notes + OPEN + printed + CLOSE)
+    kept = DOC.read_text().split(OPEN)[1].removesuffix(CLOSE)
+    assert kept == printed, (
+        "docs/demo-first-two-weeks.md is out of date: ICBT_WRITE_TRANSCRIPTS=1 ./dev test tests/test_demo_transcript.py"
+    )
+
+
+def test_the_transcript_covers_the_first_two_weeks_and_module_1():
+    kept = DOC.read_text().split(OPEN)[1]
+    for expected in (
+        "Thank you. Your consent has been saved.",
+        "Daily pain diary: that was the last entry.",
+        "A new module is open: Module 1: Understanding pain.",
+        "You have finished Module 1: Understanding pain. Well done.",
+    ):
+        assert expected in kept, expected
+    assert "Question 1 of 1" not in kept, "a one-item questionnaire shows no counter"
