@@ -100,3 +100,12 @@ def text_of(programme, module: str, step: str) -> str:
 
 def questionnaires(programme, module: str) -> list:
     return [s for s in programme.modules[module].steps if s.kind == "questionnaire"]
+
+
+def test_plans_with_a_review_day_remind_on_that_day(programme):
+    """The problem-solving and maintenance plans promise a reminder on the day chosen to review them."""
+    for module, step in (("week08", "problem_solving"), ("week09", "maintenance_plan")):
+        form = programme.step(module, step)
+        assert isinstance(form, FormStep) and form.remind is not None, step
+        kinds = {f.id: f.kind for f in form.fields}
+        assert kinds[form.remind.date] == "date" and form.remind.at, step
