@@ -58,6 +58,9 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+_OWN_PATH = re.compile(r"^[\w.]+: ")
+
+
 class _Collector:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -86,7 +89,10 @@ class _Collector:
             return model.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
-                self.add(file, _loc(err["loc"]), _message(err))
+                path, message = _loc(err["loc"]), _message(err)
+                if not path and _OWN_PATH.match(message):  # a cross-field check names its own path
+                    path, message = message.split(": ", 1)
+                self.add(file, path, message)
         return None
 
 

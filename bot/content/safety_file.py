@@ -7,22 +7,21 @@ alerts and phrase alerts are decided by the same ``bot.safety`` code.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from bot.content.schema import Instrument
 from bot.safety.rules import ItemRule, SafetyRules
-
-_OWN_PATH = re.compile(r"^[\w.]+: ")
 
 
 class Collector(Protocol):
     def add(self, file: Path, path: str, message: str) -> None: ...
 
     def read_yaml(self, file: Path) -> Any: ...
+
+    def validate(self, file: Path, model: type[BaseModel], data: Any) -> Any: ...
 
 
 def load_safety(
@@ -38,10 +37,7 @@ def load_safety(
         data = col.read_yaml(file)
         if data is None:
             continue
-        if not isinstance(data, dict):
-            col.add(file, "", "expected a mapping of keys to values")
-            continue
-        rules = _validate(col, file, data)
+        rules = col.validate(file, SafetyRules, data)
         if rules is None:
             continue
         for index, rule in enumerate(rules.items):
@@ -50,23 +46,6 @@ def load_safety(
                 col.add(file, f"items.{index}", f"no item {rule.instrument}.{rule.item} in instruments/")
         found[lang] = _with_alert_items(col, file, rules, instruments)
     return found
-
-
-def _validate(col: Collector, file: Path, data: dict[str, Any]) -> SafetyRules | None:
-    try:
-        return SafetyRules.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
-            path = ".".join(str(part) for part in err["loc"])
-            message = str(err["msg"]).removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                message = "unknown key (check the spelling against docs/content-authoring.md)"
-            elif err["type"] == "missing":
-                message = "required field is missing"
-            if not path and _OWN_PATH.match(message):  # cross-field checks name their own path
-                path, message = message.split(": ", 1)
-            col.add(file, path, message)
-    return None
 
 
 def _with_alert_items(
