@@ -4,6 +4,7 @@ date, and a button that promised a report the participant could not fill in yet.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -99,3 +100,12 @@ def test_the_step_count_leaves_out_the_report_asked_later(in_week2):
     assert "(Module 1: Understanding pain · step 16 of 16)" in p.last_message.text
     menu = p.command("menu").outbound[0].text
     assert "step 16 of 16: What happens next. This is the last step of this module." in menu
+
+
+def test_the_step_count_of_the_baseline_runs_without_gaps(p):
+    """Questionnaires whose licensed wording is not supplied are skipped, and not counted either (the
+    one step passed over is the question for the therapist, which "Yes, it's clear" jumps)."""
+    p.through_consent()
+    finish_current_module(p)
+    places = [(int(m[1]), int(m[2])) for t in p.texts() if (m := re.search(r"· step (\d+) of (\d+)\)", t))]
+    assert places == [(n, 15) for n in (*range(1, 10), *range(11, 16))], places

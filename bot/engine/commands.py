@@ -93,7 +93,7 @@ def _where_now(turn: Turn) -> list[str]:
     if frame is not None:
         module = programme.modules[frame.module]
         step = programme.step(frame.module, frame.step)
-        number, total = place_in_module(module, frame.step)
+        number, total = place_in_module(turn, module, frame.step)
         key = "menu.current" if number < total else "menu.current_last"
         lines.append(turn.msg(key, module=turn.t(module.title), step=turn.t(step.title) or step.id,
                               n=number, total=total, left=total - number + 1))  # fmt: skip

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from bot.content.schema import Module, QuestionnaireStep
 from bot.engine import calendar, reminders, schedule, weekly
 from bot.engine.model import Frame, Outbound
-from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
+from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, has_wording, present, prompt
 from bot.engine.turn import ASK, Turn
 from bot.errors import InputRejected
 
@@ -26,7 +26,7 @@ def enter(turn: Turn, frame: Frame) -> None:
     step = turn.step_of(frame)
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]
-        if any(not turn.t(item.text) for item in instrument.items):
+        if not has_wording(turn, step):
             # Licensed wording not supplied by this site: skip rather than show empty items.
             turn.audit("questionnaire_skipped", instrument=instrument.id, reason="wording not supplied")
             advance(turn)

@@ -80,10 +80,21 @@ def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
     turn.send(out)
 
 
-def place_in_module(module: Module, step_id: str) -> tuple[int, int]:
-    """(n, total) for "step n of total", counting only the steps read in order: the weekly report is
-    asked near the end of the week, so counting it would make the count jump."""
-    read = [s.id for s in module.steps if module.report is None or s.id != module.report.step]
+def has_wording(turn: Turn, step: QuestionnaireStep) -> bool:
+    """A licensed questionnaire whose wording this site has not supplied is skipped, never shown empty."""
+    return all(turn.t(item.text) for item in turn.programme.instruments[step.instrument].items)
+
+
+def place_in_module(turn: Turn, module: Module, step_id: str) -> tuple[int, int]:
+    """(n, total) for "step n of total", counting only the steps the participant meets in order: the
+    weekly report is asked near the end of the week and a questionnaire without wording is skipped, so
+    counting them would make the count jump."""
+    read = [
+        s.id
+        for s in module.steps
+        if (module.report is None or s.id != module.report.step)
+        and (not isinstance(s, QuestionnaireStep) or has_wording(turn, s))
+    ]
     return (read.index(step_id) + 1 if step_id in read else len(read)), len(read)
 
 
@@ -91,7 +102,7 @@ def _where(turn: Turn, frame: Frame) -> str:
     module = turn.programme.modules.get(frame.module)
     if module is None or module.week is None:
         return ""
-    number, total = place_in_module(module, frame.step)
+    number, total = place_in_module(turn, module, frame.step)
     return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=total)
 
 
