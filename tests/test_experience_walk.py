@@ -205,7 +205,8 @@ class Person:
         return step.kind
 
     async def try_skip(self, frame: Frame) -> bool:
-        """``/skip`` at the first sight of a step or field of a weekly module; True if it moved on."""
+        """``/skip`` at the first sight of a step or field of a programme module (weeks 0-11, the weekly
+        report included); True if it moved on."""
         key = (frame.module, frame.step, frame.part, frame.stage, frame.daily)
         if frame.daily or frame.detour in ("module", "step") or key in self.skip_tried:
             return False
@@ -244,9 +245,8 @@ class Person:
             chosen = buttons[min(3, len(buttons) - 1)] if labels[0] == "0" else buttons[0]
             await self.send(Inbound(kind="choice", text=chosen["data"]), f"[{chosen['label']}]")
         else:
-            prompts = [p["text"] for p in self.transport.sent[CHAT][-3:]]
             numeric = ("minute", "number", "0 (", "from 0", "100")
-            text = "10" if any(k in prompts[-1] for k in numeric) else "Walk for ten minutes"
+            text = "10" if any(k in self.last()["text"] for k in numeric) else "Walk for ten minutes"
             await self.send(Inbound(kind="text", text=text), text)
 
     async def busy(self) -> bool:
@@ -261,7 +261,7 @@ class Person:
             await self.answer_once()
         raise AssertionError("the participant never became idle:\n" + self.tail())
 
-    async def live(self, days: float, respond: bool = True, until_step: tuple[str, str] | None = None) -> None:
+    async def live(self, days: float, respond: bool = True) -> None:
         """Let time pass hour by hour, answering whatever arrives (unless ``respond`` is False)."""
         end = self.clock.now() + timedelta(days=days)
         while self.clock.now() < end:
