@@ -18,6 +18,7 @@ from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
 from bot.service import ConversationService
+from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
@@ -69,10 +70,11 @@ async def bootstrap(
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
                     staff_available=staff_target is not None,
-                    safety=SafetySite.from_settings(settings))  # fmt: skip
+                    safety=SafetySite.from_settings(settings), diary_late_days=settings.diary_late_days)  # fmt: skip
     service = ConversationService(
         db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
         staff_target=staff_target, wake_sender=wake,
+        symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay)
 

@@ -202,5 +202,28 @@ def export(
         _fail(exc)
 
 
+@app.command()
+def simulate(
+    participants: Annotated[int, typer.Option("--participants", min=2, help="People who reach the draw.")] = 54,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same simulated trial.")] = 1,
+    runs: Annotated[int, typer.Option("--runs", min=1, help="Repeat the trial K times to estimate power.")] = 1,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: the configured one).")] = None,
+    adherence: Annotated[float, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering.")] = 0.85,
+    dropout: Annotated[float, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good.")] = 0.1,
+    effect: Annotated[float, typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's.")] = 1.0,
+    config: ConfigOpt = None,
+) -> None:
+    """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
+    from bot.simulate.command import simulate_command
+    from bot.simulate.people import SimConfig
+
+    settings = _settings(config)
+    sim = SimConfig(participants=participants, seed=seed, adherence=adherence, dropout=dropout, effect=effect)
+    try:
+        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db))
+    except IcbtError as exc:
+        _fail(exc)
+
+
 if __name__ == "__main__":
     app()

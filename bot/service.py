@@ -8,14 +8,16 @@ event id is recognised and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.engine import Engine, Inbound
 from bot.engine.model import Effects, ParticipantState
+from bot.service_measures import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
 from bot.storage.models import Participant
 from bot.storage.repository import Repository, to_state
@@ -34,11 +36,15 @@ class ConversationService:
         language: str,
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
+        symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
+        charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
+        self.symptoms = symptoms or SymptomPolicy()
+        self.charts_dir = charts_dir
 
     async def handle(
         self,
@@ -76,16 +82,24 @@ class ConversationService:
             state = to_state(row)
             history = await repo.history(row.id) if self.engine.wants_history(inbound) else ()
             effects = self.engine.handle(state, inbound, now, history)
+            # measeng: scores (and symptom-check notes) go in the same transaction as the answers
+            await record_scores(session, self.engine.programme, row.id, row.code or state.code,
+                                self.engine.programme.language(state.language), effects, self.symptoms, now)  # fmt: skip
+            write_pictures(effects, self.charts_dir, row.code or state.code)
             self._save(repo, row, state, effects, event_id, now)
             log.info("event %s for %s: %s, %d answers, %d messages", inbound.kind, row.code, state.status,
                      len(effects.answers), len(effects.outbound))  # fmt: skip
             return True
 
-    async def tick_due(self, limit: int = 500) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+    async def tick_due(self, limit: int = 500, among: Collection[int] | None = None) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
+
+        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
         now = self.clock.now()
         async with self.db.reading() as session:
             due = await Repository(session, False).due_participants(now, limit)
+        if among is not None:
+            due = [pid for pid in due if pid in among]
         messages = 0
         for participant_id in due:
             async with self.db.transaction() as session:
@@ -95,6 +109,7 @@ class ConversationService:
                     continue  # another sweep got here first
                 state = to_state(row)
                 effects = self.engine.tick(state, now)
+                write_pictures(effects, self.charts_dir, row.code or state.code)  # a module unlock's chart
                 self._save(repo, row, state, effects, None, now)
                 messages += len(effects.outbound)
         if messages:

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     crisis_line_hours: str = Field(default="open around the clock", max_length=80)
     crisis_line_url: str = "https://mind.se"
 
+    # measeng: where /progress pictures are written before the sender sends them
+    charts_dir: Path = Path("var/charts")
+
     @field_validator("crisis_country")
     @classmethod
     def _country_code(cls, value: str) -> str:

@@ -169,6 +169,13 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "measures.chart_now",
         "measures.symptom_check_staff",
         "measures.symptom_rise_staff",
+        # measeng: the diary rules in the engine (bot/engine/diary_rules.py)
+        "measeng.diary_too_late",
+        "measeng.diary_closed",
+        "measeng.progress_caption",
+        "measeng.progress_not_yet",
+        "measeng.lookback_caption",
+        "measeng.lookback_label",
         # relay: told to the participant when a question or report reaches the therapists
         "relay_delivery.expect_answer",
         "relay_delivery.expect_feedback",

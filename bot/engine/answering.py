@@ -7,7 +7,18 @@ shown again.
 
 from __future__ import annotations
 
-from bot.engine import dailies, detours, onboarding, preferences, reminders, reports, risk, snoozing, weekly
+from bot.engine import (
+    dailies,
+    detours,
+    diary_rules,
+    onboarding,
+    preferences,
+    reminders,
+    reports,
+    risk,
+    snoozing,
+    weekly,
+)
 from bot.engine.model import Inbound
 from bot.engine.progress import resume, settle
 from bot.engine.questions import relay_free_text
@@ -27,6 +38,12 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         return
     value, via_button = inbound.text, inbound.kind == "choice"
     if not via_button and _screened_while_held(turn, value):
+        return
+    if diary_rules.close_expired(turn) and not via_button:
+        # the typed answer was for a day now closed: still screened, then where they are now
+        if risk.screen_text(turn, value, "diary_closed") is None:
+            turn.say(turn.msg("measeng.diary_closed"))
+            resume(turn, full=True)
         return
     if via_button:
         token, _, value = inbound.text.partition("|")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from bot.engine import detours, onboarding, preferences, reminders, risk, schedule
 from bot.engine.model import Inbound
 from bot.engine.progress import check_unlocks, resume, settle, when
+from bot.engine.progress_chart import show_progress
 from bot.engine.questions import open_ask, relay_free_text
 from bot.engine.steps import place_in_module, skip
 from bot.engine.turn import Turn
@@ -182,4 +183,5 @@ COMMANDS: dict[str, Command] = {
     "mywork": _mywork,
     "modules": _modules,
     "settings": preferences.open_settings,
+    "progress": show_progress,
 }

@@ -10,7 +10,7 @@ import hashlib
 from datetime import date, timedelta
 
 from bot.content.schema import DailyPrompt
-from bot.engine import calendar, reminders, schedule
+from bot.engine import calendar, diary_rules, reminders, schedule
 from bot.engine.model import Button, Frame, Outbound, RelayRecord
 from bot.engine.progress import resume
 from bot.engine.steps import present
@@ -85,22 +85,32 @@ def offer(turn: Turn, key: str, prompt: DailyPrompt, day: date, dedup_key: str) 
 
 
 def open_daily(turn: Turn, value: str) -> None:
-    """The participant pressed a daily offer's button (``value`` = short key | YYYYMMDD)."""
+    """The participant pressed a daily offer's button (``value`` = short key | YYYYMMDD).
+
+    The rules of bot/engine/diary_rules.py decide: a day of the window, not done yet, before its cut-off."""
     state = turn.state
     short, _, ymd = value.partition("|")
+    day = diary_rules.parse_ymd(ymd)
     for module, prompt in schedule.daily_prompts(turn.programme, state):
         key = schedule.daily_key(module, prompt)
-        if short_key(key) != short:
+        if short_key(key) != short or day is None:
             continue
-        day = f"{ymd[:4]}-{ymd[4:6]}-{ymd[6:8]}"
-        if state.daily_done.get(key) == day:
-            turn.say(turn.msg("daily.already_done"))
+        verdict = diary_rules.verdict(turn, module, prompt, key, day)
+        if verdict != "ok":
+            turn.audit("daily_refused", prompt=key, verdict=verdict)
+            if verdict == "already_done":
+                turn.say(turn.msg("daily.already_done"))
+            elif verdict == "too_late":
+                turn.say(turn.msg("measeng.diary_too_late"))
+            else:
+                break
             return
+        iso = day.isoformat()
         top = state.frame
-        if top is not None and top.daily == prompt.id and top.module == module.id and top.day == day:
+        if top is not None and top.daily == prompt.id and top.module == module.id and top.day == iso:
             resume(turn, full=True)
             return
-        frame = Frame(module=module.id, step=prompt.step.id, daily=prompt.id, day=day, entry=f"{prompt.id}:{day}")
+        frame = Frame(module=module.id, step=prompt.step.id, daily=prompt.id, day=iso, entry=f"{prompt.id}:{iso}")
         state.frames.append(frame)
         present(turn, frame, prompt.step)
         return

@@ -13,7 +13,18 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.engine import dailies, detours, planned, preferences, progress, reminders, reports, schedule, snoozing
+from bot.engine import (
+    dailies,
+    detours,
+    diary_rules,
+    planned,
+    preferences,
+    progress,
+    reminders,
+    reports,
+    schedule,
+    snoozing,
+)
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
@@ -43,11 +54,13 @@ class Engine:
 
     @staticmethod
     def wants_history(inbound: Inbound) -> bool:
-        return detours.wants_history(inbound)
+        progress_command = inbound.kind == "command" and inbound.text.lower().lstrip("/") == "progress"
+        return detours.wants_history(inbound) or progress_command
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
+            diary_rules.close_expired(turn)
             if state.frames:
                 progress.announce_opened(turn)
             else:

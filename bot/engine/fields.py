@@ -51,7 +51,8 @@ def step_field(step: TextStep | ScaleStep | NumberStep | ChoiceStep) -> FieldSpe
 
 
 def item_field(instrument: Instrument, item: InstrumentItem) -> FieldSpec:
-    labels = instrument.response_labels
+    """An item's own answer labels win over the instrument's; without labels it is a number scale."""
+    labels = item.response_labels or instrument.response_labels
     if labels and len(labels) == item.max - item.min + 1:
         options = tuple(
             Option.model_construct(id=str(item.min + i), label=label, goto=None) for i, label in enumerate(labels)

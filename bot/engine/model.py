@@ -6,10 +6,12 @@ Telegram, the console, a test or a replay alike.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.measures.scoring import Score
 from bot.safety.crisis import SafetySite
 
 InboundKind = Literal["text", "choice", "command"]
@@ -42,6 +44,7 @@ class Outbound:
     image: str | None = None
     to: Literal["participant", "staff"] = "participant"
     dedup_key: str | None = None
+    png: bytes | None = None  # a picture drawn by the engine; the service writes it to a file (``image``)
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class Policy:
     question_days: int = 1
     feedback_days: int = 2
     staff_available: bool = True
+    diary_late_days: int = 1  # a missed diary day can be filled until the end of the day this many days after
     safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
 
 
@@ -121,6 +125,7 @@ class ParticipantState:
     announced: list[str] = field(default_factory=list)
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
+    daily_days: dict[str, list[str]] = field(default_factory=dict)  # prompt key -> recent ISO days done
     held: bool = False  # after a risk hit the next step waits until the participant carries on
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
@@ -146,6 +151,7 @@ class ParticipantState:
             "announced": list(self.announced),
             "daily_offered": dict(self.daily_offered),
             "daily_done": dict(self.daily_done),
+            "daily_days": {k: list(v) for k, v in self.daily_days.items()},
             "held": self.held,
             "reports": dict(self.reports),
             "log": dict(self.log),
@@ -160,12 +166,15 @@ class ParticipantState:
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
-        data = data or {}
+        # A deep copy: sharing nested dicts with the row's loaded JSON would change the "committed"
+        # value in place, and SQLAlchemy would then skip the UPDATE of a change made only in there.
+        data = copy.deepcopy(data or {})
         self.frames = [Frame(**f) for f in data.get("frames", [])]
         self.finished = list(data.get("finished", []))
         self.announced = list(data.get("announced", []))
         self.daily_offered = dict(data.get("daily_offered", {}))
         self.daily_done = dict(data.get("daily_done", {}))
+        self.daily_days = {k: list(v) for k, v in data.get("daily_days", {}).items()}
         self.held = bool(data.get("held", False))
         self.reports = dict(data.get("reports", {}))
         self.log = dict(data.get("log", {}))
@@ -217,6 +226,20 @@ class RelayRecord:
     data: dict[str, Any] = field(default_factory=dict)  # e.g. report fields, attachment ids, risk category
 
 
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One finished questionnaire administration, scored by the engine with ``bot.measures.scoring``.
+
+    ``answers`` are the item answers of this administration (item id -> answer), so the stored score
+    can always be recomputed from them."""
+
+    module: str
+    step: str
+    instrument: str
+    answers: dict[str, int]
+    score: Score
+
+
 @dataclass
 class Effects:
     """Everything one event caused; the service writes it in the event's one transaction."""
@@ -226,3 +249,4 @@ class Effects:
     consents: list[ConsentRecord] = field(default_factory=list)
     relays: list[RelayRecord] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    scores: list[ScoreRecord] = field(default_factory=list)

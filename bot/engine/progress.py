@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.content.schema import Module, QuestionnaireStep
-from bot.engine import calendar, reminders, schedule, weekly
+from bot.engine import calendar, diary_rules, reminders, schedule, weekly
 from bot.engine.model import Frame, Outbound
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, has_wording, present, prompt
 from bot.engine.turn import ASK, Turn
+from bot.engine.unlock_chart import unlock_picture
 from bot.errors import InputRejected
 
 
@@ -47,6 +48,7 @@ def advance(turn: Turn, goto: str | None = None) -> None:
                 turn.say(turn.msg("daily.not_now"))  # the offer's button still works later today
             else:
                 state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
+                diary_rules.mark_done(state, f"{frame.module}.{frame.daily}", frame.day)
                 turn.say(daily_done_text(turn, frame))
         back_to_work(turn)
         return
@@ -107,7 +109,7 @@ def start_module(turn: Turn, module: Module, catch_up: bool = False) -> None:
     state = turn.state
     if module.week is not None:
         key = "module.catch_up" if catch_up else "module.opened"
-        turn.say(turn.msg(key, title=turn.t(module.title)))
+        turn.send(Outbound(turn.msg(key, title=turn.t(module.title)), png=unlock_picture(turn, module)))
     state.frames.append(Frame(module=module.id, step=module.steps[0].id))
     if module.id not in state.announced:
         state.announced.append(module.id)

@@ -28,7 +28,7 @@ from bot.content.schema import (
 )
 from bot.engine import risk
 from bot.engine.fields import field_prompt, item_field, parse_field, show_value, step_field
-from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord
+from bot.engine.model import ConsentRecord, Frame, Outbound, RelayRecord, ScoreRecord
 from bot.engine.planned import plan_one_off
 from bot.engine.responses import (
     CHECK_CHANGE,
@@ -44,6 +44,7 @@ from bot.engine.responses import (
 )
 from bot.engine.turn import Turn, untally
 from bot.errors import InputRejected
+from bot.measures.scoring import score
 
 DONE: Final = "\0done"
 STAY: Final = "\0stay"
@@ -416,9 +417,12 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
     item = instrument.items[frame.part]
     answer = parse_field(turn, item_field(instrument, item), value, via_button)
     turn.store(frame, item.id, int(answer))
+    frame.draft[item.id] = int(answer)
     risk.screen_item(turn, instrument.id, item.id, answer)  # item rules from content/safety (PHQ-9 item 9)
     frame.part += 1
     if frame.part < len(instrument.items):
         present(turn, frame, step, full=False)
         return STAY
+    answers = {k: v for k, v in frame.draft.items() if k in {i.id for i in instrument.items}}
+    turn.effects.scores.append(ScoreRecord(frame.module, step.id, instrument.id, answers, score(instrument, answers)))
     return DONE

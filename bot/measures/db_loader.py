@@ -3,25 +3,33 @@
 What comes from where:
 - participants, answers, consents: the core tables (codes only, never chat ids);
 - scores: the ``scores`` table (``store_score``);
-- arm and randomization date: the trial's allocations table, which another part owns — passed in
-  here as ``allocations`` (code -> (arm, randomized_on)) until the lead wires that table;
+- arm and randomization date: the trial's ``trial_allocations`` (the programme's first arm is
+  "treatment", any other arm — the waiting list — is "control"); ``allocations`` overrides it;
+- screened out: an application that was not eligible, or a therapist's exclude at the interview
+  (``trial_applications``, ``trial_interviews``), with the reason;
 - diary: answers to the pain-diary prompts (entry ids ``pain_diary:YYYY-MM-DD``);
-- module progress: PROXIES from answers (opened = first answer in the module, completed = an answer
-  to its last step) until the engine records module events;
+- module progress: PROXIES from answers (opened = first answer in the module; completed = an answer
+  to its last step, or any answer in a later module, as modules run in order) until the engine
+  records module events;
+- drop-out: a randomized person still "active" whose arm's last week ended before the data's last
+  answer (the day the data stand at) did not finish: counted as dropped out on their last answer;
 - therapist contacts and minutes: not recorded by any table yet, so empty.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
 from bot.measures.dataset import (
     AnswerRecord,
     Arm,
+    Characteristic,
     DiaryRecord,
     ModuleProgressRecord,
     ParticipantRecord,
@@ -31,6 +39,8 @@ from bot.measures.dataset import (
 from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
+from bot.trial.arms import last_week
 
 DIARY_PREFIX = "pain_diary"
 STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", "onboarding": "applied"}
@@ -39,23 +49,34 @@ STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", 
 async def load_dataset(
     db: Database, programme: Programme, allocations: Mapping[str, tuple[Arm, date]] | None = None
 ) -> TrialDataset:
-    allocations = allocations or {}
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant).where(Participant.code.is_not(None))))
         codes = {p.id: p.code or "" for p in people}
+        if allocations is None:
+            allocations = await _allocations(session, codes, programme)
+        excluded = await _exclusions(session, codes)
+        characteristics = await _characteristics(session)
         consents = {
             c.participant_id: c.at for c in await session.scalars(select(Consent).where(Consent.agreed.is_(True)))
         }
         answers = list(await session.scalars(select(Answer).order_by(Answer.answered_at, Answer.id)))
         scores = list(await session.scalars(select(ScoreRow).order_by(ScoreRow.at, ScoreRow.id)))
+    last_answer: dict[int, date] = {}
+    for a in answers:
+        last_answer[a.participant_id] = max(a.answered_at.date(), last_answer.get(a.participant_id, date.min))
+    as_of = max(last_answer.values(), default=None)
+    status = {p.id: _status(p, codes[p.id], excluded, allocations, last_answer, as_of, programme) for p in people}
     participants = tuple(
         ParticipantRecord(
             code=codes[p.id],
             arm=allocations.get(codes[p.id], (None, None))[0],
-            status=STATUS.get(p.status, p.status),
+            status=status[p.id],
             applied_on=p.created_at.date(),
             consented_on=consents[p.id].date() if p.id in consents else None,
             randomized_on=allocations.get(codes[p.id], (None, None))[1],
+            exclusion_reason=excluded.get(codes[p.id]),
+            dropped_out_on=last_answer.get(p.id) if status[p.id] == "dropped_out" else None,
+            characteristics=characteristics.get(p.id, {}),
         )
         for p in sorted(people, key=lambda p: codes[p.id])
     )
@@ -69,8 +90,76 @@ async def load_dataset(
         answers=answer_records,
         scores=tuple(_score_records(scores, codes, programme)),
         diary=tuple(_diary(answer_records)),
-        modules=tuple(_modules(answer_records, programme)),
+        modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
     )
+
+
+def _status(
+    person: Participant,
+    code: str,
+    excluded: Mapping[str, str],
+    allocations: Mapping[str, tuple[Arm, date]],
+    last_answer: Mapping[int, date],
+    as_of: date | None,
+    programme: Programme,
+) -> str:
+    if code in excluded:
+        return "excluded"
+    if person.status == "active" and code in allocations and as_of is not None and programme.trial is not None:
+        weeks = max(last_week(a) for a in programme.trial.arms) + 1
+        if allocations[code][1] + timedelta(weeks=weeks) < as_of and person.id in last_answer:
+            return "dropped_out"
+    return STATUS.get(person.status, person.status)
+
+
+async def _characteristics(session: AsyncSession) -> dict[int, dict[str, Characteristic]]:
+    """Table II from the latest application: age, sex, years of pain, sick leave, where the pain is."""
+    found: dict[int, dict[str, Characteristic]] = {}
+    for app in await session.scalars(select(TrialApplication).order_by(TrialApplication.id)):
+        answers = app.answers or {}
+        row: dict[str, Characteristic] = {}
+        if isinstance(answers.get("age"), int | float):
+            row["age"] = float(answers["age"])
+        if answers.get("sex") in ("female", "male", "other"):
+            row["gender"] = {"female": "woman", "male": "man"}.get(answers["sex"], "other / not said")
+        with contextlib.suppress(ValueError):  # an unreadable date leaves the cell empty
+            row["pain_years"] = round(
+                (app.applied_on - date.fromisoformat(str(answers.get("pain_since")))).days / 365.25, 1
+            )
+        if answers.get("work") in ("employed", "sick_leave", "other"):
+            row["sick_leave"] = "yes" if answers["work"] == "sick_leave" else "no"
+        if answers.get("pain_region"):
+            row["pain_location"] = str(answers["pain_region"]).replace("_", " ")
+        found[app.participant_id] = row
+    return found
+
+
+async def _allocations(
+    session: AsyncSession, codes: Mapping[int, str], programme: Programme
+) -> dict[str, tuple[Arm, date]]:
+    """code -> (arm, allocation day) from ``trial_allocations``."""
+    first = programme.trial.arms[0].id if programme.trial is not None and programme.trial.arms else "treatment"
+    rows = await session.scalars(select(TrialAllocation))
+    return {
+        codes[r.participant_id]: ("treatment" if r.arm == first else "control", r.allocated_on)
+        for r in rows
+        if r.participant_id in codes
+    }
+
+
+async def _exclusions(session: AsyncSession, codes: Mapping[int, str]) -> dict[str, str]:
+    """code -> why they were screened out: the application's unmet criteria, or the interview's reason."""
+    found: dict[str, str] = {}
+    for app in await session.scalars(select(TrialApplication).where(TrialApplication.eligible.is_(False))):
+        reasons = [str(r.get("id")) for r in (app.result or {}).get("reasons", []) if isinstance(r, dict)]
+        found[codes.get(app.participant_id, "")] = "not eligible: " + (", ".join(reasons) or "criteria")
+    for interview in await session.scalars(select(TrialInterview).order_by(TrialInterview.id)):
+        if interview.outcome == "exclude":
+            found[codes.get(interview.participant_id, "")] = "excluded at interview: " + (interview.reason or "-")
+        else:
+            found.pop(codes.get(interview.participant_id, ""), None)
+    found.pop("", None)
+    return found
 
 
 def _score_records(rows: list[ScoreRow], codes: Mapping[int, str], programme: Programme) -> list[ScoreRecord]:
@@ -117,7 +206,11 @@ def _diary(answers: tuple[AnswerRecord, ...]) -> list[DiaryRecord]:
     ]
 
 
-def _modules(answers: tuple[AnswerRecord, ...], programme: Programme) -> list[ModuleProgressRecord]:
+def _modules(
+    answers: tuple[AnswerRecord, ...],
+    programme: Programme,
+    finished: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[ModuleProgressRecord]:
     weeks = {m.id: m.week for m in programme.scheduled if m.week is not None}
     opened: dict[tuple[str, str], datetime] = {}
     completed: dict[tuple[str, str], datetime] = {}
@@ -128,6 +221,14 @@ def _modules(answers: tuple[AnswerRecord, ...], programme: Programme) -> list[Mo
         opened.setdefault(key, a.answered_at)
         if a.step_id == programme.modules[a.module_id].steps[-1].id:
             completed.setdefault(key, a.answered_at)
+    # Modules run one after the other: an answer in a later module means this one was finished.
+    order = {m.id: n for n, m in enumerate(programme.scheduled)}
+    for (code, module_id), _ in opened.items():
+        later = [at for (c, m), at in opened.items() if c == code and order[m] > order[module_id]]
+        if later and (code, module_id) not in completed:
+            completed[(code, module_id)] = min(later)
+        if code in finished and (code, module_id) not in completed:  # the programme's end: all done
+            completed[(code, module_id)] = max(at for (c, _), at in opened.items() if c == code)
     return [
         ModuleProgressRecord(code, module_id, weeks[module_id], at, completed.get((code, module_id)))
         for (code, module_id), at in sorted(opened.items())

@@ -220,24 +220,7 @@ class _Builder:
             )  # fmt: skip
 
     def item_answers(self, instrument: Instrument, targets: Mapping[str, float]) -> dict[str, int]:
-        rng = self.rng
-        answers: dict[str, int] = {}
-        for scale in instrument.scales:
-            items = instrument.scale_items(scale)
-            if scale.method == "weighted_mean":
-                for item in items:
-                    weight = int(rng.choice([0, 1, 2], p=[0.1, 0.45, 0.45]))
-                    answers[item.weight or ""] = weight
-                    answers[item.id] = int(
-                        np.clip(round(targets[scale.id] / 1.5 + rng.normal(0, 1)), item.min, item.max)
-                    )
-                continue
-            per_item = targets[scale.id] / len(items) if scale.method == "sum" else targets[scale.id]
-            for item in items:
-                answers[item.id] = int(np.clip(round(per_item + rng.normal(0, 0.8)), item.min, item.max))
-        if rng.random() < 0.05:  # now and then one item is left unanswered
-            answers.pop(next(iter(answers)))
-        return answers
+        return item_answers(self.rng, instrument, targets)
 
     def diary_window(self, code: str, module_id: str, first: date, level: float) -> None:
         rng = self.rng
@@ -275,3 +258,27 @@ class _Builder:
             "pain_location": "back only" if rng.random() < 0.333 else "back and elsewhere",
             "treatment_history": tuple(history) or ("none",),
         }  # fmt: skip
+
+
+def item_answers(
+    rng: np.random.Generator, instrument: Instrument, targets: Mapping[str, float], may_skip: bool = True
+) -> dict[str, int]:
+    """Item answers whose scales land near ``targets`` (scale id -> score); also used by the simulator.
+
+    With ``may_skip`` one item is now and then left unanswered (the dataset builder's missing items);
+    the simulator answers every item, as the chat asks each one."""
+    answers: dict[str, int] = {}
+    for scale in instrument.scales:
+        items = instrument.scale_items(scale)
+        if scale.method == "weighted_mean":
+            for item in items:
+                weight = int(rng.choice([0, 1, 2], p=[0.1, 0.45, 0.45]))
+                answers[item.weight or ""] = weight
+                answers[item.id] = int(np.clip(round(targets[scale.id] / 1.5 + rng.normal(0, 1)), item.min, item.max))
+            continue
+        per_item = targets[scale.id] / len(items) if scale.method == "sum" else targets[scale.id]
+        for item in items:
+            answers[item.id] = int(np.clip(round(per_item + rng.normal(0, 0.8)), item.min, item.max))
+    if may_skip and rng.random() < 0.05:  # now and then one item is left unanswered
+        answers.pop(next(iter(answers)))
+    return answers

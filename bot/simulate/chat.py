@@ -1,0 +1,204 @@
+"""One synthetic person at the other end of the real chat: reads what the bot sent, answers it.
+
+The person sends what a participant sends — ``/start``, button presses (the button's own data),
+typed numbers and words — through ``ConversationService.handle``. What to answer is decided by the
+kind of step the participant stands on (from the stored position), so a new step kind in the content
+still gets a sensible answer: a questionnaire item or a diary scale from the person's model, the
+consent's agree button, any other button, or a number or a few words when the bot waits for text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.content.programme import Programme
+from bot.content.schema import ConsentStep, ExerciseStep, FieldSpec, FormStep, QuestionnaireStep, Step
+from bot.engine import Inbound
+from bot.engine.model import Frame, ParticipantState
+from bot.engine.risk import HOLD_TOKEN
+from bot.service import ConversationService
+from bot.simulate.people import Person, administer, diary_values, reached_at
+from bot.storage.database import Database
+from bot.storage.models import OutboxMessage, Participant
+from bot.storage.repository import to_state
+
+CHANNEL = "sim"
+GO_ON = ("Continue ›", "Next ›", "Done ›", "Start ›")
+WORDS = "Walked for ten minutes and it went fine"
+DIARY_FIELDS = ("average_pain", "worst_pain", "activity_today")
+NUMERIC_HINTS = ("minute", "number", "0 (", "from 0", "100", "how many", "hours")
+
+
+class SimTransport:
+    """The simulated people's phones: takes due outbox rows and keeps their payloads per chat.
+
+    The real sender (pacing, claims, retries) is tested on its own; here it would cost three
+    transactions per message, so the simulator hands each due row over in one transaction instead."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db, self.clock = db, clock
+        self.sent: dict[str, list[dict[str, Any]]] = {}
+
+    async def deliver(self, chat_id: str | None = None) -> int:
+        """Hand over every due message (of one chat, or of all simulated chats), in order."""
+        now = self.clock.now()
+        query = select(OutboxMessage).where(
+            OutboxMessage.status == "pending", OutboxMessage.channel == CHANNEL, OutboxMessage.not_before <= now
+        )
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
+        async with self.db.transaction() as session:
+            rows = list(await session.scalars(query.order_by(OutboxMessage.id)))
+            for row in rows:
+                self.sent.setdefault(row.chat_id, []).append(dict(row.payload))
+                row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+        return len(rows)
+
+
+class Chat:
+    """A person's side of the conversation; ``seen`` counts the messages they have read."""
+
+    def __init__(self, person: Person, transport: SimTransport, rng: np.random.Generator) -> None:
+        self.person, self.transport, self.rng = person, transport, rng
+        self.events = itertools.count(1)
+        self.seen = 0
+        self.diary: dict[str, dict[str, int]] = {}
+        self.stuck = 0
+        self.previous = ""
+
+    def unread(self) -> bool:
+        return len(self.transport.sent.get(self.person.chat, [])) > self.seen
+
+    def last(self) -> dict[str, Any] | None:
+        sent = self.transport.sent.get(self.person.chat, [])
+        self.seen = len(sent)
+        return sent[-1] if sent else None
+
+    async def send(self, service: ConversationService, inbound: Inbound) -> None:
+        await service.handle(CHANNEL, self.person.chat, f"{self.person.chat}-{next(self.events)}", inbound)
+
+    async def state(self, service: ConversationService) -> ParticipantState | None:
+        async with service.db.reading() as session:
+            row = await session.scalar(
+                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == self.person.chat)
+            )
+        if row is None:
+            return None
+        self.person.participant_id, self.person.code = row.id, row.code
+        return to_state(row)
+
+    def reprompted(self, payload: dict[str, Any] | None) -> bool:
+        """Counts the bot's re-prompts in a row ("Sorry, ..."): a sign the answer did not fit."""
+        text = str((payload or {}).get("text", ""))
+        again = text.startswith("Sorry") or text == self.previous
+        self.previous = text
+        self.stuck = self.stuck + 1 if again else 0
+        return again
+
+    @staticmethod
+    def buttons(payload: dict[str, Any] | None) -> list[dict[str, str]]:
+        return [b for row in (payload or {}).get("buttons") or [] for b in row]
+
+    def busy(self, state: ParticipantState, payload: dict[str, Any] | None) -> bool:
+        """Something waits: a step, a diary offer, or the pause after a safety answer."""
+        data = [b["data"] for b in self.buttons(payload)]
+        offer = any(d.startswith("D|") for d in data)
+        return bool(state.frames) or offer or (state.held and any(d.startswith(f"{HOLD_TOKEN}|") for d in data))
+
+    def reply(self, programme: Programme, state: ParticipantState, payload: dict[str, Any] | None) -> Inbound:
+        """What this person answers to the last message, decided by the pending step's kind."""
+        buttons = self.buttons(payload)
+        by_label = {b["label"]: b["data"] for b in buttons}
+        hold = next((b["data"] for b in buttons if b["data"].startswith(f"{HOLD_TOKEN}|")), None)
+        if hold is not None:
+            return Inbound(kind="choice", text=hold)
+        frame = state.frame
+        step = _step_of(programme, frame)
+        if isinstance(step, ConsentStep):
+            agree = programme.text(step.agree, state.language)
+            if agree in by_label:
+                return Inbound(kind="choice", text=by_label[agree])
+        for label in GO_ON:
+            if label in by_label:
+                return Inbound(kind="choice", text=by_label[label])
+        if frame is not None and isinstance(step, QuestionnaireStep):
+            instrument = programme.instruments[step.instrument]
+            answers = administer(self.person, instrument, (frame.module, step.id, frame.entry or ""),
+                                 reached_at(frame.module), self.rng)  # fmt: skip
+            item = instrument.items[min(frame.part, len(instrument.items) - 1)]
+            return Inbound(kind="text", text=str(answers[item.id]))
+        fld = _field_of(step, frame)
+        if frame is not None and fld is not None and fld.kind in ("scale", "number"):
+            return Inbound(kind="text", text=str(self.number(frame, fld)))
+        offer = next((b["data"] for b in buttons if b["data"].startswith("D|")), None)
+        if offer is not None:
+            return Inbound(kind="choice", text=offer)
+        choices = [b for b in buttons if b["label"] != "Skip" and not b["data"].startswith(("Z|", "D|"))]
+        if choices:
+            chosen = choices[min(3, len(choices) - 1)] if choices[0]["label"] == "0" else choices[0]
+            return Inbound(kind="choice", text=chosen["data"])
+        text = (payload or {}).get("text", "").lower()
+        if fld is not None and fld.kind == "date":
+            return Inbound(kind="text", text="2026-01-01")
+        if fld is not None and fld.kind == "time":
+            return Inbound(kind="text", text="18:00")
+        return Inbound(kind="text", text="10" if any(k in text for k in NUMERIC_HINTS) else WORDS)
+
+    def number(self, frame: Frame, fld: FieldSpec) -> float:
+        if fld.id in DIARY_FIELDS:  # one day's three numbers drawn together, so worst >= average
+            key = f"{frame.module}:{frame.entry}"
+            if key not in self.diary:
+                self.diary = {key: diary_values(self.person, frame.module, self.rng)}
+            return self.diary[key][fld.id]
+        low = fld.min if fld.min is not None else 0
+        high = fld.max if fld.max is not None else low + 10
+        return round(low + (high - low) * float(self.rng.uniform(0.3, 0.7)))
+
+    async def answer_until_idle(
+        self, service: ConversationService, programme: Programme, limit: int = 300, until: Callable[[ParticipantState], bool] = lambda state: False,
+    ) -> int:  # fmt: skip
+        """Answer message after message until nothing waits; returns how many answers were sent.
+
+        The bot's replies are handed over after each answer, so the next one is read as sent."""
+        for sent in range(limit):
+            state = await self.state(service)
+            payload = self.last()
+            if state is None or state.status not in ("onboarding", "active", "new") or not self.busy(state, payload):
+                return sent
+            if until(state):
+                return sent
+            inbound = self.reply(programme, state, payload)
+            if self.reprompted(payload):  # the bot did not take the last answer: press what it offers
+                if self.stuck >= 3 or not self.buttons(payload):
+                    return sent  # give up for now, as a real person might; the step waits
+                inbound = Inbound(kind="choice", text=self.buttons(payload)[0]["data"])
+            await self.send(service, inbound)
+            await self.transport.deliver(self.person.chat)
+        return limit
+
+
+def _step_of(programme: Programme, frame: Frame | None) -> Step | None:
+    if frame is None:
+        return None
+    try:
+        if frame.daily:
+            return programme.daily(frame.module, frame.daily).step
+        return programme.step(frame.module, frame.step)
+    except KeyError:
+        return None  # /ask and other frames without a content step: answered with words
+
+
+def _field_of(step: Step | None, frame: Frame | None) -> FieldSpec | None:
+    if frame is None:
+        return None
+    if isinstance(step, FormStep) and frame.stage == "main" and frame.part < len(step.fields):
+        return step.fields[frame.part]
+    if isinstance(step, ExerciseStep) and frame.stage == "log" and frame.part < len(step.log):
+        return step.log[frame.part]
+    return None

@@ -1,0 +1,179 @@
+"""Synthetic people for the simulator: who they are, how faithfully they use the bot, what they answer.
+
+Each person carries a place in every score's distribution (the seed's Tables II and III, as in
+``bot.measures.synthetic.TARGETS``) and a personal change between baseline and post. The treatment
+arm's change is the seed's mean change scaled by ``SimConfig.effect`` (1.0 = the seed's effect,
+0.0 = no effect: both arms change like the waiting list). Answers are drawn per administration; the
+simulator's driver types them into the real chat one item at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from bot.content.schema import Instrument
+from bot.measures.synthetic import TARGETS, item_answers
+
+TREATED = "treatment"
+PRIMARY = ("csq_catastrophizing", "catastrophizing")
+# The single-scale CSQ file the baseline gives (primary outcome) follows the full CSQ's subscale.
+ALIASES = {("csq_catastrophizing", "catastrophizing"): ("csq", "catastrophizing")}
+SYMPTOM_CHECKS = {"week05": 0.5, "week09": 0.9}  # share of the pre-to-post change reached by that module
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What a researcher varies when rehearsing the protocol."""
+
+    participants: int = 54  # people who reach the draw
+    seed: int = 1
+    excluded: int | None = None  # extra applicants screened out; None: the seed's ratio (38 per 54)
+    adherence: float = 0.85  # mean chance that a person answers the bot on a given day
+    dropout: float = 0.1  # chance that a randomized person stops answering for good during weeks 2-9
+    effect: float = 1.0  # treatment effect as a multiple of the seed's (0 = none)
+    recruit_days: int = 28  # arrivals are spread over this many days
+
+    def applicants_excluded(self) -> int:
+        return round(self.participants * 38 / 54) if self.excluded is None else self.excluded
+
+
+@dataclass
+class Person:
+    """One synthetic participant; ``arm`` is filled in by the draw, never chosen here."""
+
+    index: int
+    chat: str
+    arrives: float  # days after the simulation starts
+    eligible: bool
+    adherence: float
+    drop_week: int | None  # the programme week after which they stop answering (None: never)
+    offsets: dict[tuple[str, str], float]
+    change: dict[tuple[str, str], float] = field(default_factory=dict)
+    pain_level: float = 5.4
+    arm: str | None = None
+    code: str | None = None
+    participant_id: int | None = None
+    administrations: dict[tuple[str, str, str], dict[str, int]] = field(default_factory=dict)
+
+    def engaged(self, rng: np.random.Generator, week: int | None) -> bool:
+        """Does the person use the bot today? Never again after dropping out."""
+        if self.drop_week is not None and week is not None and week > self.drop_week:
+            return False
+        return bool(rng.random() < self.adherence)
+
+
+def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:
+    """Everyone who will apply: ``participants`` eligible people and the screened-out ones, shuffled in time."""
+    total = config.participants + config.applicants_excluded()
+    eligible = [True] * config.participants + [False] * config.applicants_excluded()
+    rng.shuffle(eligible)
+    people = []
+    for index, ok in enumerate(eligible):
+        offsets = {key: float(np.clip(rng.normal(0, 1), -2.2, 2.2)) for key in TARGETS}
+        adherence = float(np.clip(rng.beta(8, 8 * (1 - config.adherence) / config.adherence), 0.05, 1.0))
+        drop = int(rng.integers(2, 9)) if rng.random() < config.dropout else None
+        people.append(
+            Person(
+                index=index, chat=f"sim-{index + 1:04d}", arrives=float(rng.uniform(0, config.recruit_days)),
+                eligible=ok, adherence=adherence, drop_week=drop, offsets=offsets,
+                pain_level=float(np.clip(rng.normal(5.4, 1.6), 1, 9)),
+            )
+        )  # fmt: skip
+    assert len(people) == total
+    return sorted(people, key=lambda p: p.arrives)
+
+
+def decide_change(person: Person, config: SimConfig, rng: np.random.Generator) -> None:
+    """The person's pre-to-post change on every scale, once the draw has named the arm.
+
+    The primary outcome changes as responders and non-responders do (the seed's reliable-change
+    counts: 58 % of the treated and 18 % of the waiting list improved reliably). Responders are drawn a
+    little more often than that (75 % / 20 %) because a low baseline leaves no room for a reliable
+    change; with a smaller ``effect`` the treated respond less often."""
+    treated = person.arm == TREATED
+    for key, (t_pre, t_post, c_pre, c_post, sd) in TARGETS.items():
+        control = c_post - c_pre
+        mean = control + config.effect * ((t_post - t_pre) - control) if treated else control
+        person.change[key] = mean + float(rng.normal(0, 0.55)) * sd
+    key = ALIASES[PRIMARY]
+    t_pre, _, c_pre, _, sd = TARGETS[key]
+    chance = 0.2 + (config.effect * (0.75 - 0.2) if treated else 0.0)
+    pre = max(0.0, _pre_mean(key, treated) + person.offsets[key] * sd)
+    responds = rng.random() < float(np.clip(chance, 0.0, 1.0))
+    person.change[key] = -pre * float(rng.uniform(0.8, 1.0)) if responds else float(rng.normal(1.0, 3.0))
+    person.change[("pain", "diary")] = -0.9 * config.effect if treated else -0.1
+
+
+def _pre_mean(key: tuple[str, str], treated: bool) -> float:
+    t_pre, _, c_pre, _, _ = TARGETS[key]
+    return t_pre if treated else c_pre
+
+
+def target(person: Person, instrument: Instrument, scale_id: str, reached: float) -> float:
+    """The score a person gives on one scale at ``reached`` (0 = baseline, 1 = post) of their change."""
+    key = ALIASES.get((instrument.id, scale_id), (instrument.id, scale_id))
+    if key in TARGETS:
+        treated = person.arm == TREATED
+        sd = TARGETS[key][4]
+        return _pre_mean(key, treated) + person.offsets[key] * sd + reached * person.change.get(key, 0.0)
+    items = instrument.scale_items(next(s for s in instrument.scales if s.id == scale_id))
+    low, high = sum(i.min for i in items), sum(i.max for i in items)
+    return low + 0.25 * (high - low)  # an instrument the seed did not report (MADRS-S): mild, unchanged
+
+
+def administer(
+    person: Person, instrument: Instrument, where: tuple[str, str, str], reached: float, rng: np.random.Generator
+) -> dict[str, int]:
+    """This administration's answers (drawn once, then typed item by item); every item answered."""
+    if where not in person.administrations:
+        targets = {scale.id: target(person, instrument, scale.id, reached) for scale in instrument.scales}
+        answers = item_answers(rng, instrument, targets, may_skip=False)
+        for item in instrument.items:
+            answers.setdefault(item.id, item.min)
+        if instrument.id == "phq9":
+            answers["q9"] = 0  # simulated people are not at risk: the safety gate is tested elsewhere
+        person.administrations[where] = answers
+    return person.administrations[where]
+
+
+def reached_at(module_id: str) -> float:
+    """How far along their change a person is when a module gives a questionnaire."""
+    if module_id == "post":
+        return 1.0
+    return SYMPTOM_CHECKS.get(module_id, 0.0)
+
+
+def diary_values(person: Person, module_id: str, rng: np.random.Generator) -> dict[str, int]:
+    """One day's pain diary: average and worst pain, activity (0-10)."""
+    level = person.pain_level + (person.change.get(("pain", "diary"), 0.0) if module_id == "post" else 0.0)
+    average = int(np.clip(round(level + rng.normal(0, 1.1)), 0, 10))
+    worst = int(np.clip(average + round(abs(rng.normal(1.5, 1))), 0, 10))
+    activity = int(np.clip(round(10 - level + rng.normal(0, 1.5)), 0, 10))
+    return {"average_pain": average, "worst_pain": worst, "activity_today": activity}
+
+
+def application(person: Person, applied_on: date, screens: Mapping[str, Instrument], rng: np.random.Generator) -> dict:
+    """The answers to the trial's application (entered as staff would, until the chat asks them)."""
+    answers: dict[str, object] = {
+        "age": int(np.clip(rng.normal(43, 10), 20, 64)),
+        "sex": "female" if rng.random() < 0.685 else "male",
+        "internet": True,
+        "physician": True,
+        "pain_region": str(rng.choice(["lower_back", "mid_back", "neck", "several"])),
+        "pain_since": (applied_on - timedelta(days=int(rng.uniform(1, 25) * 365))).isoformat(),
+        "work": "employed" if rng.random() < 0.8 else "sick_leave",
+        "sick_leave_months": int(rng.integers(0, 6)),
+        "wheelchair": False,
+        "surgery_planned": False,
+        "heart_disease": False,
+        "contact": "phone, afternoons (simulated)",
+    }
+    if not person.eligible and rng.random() < 0.5:
+        answers["pain_since"] = (applied_on - timedelta(days=40)).isoformat()  # pain for less than 3 months
+    for instrument in screens.values():
+        answers[instrument.id] = {item.id: item.min for item in instrument.items}  # a mild screen
+    return answers
