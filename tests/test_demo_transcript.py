@@ -9,6 +9,7 @@ notes above the transcript (what a person in pain meets, the page count) are kep
 from __future__ import annotations
 
 import os
+import re
 
 from tests.conftest import ROOT
 from tests.test_demo import demo
@@ -21,7 +22,8 @@ OPEN, CLOSE = "## Transcript\n\n```text\n", "\n```\n"
 def test_the_committed_transcript_is_what_the_demo_prints_today(tmp_path):
     result = demo(tmp_path / "demo.sqlite3", SCRIPT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    printed = result.stdout.rstrip("\n")
+    # a chart's file name counts the pictures already in the demo's chart folder: not part of the story
+    printed = re.sub(r"\[picture: [^\]]+\]", "[picture]", result.stdout.rstrip("\n"))
     assert "Traceback" not in printed + result.stderr
     notes = DOC.read_text().split(OPEN)[0]
     if os.environ.get("ICBT_WRITE_TRANSCRIPTS"):
