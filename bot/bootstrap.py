@@ -21,6 +21,10 @@ from bot.service import ConversationService
 from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.trial.chat import TrialChat
+from bot.trial.mydata import MyData
+from bot.trial.privacy import ParticipantData
+from bot.trial.service import TrialService
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
 from scheduler.sender import OnUnreachable, OutboxSender, Transport
 
@@ -33,6 +37,8 @@ class App:
     service: ConversationService
     sender: OutboxSender
     relay: RelayService | None = None  # the therapist side; None when no staff chat is configured
+    trial_chat: TrialChat | None = None  # the trial in the chat; None when no trial seed is given
+    privacy: ParticipantData | None = None  # export, erase, and the retention purge the scheduler runs
 
 
 async def bootstrap(
@@ -44,7 +50,10 @@ async def bootstrap(
     migrate: bool = True,
     demo_therapist: int | None = None,
     on_unreachable: OnUnreachable | None = None,
+    trial_seed: bytes | None = None,
 ) -> App:
+    """With ``trial_seed`` (and a trial in the content) the chat runs the trial: application, interview
+    gate, consent, the draw and each arm's calendar (bot/trial/chat.py)."""
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
     if migrate:
@@ -69,14 +78,26 @@ async def bootstrap(
             relay.wake.set()
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
-                    staff_available=staff_target is not None,
-                    safety=SafetySite.from_settings(settings), diary_late_days=settings.diary_late_days)  # fmt: skip
+                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
+                    diary_late_days=settings.diary_late_days,
+                    trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
+    engine = Engine(programme, policy)
+    mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
+    trial_chat = None
+    if policy.trial:
+        trial = TrialService(db, programme, clock, seed=trial_seed, staff_target=staff_target, wake_sender=wake)
+        trial_chat = TrialChat(trial, engine, mydata)
     service = ConversationService(
-        db, Engine(programme, policy), clock, timezone=settings.timezone, language=settings.language,
-        staff_target=staff_target, wake_sender=wake,
+        db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
+        wake_sender=wake, on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
     )  # fmt: skip
-    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay)
+    if trial_chat is not None:
+        trial_chat.conversation = service
+        if relay is not None:
+            trial_chat.register(relay.registry)  # /interviewed in the staff group
+    return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay,
+               trial_chat=trial_chat, privacy=mydata.data)  # fmt: skip
 
 
 def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:

@@ -24,6 +24,10 @@ from bot.trial.seed import demo_seed
 from scheduler.ratelimit import Unlimited
 
 log = logging.getLogger(__name__)
+DEMO_TRIAL_HINT = (
+    "note: after the application you play the interviewer too: /staff /interviewed P-0001 include "
+    "(or exclude <reason>) brings the consent and then the draw"
+)
 
 
 async def run_demo(
@@ -40,6 +44,7 @@ async def run_demo(
         staff_target=(CHANNEL, STAFF_CHAT),
         limiter=Unlimited(),
         demo_therapist=DEMO_THERAPIST,
+        trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
     )
     chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay)
     try:
@@ -49,6 +54,7 @@ async def run_demo(
         if lines is None:
             print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
             print(demo_seed()[1])
+            print(DEMO_TRIAL_HINT)
             await chat.run(_interactive(), echo=False)
         else:
             await chat.run(lines, echo=True)

@@ -6,6 +6,7 @@ and ``coalesce``/``max_instances=1`` keep overlapping sweeps from piling up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -28,8 +29,21 @@ async def sweep_relay(relay: RelayService) -> None:
         log.info("relay sweep: %d things done", count)
 
 
+PURGE_EVERY_SECONDS = 3600  # the retention purge: payloads of old sent messages, old applications
+
+
+async def sweep_purge(purge: Callable[[], Awaitable[tuple[int, int]]]) -> None:
+    """Blank what the site's retention settings say is no longer kept (bot/trial/privacy.py)."""
+    messages, applications = await purge()
+    if messages or applications:
+        log.info("retention purge: %d message payloads, %d applications", messages, applications)
+
+
 def build_scheduler(
-    service: ConversationService, interval_seconds: int, relay: RelayService | None = None
+    service: ConversationService,
+    interval_seconds: int,
+    relay: RelayService | None = None,
+    purge: Callable[[], Awaitable[tuple[int, int]]] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
@@ -46,4 +60,8 @@ def build_scheduler(
     if relay is not None:
         scheduler.add_job(sweep_relay, "interval", seconds=interval_seconds, args=[relay], id="sweep_relay",
                           coalesce=True, max_instances=1, misfire_grace_time=interval_seconds, replace_existing=True)  # fmt: skip
+    if purge is not None:
+        scheduler.add_job(sweep_purge, "interval", seconds=PURGE_EVERY_SECONDS, args=[purge], id="sweep_purge",
+                          coalesce=True, max_instances=1, misfire_grace_time=PURGE_EVERY_SECONDS,
+                          replace_existing=True)  # fmt: skip
     return scheduler

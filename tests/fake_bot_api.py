@@ -22,6 +22,7 @@ class Call:
     url: str
     method: str
     params: dict[str, Any]
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # uploads: field -> (file name, bytes)
 
 
 @dataclass
@@ -53,7 +54,10 @@ class FakeBotAPI(BaseRequest):
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(url=url, method=endpoint, params=params))
+        files = {}
+        if request_data is not None and request_data.contains_files:
+            files = {key: (value[0], value[1]) for key, value in (request_data.multipart_data or {}).items()}
+        self.calls.append(Call(url=url, method=endpoint, params=params, files=files))
         if self.method_errors.get(endpoint):
             status, body = self.method_errors[endpoint].pop(0)
             return status, json.dumps(body).encode()
@@ -79,7 +83,7 @@ class FakeBotAPI(BaseRequest):
     def _result(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "getMe":
             return BOT_USER
-        if endpoint in ("sendMessage", "sendPhoto"):
+        if endpoint in ("sendMessage", "sendPhoto", "sendDocument"):
             self.next_message_id += 1
             chat = int(params["chat_id"])
             return {"message_id": self.next_message_id, "date": 1767600000, "text": params.get("text", ""),

@@ -72,7 +72,7 @@ def test_script_goes_from_start_through_consent_into_week_2_homework(tmp_path):
 
 def test_killed_mid_conversation_resumes_at_the_same_step_without_loss_or_duplicates(tmp_path):
     lines = SCRIPT.read_text().splitlines()
-    cut = 30  # somewhere inside the baseline module
+    cut = 54  # somewhere inside the baseline module (after the application, interview and consent)
     first, rest = lines[:cut], lines[cut:]
     db = tmp_path / "demo.sqlite3"
     proc = subprocess.Popen([*ICBT, "demo", "--start", START], cwd=ROOT, env=env_for(db), text=True,

@@ -91,7 +91,7 @@ async def test_consent_and_answers_are_stored_with_version_and_time(driver, db, 
     async with db.reading() as session:
         consent = (await session.scalars(select(Consent))).one()
         answers = list(await session.scalars(select(Answer).order_by(Answer.id)))
-    assert (consent.version, consent.agreed, consent.content_version) == ("2026-11-consent-v2", True, programme.version)
+    assert (consent.version, consent.agreed, consent.content_version) == ("2026-11-consent-v3", True, programme.version)
     assert consent.at == clock.now()
     assert answers and all(a.content_version == programme.version for a in answers)
     assert answers[-1].module_id == "consent" and answers[-1].value == "agree"

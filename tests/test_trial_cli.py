@@ -14,7 +14,7 @@ from bot.cli import app
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, Participant
+from bot.storage.models import AuditEntry, OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation
 from bot.trial.seed import demo_seed, run_seed
 from bot.trial.service import TrialService
@@ -162,3 +162,31 @@ def test_trial_settings_have_safe_defaults_and_hide_the_seed(monkeypatch):
     with pytest.raises(ConfigError, match="ICBT_TRIAL_RETENTION_DAYS: Input should be greater than or equal to 0"):
         load_settings()
     assert demo_seed()[1].startswith("note: the demo draws with a fixed demo seed")
+
+
+def test_interviewed_from_the_cli_records_it_and_brings_the_consent(site, programme):
+    async def waiting() -> None:  # P-0002 applied in the chat: the engine knows it waits for the interview
+        db = Database(site)
+        async with db.transaction() as session:
+            await session.execute(update(Participant).where(Participant.code == "P-0002")
+                                  .values(status="onboarding", position={"trial_stage": "to_interview",
+                                                                         "finished": ["welcome"]}))  # fmt: skip
+        await db.dispose()
+
+    async def outbox() -> list[str]:
+        db = Database(site)
+        async with db.reading() as session:
+            rows = await session.scalars(select(OutboxMessage.payload).where(OutboxMessage.participant_id == 2))
+            texts = [p["text"] for p in rows]
+        await db.dispose()
+        return texts
+
+    asyncio.run(waiting())
+    wrong = invoke("participants", "interviewed", "P-0002", "maybe")
+    assert wrong.exit_code != 0 and "include or exclude" in wrong.output
+    result = invoke("participants", "interviewed", "p-0002", "include", "--by", "therapist:ann")
+    assert result.exit_code == 0, result.output
+    texts = asyncio.run(outbox())
+    assert programme.text(programme.trial.words.included, "en") in texts
+    assert any(t.startswith(programme.text(programme.modules["consent"].steps[0].text, "en")) for t in texts)
+    assert audits(site, "interviewed") == ["therapist:1", "therapist:1", "therapist:ann"]

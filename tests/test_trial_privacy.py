@@ -16,6 +16,7 @@ from bot.storage.models import AuditEntry, OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation, TrialApplication
 from bot.trial.privacy import PURGED, ParticipantData
 from bot.trial.service import TrialService
+from scheduler.jobs import PURGE_EVERY_SECONDS, build_scheduler, sweep_purge
 from tests.test_storage import CHAT, Driver
 from tests.test_trial_rules import good_answers
 from tests.test_trial_service import SEED, agree, count
@@ -137,3 +138,16 @@ async def test_purge_blanks_old_sent_payloads_and_old_applications_of_those_not_
         payloads = (await session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id))).all()
     assert (app.answers, app.contact, app.eligible) == ({}, None, False)
     assert payloads == [PURGED] * len(payloads)
+
+
+async def test_the_running_bot_schedules_the_purge_and_its_sweep_blanks_old_payloads(db, clock, data, sender, service,
+                                                                                    transport):  # fmt: skip
+    scheduler = build_scheduler(service, 60, purge=data.purge)
+    job = scheduler.get_job("sweep_purge")
+    assert job is not None and job.trigger.interval == timedelta(seconds=PURGE_EVERY_SECONDS)
+    await Driver(service, sender, transport).send(Inbound(kind="command", text="start"))
+    clock.advance(timedelta(days=8))
+    await sweep_purge(data.purge)  # what the job runs
+    async with db.reading() as session:
+        payloads = (await session.scalars(select(OutboxMessage.payload))).all()
+    assert payloads and payloads == [PURGED] * len(payloads)

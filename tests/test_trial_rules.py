@@ -157,6 +157,15 @@ def test_a_thousand_allocations_are_balanced_within_the_largest_block_overall_an
     assert len({len(a) for a in per.values()}) == 3
 
 
+def test_a_thousand_unstratified_allocations_never_differ_by_more_than_the_largest_block():
+    arms = sequence(b"site-secret", ARMS, SIZES, "all", 1000)
+    counts: Counter[str] = Counter()
+    for arm in arms:
+        counts[arm] += 1
+        assert abs(counts["treatment"] - counts["waiting_list"]) <= max(SIZES)
+    assert len(set(arms[:6])) == 2 and max_imbalance(arms, ARMS) <= max(SIZES) / 2
+
+
 def test_block_sizes_vary_and_the_ratio_holds_inside_each_block():
     seed = b"site-secret"
     weights = (ArmWeight("treatment", 2), ArmWeight("waiting_list", 1))

@@ -9,9 +9,11 @@ staff commands work the same way), so the whole relay loop can be seen without T
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +43,7 @@ class ConsoleTransport:
     last_buttons: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0
     topics: TopicDirectory | None = None  # the staff group's topics, as the Telegram transport has them
+    files_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "icbt-demo-files")  # /mydata
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         self.sent += 1
@@ -58,6 +61,8 @@ class ConsoleTransport:
         lines = [f"bot: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.splitlines() or [""])]
         if payload.get("image"):
             lines.append(f"     [picture: {payload['image']}]")
+        if payload.get("document"):  # /mydata: the console has no attachments, so the file is written
+            lines.append(f"     [file saved as {self._save(payload['document'])}]")
         buttons = [b for row in payload.get("buttons", []) for b in row]
         self.last_buttons = buttons  # a message without buttons (a text question) retires the old ones
         if buttons:
@@ -67,6 +72,12 @@ class ConsoleTransport:
                 lines.append("     " + "  ".join(f"[{i}] {b['label']}" for i, b in enumerate(buttons, 1)))
         self.write("\n".join(lines))
         return str(self.sent)
+
+    def _save(self, document: dict[str, str]) -> Path:
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / Path(document["filename"]).name
+        path.write_text(document["content"], encoding="utf-8")
+        return path
 
     def to_inbound(self, line: str) -> Inbound:
         text = clean_text(line.strip())

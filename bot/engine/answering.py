@@ -8,6 +8,7 @@ shown again.
 from __future__ import annotations
 
 from bot.engine import (
+    application,
     dailies,
     detours,
     diary_rules,
@@ -17,10 +18,12 @@ from bot.engine import (
     reports,
     risk,
     snoozing,
+    trial_calendar,
     weekly,
+    withdrawal,
 )
 from bot.engine.model import Inbound
-from bot.engine.progress import resume, settle
+from bot.engine.progress import announce_opened, check_unlocks, resume, settle
 from bot.engine.questions import relay_free_text
 from bot.engine.steps import accept
 from bot.engine.turn import Turn, frame_token
@@ -33,10 +36,16 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
+    value, via_button = inbound.text, inbound.kind == "choice"
+    if state.status == "withdrawn":
+        if not via_button and value.strip():  # still screened, and it still reaches the study team
+            risk.screen_text(turn, value, "withdrawn")
+            relay_free_text(turn, value, asked=True, attachment=turn.attachment)
+        turn.say(turn.msg("trialeng.withdrawn_here"))
+        return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
         return
-    value, via_button = inbound.text, inbound.kind == "choice"
     if not via_button and _screened_while_held(turn, value):
         return
     if diary_rules.close_expired(turn) and not via_button:
@@ -45,14 +54,34 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             turn.say(turn.msg("measeng.diary_closed"))
             resume(turn, full=True)
         return
+    if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
+        risk.release(turn)
+        if state.applying is not None:
+            application.ask(turn)
+        else:
+            resume(turn)
+        return
+    if state.applying is not None:
+        if not via_button and risk.screen_text(turn, value, "application") is not None:
+            risk.hold_prompt(turn)  # the words are with the therapists; the question is asked again later
+            return
+        application.answer(turn, inbound)
+        return
     if via_button:
         token, _, value = inbound.text.partition("|")
-        if token == risk.HOLD_TOKEN:
-            risk.release(turn)
-            resume(turn)
-            return
         if token == reminders.SNOOZE_TOKEN:
             snoozing.snooze(turn, value)
+            return
+        if token == withdrawal.WITHDRAW_TOKEN:
+            withdrawal.on_button(turn, value)
+            return
+        if token == trial_calendar.CROSSOVER_TOKEN:
+            if trial_calendar.answer_crossover(turn, value):
+                turn.say(turn.msg("trialeng.crossover_started"))
+                if state.frames:
+                    announce_opened(turn)  # busy with something: say the module is open, once
+                else:
+                    check_unlocks(turn, tell_wait=True)
             return
         if token == dailies.DAILY_TOKEN:
             dailies.open_daily(turn, value)
@@ -68,8 +97,11 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
-    if not via_button:
-        risk.screen_text(turn, value, frame.step if frame is not None else "free")
+    hit = risk.screen_text(turn, value, frame.step if frame is not None else "free") if not via_button else None
+    if frame is None and state.trial_stage in application.TURNED_DOWN:
+        if hit is None:  # not taken into the study: the kind words again, not the programme's help
+            application.tell_where(turn, welcome_back=False)
+        return
     if frame is None:
         relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return

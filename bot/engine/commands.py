@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.engine import detours, onboarding, preferences, reminders, risk, schedule
+from bot.engine import (
+    application,
+    consent_view,
+    detours,
+    mydata,
+    onboarding,
+    preferences,
+    reminders,
+    risk,
+    schedule,
+    withdrawal,
+)
 from bot.engine.model import Inbound
 from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.progress_chart import show_progress
@@ -22,6 +33,8 @@ Command = Callable[[Turn, Inbound], None]
 def run_command(turn: Turn, inbound: Inbound) -> None:
     name = inbound.text.lower().lstrip("/").split("@", 1)[0]
     handler = COMMANDS.get(name)
+    if name == "withdraw" and withdrawal.available(turn):
+        handler = withdrawal.ask  # trial only: outside a trial there is nothing to withdraw from
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
         if turn.state.status == "new":
@@ -38,8 +51,12 @@ def _start(turn: Turn, inbound: Inbound) -> None:
         onboarding.begin(turn)
     elif status == "declined":
         onboarding.offer_consent_again(turn)
-    elif status in ("completed", "withdrawn"):
+    elif status == "withdrawn":
+        turn.say(turn.msg("trialeng.withdrawn_here"))
+    elif status == "completed":
         turn.say(turn.msg("menu.completed"))
+    elif application.tell_where(turn, welcome_back=True):
+        return
     else:
         turn.say(turn.msg("start.welcome_back"))
         resume(turn)
@@ -67,12 +84,14 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
+    if state.status == "onboarding" and application.tell_where(turn, welcome_back=False):
+        return
     if state.status in ("onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
         resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
-        turn.say(turn.msg("menu.completed"))
+        turn.say(turn.msg("menu.completed" if state.status == "completed" else "trialeng.withdrawn_here"))
         return
     lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))
@@ -183,5 +202,7 @@ COMMANDS: dict[str, Command] = {
     "mywork": _mywork,
     "modules": _modules,
     "settings": preferences.open_settings,
+    "consent": consent_view.show,
+    "mydata": mydata.request,
     "progress": show_progress,
 }

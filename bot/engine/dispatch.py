@@ -10,13 +10,14 @@ dispatches to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.content.programme import Programme
 from bot.engine import (
     dailies,
     detours,
     diary_rules,
+    onboarding,
     planned,
     preferences,
     progress,
@@ -24,6 +25,7 @@ from bot.engine import (
     reports,
     schedule,
     snoozing,
+    trial_calendar,
 )
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
@@ -57,6 +59,18 @@ class Engine:
         progress_command = inbound.kind == "command" and inbound.text.lower().lstrip("/") == "progress"
         return detours.wants_history(inbound) or progress_command
 
+    def interviewed(self, state: ParticipantState, outcome: str, now: datetime) -> Effects:
+        """A therapist recorded the interview (trial): move the participant on to the consent, or not."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        onboarding.interviewed(turn, outcome)
+        return turn.effects
+
+    def allocated(self, state: ParticipantState, arm: str, allocated_on: date, now: datetime) -> Effects:
+        """The draw is made (trial): the arm's calendar starts on the allocation day."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        onboarding.allocated(turn, arm, allocated_on)
+        return turn.effects
+
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
@@ -68,6 +82,7 @@ class Engine:
             dailies.offer_due(turn)
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
+            trial_calendar.offer_due(turn)
             planned.send_due(turn)
         return turn.effects
 

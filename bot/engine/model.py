@@ -69,6 +69,7 @@ class Policy:
     question_days: int = 1
     feedback_days: int = 2
     staff_available: bool = True
+    trial: bool = False  # the site runs the trial: an application comes between welcome and consent
     diary_late_days: int = 1  # a missed diary day can be filled until the end of the day this many days after
     safety: SafetySite | None = None  # the site's crisis resources (None: the Swedish defaults)
 
@@ -137,6 +138,15 @@ class ParticipantState:
     held_days: int = 0  # days the programme calendar moved on /resume (paused days)
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
+    # The trial's application in chat (bot/engine/application.py): answers so far while applying, and
+    # where the person stands as the engine knows it (None: not in a trial; "applying"; "applied").
+    applying: dict[str, Any] | None = None
+    trial_stage: str | None = None
+    arm: str | None = None  # the allocated arm (bot/engine/trial_calendar.py)
+    allocated_on: date | None = None  # week 0 of the arm's calendar (start_date moves on a crossover)
+    check_ins: list[str] = field(default_factory=list)  # ISO dates of the waiting list's check-ins sent
+    crossover: str | None = None  # None | offered | accepted | declined
+    consent_given: dict[str, str] | None = None  # {"version", "at" (UTC ISO)} of the last "I agree" (/consent)
     planned: list[dict[str, str]] = field(default_factory=list)  # one-off reminders (bot/engine/planned.py)
 
     @property
@@ -162,6 +172,13 @@ class ParticipantState:
             "held_days": self.held_days,
             "paused_on": self.paused_on,
             "awaiting": self.awaiting,
+            "applying": copy.deepcopy(self.applying),
+            "trial_stage": self.trial_stage,
+            "arm": self.arm,
+            "allocated_on": self.allocated_on.isoformat() if self.allocated_on else None,
+            "check_ins": list(self.check_ins),
+            "crossover": self.crossover,
+            "consent_given": dict(self.consent_given) if self.consent_given else None,
             "planned": [dict(p) for p in self.planned],
         }
 
@@ -186,6 +203,13 @@ class ParticipantState:
         self.held_days = int(data.get("held_days", 0))
         self.paused_on = data.get("paused_on")
         self.awaiting = data.get("awaiting")
+        self.applying = copy.deepcopy(data.get("applying"))  # never the stored row's own dict
+        self.trial_stage = data.get("trial_stage")
+        self.arm = data.get("arm")
+        self.allocated_on = date.fromisoformat(data["allocated_on"]) if data.get("allocated_on") else None
+        self.check_ins = list(data.get("check_ins", []))
+        self.crossover = data.get("crossover")
+        self.consent_given = dict(data["consent_given"]) if data.get("consent_given") else None
         self.planned = [dict(p) for p in data.get("planned", [])]
 
 
@@ -227,6 +251,16 @@ class RelayRecord:
 
 
 @dataclass(frozen=True)
+class TrialRequest:
+    """Something only the trial service can do (it needs storage): ``apply`` stores and assesses a
+    completed application, ``allocate`` draws the arm after the consent, ``withdraw`` records a
+    withdrawal, ``mydata`` sends the participant their data as a file; done right after the commit."""
+
+    kind: Literal["apply", "allocate", "withdraw", "mydata"]
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ScoreRecord:
     """One finished questionnaire administration, scored by the engine with ``bot.measures.scoring``.
 
@@ -249,4 +283,5 @@ class Effects:
     consents: list[ConsentRecord] = field(default_factory=list)
     relays: list[RelayRecord] = field(default_factory=list)
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    trial: list[TrialRequest] = field(default_factory=list)
     scores: list[ScoreRecord] = field(default_factory=list)

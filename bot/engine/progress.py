@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.content.schema import Module, QuestionnaireStep
-from bot.engine import calendar, diary_rules, reminders, schedule, weekly
-from bot.engine.model import Frame, Outbound
+from bot.content.schema import ConsentStep, Module, QuestionnaireStep
+from bot.engine import application, calendar, diary_rules, reminders, schedule, trial_calendar, weekly
+from bot.engine.model import Frame, Outbound, TrialRequest
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, has_wording, present, prompt
 from bot.engine.turn import ASK, Turn
 from bot.engine.unlock_chart import unlock_picture
@@ -25,6 +25,12 @@ def when(turn: Turn, moment: datetime) -> str:
 def enter(turn: Turn, frame: Frame) -> None:
     """Show the step a frame has just arrived at (skipping a questionnaire whose wording is missing)."""
     step = turn.step_of(frame)
+    if isinstance(step, ConsentStep) and frame.detour is None and application.wanted(turn):
+        # Trial: the information pages are read, then the application; the decision comes only after
+        # the therapist's include (onboarding.interviewed starts this module again: read, then decide).
+        turn.state.frames.pop()
+        application.begin(turn)
+        return
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]
         if not has_wording(turn, step):
@@ -127,6 +133,10 @@ def finish_module(turn: Turn, module: Module) -> None:
         if remaining:
             start_module(turn, programme.modules[remaining[0]])
             return
+        if turn.policy.trial and state.trial_stage == "consent":
+            state.trial_stage = "allocating"  # the trial service draws and tells the arm (bot/trial/chat.py)
+            turn.effects.trial.append(TrialRequest("allocate"))
+            return
         state.status = "active"
         state.start_date = calendar.local_date(turn.now, state.timezone)
         turn.audit("programme_started", start_date=state.start_date.isoformat())
@@ -165,6 +175,8 @@ def check_unlocks(turn: Turn, tell_wait: bool) -> None:
     if module is None:
         if schedule.dailies_remaining(programme, state, turn.now):
             return  # the last weeks' diaries are still running
+        if trial_calendar.crossover_pending(programme, state):
+            return  # the waiting list's programme offer is still to come
         state.status = "completed"
         turn.audit("programme_completed")
         turn.say(turn.msg("programme.completed"))

@@ -16,7 +16,8 @@ from bot.engine.turn import ASK, Turn
 def relay_free_text(turn: Turn, text: str, asked: bool = False, attachment: dict[str, Any] | None = None) -> None:
     """Free text with no question open goes to the therapist (always, when sent with /ask)."""
     text = text.strip()
-    if not (text or attachment) or (not asked and turn.state.status not in ("active", "completed")):
+    waiting = turn.state.trial_stage in ("applied", "to_interview") and not turn.state.frames  # for the interview
+    if not (text or attachment) or (not asked and turn.state.status not in ("active", "completed") and not waiting):
         turn.say(turn.msg("help"))
         return
     kind = "question" if asked else "free"

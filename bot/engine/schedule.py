@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module
-from bot.engine import calendar, planned, reminders, weekly
+from bot.engine import calendar, planned, reminders, trial_calendar, weekly
 from bot.engine.model import ParticipantState
 from bot.engine.turn import Turn
 
@@ -23,7 +23,7 @@ def daily_key(module: Module, prompt: DailyPrompt) -> str:
 def next_unfinished(programme: Programme, state: ParticipantState, skip_announced: bool = False) -> Module | None:
     """The first scheduled module not finished and not in progress (optionally not yet announced)."""
     busy = {f.module for f in state.frames if f.detour is None}
-    for module in programme.scheduled:
+    for module in trial_calendar.scheduled(programme, state):  # the arm's modules, in a trial
         if module.id in state.finished or module.id in busy:
             continue
         if skip_announced and module.id in state.announced:
@@ -50,7 +50,7 @@ def passed(programme: Programme, state: ParticipantState, module: Module, step_i
 def daily_prompts(programme: Programme, state: ParticipantState) -> list[tuple[Module, DailyPrompt]]:
     """The daily prompts this participant has reached: module started, ``after`` step done."""
     active = []
-    for module in programme.scheduled:
+    for module in trial_calendar.scheduled(programme, state):
         if module.id not in state.announced:
             continue
         for prompt in module.daily:
@@ -92,6 +92,9 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
     offer = reminders.next_offer(state, start, keyed_daily_prompts(programme, state), now)
     if offer is not None:
         due.append(offer)
+    arm_due = trial_calendar.next_due(programme, state)  # check-ins and the crossover offer
+    if arm_due is not None:
+        due.append(arm_due)
     reminder = planned.next_planned(state)
     if reminder is not None:
         due.append(reminder)

@@ -392,6 +392,7 @@ def _consent_accept(turn: Turn, frame: Frame, step: ConsentStep, value: str, via
     turn.store(frame, None, "agree" if agreed else "decline")
     turn.audit("consent", version=step.version, agreed=agreed)
     if agreed:
+        turn.state.consent_given = {"version": step.version, "at": turn.now.isoformat()}  # for /consent
         turn.say(turn.msg("consent.recorded"))
     return DONE if agreed else DECLINE
 

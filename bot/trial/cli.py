@@ -15,14 +15,21 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
+from bot.engine import Engine
+from bot.engine.model import Policy
 from bot.errors import IcbtError, TrialStateError
+from bot.safety import SafetySite
+from bot.service import ConversationService
 from bot.settings import Settings, load_settings
 from bot.storage.database import Database
+from bot.storage.models import Participant
 from bot.trial.allocation import ArmWeight, mismatches
+from bot.trial.commands import CommandRejected, parse_interviewed
 from bot.trial.privacy import ParticipantData, as_document
 from bot.trial.report import STAGE_ROWS, TrialReport
 from bot.trial.seed import run_seed
@@ -30,7 +37,9 @@ from bot.trial.service import TrialService
 
 T = TypeVar("T")
 
-participants_app = typer.Typer(no_args_is_help=True, help="List, show, withdraw, export or erase participants.")
+participants_app = typer.Typer(
+    no_args_is_help=True, help="List, show, record an interview, withdraw, export or erase participants."
+)
 trial_app = typer.Typer(no_args_is_help=True, help="The trial's progress.")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
@@ -112,6 +121,36 @@ def withdraw(
 
     changed = _with(config, work)
     typer.echo(f"{code.upper()} withdrawn" if changed else f"{code.upper()} had already withdrawn; nothing changed")
+
+
+@participants_app.command("interviewed")
+def interviewed(
+    code: CodeArg,
+    outcome: Annotated[str, typer.Argument(help="include or exclude")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required for exclude).")] = None,
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Record the interview (as /interviewed in the staff group): an include brings the consent."""
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> str:
+        try:
+            command = parse_interviewed(f"{code} {outcome} {reason or ''}")
+        except CommandRejected as exc:
+            raise TrialStateError(str(exc)) from None
+        clock = SystemClock()
+        trial = TrialService(db, programme, clock, seed=None)
+        engine = Engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
+                                          safety=SafetySite.from_settings(settings)))  # fmt: skip
+        service = ConversationService(db, engine, clock, timezone=settings.timezone, language=settings.language)
+        async with db.transaction() as session:  # the record and the participant's next step, together
+            await trial.record_interview(session, command.code, command.outcome, command.reason, _actor(by))
+            pid = await session.scalar(select(Participant.id).where(Participant.code == command.code))
+            await service.decide_in(session, pid, lambda state, now: engine.interviewed(state, command.outcome, now))
+        return command.outcome
+
+    done = _with(config, work)
+    typer.echo(f"{code.upper()}: interview recorded ({done}); the running bot sends their next message")
 
 
 @participants_app.command("export")

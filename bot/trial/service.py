@@ -169,23 +169,29 @@ class TrialService:
 
     async def interviewed(self, code: str, outcome: str, reason: str | None, by: str) -> Stage:
         """Record a therapist's outcome; only an include opens the consent step."""
+        async with self.db.transaction() as session:
+            return await self.record_interview(session, code, outcome, reason, by)
+
+    async def record_interview(self, session: AsyncSession, code: str, outcome: str, reason: str | None,
+                               by: str) -> Stage:  # fmt: skip
+        """``interviewed`` inside the caller's transaction (the staff command's, so the outcome and the
+        participant's next step commit together)."""
         if outcome not in ("include", "exclude"):
             raise TrialStateError(f"outcome must be include or exclude, not {outcome!r}")
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            repo = self._repo(session)
-            row = await self._participant(repo, code)
-            stage = stage_of(await facts_of(session, row.id))
-            if stage not in ("to_interview", "consent", "excluded"):
-                raise TrialStateError(f"{code} is at stage {stage!r}; an interview outcome is not expected")
-            session.add(TrialInterview(participant_id=row.id, outcome=outcome, reason=reason, by=by, at=now))
-            await session.execute(
-                update(TrialApplication)
-                .where(TrialApplication.participant_id == row.id, TrialApplication.eligible.is_(True))
-                .values(status="included" if outcome == "include" else "excluded", updated_at=now)
-            )
-            repo.audit(row.id, by, "interviewed", {"outcome": outcome}, now)
-            return stage_of(await facts_of(session, row.id))
+        repo = self._repo(session)
+        row = await self._participant(repo, code)
+        stage = stage_of(await facts_of(session, row.id))
+        if stage not in ("to_interview", "consent", "excluded"):
+            raise TrialStateError(f"{code} is at stage {stage!r}; an interview outcome is not expected")
+        session.add(TrialInterview(participant_id=row.id, outcome=outcome, reason=reason, by=by, at=now))
+        await session.execute(
+            update(TrialApplication)
+            .where(TrialApplication.participant_id == row.id, TrialApplication.eligible.is_(True))
+            .values(status="included" if outcome == "include" else "excluded", updated_at=now)
+        )
+        repo.audit(row.id, by, "interviewed", {"outcome": outcome}, now)
+        return stage_of(await facts_of(session, row.id))
 
     # -- allocation -------------------------------------------------------------------------------
     async def allocate(self, participant_id: int) -> Allocation:

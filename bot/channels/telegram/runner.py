@@ -19,6 +19,7 @@ from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
 from bot.relay.topics import TopicDirectory
 from bot.settings import Settings
+from bot.trial.seed import run_seed
 from scheduler.jobs import build_scheduler
 from scheduler.sender import report_undelivered_staff
 
@@ -85,7 +86,8 @@ async def _serve(settings: Settings) -> None:
     staff = staff_target(settings)
     clock = SystemClock()
     transport = TelegramTransport(application.bot)
-    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff)
+    seed = run_seed(settings) if settings.trial_seed is not None else None  # `icbt run` requires it (cli.py)
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff, trial_seed=seed)
     if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
         transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
@@ -93,7 +95,9 @@ async def _serve(settings: Settings) -> None:
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
-    scheduler = build_scheduler(app.service, settings.sweep_interval_seconds, app.relay)
+    scheduler = build_scheduler(
+        app.service, settings.sweep_interval_seconds, app.relay, app.privacy.purge if app.privacy is not None else None
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux

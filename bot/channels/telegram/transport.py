@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, MessageId
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -43,9 +43,9 @@ def keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
 
 @dataclass(frozen=True)
 class Part:
-    """One Bot API message of an outbox payload: a photo (with or without caption) or a text."""
+    """One Bot API message of an outbox payload: a photo or a document (with or without caption) or a text."""
 
-    kind: str  # "photo" | "text" | "relay"
+    kind: str  # "photo" | "text" | "document" | "relay"
     text: str | None
     with_buttons: bool
 
@@ -59,6 +59,10 @@ def plan(payload: dict[str, Any]) -> list[Part]:
     if payload.get("relay") or payload.get("copy_from"):
         return [Part("relay", None, True)]  # sent whole by bot/channels/telegram/staff.py
     text, image = payload.get("text", ""), payload.get("image")
+    if payload.get("document"):  # /mydata: the file, its caption on it when the text fits
+        if len(text) <= CAPTION_LIMIT:
+            return [Part("document", text or None, True)]
+        return [Part("text", piece, False) for piece in split_text(text)] + [Part("document", None, True)]
     if image and len(text) <= CAPTION_LIMIT:
         return [Part("photo", text or None, True)]
     parts = [Part("photo", None, False)] if image else []
@@ -106,6 +110,10 @@ class TelegramTransport:
         if part.kind == "relay":  # the therapist relay's own messages (topics, copies, pins)
             return await send_relay(self.bot, self.topics, chat_id, payload, split_text)
         markup = keyboard(payload) if part.with_buttons else None
+        if part.kind == "document":
+            document = payload["document"]
+            file = InputFile(document["content"].encode("utf-8"), filename=document["filename"])
+            return await self.bot.send_document(chat_id, file, caption=part.text, reply_markup=markup)
         if part.kind == "photo":
             with Path(payload["image"]).open("rb") as photo:
                 return await self.bot.send_photo(chat_id, photo, caption=part.text, reply_markup=markup)

@@ -1,0 +1,60 @@
+"""``/mydata`` done with storage: the participant's own export, sent to them as a JSON file.
+
+The export is ``ParticipantData.export`` (the same one staff get with ``icbt participants export``):
+answers and diaries, consents, the application, the allocation arm, messages to the therapist and the
+bot's messages. It is audited as ``export`` by ``participant``. The file travels as an outbox row whose
+payload has a ``document`` part (``{"filename", "content"}``): Telegram sends it with ``sendDocument``,
+the console writes it to a file and says where. Like every payload it is blanked by the outbox purge
+after ``trial_outbox_purge_days`` and removed by an erasure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.content.programme import Programme
+from bot.engine.model import TrialRequest
+from bot.storage.database import Database
+from bot.storage.models import OutboxMessage, Participant
+from bot.trial.privacy import ParticipantData, as_document
+
+log = logging.getLogger(__name__)
+
+
+class MyData:
+    def __init__(self, data: ParticipantData) -> None:
+        self.data = data
+
+    @classmethod
+    def build(cls, db: Database, programme: Programme, clock: Clock, retention_days: int, purge_days: int) -> MyData:
+        return cls(ParticipantData(db, programme, clock, retention_days=retention_days, outbox_purge_days=purge_days))
+
+    async def run(self, participant_id: int, requests: Sequence[TrialRequest]) -> None:
+        """The conversation service's after-commit hook outside a trial: only ``/mydata`` to do."""
+        for request in requests:
+            if request.kind == "mydata":
+                await self.send(participant_id)
+
+    async def send(self, participant_id: int) -> None:
+        """Export the participant's data and queue it for them as one document message."""
+        db, programme = self.data.db, self.data.programme
+        async with db.reading() as session:
+            code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
+        if code is None:
+            return
+        filename, content = as_document(await self.data.export(code, by="participant"))
+        now = self.data.clock.now()
+        async with db.transaction() as session:
+            row = await session.get(Participant, participant_id)
+            if row is None:
+                return
+            caption = programme.msg(programme.language(row.language), "trialeng.mydata_caption")
+            payload = {"text": caption, "buttons": [], "image": None,
+                       "document": {"filename": filename, "content": content.decode("utf-8")}}  # fmt: skip
+            session.add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=payload,
+                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+        log.info("data export of %s queued for the participant", code)

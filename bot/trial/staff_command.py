@@ -1,0 +1,51 @@
+"""``/interviewed P-0007 include|exclude <reason>`` in the staff group, through the relay's registry.
+
+The relay runs a staff command inside the update's one transaction; the handler records the outcome
+(``TrialService.record_interview``) and moves the participant on (the engine's ``interviewed``: an
+include opens the consent, an exclude sends the content's kind words) in that same transaction, so
+the staff record and what the participant sees commit together or not at all. The relay wakes the
+sender once the update is committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import Engine
+from bot.errors import TrialStateError
+from bot.relay.commands import CommandContext, StaffCommand
+from bot.trial.commands import USAGE, CommandRejected, parse_interviewed
+from bot.trial.service import TrialService
+
+# ConversationService.decide_in: run one engine decision for a participant in the caller's session
+DecideIn = Callable[[AsyncSession, int, Callable], Awaitable[None]]
+
+
+def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable[[], DecideIn | None]) -> StaffCommand:
+    """The registry entry; ``decide_in`` is looked up when the command runs (the conversation service is
+    built after the relay)."""
+
+    async def handler(ctx: CommandContext) -> None:
+        args = ctx.args.strip()
+        if ctx.participant is not None and args.split(" ", 1)[0].lower() in ("include", "exclude"):
+            args = f"{ctx.participant.code} {args}"  # in the participant's topic the code may be left out
+        try:
+            command = parse_interviewed(args)
+            await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
+                                                 by=f"therapist:{ctx.therapist}")  # fmt: skip
+        except (CommandRejected, TrialStateError) as exc:
+            await ctx.say(str(exc) if str(exc) else USAGE)
+            return
+        participant = await ctx.store.participant_by_code(command.code)
+        assert participant is not None  # record_interview has just found it
+        decide = decide_in()
+        if decide is not None:
+            await decide(ctx.store.session, participant.id,
+                         lambda state, now: engine.interviewed(state, command.outcome, now))  # fmt: skip
+        lang = trial.programme.spec.default_language
+        words = trial.programme.msg(lang, f"trialeng.staff_interviewed_{command.outcome}", code=command.code)
+        await ctx.say(words, participant)
+
+    return StaffCommand("interviewed", handler, USAGE)
