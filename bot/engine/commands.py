@@ -21,10 +21,10 @@ from bot.engine import (
     withdrawal,
 )
 from bot.engine.model import Inbound
-from bot.engine.progress import resume, settle, when
+from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.progress_chart import show_progress
 from bot.engine.questions import open_ask, relay_free_text
-from bot.engine.steps import skip
+from bot.engine.steps import place_in_module, skip
 from bot.engine.turn import Turn
 
 Command = Callable[[Turn, Inbound], None]
@@ -95,7 +95,10 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
         return
     lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))
-    resume(turn, full=False)
+    if state.frame is not None:
+        resume(turn, full=False)
+    else:
+        check_unlocks(turn, tell_wait=False)  # the menu has just said when the next module opens
 
 
 def _where_now(turn: Turn) -> list[str]:
@@ -110,9 +113,10 @@ def _where_now(turn: Turn) -> list[str]:
     if frame is not None:
         module = programme.modules[frame.module]
         step = programme.step(frame.module, frame.step)
-        number = programme.step_index(frame.module, frame.step) + 1
-        lines.append(turn.msg("menu.current", module=turn.t(module.title), step=turn.t(step.title) or step.id,
-                              n=number, total=len(module.steps), left=len(module.steps) - number + 1))  # fmt: skip
+        number, total = place_in_module(turn, module, frame.step)
+        key = "menu.current" if number < total else "menu.current_last"
+        lines.append(turn.msg(key, module=turn.t(module.title), step=turn.t(step.title) or step.id,
+                              n=number, total=total, left=total - number + 1))  # fmt: skip
     else:
         lines.append(turn.msg("menu.waiting"))
     return lines

@@ -6,12 +6,12 @@ is shown where they are (``resume``) or what comes next (``check_unlocks``).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.content.schema import ConsentStep, Module, QuestionnaireStep
-from bot.engine import application, calendar, diary_rules, schedule, trial_calendar, weekly
+from bot.engine import application, calendar, diary_rules, reminders, schedule, trial_calendar, weekly
 from bot.engine.model import Frame, Outbound, TrialRequest
-from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, present, prompt
+from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, has_wording, present, prompt
 from bot.engine.turn import ASK, Turn
 from bot.engine.unlock_chart import unlock_picture
 from bot.errors import InputRejected
@@ -33,7 +33,7 @@ def enter(turn: Turn, frame: Frame) -> None:
         return
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]
-        if any(not turn.t(item.text) for item in instrument.items):
+        if not has_wording(turn, step):
             # Licensed wording not supplied by this site: skip rather than show empty items.
             turn.audit("questionnaire_skipped", instrument=instrument.id, reason="wording not supplied")
             advance(turn)
@@ -55,7 +55,7 @@ def advance(turn: Turn, goto: str | None = None) -> None:
             else:
                 state.daily_done[f"{frame.module}.{frame.daily}"] = frame.day
                 diary_rules.mark_done(state, f"{frame.module}.{frame.daily}", frame.day)
-                turn.say(turn.msg("daily.done"))
+                turn.say(daily_done_text(turn, frame))
         back_to_work(turn)
         return
     programme = turn.programme
@@ -73,6 +73,18 @@ def advance(turn: Turn, goto: str | None = None) -> None:
         return
     frame.step, frame.part, frame.stage, frame.entry, frame.draft = module.steps[index].id, 0, "main", None, {}
     enter(turn, frame)
+
+
+def daily_done_text(turn: Turn, frame: Frame) -> str:
+    """ "See you tomorrow" only while the diary has a tomorrow; its last day says it was the last."""
+    module = turn.programme.modules[frame.module]
+    prompt_ = next((p for p in module.daily if p.id == frame.daily), None)
+    start = reminders.programme_start(turn.state)
+    if prompt_ is None or start is None or frame.day is None:
+        return turn.msg("daily.done")
+    if date.fromisoformat(frame.day) < calendar.daily_window(start, module, prompt_)[1]:
+        return turn.msg("daily.done")
+    return turn.msg("daily.done_last", title=turn.t(prompt_.title))
 
 
 def settle(turn: Turn, result: str) -> None:
@@ -139,12 +151,13 @@ def finish_module(turn: Turn, module: Module) -> None:
 def finished_text(turn: Turn, module: Module) -> str:
     """Finishing a module's steps while its daily diary still runs is not finishing the module's weeks."""
     state = turn.state
-    assert state.start_date is not None
+    start = reminders.programme_start(state)  # moved on by any paused days, like the diary itself
+    assert start is not None
     today = calendar.local_date(turn.now, state.timezone)
     running = [
-        (calendar.daily_window(state.start_date, module, p)[1], p)
+        (calendar.daily_window(start, module, p)[1], p)
         for p in module.daily
-        if p.after is None and calendar.daily_window(state.start_date, module, p)[1] > today
+        if p.after is None and calendar.daily_window(start, module, p)[1] > today
     ]
     if not running:
         return turn.msg("module.finished", title=turn.t(module.title))

@@ -17,6 +17,7 @@ from bot.content.schema import (
     ExerciseStep,
     FieldSpec,
     FormStep,
+    Module,
     NumberStep,
     PageStep,
     QuestionnaireStep,
@@ -80,12 +81,30 @@ def present(turn: Turn, frame: Frame, step: Step, full: bool = True) -> None:
     turn.send(out)
 
 
+def has_wording(turn: Turn, step: QuestionnaireStep) -> bool:
+    """A licensed questionnaire whose wording this site has not supplied is skipped, never shown empty."""
+    return all(turn.t(item.text) for item in turn.programme.instruments[step.instrument].items)
+
+
+def place_in_module(turn: Turn, module: Module, step_id: str) -> tuple[int, int]:
+    """(n, total) for "step n of total", counting only the steps the participant meets in order: the
+    weekly report is asked near the end of the week and a questionnaire without wording is skipped, so
+    counting them would make the count jump."""
+    read = [
+        s.id
+        for s in module.steps
+        if (module.report is None or s.id != module.report.step)
+        and (not isinstance(s, QuestionnaireStep) or has_wording(turn, s))
+    ]
+    return (read.index(step_id) + 1 if step_id in read else len(read)), len(read)
+
+
 def _where(turn: Turn, frame: Frame) -> str:
     module = turn.programme.modules.get(frame.module)
     if module is None or module.week is None:
         return ""
-    number = turn.programme.step_index(module.id, frame.step) + 1
-    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=len(module.steps))
+    number, total = place_in_module(turn, module, frame.step)
+    return turn.msg("progress.footer", title=turn.t(module.title), n=number, total=total)
 
 
 def prompt(turn: Turn, frame: Frame, step: Step, full: bool = True) -> Outbound:
@@ -156,13 +175,19 @@ def accept(turn: Turn, frame: Frame, step: Step, value: str, via_button: bool) -
 
 
 def skip(turn: Turn, frame: Frame, step: Step) -> str:
-    """``/skip``: no question for the therapist; an optional field left empty; any step of a module that
-    is only being read again; otherwise the participant is told this one cannot be skipped."""
+    """``/skip``: no question for the therapist; an optional field left empty; no further form entry; an
+    exercise put off like "Not now"; any step of a module that is only being read again; otherwise the participant is told
+    this one cannot be skipped."""
     if isinstance(step, QuestionStep):
         turn.say(turn.msg("question.skipped"))
         return DONE
     if frame.detour == "module" or isinstance(step, PageStep):
         return DONE
+    if isinstance(step, FormStep) and frame.stage == MORE:
+        return DONE  # "add another entry?" skipped: no more entries for now
+    if isinstance(step, ExerciseStep) and frame.stage != "log":
+        frame.part = len(step.script) - 1
+        return accept(turn, frame, step, LATER, via_button=True)
     return accept(turn, frame, step, "/skip", via_button=False)
 
 
@@ -382,6 +407,8 @@ def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, ful
         if intro:
             turn.say(intro)
     item = instrument.items[frame.part]
+    if len(instrument.items) == 1:  # "Question 1 of 1" says nothing
+        return field_prompt(turn, frame, item_field(instrument, item))
     progress = turn.msg("questionnaire.progress", n=frame.part + 1, total=len(instrument.items))
     return field_prompt(turn, frame, item_field(instrument, item), prefix=progress + "\n")
 
