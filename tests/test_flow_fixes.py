@@ -208,3 +208,16 @@ def test_console_enter_at_a_text_question_is_an_empty_answer_not_an_old_button()
     asyncio.run(console.send("demo", {"text": "What is your goal?", "buttons": []}))
     inbound = console.to_inbound("")
     assert inbound.kind == "text" and inbound.text == ""
+
+
+def test_menu_says_which_week_it_is_and_what_is_left_of_this_weeks_daily_work(p, clock):
+    p.through_consent()
+    finish_current_module(p)  # the baseline's steps on day 0; its diary runs 14 days
+    text = p.command("menu").outbound[0].text
+    assert "This is week 1 of 12 of your programme." in text
+    diary = [line for line in text.splitlines() if line.startswith("•")]
+    assert len(diary) == 1 and "6 more days this week" in diary[0], "today's entry is done: days 1–6 are left"
+    clock.advance(timedelta(days=9))  # day 9: week 2, days 9–13 left
+    p.tick()
+    text = p.command("menu").outbound[0].text
+    assert "This is week 2 of 12" in text and "5 more days this week" in text

@@ -88,6 +88,10 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         # issue 10: flow
         "buttons.review_skip",
         "menu.reviewing",
+        "menu.week",
+        "menu.week_open",
+        "menu.week_item",
+        "menu.week_item_one",
         "menu.open_now",
         "menu.safety",
         "module.finished_daily_goes_on",

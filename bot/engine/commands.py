@@ -18,6 +18,7 @@ from bot.engine import (
     reminders,
     risk,
     schedule,
+    this_week,
     withdrawal,
 )
 from bot.engine.model import Inbound
@@ -93,7 +94,7 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
     if state.status in ("completed", "withdrawn"):
         turn.say(turn.msg("menu.completed" if state.status == "completed" else "trialeng.withdrawn_here"))
         return
-    lines = [*_where_now(turn), *_what_next(turn), turn.msg("menu.safety")]
+    lines = [*_where_now(turn), *this_week.lines(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))
     if state.frame is not None:
         resume(turn, full=False)
