@@ -8,7 +8,7 @@ event id is recognised and does nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -124,15 +124,11 @@ class ConversationService:
         write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
         self._save(repo, row, state, effects, None, now)
 
-    async def tick_due(self, limit: int = 500, among: Collection[int] | None = None) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
-
-        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
+    async def tick_due(self, limit: int = 500) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
         now = self.clock.now()
         async with self.db.reading() as session:
             due = await Repository(session, False).due_participants(now, limit)
-        if among is not None:
-            due = [pid for pid in due if pid in among]
         messages = 0
         for participant_id in due:
             async with self.db.transaction() as session:
