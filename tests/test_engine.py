@@ -196,6 +196,8 @@ def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
     effects = p.press("Several days")
     assert any("112" in o.text and "90101" in o.text for o in effects.outbound), "the site's real numbers"
     assert [(r.kind, r.source) for r in effects.relays] == [("safety", "safety:phq9.q9")]
+    alert = effects.relays[0].text
+    assert "question 9 of 9" in alert and "“Several days” (1)" in alert, "the therapist reads words, not ids"
     assert [a.value for a in effects.answers] == [1], "the answer is still stored"
     assert p.state.held and effects.outbound[-1].buttons, "the questionnaire does not carry straight on"
     p.press("Carry on when I'm ready")

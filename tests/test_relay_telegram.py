@@ -258,3 +258,13 @@ async def test_topic_is_renamed_when_the_participant_week_changes(tg, clock):
     await tg.ask("week one question")
     assert await tg.thread(p.id) == thread and tg.api.topics[thread] == f"{p.code} · week 1"
     assert len(tg.api.sent("createForumTopic")) == 1 and len(tg.api.sent("editForumTopic")) == 1
+
+
+async def test_topic_name_carries_the_allocated_arm(tg):
+    p = await tg.participant()
+    async with tg.db.transaction() as session:
+        row = await session.get(Participant, p.id)
+        row.position = {**row.position, "arm": "waiting_list"}  # as the chat's draw stores it
+    await tg.ask("a question after the draw")
+    thread = await tg.thread(p.id)
+    assert tg.api.topics[thread] == f"{p.code} · Waiting list · week 0"

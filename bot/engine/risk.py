@@ -43,8 +43,36 @@ def screen_item(turn: Turn, instrument: str, item: str, value: object) -> RiskHi
         return None
     hit = item_risk(instrument, item, value, rules)
     if hit is not None:
-        respond(turn, hit, f"{instrument}.{item}", f"{instrument} item {item}: {value}")
+        respond(turn, hit, f"{instrument}.{item}", item_answer_text(turn, instrument, item, value))
     return hit
+
+
+def item_answer_text(turn: Turn, instrument_id: str, item_id: str, value: object) -> str:
+    """What a therapist needs at a glance: which questionnaire, which question in words, which answer."""
+    instrument = turn.programme.instruments.get(instrument_id)
+    if instrument is None:
+        return f"{instrument_id} item {item_id}: {value}"
+    text = turn.programme.text
+    index = next((n for n, i in enumerate(instrument.items) if i.id == item_id), None)
+    if index is None:
+        return f"{text(instrument.title, turn.lang)}, item {item_id}: {value}"
+    item = instrument.items[index]
+    labels = item.response_labels or instrument.response_labels
+    answer = f"{value}"
+    number = _whole(value)
+    if number is not None and 0 <= number - item.min < len(labels):
+        answer = f"“{text(labels[number - item.min], turn.lang)}” ({number})"
+    words = text(item.text, turn.lang)
+    question = f"question {index + 1} of {len(instrument.items)}" + (f": “{words}”" if words else "")
+    return f"{text(instrument.title, turn.lang)}, {question}\nAnswer: {answer}"
+
+
+def _whole(value: object) -> int | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def site(turn: Turn) -> SafetySite:

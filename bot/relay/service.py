@@ -57,14 +57,23 @@ class RelayService:
         *,
         registry: dict[str, StaffCommand] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
-        arm_of: Callable[[Participant], str | None] = lambda _participant: None,
+        arm_of: Callable[[Participant], str | None] | None = None,
     ) -> None:
         self.db, self.clock, self.config, self.content, self.programme = db, clock, config, content, programme
         self.registry = registry if registry is not None else default_registry()
         self.wake_sender = wake_sender
-        self.arm_of = arm_of  # the trial's arm for topic names ("P-0007 · treatment · week 3")
+        self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
+
+    def _allocated_arm(self, participant: Participant) -> str | None:
+        """The arm the chat's draw stored in the position; therapists deliver the treatment, so they see it."""
+        arm = (participant.position or {}).get("arm")
+        trial = self.programme.trial
+        if arm is None or trial is None:
+            return None
+        title = next((a.title for a in trial.arms if a.id == arm), None)
+        return self.programme.text(title, self.programme.spec.default_language) or arm
 
     def _store(self, session: AsyncSession) -> RelayStore:
         return RelayStore(session, self.config, lock_rows=not self.db.is_sqlite)
