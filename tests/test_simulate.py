@@ -142,16 +142,18 @@ def test_runs_2_prints_a_power_line_for_the_primary_outcome() -> None:
 
     from bot.cli import app
 
-    result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--seed", "1", "--runs", "2"])
+    # four reach the draw in each run: enough for a group × time interaction with an error term
+    result = CliRunner().invoke(app, ["simulate", "--participants", "4", "--seed", "1", "--runs", "2"])
     assert result.exit_code == 0, result.output
     line = result.output.strip().splitlines()[-1]
     found = re.fullmatch(
         r"power for the primary outcome \(group × time, LOCF, p < 0\.05\): (\d) of (\d) simulated trials "
-        r"significant = (\d+)% \(effect 1, 2 randomized\)", line
+        r"significant = (\d+)% \(effect 1, 4 randomized\)", line
     )  # fmt: skip
     assert found is not None, line
     hits, counted = int(found[1]), int(found[2])
     assert counted == 2 and hits <= counted, "both tiny trials gave an interaction"
+    assert int(found[3]) == round(100 * hits / counted)
 
 
 def test_the_report_says_on_its_page_that_a_simulated_database_is_simulated(tmp_path: Path, monkeypatch) -> None:
