@@ -11,7 +11,7 @@ who is due (see ``bot/sweep.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,11 +96,9 @@ class ConversationService:
         self.wake_sender()
         return True
 
-    async def tick_due(self, among: Collection[int] | None = None) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
-
-        ``among`` limits the sweep to these participant ids: the simulator runs one engine per arm."""
-        result = await self.sweeper.sweep(among)
+    async def tick_due(self) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+        result = await self.sweeper.sweep()
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
         return result.ticked

@@ -17,7 +17,7 @@ On PostgreSQL only the process holding the sweep lock (``bot/storage/sweeplock.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,11 +61,9 @@ class Sweeper:
     ) -> None:
         self.db, self.engine, self.clock, self.rows, self.chunk = db, engine, clock, rows, chunk
         self.pictures = pictures  # a module unlock's chart is written to a file before its row
-        self.among: Collection[int] | None = None
 
-    async def sweep(self, among: Collection[int] | None = None) -> SweepResult:
-        """Every due participant (only those in ``among`` when given: the simulator's arms)."""
-        self.among = among
+    async def sweep(self) -> SweepResult:
+        """Every due participant."""
         result = SweepResult()
         if not await self.db.sweep_lock.acquire():
             result.skipped = True
@@ -125,8 +123,6 @@ class Sweeper:
         poisoned: list[tuple[int, str, BaseException]] = []
         ticked = 0
         for row in due:
-            if self.among is not None and row.id not in self.among:
-                continue
             try:
                 state = state_from_row(row)
                 effects = self.engine.tick(state, now)

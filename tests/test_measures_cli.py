@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -69,3 +69,24 @@ async def test_the_database_loader_reads_participants_answers_scores_and_diary(d
     assert len(dataset.answers) == 13 and {a.value for a in dataset.answers} >= {1, "a text"}
     assert [(s.instrument, s.scale, s.value, s.band) for s in dataset.scores] == [("phq9", "total", 9.0, "mild")]
     assert [(d.day_index, d.average_pain, d.worst_pain, d.activity) for d in dataset.diary] == [(1, 6.0, 8.0, 4.0)]
+
+
+async def test_a_waiting_list_participant_past_post_who_crossed_over_is_not_a_drop_out(db: Database, programme) -> None:
+    """Still "active" long after the arm's last week, because the programme opened after the waiting
+    list (crossover): finished post means completed; without post it is a drop-out."""
+    later = AT + timedelta(weeks=20)
+    async with db.transaction() as session:
+        for code, finished in (("P-0001", ["baseline", "post"]), ("P-0002", ["baseline"])):
+            person = Participant(
+                code=code, channel="test", chat_id=code, language="en", timezone="Europe/Stockholm",
+                status="active", paused=False, unreachable=False, created_at=AT, updated_at=AT,
+                position={"finished": finished, "arm": "waiting_list", "crossover": "accepted"},
+            )  # fmt: skip
+            session.add(person)
+            await session.flush()
+            session.add(Answer(participant_id=person.id, module_id="week02", step_id="intro", field_id=None,
+                               entry_id=None, value="ok", content_version="v1", answered_at=later))  # fmt: skip
+    allocations = {"P-0001": ("control", AT.date()), "P-0002": ("control", AT.date())}
+    dataset = await load_dataset(db, programme, allocations=allocations)
+    status = {p.code: p.status for p in dataset.participants}
+    assert status == {"P-0001": "completed", "P-0002": "dropped_out"}

@@ -23,7 +23,7 @@ from bot.measures.report import build_report
 from bot.measures.synthetic import synthetic_trial
 from bot.settings import Settings
 
-DatasetLoader = Callable[[Programme], Awaitable[TrialDataset]]
+DatasetLoader = Callable[[Programme], Awaitable[tuple[TrialDataset, str]]]  # the data and where it came from
 SYNTHETIC_NOTE = (
     "Synthetic data (seed {seed}) from bot/measures/synthetic.py, shaped like the seed trial: not real participants."
 )
@@ -36,12 +36,13 @@ class OutputError(IcbtError):
 def database_loader(settings: Settings) -> DatasetLoader:
     async def load(programme: Programme) -> TrialDataset:
         from bot.measures.db_loader import load_dataset
+        from bot.measures.provenance import simulated_note
         from bot.storage.database import Database
 
         db = Database(settings.database_url)
         try:
             await db.check()
-            return await load_dataset(db, programme)
+            return await load_dataset(db, programme), await simulated_note(db)
         except DBAPIError as exc:
             raise StorageUnavailable(
                 f"database: cannot read the trial's tables ({exc.__class__.__name__}); run `icbt db upgrade` first"
@@ -54,7 +55,7 @@ def database_loader(settings: Settings) -> DatasetLoader:
 
 def synthetic_loader(seed: int) -> DatasetLoader:
     async def load(programme: Programme) -> TrialDataset:
-        return synthetic_trial(programme.instruments, seed=seed)
+        return synthetic_trial(programme.instruments, seed=seed), SYNTHETIC_NOTE.format(seed=seed)
 
     return load
 
@@ -62,8 +63,8 @@ def synthetic_loader(seed: int) -> DatasetLoader:
 def _dataset(settings: Settings, seed: int | None) -> tuple[Programme, TrialDataset, str]:
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     loader = synthetic_loader(seed) if seed is not None else database_loader(settings)
-    note = SYNTHETIC_NOTE.format(seed=seed) if seed is not None else ""
-    return programme, asyncio.run(loader(programme)), note
+    dataset, note = asyncio.run(loader(programme))
+    return programme, dataset, note
 
 
 def report_command(settings: Settings, out: Path, seed: int | None = None) -> str:

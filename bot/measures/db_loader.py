@@ -43,6 +43,7 @@ from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInt
 from bot.trial.arms import last_week
 
 DIARY_PREFIX = "pain_diary"
+POST = "post"  # the arm calendar's last module (TrialDataset.post_module)
 STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", "onboarding": "applied"}
 
 
@@ -105,6 +106,8 @@ def _status(
 ) -> str:
     if code in excluded:
         return "excluded"
+    if person.status == "active" and POST in (person.position or {}).get("finished", []):
+        return "completed"  # the arm's calendar is done (the waiting list may have crossed over since)
     if person.status == "active" and code in allocations and as_of is not None and programme.trial is not None:
         weeks = max(last_week(a) for a in programme.trial.arms) + 1
         if allocations[code][1] + timedelta(weeks=weeks) < as_of and person.id in last_answer:

@@ -3,8 +3,10 @@
 The person sends what a participant sends — ``/start``, button presses (the button's own data),
 typed numbers and words — through ``ConversationService.handle``. What to answer is decided by the
 kind of step the participant stands on (from the stored position), so a new step kind in the content
-still gets a sensible answer: a questionnaire item or a diary scale from the person's model, the
-consent's agree button, any other button, or a number or a few words when the bot waits for text.
+still gets a sensible answer: an application question as the person's model answers it, a
+questionnaire item or a diary scale from the person's model, the consent's agree button, any other
+button, or a number or a few words when the bot waits for text. The draw is made in the chat after the
+consent; the person learns the arm from the stored state (``on_arm``), as a participant from the message.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.content.schema import ConsentStep, ExerciseStep, FieldSpec, FormStep, QuestionnaireStep, Step
 from bot.engine import Inbound
+from bot.engine.application import APPLY_TOKEN, NO, YES
 from bot.engine.model import Frame, ParticipantState
 from bot.engine.risk import HOLD_TOKEN
 from bot.service import ConversationService
-from bot.simulate.people import Person, administer, diary_values, reached_at
+from bot.simulate.people import Person, administer, application, diary_values, reached_at
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant
 from bot.storage.repository import to_state
+from bot.trial.application import application_plan, questions_to_ask
+from bot.trial.arms import local_day
 
 CHANNEL = "sim"
 GO_ON = ("Continue ›", "Next ›", "Done ›", "Start ›")
@@ -39,33 +44,43 @@ class SimTransport:
     """The simulated people's phones: takes due outbox rows and keeps their payloads per chat.
 
     The real sender (pacing, claims, retries) is tested on its own; here it would cost three
-    transactions per message, so the simulator hands each due row over in one transaction instead."""
+    transactions per message, so the simulator reads what is due and marks it sent in one statement."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db, self.clock = db, clock
         self.sent: dict[str, list[dict[str, Any]]] = {}
 
     async def deliver(self, chat_id: str | None = None) -> int:
-        """Hand over every due message (of one chat, or of all simulated chats), in order."""
+        """Hand over every due message (of one chat, or of all simulated chats), in order.
+
+        Read first, and write only when something is due: one UPDATE for all the rows handed over."""
         now = self.clock.now()
-        query = select(OutboxMessage).where(
+        query = select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload).where(
             OutboxMessage.status == "pending", OutboxMessage.channel == CHANNEL, OutboxMessage.not_before <= now
         )
         if chat_id is not None:
             query = query.where(OutboxMessage.chat_id == chat_id)
+        async with self.db.reading() as session:
+            rows = (await session.execute(query.order_by(OutboxMessage.id))).all()
+        if not rows:
+            return 0
+        for _, chat, payload in rows:
+            self.sent.setdefault(chat, []).append(dict(payload))
         async with self.db.transaction() as session:
-            rows = list(await session.scalars(query.order_by(OutboxMessage.id)))
-            for row in rows:
-                self.sent.setdefault(row.chat_id, []).append(dict(row.payload))
-                row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_([row[0] for row in rows]))
+                .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+            )  # fmt: skip
         return len(rows)
 
 
 class Chat:
     """A person's side of the conversation; ``seen`` counts the messages they have read."""
 
-    def __init__(self, person: Person, transport: SimTransport, rng: np.random.Generator) -> None:
+    def __init__(self, person: Person, transport: SimTransport, rng: np.random.Generator, timezone: str,
+                 on_arm: Callable[[Person], None]) -> None:  # fmt: skip
         self.person, self.transport, self.rng = person, transport, rng
+        self.timezone, self.on_arm = timezone, on_arm
         self.events = itertools.count(1)
         self.seen = 0
         self.diary: dict[str, dict[str, int]] = {}
@@ -91,7 +106,11 @@ class Chat:
         if row is None:
             return None
         self.person.participant_id, self.person.code = row.id, row.code
-        return to_state(row)
+        state = to_state(row)
+        if state.arm is not None and self.person.arm is None:  # the draw in the chat has just been made
+            self.person.arm = state.arm
+            self.on_arm(self.person)
+        return state
 
     def reprompted(self, payload: dict[str, Any] | None) -> bool:
         """Counts the bot's re-prompts in a row ("Sorry, ..."): a sign the answer did not fit."""
@@ -109,7 +128,12 @@ class Chat:
         """Something waits: a step, a diary offer, or the pause after a safety answer."""
         data = [b["data"] for b in self.buttons(payload)]
         offer = any(d.startswith("D|") for d in data)
-        return bool(state.frames) or offer or (state.held and any(d.startswith(f"{HOLD_TOKEN}|") for d in data))
+        return (
+            bool(state.frames)
+            or state.applying is not None
+            or offer
+            or (state.held and any(d.startswith(f"{HOLD_TOKEN}|") for d in data))
+        )
 
     def reply(self, programme: Programme, state: ParticipantState, payload: dict[str, Any] | None) -> Inbound:
         """What this person answers to the last message, decided by the pending step's kind."""
@@ -118,6 +142,8 @@ class Chat:
         hold = next((b["data"] for b in buttons if b["data"].startswith(f"{HOLD_TOKEN}|")), None)
         if hold is not None:
             return Inbound(kind="choice", text=hold)
+        if state.applying is not None:
+            return self.apply(programme, state.applying)
         frame = state.frame
         step = _step_of(programme, frame)
         if isinstance(step, ConsentStep):
@@ -149,6 +175,28 @@ class Chat:
         if fld is not None and fld.kind == "time":
             return Inbound(kind="text", text="18:00")
         return Inbound(kind="text", text="10" if any(k in text for k in NUMERIC_HINTS) else WORDS)
+
+    def apply(self, programme: Programme, applying: dict[str, Any]) -> Inbound:
+        """The next application question as this person answers it (a button where the chat offers
+        one, else typed), then each screening item, mildly."""
+        if not self.person.answers:
+            self.person.answers = application(
+                self.person, local_day(self.transport.clock.now(), self.timezone), self.rng
+            )
+        pending = questions_to_ask(programme, applying.get("given", {}))
+        if pending:
+            question, value = pending[0], self.person.answers[pending[0].id]
+            if question.kind == "yes_no":
+                return Inbound(kind="choice", text=f"{APPLY_TOKEN}|{question.id}|{YES if value else NO}")
+            if question.kind == "choice":
+                return Inbound(kind="choice", text=f"{APPLY_TOKEN}|{question.id}|{value}")
+            return Inbound(kind="text", text=str(value))
+        screens = applying.get("screens", {})
+        for instrument in application_plan(programme).screens:
+            for item in instrument.items:
+                if item.id not in screens.get(instrument.id, {}):
+                    return Inbound(kind="choice", text=f"{APPLY_TOKEN}|{instrument.id}.{item.id}|{item.min}")
+        return Inbound(kind="text", text=WORDS)  # nothing left: the chat completes the application itself
 
     def number(self, frame: Frame, fld: FieldSpec) -> float:
         if fld.id in DIARY_FIELDS:  # one day's three numbers drawn together, so worst >= average

@@ -9,7 +9,6 @@ simulator's driver types them into the real chat one item at a time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -31,7 +30,8 @@ class SimConfig:
 
     participants: int = 54  # people who reach the draw
     seed: int = 1
-    excluded: int | None = None  # extra applicants screened out; None: the seed's ratio (38 per 54)
+    excluded: int | None = None  # extra applicants not taken in; None: the seed's ratio (38 per 54)
+    excluded_at_interview: float = 0.5  # share of those who pass the application but not the interview
     adherence: float = 0.85  # mean chance that a person answers the bot on a given day
     dropout: float = 0.1  # chance that a randomized person stops answering for good during weeks 2-9
     effect: float = 1.0  # treatment effect as a multiple of the seed's (0 = none)
@@ -48,7 +48,7 @@ class Person:
     index: int
     chat: str
     arrives: float  # days after the simulation starts
-    eligible: bool
+    screened_out: str | None  # None: taken in; "application": not eligible by the answers; "interview"
     adherence: float
     drop_week: int | None  # the programme week after which they stop answering (None: never)
     offsets: dict[tuple[str, str], float]
@@ -57,6 +57,7 @@ class Person:
     arm: str | None = None
     code: str | None = None
     participant_id: int | None = None
+    answers: dict[str, object] = field(default_factory=dict)  # the application, as this person answers it
     administrations: dict[tuple[str, str, str], dict[str, int]] = field(default_factory=dict)
 
     def engaged(self, rng: np.random.Generator, week: int | None) -> bool:
@@ -67,19 +68,23 @@ class Person:
 
 
 def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:
-    """Everyone who will apply: ``participants`` eligible people and the screened-out ones, shuffled in time."""
-    total = config.participants + config.applicants_excluded()
-    eligible = [True] * config.participants + [False] * config.applicants_excluded()
-    rng.shuffle(eligible)
+    """Everyone who will apply: ``participants`` eligible people and the screened-out ones (at the
+    application or at the interview), shuffled in time."""
+    excluded = config.applicants_excluded()
+    at_interview = round(excluded * config.excluded_at_interview)
+    total = config.participants + excluded
+    fates: list[str | None] = [None] * config.participants + ["application"] * (excluded - at_interview)
+    fates += ["interview"] * at_interview
+    rng.shuffle(fates)  # type: ignore[arg-type]
     people = []
-    for index, ok in enumerate(eligible):
+    for index, fate in enumerate(fates):
         offsets = {key: float(np.clip(rng.normal(0, 1), -2.2, 2.2)) for key in TARGETS}
         adherence = float(np.clip(rng.beta(8, 8 * (1 - config.adherence) / config.adherence), 0.05, 1.0))
         drop = int(rng.integers(2, 9)) if rng.random() < config.dropout else None
         people.append(
             Person(
                 index=index, chat=f"sim-{index + 1:04d}", arrives=float(rng.uniform(0, config.recruit_days)),
-                eligible=ok, adherence=adherence, drop_week=drop, offsets=offsets,
+                screened_out=fate, adherence=adherence, drop_week=drop, offsets=offsets,
                 pain_level=float(np.clip(rng.normal(5.4, 1.6), 1, 9)),
             )
         )  # fmt: skip
@@ -156,8 +161,13 @@ def diary_values(person: Person, module_id: str, rng: np.random.Generator) -> di
     return {"average_pain": average, "worst_pain": worst, "activity_today": activity}
 
 
-def application(person: Person, applied_on: date, screens: Mapping[str, Instrument], rng: np.random.Generator) -> dict:
-    """The answers to the trial's application (entered as staff would, until the chat asks them)."""
+NOT_ELIGIBLE = ("pain_since", "age", "heart_disease", "surgery_planned", "wheelchair")
+
+
+def application(person: Person, applied_on: date, rng: np.random.Generator) -> dict[str, object]:
+    """How this person answers the chat's application questions (by question id). Someone screened out
+    at the application breaks one of the seed's criteria; the screening questionnaires are answered
+    mildly (``chat.py``)."""
     answers: dict[str, object] = {
         "age": int(np.clip(rng.normal(43, 10), 20, 64)),
         "sex": "female" if rng.random() < 0.685 else "male",
@@ -172,8 +182,12 @@ def application(person: Person, applied_on: date, screens: Mapping[str, Instrume
         "heart_disease": False,
         "contact": "phone, afternoons (simulated)",
     }
-    if not person.eligible and rng.random() < 0.5:
-        answers["pain_since"] = (applied_on - timedelta(days=40)).isoformat()  # pain for less than 3 months
-    for instrument in screens.values():
-        answers[instrument.id] = {item.id: item.min for item in instrument.items}  # a mild screen
+    if person.screened_out == "application":
+        broken = str(rng.choice(NOT_ELIGIBLE))
+        if broken == "pain_since":
+            answers[broken] = (applied_on - timedelta(days=40)).isoformat()  # pain for less than 3 months
+        elif broken == "age":
+            answers[broken] = int(rng.integers(66, 75))
+        else:
+            answers[broken] = True
     return answers
