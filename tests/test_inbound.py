@@ -212,7 +212,8 @@ async def test_two_sweepers_tick_each_participant_once(db, programme, clock, tmp
         # The holder dies: its connection is closed by the server, which releases the lock.
         pid = await holder.sweep_lock.backend_pid()
         async with waiter.engine.connect() as conn:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # with a timeout, PostgreSQL returns only once the backend has exited (and its lock is gone)
+            assert await conn.scalar(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}) is True
         assert await waiter.sweep_lock.acquire() is True, "the survivor takes the sweeps over"
         assert await holder.sweep_lock.acquire() is False, "the old holder finds the lock taken"
     finally:
