@@ -189,9 +189,8 @@ class ParticipantState:
         }
 
     def load_position(self, data: dict[str, Any] | None) -> None:
-        # A deep copy: sharing nested dicts with the row's loaded JSON would change the "committed"
-        # value in place, and SQLAlchemy would then skip the UPDATE of a change made only in there.
-        data = copy.deepcopy(data or {})
+        # ``data`` becomes the state's own: callers holding an ORM row pass a copy (``to_state``).
+        data = data or {}
         self.frames = [Frame(**f) for f in data.get("frames", [])]
         self.finished = list(data.get("finished", []))
         self.announced = list(data.get("announced", []))

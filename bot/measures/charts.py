@@ -3,21 +3,42 @@
 Warm and plain: the person's own numbers, their own words from the message catalogue (``ChartWords``),
 no statistics, no jargon, large type. Values in, PNG bytes out (matplotlib's Agg canvas), so the
 engine wiring can attach the picture to a message.
+
+matplotlib is imported on the first picture drawn, not with this module: the engine imports this
+module, and a sweep or an inbound worker that never draws should not carry matplotlib's start-up
+time and memory (about 100 MB with its numpy).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-
-from bot.measures.plots import png
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CALM = "#3d7ea6"
 DONE = "#5fa777"
 LATER = "#d9dee4"
+
+
+def new_figure(**kwargs: Any) -> Figure:
+    from matplotlib.figure import Figure  # lazily: see the module docstring
+
+    return Figure(**kwargs)
+
+
+def png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazily, as above
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -56,7 +77,7 @@ def progress_chart(
     diary: Sequence[tuple[date, float | None]], homework: Sequence[tuple[str, bool]], words: ChartWords
 ) -> bytes:
     """The pain diary as a line (missing days left as gaps) and the practice done as ticks (for /progress)."""
-    figure = Figure(figsize=(7, 4.6 if homework else 3.2))
+    figure = new_figure(figsize=(7, 4.6 if homework else 3.2))
     axes = figure.subplots(2, 1, height_ratios=[3, 2]) if homework else [figure.add_subplot()]
     ax = axes[0]
     if diary:
@@ -82,11 +103,16 @@ def progress_chart(
     return png(figure)
 
 
+@lru_cache(maxsize=64)
 def unlock_chart(number: int, total: int, words: ChartWords) -> bytes:
-    """A row of circles: modules behind, the one just opened, the ones still to come."""
+    """A row of circles: modules behind, the one just opened, the ones still to come.
+
+    Cached: it depends on nothing but its arguments, and a sweep that opens module 3 for a whole
+    cohort draws it once, not once a participant (a drawing costs tens of milliseconds).
+    """
     if not 1 <= number <= total:
         raise ValueError(f"module {number} of {total} is not a place in the programme")
-    figure = Figure(figsize=(6, 1.5))
+    figure = new_figure(figsize=(6, 1.5))
     ax = figure.add_subplot()
     for index in range(1, total + 1):
         colour = DONE if index < number else CALM if index == number else LATER
@@ -105,7 +131,7 @@ def look_back_chart(items: Sequence[LookBack], words: ChartWords) -> bytes:
     """The week-8 look back: for each thing, the person's start beside their now, on its own scale."""
     if not items:
         raise ValueError("a look back needs at least one thing to compare")
-    figure = Figure(figsize=(7, 1.1 + 1.2 * len(items)))
+    figure = new_figure(figsize=(7, 1.1 + 1.2 * len(items)))
     axes = figure.subplots(len(items), 1, squeeze=False)[:, 0]
     for ax, item in zip(axes, items, strict=True):
         ax.barh(

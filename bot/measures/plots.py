@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.measures.analysis import ARMS, Flow, PrePost
+from bot.measures.charts import png
 
 COLOURS = {"treatment": "#1f77b4", "control": "#ff7f0e"}
-
-
-def png(figure: Figure) -> bytes:
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
 
 
 def flow_diagram(flow: Flow) -> bytes:

@@ -38,15 +38,21 @@ from bot.storage.sweeplock import SweepLock
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-# JSON columns (participant positions, outbox payloads) are decoded for every event and every
-# participant a sweep touches: orjson reads several times faster than the stdlib. Writing stays the
-# stdlib's json.dumps, so stored text keeps its exact form (code compares it, e.g. the outbox purge).
+# JSON columns (participant positions, outbox payloads) are read and written for every event and
+# every participant a sweep touches: orjson is several times faster than the stdlib both ways. Its
+# text is compact UTF-8; code that compares stored text (the outbox purge) builds its constant with
+# ``dumps`` so the two always agree.
 def _loads(value: Any) -> Any:
     # SQLite's numeric affinity hands a JSON number back as a number already (a stored answer of 1).
     return value if isinstance(value, int | float) else orjson.loads(value)
 
 
-JSON_CODEC: dict[str, Any] = {"json_deserializer": _loads}
+def dumps(value: Any) -> str:
+    """How every JSON column is stored (the text the database holds)."""
+    return orjson.dumps(value).decode()
+
+
+JSON_CODEC: dict[str, Any] = {"json_deserializer": _loads, "json_serializer": dumps}
 T = TypeVar("T")
 
 

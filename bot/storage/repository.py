@@ -6,6 +6,7 @@ writer and ``bot/storage/rows.py`` (Core statements, one per table per batch).
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import Any
 
@@ -96,5 +97,7 @@ def to_state(row: Participant) -> ParticipantState:
         code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
         status=row.status, paused=row.paused, start_date=row.start_date,
     )  # fmt: skip
-    state.load_position(row.position)
+    # A deep copy: sharing nested dicts with the ORM row's loaded JSON would change its "committed"
+    # value in place, and SQLAlchemy would then skip the UPDATE of a change made only in there.
+    state.load_position(copy.deepcopy(row.position))
     return state

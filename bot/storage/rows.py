@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.engine.model import Effects, ParticipantState, RelayRecord, StoredAnswer
+from bot.storage import bulk
 from bot.storage.models import (
     PRIORITY_BULK,
     PRIORITY_INTERACTIVE,
@@ -267,14 +268,14 @@ class EffectRows:
         """Write everything gathered (one statement per non-empty table); returns outbox rows offered."""
         sql = statements(conn.dialect.name)
         if self.states:  # one row per participant: the last state an event or tick left
-            conn.execute(UPDATE_STATE, list({s["pid"]: s for s in self.states}.values()))
+            bulk.executemany(conn, UPDATE_STATE, list({s["pid"]: s for s in self.states}.values()))
         for table, rows in ((ANSWERS, self.answers), (CONSENTS, self.consents), (RELAYS, self.relays),
                             (AUDIT, self.audit)):  # fmt: skip
             if rows:
                 conn.execute(sql.inserts[table.name], rows)
         offered = len(self.outbox)
         if self.outbox:
-            conn.execute(sql.outbox, self.outbox)
+            bulk.executemany(conn, sql.outbox, self.outbox)
         self.clear()
         return offered
 

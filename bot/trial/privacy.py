@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.errors import TrialStateError
-from bot.storage.database import Database
+from bot.storage.database import Database, dumps
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
 from bot.storage.repository import Repository
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
@@ -36,7 +36,7 @@ ERASED_TABLES = (
     "relay_messages", "relay_log", "relay_tasks", "relay_topics", "relay_assignments",
 )  # fmt: skip
 PURGED = {"purged": True}
-PURGED_TEXT = json.dumps(PURGED)  # how SQLAlchemy's JSON type stores it on SQLite and PostgreSQL
+PURGED_TEXT = dumps(PURGED)  # how the JSON columns store it on SQLite and PostgreSQL
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,89 @@
+"""The bulk executemany stores exactly what ``Connection.execute`` stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage import bulk
+from bot.storage.database import Database
+from bot.storage.rows import OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
+
+NOW = datetime(2026, 3, 29, 18, 0, tzinfo=UTC)
+
+
+def _participant(i: int) -> dict:
+    return {"code": f"P-{i:04d}", "channel": "test", "chat_id": str(i), "language": "en",
+            "timezone": "Europe/Stockholm", "status": "active", "paused": False, "unreachable": False,
+            "start_date": date(2026, 3, 2), "position": {}, "next_due_at": NOW, "created_at": NOW,
+            "updated_at": NOW}  # fmt: skip
+
+
+def _state(pid: int, i: int) -> dict:
+    # Mixed zones and a repeated instant: the bulk path converts repeated values once.
+    due = (NOW + timedelta(days=i)).astimezone(ZoneInfo("America/New_York")) if i % 2 else None
+    return {"pid": pid, "code": f"P-{i:04d}", "status": "active" if i % 3 else "completed", "paused": bool(i % 2),
+            "start_date": date(2026, 3, 2) + timedelta(days=i), "language": "en", "timezone": "Europe/Stockholm",
+            "position": {"finished": ["welcome"], "log": {"w": {"n": [i, 2.5, None]}}, "note": "Smärta ✓"},
+            "next_due_at": due, "updated_at": NOW}  # fmt: skip
+
+
+def _message(pid: int, i: int) -> dict:
+    return {"participant_id": pid, "channel": "test", "chat_id": str(i), "payload": {"text": f"Hej {i} – ä"},
+            "status": "pending", "attempts": 0, "not_before": NOW, "dedup_key": f"k:{i}", "created_at": NOW,
+            "priority": 1}  # fmt: skip
+
+
+async def _written(db: Database, write) -> tuple[list[dict], list[dict]]:
+    async with db.engine.begin() as conn:
+        await conn.execute(PARTICIPANTS.delete())
+        await conn.execute(OUTBOX.delete())
+        await conn.execute(PARTICIPANTS.insert(), [_participant(i) for i in range(6)])
+        ids = (await conn.scalars(select(PARTICIPANTS.c.id).order_by(PARTICIPANTS.c.id))).all()
+    await db.run_write(lambda conn: write(conn, ids))
+    async with db.engine.connect() as conn:
+        people = (await conn.execute(select(PARTICIPANTS).order_by(PARTICIPANTS.c.code))).all()
+        messages = (await conn.execute(select(OUTBOX).order_by(OUTBOX.c.dedup_key))).all()
+    return _without_ids(people), _without_ids(messages)
+
+
+def _without_ids(rows) -> list[dict]:
+    return [{k: v for k, v in r._mapping.items() if k not in ("id", "participant_id")} for r in rows]
+
+
+async def test_bulk_writes_the_same_rows_as_sqlalchemy(db: Database) -> None:
+    def by_sqlalchemy(conn, ids):
+        conn.execute(UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        conn.execute(statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    def by_bulk(conn, ids):
+        bulk.executemany(conn, UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    expected = await _written(db, by_sqlalchemy)
+    assert await _written(db, by_bulk) == expected
+    people, messages = expected
+    assert len(people) == 6 and len(messages) == 6
+    assert messages[0]["parts_sent"] == 0  # parts_sent: the column's default, as SQLAlchemy fills it in
+
+
+async def test_bulk_outbox_insert_ignores_a_duplicate_key(db: Database) -> None:
+    def twice(conn, ids):
+        rows = [_message(pid, i) for i, pid in enumerate(ids)]
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, rows)
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, rows)  # a no-op, never an exception
+
+    _, messages = await _written(db, twice)
+    assert len(messages) == 6
+
+
+async def test_bulk_refuses_a_naive_datetime(db: Database) -> None:
+    def naive(conn, ids):
+        row = _state(ids[0], 0) | {"updated_at": NOW.replace(tzinfo=None)}
+        bulk.executemany(conn, UPDATE_STATE, [row])
+
+    with pytest.raises(ValueError, match="naive datetime"):
+        await _written(db, naive)
