@@ -20,9 +20,10 @@ from bot.content.loader import load_programme
 from bot.engine import Engine, ParticipantState
 from bot.service import ConversationService
 from bot.storage.rows import PARTICIPANTS
+from bot.sweep_pool import default_workers
 
 
-async def measure(participants: int, url: str | None = None) -> dict[str, float]:
+async def measure(participants: int, url: str | None = None, workers: int | None = None) -> dict[str, float]:
     programme = load_programme(Path("content"))
     engine = Engine(programme)
     state = ParticipantState(code="P-X", language="en", timezone="Europe/Stockholm")
@@ -42,7 +43,9 @@ async def measure(participants: int, url: str | None = None) -> dict[str, float]
         ]  # fmt: skip
         await db.run_write(lambda conn, rows=rows: conn.execute(PARTICIPANTS.insert(), rows))
     clock = FakeClock(due)
-    service = ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en")
+    workers = default_workers() if workers is None else workers
+    service = ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
+    service.sweeper.pool.start()  # as ``icbt run`` does at start-up
     try:
         started, cpu = time.perf_counter(), time.process_time()
         ticked = await service.tick_due()
@@ -54,6 +57,7 @@ async def measure(participants: int, url: str | None = None) -> dict[str, float]
 
             messages = await conn.scalar(select(func.count()).select_from(OUTBOX))
     finally:
+        service.sweeper.close()
         await db.dispose()
     assert ticked == participants, (ticked, participants)
     return {
@@ -69,5 +73,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--participants", type=int, default=100_000)
     parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, help="tick processes (default: one per core)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.participants, args.database_url))))
+    print(json.dumps(asyncio.run(measure(args.participants, args.database_url, args.workers))))

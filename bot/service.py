@@ -60,6 +60,7 @@ class ConversationService:
         on_trial: Callable[[int, Sequence[TrialRequest]], Awaitable[None]] | None = None,
         symptoms: SymptomPolicy | None = None,  # measeng: the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # measeng: where /progress pictures are written
+        sweep_workers: int = 0,  # processes that tick a big sweep (bot/sweep_pool.py); 0: tick in this one
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
@@ -69,7 +70,7 @@ class ConversationService:
         self.symptoms = symptoms or SymptomPolicy()
         self.charts_dir = charts_dir
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
-        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures)
+        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures, workers=sweep_workers)
 
     async def handle(
         self,

@@ -1,25 +1,39 @@
 """Sweeps that scale: every due participant, in chunks, set-based, one poisoned row isolated.
 
-A sweep walks the due participants in id order, ``chunk`` at a time: one SELECT loads a chunk's
-states, the engine ticks each, and one executemany UPDATE plus one multi-row INSERT per table writes
-the chunk, committed as one transaction. There is no cap per run: 100,000 participants due at 20:00
-are all reached by the same sweep.
+A sweep walks the due participants in id order, ``chunk`` at a time, as a pipeline:
+
+1. **read** a chunk's rows (no lock, the position as stored JSON text);
+2. **tick** them: the engine, the next due time, the rows to write, encoded
+   (``bot/sweep_ticks.py``), in worker processes (``bot/sweep_pool.py``) or in this process;
+3. **write** the chunk in one transaction: read the same rows again (locked on PostgreSQL; SQLite
+   has one writer already) and keep the ticks of the participants whose row is unchanged; whoever
+   changed in between (an answer arrived) is ticked again right there, on the row as it is now.
+   Then one executemany UPDATE and one INSERT per table.
+
+While a chunk is written, the next ones are read and ticked, so the cores tick while the database
+writes. There is no cap per run: 100,000 participants due at 20:00 are all reached by one sweep.
 
 A participant whose tick raises (say, a step an admin renamed) is isolated: logged at ERROR with the
 participant code, quarantined (``participants.quarantined_at``; later sweeps skip them until an admin
 runs ``icbt participants unquarantine P-x``) and an alert is raised for staff through the relay (a
 ``RelayRecord`` of kind "alert", written as a ``relay_items`` row that the relay service posts to the
-participant's topic in the staff group). Everyone else goes on.
+participant's topic in the staff group). A chunk whose write fails is written again one participant
+at a time, and whoever still fails is quarantined the same way. Everyone else goes on.
 
 On PostgreSQL only the process holding the sweep lock (``bot/storage/sweeplock.py``) sweeps.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -27,8 +41,11 @@ from sqlalchemy.engine import Connection
 from bot.clock import Clock
 from bot.engine import Engine
 from bot.engine.model import Effects, RelayRecord
+from bot.storage import bulk
 from bot.storage.database import Database
-from bot.storage.rows import PARTICIPANTS, EffectRows, Target, state_from_row, statements
+from bot.storage.rows import PARTICIPANTS, EffectRows, statements
+from bot.sweep_pool import TickPool
+from bot.sweep_ticks import ID, NEXT_DUE, QUARANTINED, Failure, RawRow, TickedChunk, Writes, code_of, tick_rows
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +57,17 @@ class SweepResult:
     quarantined: int = 0
     skipped: bool = False  # another process holds the sweep lock
 
+    def add(self, other: SweepResult) -> None:
+        self.ticked += other.ticked
+        self.messages += other.messages
+        self.quarantined += other.quarantined
+
 
 @dataclass
-class Chunk:
-    last_id: int | None
-    ticked: int
-    messages: int
-    quarantined: list[str]
+class _InFlight:
+    rows: list[RawRow]
+    ticks: Awaitable[TickedChunk]
+    result: SweepResult = field(default_factory=SweepResult)
 
 
 class Sweeper:
@@ -58,9 +79,16 @@ class Sweeper:
         rows: Callable[[], EffectRows],
         chunk: int = 1000,
         pictures: Callable[[Effects, str], None] = lambda effects, code: None,
+        workers: int = 0,
     ) -> None:
         self.db, self.engine, self.clock, self.rows, self.chunk = db, engine, clock, rows, chunk
         self.pictures = pictures  # a module unlock's chart is written to a file before its row
+        dialect = db.engine.dialect
+        self.writes = Writes.for_dialect(dialect)
+        sql = statements(dialect.name)
+        self._due = bulk.prepare(sql.due_raw, ("after", "now", "chunk"), dialect)
+        self._recheck = bulk.prepare(sql.recheck_raw, ("first", "last"), dialect)
+        self.pool = TickPool(engine, pictures, self.writes, workers)
 
     async def sweep(self) -> SweepResult:
         """Every due participant."""
@@ -69,89 +97,120 @@ class Sweeper:
             result.skipped = True
             return result
         now = self.clock.now()
+        in_flight: deque[_InFlight] = deque()
+        depth = max(2, 2 * self.pool.workers)  # chunks read and ticking while one is written
         after = 0
         while True:
-            try:
-                done = await self.db.run_write(lambda conn, after=after: self._chunk(conn, now, after, self.chunk))
-            except Exception as exc:  # a write failed: find whose, one participant at a time
-                log.warning("sweep chunk after id %d failed (%s); retrying one by one", after, type(exc).__name__)
-                done = await self._one_by_one(now, after)
-            if done.last_id is None:
+            rows = await self._read(now, after)
+            if rows:
+                after = rows[-1][ID]
+                in_flight.append(_InFlight(rows, self._tick(rows, now, pooled=len(rows) == self.chunk)))
+            while in_flight and (not rows or len(in_flight) >= depth):
+                result.add(await self._write(now, in_flight.popleft()))
+            if not rows:
                 break
-            after = done.last_id
-            result.ticked += done.ticked
-            result.messages += done.messages
-            result.quarantined += len(done.quarantined)
-        if result.ticked:
+        if result.ticked or result.quarantined:
             log.info("sweep: %d participants ticked, %d messages, %d quarantined", result.ticked,
                      result.messages, result.quarantined)  # fmt: skip
         return result
 
-    async def _one_by_one(self, now: datetime, after: int) -> Chunk:
-        """The failed chunk again, one transaction per participant; whoever still fails is quarantined."""
-        total = Chunk(None, 0, 0, [])
-        for _ in range(self.chunk):
+    def close(self) -> None:
+        self.pool.close()
+
+    async def _read(self, now: datetime, after: int) -> list[RawRow]:
+        """Unlocked; in the writer's thread, where the database work of a sweep is done, one piece at a time."""
+        return await self.db.run_write(lambda conn: self._due.query(conn, {"after": after, "now": now,
+                                                                           "chunk": self.chunk}))  # fmt: skip
+
+    def _tick(self, rows: list[RawRow], now: datetime, pooled: bool) -> Awaitable[TickedChunk]:
+        """In the workers when the sweep is big enough to be worth it (a full chunk), else right here."""
+        if pooled and self.pool.enabled:
             try:
-                done = await self.db.run_write(lambda conn, after=after: self._chunk(conn, now, after, 1))
+                return asyncio.wrap_future(self.pool.submit(rows, now))
+            except BrokenProcessPool:
+                self.pool.restart()
+        # A thread, not the event loop: inbound events are still read and answered meanwhile.
+        return asyncio.ensure_future(asyncio.to_thread(tick_rows, self.engine, rows, now, self.pictures, self.writes))
+
+    async def _write(self, now: datetime, chunk: _InFlight) -> SweepResult:
+        try:
+            ticked = await chunk.ticks
+        except BrokenProcessPool:  # a worker died (killed, out of memory): tick this chunk here
+            log.warning("a sweep worker died; ticking %d participants in the sweeping process", len(chunk.rows))
+            self.pool.restart()
+            ticked = tick_rows(self.engine, chunk.rows, now, self.pictures, self.writes)
+        try:
+            return await self.db.run_write(lambda conn: self._write_chunk(conn, now, chunk.rows, ticked))
+        except Exception as exc:  # a write failed: find whose, one participant at a time
+            log.warning("writing a sweep chunk of %d failed (%s); writing one by one", len(chunk.rows),
+                        type(exc).__name__)  # fmt: skip
+            return await self._one_by_one(now, chunk.rows, ticked)
+
+    def _write_chunk(self, conn: Connection, now: datetime, read: Sequence[RawRow], ticked: TickedChunk) -> SweepResult:
+        """Keep the ticks of rows unchanged since they were read; tick the others again, as they are now."""
+        current = {row[ID]: row for row in self._recheck.query(conn, {"first": read[0][ID], "last": read[-1][ID]})}
+        unchanged = {row[ID] for row in read if current.get(row[ID]) == row}
+        kept = [t for t in ticked.ticked if t.participant_id in unchanged]
+        failed = [f for f in ticked.failed if f.participant_id in unchanged]
+        stored_now = self._due.params({"after": 0, "now": now, "chunk": 0})[self._due.names.index("now")]  # type: ignore[index]
+        again = [row for row in read if row[ID] not in unchanged and row[ID] in current]
+        again = [current[row[ID]] for row in again if _still_due(current[row[ID]], stored_now)]
+        if again:  # an answer (or an admin) changed them after the read: tick them as they are now
+            log.info("sweep: %d participants changed while ticking; ticked again", len(again))
+            redone = tick_rows(self.engine, again, now, self.pictures, self.writes)
+            kept, failed = kept + redone.ticked, failed + redone.failed
+        self.writes.state.run(conn, [t.state for t in kept if t.state is not None])
+        outbox = [message for t in kept for message in t.outbox]
+        self.writes.outbox.run(conn, outbox)
+        rest = self.rows()
+        for t in kept:
+            if t.extra is not None:
+                rest.extend(t.extra)
+        rest.flush(conn)
+        result = SweepResult(ticked=len(kept), messages=len(outbox))
+        if failed:
+            for failure in failed:
+                log.error("tick failed for %s (%s); quarantined\n%s", failure.code, failure.error, failure.trace)
+            self._quarantine(conn, failed, now)
+            result.quarantined = len(failed)
+        return result
+
+    async def _one_by_one(self, now: datetime, read: Sequence[RawRow], ticked: TickedChunk) -> SweepResult:
+        """The failed chunk again, one transaction per participant; whoever still fails is quarantined."""
+        total = SweepResult()
+        by_id = {t.participant_id: t for t in ticked.ticked}
+        failed = {f.participant_id: f for f in ticked.failed}
+        for row in read:
+            pid = row[ID]
+            alone = TickedChunk([by_id[pid]] if pid in by_id else [], [failed[pid]] if pid in failed else [])
+            write = functools.partial(self._write_chunk, now=now, read=[row], ticked=alone)
+            try:
+                total.add(await self.db.run_write(write))
             except Exception as exc:
-                done = await self.db.run_write(
-                    lambda conn, after=after, exc=exc: self._poison_next(conn, now, after, exc)
-                )
-            if done.last_id is None:
-                break
-            after = total.last_id = done.last_id
-            total.ticked += done.ticked
-            total.messages += done.messages
-            total.quarantined += done.quarantined
+                log.error("writing the tick of %s failed (%s); quarantined", code_of(row), type(exc).__name__,
+                          exc_info=exc)  # fmt: skip
+                failure = Failure(pid, code_of(row), type(exc).__name__, "")
+                await self.db.run_write(lambda conn, failure=failure: self._quarantine(conn, [failure], now))
+                total.quarantined += 1
         return total
 
-    def _poison_next(self, conn: Connection, now: datetime, after: int, exc: BaseException) -> Chunk:
-        due = conn.execute(statements(conn.dialect.name).due_chunk, {"after": after, "now": now, "chunk": 1}).first()
-        if due is None:
-            return Chunk(None, 0, 0, [])
-        code = due.code or f"P-{due.id:04d}"
-        log.error("writing the tick of %s failed (%s); quarantined", code, type(exc).__name__, exc_info=exc)
-        self._quarantine(conn, self.rows(), [(due.id, code, exc)], now)
-        return Chunk(due.id, 0, 0, [code])
-
-    def _chunk(self, conn: Connection, now: datetime, after: int, size: int) -> Chunk:
-        query = statements(conn.dialect.name).due_chunk
-        due = conn.execute(query, {"after": after, "now": now, "chunk": size}).all()
-        if not due:
-            return Chunk(None, 0, 0, [])
-        rows = self.rows()
-        poisoned: list[tuple[int, str, BaseException]] = []
-        ticked = 0
-        for row in due:
-            try:
-                state = state_from_row(row)
-                effects = self.engine.tick(state, now)
-                next_due = self.engine.next_due(state, now)
-                self.pictures(effects, state.code)
-            except Exception as exc:
-                code = row.code or f"P-{row.id:04d}"
-                log.error("tick failed for %s (%s); quarantined", code, type(exc).__name__, exc_info=exc)
-                poisoned.append((row.id, code, exc))
-                continue
-            rows.add(Target(row.id, row.code, row.channel, row.chat_id), state, effects, now=now,
-                     next_due=next_due, event_id=None)  # fmt: skip
-            ticked += 1
-        messages = rows.flush(conn)
-        if poisoned:
-            self._quarantine(conn, rows, poisoned, now)
-        return Chunk(due[-1].id, ticked, messages, [code for _, code, _ in poisoned])
-
-    def _quarantine(
-        self, conn: Connection, rows: EffectRows, poisoned: list[tuple[int, str, BaseException]], now: datetime
-    ) -> None:
+    def _quarantine(self, conn: Connection, failed: Sequence[Failure], now: datetime) -> None:
         """Mark them, and raise one staff alert each through the relay (a ``RelayRecord`` of kind alert)."""
         p = PARTICIPANTS.c
-        conn.execute(update(PARTICIPANTS).where(p.id.in_([pid for pid, *_ in poisoned])).values(quarantined_at=now))
+        conn.execute(
+            update(PARTICIPANTS).where(p.id.in_([f.participant_id for f in failed])).values(quarantined_at=now)
+        )
         programme = self.engine.programme
-        for pid, code, exc in poisoned:
-            text = programme.msg(programme.language(None), "inbound.quarantined", code=code, error=type(exc).__name__)
-            rows.relay(pid, RelayRecord(source="system:sweep", text=text, kind="alert",
-                                        data={"error": type(exc).__name__}), now)  # fmt: skip
-            rows.audit.append({"at": now, "participant_id": pid, "actor": "sweep", "action": "quarantined",
-                               "detail": {"error": type(exc).__name__}})  # fmt: skip
+        rows = self.rows()
+        for f in failed:
+            text = programme.msg(programme.language(None), "inbound.quarantined", code=f.code, error=f.error)
+            rows.relay(f.participant_id, RelayRecord(source="system:sweep", text=text, kind="alert",
+                                                     data={"error": f.error}), now)  # fmt: skip
+            rows.audit.append({"at": now, "participant_id": f.participant_id, "actor": "sweep", "action": "quarantined",
+                               "detail": {"error": f.error}})  # fmt: skip
         rows.flush(conn)
+
+
+def _still_due(row: RawRow, stored_now: Any) -> bool:
+    """As the due query asks it, on the values as stored (SQLite's fixed-width text sorts as time does)."""
+    return row[QUARANTINED] is None and row[NEXT_DUE] is not None and row[NEXT_DUE] <= stored_now

@@ -42,11 +42,17 @@ def module_opens_at(start: date, module: Module, release_hour: int, tz: str) -> 
     return at_local(module_open_day(start, module), time(release_hour if module.week else 0), tz)
 
 
+@lru_cache(maxsize=1024)
 def parse_hhmm(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
 
 
 def daily_window(start: date, module: Module, prompt: DailyPrompt) -> tuple[date, date]:
-    first = module_open_day(start, module) + timedelta(days=prompt.start_day)
-    return first, first + timedelta(days=prompt.days - 1)
+    return _window(start, module.week or 0, prompt.start_day, prompt.days)
+
+
+@lru_cache(maxsize=4096)
+def _window(start: date, week: int, start_day: int, days: int) -> tuple[date, date]:
+    first = start + timedelta(days=7 * week + start_day)
+    return first, first + timedelta(days=days - 1)

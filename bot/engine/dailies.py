@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from bot.content.schema import DailyPrompt
+from bot.content.schema import DailyPrompt, Module
 from bot.engine import calendar, diary_rules, reminders, schedule
 from bot.engine.model import Button, Frame, Outbound, RelayRecord
 from bot.engine.progress import resume
@@ -42,21 +42,18 @@ def offer_due(turn: Turn) -> None:
         reminders.count_offer(state, today)
         turn.send(offer(turn, key, prompt, today, dedup_key=f"daily:{state.code}:{key}:{today.isoformat()}"))
         if reminders.is_essential(prompt):
-            alert_if_missed(turn, key, prompt, start, today)
+            alert_if_missed(turn, key, item[1], prompt, start, today)
 
 
 MISSED_DAYS = 3  # a diary not filled in on this many offered days in a row: the therapist is told, once
 
 
-def alert_if_missed(turn: Turn, key: str, prompt: DailyPrompt, start: date, today: date) -> None:
+def alert_if_missed(turn: Turn, key: str, module: Module, prompt: DailyPrompt, start: date, today: date) -> None:
     """A diary left unfilled for several days is a sign to check in: one alert per gap, for the therapist."""
     state = turn.state
     done = state.daily_done.get(key)
     last = date.fromisoformat(done) if done else None
-    first = next((m for m, d in schedule.daily_prompts(turn.programme, state) if schedule.daily_key(m, d) == key), None)
-    if first is None:
-        return
-    window_start = calendar.daily_window(start, first, prompt)[0]
+    window_start = calendar.daily_window(start, module, prompt)[0]
     since = last if last is not None else window_start - timedelta(days=1)
     record = state.reports.setdefault(f"diary:{key}", {})
     if (today - since).days <= MISSED_DAYS or record.get("alerted_after") == (done or ""):
@@ -69,19 +66,28 @@ def alert_if_missed(turn: Turn, key: str, prompt: DailyPrompt, start: date, toda
     turn.audit("diary_missed_alert", prompt=key)
 
 
+# An evening's offers of one prompt are alike for everyone with the same language (a sweep builds
+# 100,000 of them): their text and buttons are made once. An entry keeps its programme and is used
+# only for that very object, so content loaded anew never meets an old entry.
+_OFFERS: dict[tuple[int, str, str, date], tuple[object, str, tuple[tuple[Button, ...], ...]]] = {}
+
+
 def offer(turn: Turn, key: str, prompt: DailyPrompt, day: date, dedup_key: str) -> Outbound:
     """A daily offer: open the day's entry now, or snooze it (in an hour, or until tomorrow)."""
-    ref = f"{short_key(key)}|{day:%Y%m%d}"
-    snooze = reminders.SNOOZE_TOKEN
-    return Outbound(
-        text=turn.msg("daily.offer", title=turn.t(prompt.title)),
-        buttons=(
+    cache_key = (id(turn.programme), turn.lang, key, day)
+    parts = _OFFERS.get(cache_key)
+    if parts is None or parts[0] is not turn.programme:
+        ref = f"{short_key(key)}|{day:%Y%m%d}"
+        snooze = reminders.SNOOZE_TOKEN
+        buttons = (
             (Button(turn.msg("buttons.start_diary"), f"{DAILY_TOKEN}|{ref}"),),
             (Button(turn.msg("settings.snooze_hour"), f"{snooze}|{ref}|{reminders.HOUR}"),
              Button(turn.msg("settings.snooze_tomorrow"), f"{snooze}|{ref}|{reminders.TOMORROW}")),
-        ),
-        dedup_key=dedup_key,
-    )  # fmt: skip
+        )  # fmt: skip
+        if len(_OFFERS) >= 1024:
+            _OFFERS.clear()
+        parts = _OFFERS[cache_key] = (turn.programme, turn.msg("daily.offer", title=turn.t(prompt.title)), buttons)
+    return Outbound(text=parts[1], buttons=parts[2], dedup_key=dedup_key)
 
 
 def open_daily(turn: Turn, value: str) -> None:

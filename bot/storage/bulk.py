@@ -20,10 +20,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeDecorator
+
+from bot.storage.database import dumps
 
 Processor = Callable[[Any], Any]
+
+
+class Encoded(str):
+    """A JSON column's value already serialized (with ``dumps``, as the column would): stored as is."""
+
+
+def encode(value: Any) -> Encoded:
+    return Encoded(dumps(value))
 
 
 @dataclass(frozen=True)
@@ -31,13 +44,32 @@ class RawStatement:
     sql: str
     names: tuple[str, ...]  # parameter order (positional paramstyles) or keys (named ones)
     processors: tuple[Processor | None, ...]
-    defaults: Mapping[str, Any]  # a column's scalar Python default, for rows that leave it out
+    defaults: Mapping[str, Any]  # for parameters a row leaves out: a column's default, a fixed value
     positional: bool
+
+    def params(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """One row's parameters as the driver takes them (what SQLAlchemy would bind)."""
+        values = [
+            (p(row[name]) if p is not None else row[name]) if name in row else self.defaults.get(name)
+            for name, p in zip(self.names, self.processors, strict=True)
+        ]
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
+
+    def run(self, conn: Connection, params: Sequence[Any]) -> None:
+        """Execute for rows already made by ``params`` (perhaps in another process)."""
+        if params:
+            conn.exec_driver_sql(self.sql, list(params))
+
+    def query(self, conn: Connection, row: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """A SELECT's rows as the driver returns them: no result processing, so they compare as stored."""
+        return [tuple(r) for r in conn.exec_driver_sql(self.sql, self.params(row)).all()]
 
 
 @functools.cache
-def _compiled(statement: UpdateBase, keys: tuple[str, ...], dialect_name: str, dialect: Dialect) -> RawStatement:
-    compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=True)
+def prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect) -> RawStatement:
+    """``statement`` compiled once for ``dialect``, taking ``keys`` as parameters."""
+    many = isinstance(statement, UpdateBase)  # an INSERT or UPDATE runs for many rows at once
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     table = getattr(statement, "table", None)
     defaults: dict[str, Any] = {}
@@ -45,9 +77,21 @@ def _compiled(statement: UpdateBase, keys: tuple[str, ...], dialect_name: str, d
         column = table.c.get(name) if table is not None else None
         default = getattr(column, "default", None)
         if default is not None and getattr(default, "is_scalar", False):
-            defaults[name] = default.arg
-    processors = tuple(_memoized(compiled.binds[name].type.bind_processor(dialect)) for name in names)
+            defaults[name] = default.arg  # a column's Python default (INSERT)
+        elif name not in keys and compiled.binds[name].value is not None:
+            defaults[name] = compiled.binds[name].value  # a value the statement carries (SQLite's OFFSET 0)
+    processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
     return RawStatement(str(compiled), names, processors, defaults, compiled.positional)
+
+
+def _processor(type_: Any, dialect: Dialect) -> Processor | None:
+    type_ = type_.dialect_impl(dialect)  # the dialect's own type: SQLite's DATETIME stores a fixed-width text
+    processor = type_.bind_processor(dialect)
+    impl = type_.impl if isinstance(type_, TypeDecorator) else type_
+    if isinstance(impl, JSON) and processor is not None:
+        serialize = processor
+        return lambda value: value if isinstance(value, Encoded) else serialize(value)
+    return _memoized(processor)
 
 
 def _memoized(processor: Processor | None) -> Processor | None:
@@ -72,16 +116,6 @@ def _memoized(processor: Processor | None) -> Processor | None:
 
 def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
     """``conn.execute(statement, rows)`` for an INSERT or UPDATE whose rows all have the same keys."""
-    if not rows:
-        return
-    dialect = conn.dialect
-    raw = _compiled(statement, tuple(rows[0]), dialect.name, dialect)
-    columns = tuple(zip(raw.names, raw.processors, strict=True))
-    defaults = raw.defaults
-    params: list[Any] = []
-    for row in rows:
-        values = [
-            (p(row[name]) if p is not None else row[name]) if name in row else defaults.get(name) for name, p in columns
-        ]
-        params.append(tuple(values) if raw.positional else dict(zip(raw.names, values, strict=True)))
-    conn.exec_driver_sql(raw.sql, params)
+    if rows:
+        raw = prepare(statement, tuple(rows[0]), conn.dialect)
+        raw.run(conn, [raw.params(row) for row in rows])

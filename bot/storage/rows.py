@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, Select, Table, bindparam, select, update
+from sqlalchemy import Insert, Row, Select, Table, Text, bindparam, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
@@ -74,6 +74,25 @@ UPDATE_STATE = (
 )
 
 
+# What a sweep's tick writes: a tick never changes a participant's code, language or time zone, and
+# leaving them out spares the database rewriting the code's unique index for every row.
+SWEEP_STATE = (
+    update(PARTICIPANTS)
+    .where(PARTICIPANTS.c.id == bindparam("pid"))
+    .values(
+        status=bindparam("status"),
+        paused=bindparam("paused"),
+        start_date=bindparam("start_date"),
+        position=bindparam("position"),
+        next_due_at=bindparam("next_due_at"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+SWEEP_STATE_KEYS = ("pid", "status", "paused", "start_date", "position", "next_due_at", "updated_at")
+OUTBOX_KEYS = ("participant_id", "channel", "chat_id", "payload", "status", "attempts", "not_before", "dedup_key",
+               "created_at", "priority")  # fmt: skip
+
+
 class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
     _traverse_internals = ()  # always bare (no target, no WHERE): nothing varies, so it can be cached
     inherit_cache = True
@@ -125,7 +144,8 @@ class Statements:
     """
 
     participants_by_chats: Select[Any]
-    due_chunk: Select[Any]
+    due_raw: Select[Any]  # due participants after an id, unlocked, position as JSON text
+    recheck_raw: Select[Any]  # the same columns for an id range, locked on PostgreSQL
     history: Select[Any]
     create_participant: ReturningInsert[Any]
     record_event: ReturningInsert[Any]
@@ -142,18 +162,24 @@ def statements(dialect: str) -> Statements:
         .where(p.channel == bindparam("channel"), p.chat_id.in_(bindparam("chat_ids", expanding=True)))
         .order_by(p.id)  # rows are locked in id order, as the sweep locks them: no lock-order deadlock
     )
+    # A sweep reads without locks and ticks outside the write transaction (bot/sweep.py), so its
+    # columns are the whole fingerprint of what a tick depends on, the position as stored text.
+    raw = (*STATE_COLUMNS[:9], cast(p.position, Text).label("position"), p.next_due_at, p.quarantined_at)
     due = (
-        select(*STATE_COLUMNS)
+        select(*raw)
         .where(p.id > bindparam("after"), p.next_due_at <= bindparam("now"), p.quarantined_at.is_(None))
         .order_by(p.id)
         .limit(bindparam("chunk"))
     )
+    # By id range (the chunk's first and last), so the statement is the same for every chunk.
+    recheck = select(*raw).where(p.id >= bindparam("first"), p.id <= bindparam("last")).order_by(p.id)
     if postgres:  # row locks order us against the other writers; SQLite is one writer already
-        by_chats, due = by_chats.with_for_update(), due.with_for_update()
+        by_chats, recheck = by_chats.with_for_update(), recheck.with_for_update()
     events: Table = ProcessedEvent.__table__  # type: ignore[assignment]
     return Statements(
         participants_by_chats=by_chats,
-        due_chunk=due,
+        due_raw=due,
+        recheck_raw=recheck,
         history=select(a.module_id, a.step_id, a.field_id, a.entry_id, a.value, a.answered_at)
         .where(a.participant_id == bindparam("pid"))
         .order_by(a.id),
@@ -250,7 +276,7 @@ class EffectRows:
              "created_at": now, "kind": record.kind, "data": dict(record.data), "stage": "new", "nudges": 0}
         )  # fmt: skip
 
-    def message(
+    def message(  # the keys are ``OUTBOX_KEYS``
         self,
         pid: int | None,
         to: tuple[str, str],
@@ -263,6 +289,13 @@ class EffectRows:
             {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
              "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}
         )  # fmt: skip
+
+    def extend(self, other: EffectRows) -> None:
+        """Take on another batch's rows (a sweep gathers each participant's tick apart, then writes them)."""
+        for mine, theirs in ((self.states, other.states), (self.answers, other.answers),
+                             (self.consents, other.consents), (self.relays, other.relays),
+                             (self.outbox, other.outbox), (self.audit, other.audit)):  # fmt: skip
+            mine.extend(theirs)
 
     def flush(self, conn: Connection) -> int:
         """Write everything gathered (one statement per non-empty table); returns outbox rows offered."""

@@ -1,0 +1,140 @@
+"""One chunk of a sweep's ticks: rows as read in, the rows to write out. No database, no clock.
+
+This is the part of a sweep that costs CPU (decode a position, tick, find the next due time,
+encode), and it is a pure function of its arguments, so it runs as well in a worker process
+(``bot/sweep_pool.py``) as in the sweeping process itself. It is handed the participant rows exactly
+as they were read (the position still JSON text) and returns, for each participant, the rows their
+tick will write, with the JSON columns already encoded (``bulk.Encoded``) so that the process that
+writes them does no per-participant work but the SQL.
+
+A participant whose tick raises is not in the result's rows but in ``failed``, with the error's name
+and traceback as text: the writing process logs it at ERROR and quarantines them.
+"""
+
+from __future__ import annotations
+
+import gc
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Dialect
+
+from bot.engine import Engine
+from bot.engine.model import Effects, ParticipantState
+from bot.storage import bulk
+from bot.storage.bulk import RawStatement, encode
+from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE, SWEEP_STATE_KEYS, EffectRows, Target, statements
+
+Pictures = Callable[[Effects, str], None]
+
+# The columns a sweep reads (``bot/storage/rows.py``, ``due_raw``), in this order, as the driver
+# returns them: compared as they are (has the row changed since it was read?), converted here.
+RawRow = tuple[Any, ...]
+ID, CODE, CHANNEL, CHAT_ID, LANGUAGE, TIMEZONE, STATUS, PAUSED, START_DATE, POSITION, NEXT_DUE, QUARANTINED = range(12)
+
+
+@dataclass
+class Failure:
+    participant_id: int
+    code: str
+    error: str  # the exception's type name (never its message: it may quote what a participant wrote)
+    trace: str
+
+
+@dataclass
+class Ticked:
+    """What one participant's tick writes, as the driver takes it: the participant's row and the
+    outbox rows (``Writes.state``, ``Writes.outbox``), and anything rarer as plain ``EffectRows``."""
+
+    participant_id: int
+    state: Any
+    outbox: list[Any]
+    extra: EffectRows | None
+
+
+@dataclass
+class TickedChunk:
+    ticked: list[Ticked] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Writes:
+    """The two bulk statements, compiled for the database's dialect (``bot/storage/bulk.py``)."""
+
+    state: RawStatement
+    outbox: RawStatement
+
+    @staticmethod
+    def for_dialect(dialect: Dialect) -> Writes:
+        outbox = statements(dialect.name).outbox
+        return Writes(bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, dialect), bulk.prepare(outbox, OUTBOX_KEYS, dialect))
+
+
+def code_of(row: RawRow) -> str:
+    return row[CODE] or f"P-{row[ID]:04d}"
+
+
+def state_of(row: RawRow) -> ParticipantState:
+    """The row as the driver gave it (SQLite: a date as text, a flag as 0 or 1)."""
+    start = row[START_DATE]
+    state = ParticipantState(
+        code=code_of(row), language=row[LANGUAGE], timezone=row[TIMEZONE], status=row[STATUS],
+        paused=bool(row[PAUSED]), start_date=date.fromisoformat(start) if isinstance(start, str) else start,
+    )  # fmt: skip
+    state.load_position(orjson.loads(row[POSITION]) if row[POSITION] else None)
+    return state
+
+
+def tick_rows(engine: Engine, rows: Sequence[RawRow], now: datetime, pictures: Pictures, writes: Writes) -> TickedChunk:
+    """Tick every row at ``now``; each participant's rows on their own, so any of them can be dropped."""
+    result = TickedChunk()
+    version = engine.programme.version
+    with _no_cycle_collection():
+        for row in rows:
+            try:
+                state = state_of(row)
+                effects = engine.tick(state, now)
+                next_due = engine.next_due(state, now)
+                pictures(effects, state.code)
+                out = EffectRows(version=version)
+                out.add(Target(row[ID], row[CODE], row[CHANNEL], row[CHAT_ID]), state, effects, now=now,
+                        next_due=next_due, event_id=None)  # fmt: skip
+                result.ticked.append(_ticked(row, state, out, writes))
+            except Exception as exc:
+                result.failed.append(Failure(row[ID], code_of(row), type(exc).__name__, traceback.format_exc()))
+    return result
+
+
+def _ticked(row: RawRow, state: ParticipantState, out: EffectRows, writes: Writes) -> Ticked:
+    """The bulk rows made ready here (a tuple crosses a process boundary cheaply, a dict not)."""
+    outbox = [writes.outbox.params(m | {"payload": encode(m["payload"])}) for m in out.outbox]
+    out.outbox.clear()
+    if (row[CODE], row[LANGUAGE], row[TIMEZONE]) == (state.code if row[CODE] else None, state.language,
+                                                      state.timezone):  # fmt: skip
+        (written,) = out.states
+        out.states.clear()
+        update = writes.state.params(written | {"position": encode(written["position"])})
+    else:  # a tick that changed what ``SWEEP_STATE`` leaves out: the whole row, the usual way
+        update = None
+    extra = out if out.states or out.answers or out.consents or out.relays or out.audit else None
+    return Ticked(row[ID], update, outbox, extra)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A chunk allocates many short-lived objects that reference counting frees; the cyclic collector,
+    run every few hundred allocations, only re-scans them (a fifth of a sweep's time). Paused for the
+    chunk; anything cyclic left is collected as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
