@@ -56,3 +56,21 @@ def conversation(programme: Programme, length: int) -> list[Inbound]:
         inputs.append(nxt)
         effects = engine.handle(state, nxt, START, ())
     return inputs
+
+
+def active_participants(programme: Programme, first: int, last: int, channel: str) -> tuple[list[dict], datetime]:
+    """Participant rows ``first``..``last`` (codes P-000001…, chat ids "1"…) past consent and baseline,
+    all due for the same evening's first diary prompt; and that instant."""
+    engine = Engine(programme)
+    state = ParticipantState(code="P-X", language="en", timezone="Europe/Stockholm")
+    for inbound in conversation(programme, 200):
+        engine.handle(state, inbound, START, ())
+    due = engine.next_due(state, START)
+    assert due is not None and state.status == "active"
+    rows = [
+        {"code": f"P-{i:06d}", "channel": channel, "chat_id": str(i), "language": "en", "timezone": "Europe/Stockholm",
+         "status": "active", "paused": False, "unreachable": False, "start_date": state.start_date,
+         "position": state.position_json(), "next_due_at": due, "created_at": START, "updated_at": START}
+        for i in range(first, last + 1)
+    ]  # fmt: skip
+    return rows, due

@@ -10,46 +10,76 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.common import START, conversation, fresh_database
+from benchmarks.common import active_participants, fresh_database
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
-from bot.engine import Engine, ParticipantState
+from bot.engine import Engine
 from bot.service import ConversationService
 from bot.storage.rows import PARTICIPANTS
 from bot.sweep_pool import default_workers
 
 
+class MemorySampler:
+    """Peak memory of this process and its tick workers together, sampled every 10 ms from /proc.
+
+    RSS summed over the processes counts the pages a forked worker still shares with its parent once
+    per process (an upper bound); PSS splits shared pages between the processes that share them (the
+    memory the machine really gives them). Both are kept; ``peak_rss_mb`` is the upper bound.
+    """
+
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self.pids, self.rss, self.pss = pids, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self._sample()
+
+    def _sample(self) -> None:
+        rss = pss = 0.0
+        for pid in [os.getpid(), *self.pids()]:
+            try:
+                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:  # a worker that just exited; or not Linux
+                continue
+            fields = {line.split(":")[0]: line.split()[1] for line in text.splitlines()[1:]}
+            rss, pss = rss + int(fields.get("Rss", 0)) / 1024, pss + int(fields.get("Pss", 0)) / 1024
+        self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+
 async def measure(participants: int, url: str | None = None, workers: int | None = None) -> dict[str, float]:
     programme = load_programme(Path("content"))
     engine = Engine(programme)
-    state = ParticipantState(code="P-X", language="en", timezone="Europe/Stockholm")
-    for inbound in conversation(programme, 200):  # onboarding, consent and baseline: now active
-        engine.handle(state, inbound, START, ())
-    due = engine.next_due(state, START)
-    assert due is not None and state.status == "active"
-    position = state.position_json()
     db = await fresh_database(url)
     for first in range(1, participants + 1, 10_000):  # seeded in slices: the seed is not what we measure
-        rows = [
-            {"code": f"P-{i:06d}", "channel": "bench", "chat_id": str(i), "language": "en",
-             "timezone": "Europe/Stockholm", "status": "active", "paused": False, "unreachable": False,
-             "start_date": state.start_date, "position": position, "next_due_at": due, "created_at": START,
-             "updated_at": START}
-            for i in range(first, min(first + 10_000, participants + 1))
-        ]  # fmt: skip
+        rows, due = active_participants(programme, first, min(first + 9_999, participants), "bench")
         await db.run_write(lambda conn, rows=rows: conn.execute(PARTICIPANTS.insert(), rows))
     clock = FakeClock(due)
     workers = default_workers() if workers is None else workers
     service = ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
     service.sweeper.pool.start()  # as ``icbt run`` does at start-up
     try:
-        started, cpu = time.perf_counter(), time.process_time()
-        ticked = await service.tick_due()
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        with MemorySampler(service.sweeper.pool.pids) as memory:
+            started, cpu = time.perf_counter(), time.process_time()
+            ticked = await service.tick_due()
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         async with db.engine.connect() as conn:
             from sqlalchemy import func, select
 
@@ -59,13 +89,19 @@ async def measure(participants: int, url: str | None = None, workers: int | None
     finally:
         service.sweeper.close()
         await db.dispose()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers, reaped by ``close``
     assert ticked == participants, (ticked, participants)
     return {
         "participants": participants,
         "seconds": elapsed,
         "cpu_seconds": cpu,
+        "workers_cpu_seconds": children.ru_utime + children.ru_stime,
         "messages": messages or 0,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "workers": workers,
+        # this process and its workers: RSS summed (an upper bound) and PSS (shared pages split)
+        "peak_rss_mb": max(memory.rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_pss_mb": memory.pss,
+        "main_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

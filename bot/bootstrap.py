@@ -21,6 +21,7 @@ from bot.service import ConversationService
 from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.sweep_pool import default_workers
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
@@ -92,6 +93,7 @@ async def bootstrap(
         wake_sender=wake, max_batch=settings.group_commit_max_batch,
         on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
+        sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
     )  # fmt: skip
     service.sweeper.chunk = settings.sweep_chunk
     if trial_chat is not None:

@@ -76,6 +76,7 @@ async def run_demo(
         print("error: the bot failed on the last input (details above); your answers so far are saved.")
         return 1
     finally:
+        app.service.sweeper.close()
         await app.db.dispose()
 
 

@@ -45,7 +45,18 @@ from bot.storage import bulk
 from bot.storage.database import Database
 from bot.storage.rows import PARTICIPANTS, EffectRows, statements
 from bot.sweep_pool import TickPool
-from bot.sweep_ticks import ID, NEXT_DUE, QUARANTINED, Failure, RawRow, TickedChunk, Writes, code_of, tick_rows
+from bot.sweep_ticks import (
+    ID,
+    NEXT_DUE,
+    QUARANTINED,
+    Failure,
+    RawRow,
+    TickedChunk,
+    Writes,
+    code_of,
+    cycle_collection_paused,
+    tick_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +107,15 @@ class Sweeper:
         if not await self.db.sweep_lock.acquire():
             result.skipped = True
             return result
-        now = self.clock.now()
+        with cycle_collection_paused():
+            result = await self._sweep(self.clock.now())
+        if result.ticked or result.quarantined:
+            log.info("sweep: %d participants ticked, %d messages, %d quarantined", result.ticked,
+                     result.messages, result.quarantined)  # fmt: skip
+        return result
+
+    async def _sweep(self, now: datetime) -> SweepResult:
+        result = SweepResult()
         in_flight: deque[_InFlight] = deque()
         depth = max(2, 2 * self.pool.workers)  # chunks read and ticking while one is written
         after = 0
@@ -109,9 +128,6 @@ class Sweeper:
                 result.add(await self._write(now, in_flight.popleft()))
             if not rows:
                 break
-        if result.ticked or result.quarantined:
-            log.info("sweep: %d participants ticked, %d messages, %d quarantined", result.ticked,
-                     result.messages, result.quarantined)  # fmt: skip
         return result
 
     def close(self) -> None:

@@ -60,6 +60,11 @@ class TickPool:
         assert self._executor is not None
         return self._executor.submit(_tick, list(rows), now)
 
+    def pids(self) -> list[int]:
+        """The workers' process ids (the benchmark samples their memory)."""
+        executor = self._executor
+        return list(getattr(executor, "_processes", None) or {}) if executor is not None else []
+
     def restart(self) -> None:
         """After a worker died (``BrokenProcessPool``): the next chunk forks a new pool."""
         self.close()

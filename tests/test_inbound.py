@@ -282,14 +282,21 @@ def test_a_bad_batch_setting_is_one_readable_line(monkeypatch):
 async def test_bootstrap_wires_the_batch_settings(tmp_path, clock):
     from bot.bootstrap import bootstrap
     from bot.settings import load_settings
+    from bot.sweep_pool import default_workers
 
     settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}", sweep_chunk=7,
-                             group_commit_max_batch=9)  # fmt: skip
+                             group_commit_max_batch=9, sweep_workers=3)  # fmt: skip
     app = await bootstrap(settings, clock, {}, staff_target=None)
     try:
         assert (app.service.sweeper.chunk, app.service.writer.max_batch) == (7, 9)
+        assert app.service.sweeper.pool.workers == 3 and app.service.sweeper.pool.pids() == [], "forked on start"
     finally:
         await app.db.dispose()
+    default = await bootstrap(load_settings(database_url=settings.database_url), clock, {}, staff_target=None)
+    try:
+        assert default.service.sweeper.pool.workers == default_workers()  # one per core (none on one core)
+    finally:
+        await default.db.dispose()
 
 
 async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, programme, clock):

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks.common import START, conversation
+from benchmarks.common import active_participants
 from bot.clock import FakeClock
-from bot.engine import Engine, ParticipantState
+from bot.engine import Engine
 from bot.service import ConversationService
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
@@ -26,17 +26,7 @@ PEOPLE = 60
 
 async def seed_active(db: Database, programme) -> FakeClock:
     """PEOPLE participants past consent and baseline, all due for the same evening's diary."""
-    engine, state = Engine(programme), ParticipantState(code="P-X", language="en", timezone="Europe/Stockholm")
-    for inbound in conversation(programme, 200):
-        engine.handle(state, inbound, START, ())
-    due = engine.next_due(state, START)
-    assert due is not None and state.status == "active"
-    rows = [
-        {"code": f"P-{i:04d}", "channel": "test", "chat_id": str(i), "language": "en", "timezone": "Europe/Stockholm",
-         "status": "active", "paused": False, "unreachable": False, "start_date": state.start_date,
-         "position": state.position_json(), "next_due_at": due, "created_at": START, "updated_at": START}
-        for i in range(1, PEOPLE + 1)
-    ]  # fmt: skip
+    rows, due = active_participants(programme, 1, PEOPLE, "test")
     await db.run_write(lambda conn: conn.execute(PARTICIPANTS.insert(), rows))
     return FakeClock(due)
 

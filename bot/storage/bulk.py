@@ -90,7 +90,8 @@ def _processor(type_: Any, dialect: Dialect) -> Processor | None:
     impl = type_.impl if isinstance(type_, TypeDecorator) else type_
     if isinstance(impl, JSON) and processor is not None:
         serialize = processor
-        return lambda value: value if isinstance(value, Encoded) else serialize(value)
+        # A plain ``str`` of it: the marker class has done its job, and plain strings pickle fast.
+        return lambda value: str(value) if isinstance(value, Encoded) else serialize(value)
     return _memoized(processor)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, Select, Table, Text, bindparam, cast, select, update
+from sqlalchemy import Insert, Row, Select, Table, Text, Update, bindparam, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
@@ -56,39 +56,19 @@ STATE_COLUMNS = (
     PARTICIPANTS.c.next_due_at,
 )
 
-# One executemany UPDATE for every participant an event or a sweep chunk changed.
-UPDATE_STATE = (
-    update(PARTICIPANTS)
-    .where(PARTICIPANTS.c.id == bindparam("pid"))
-    .values(
-        code=bindparam("code"),
-        status=bindparam("status"),
-        paused=bindparam("paused"),
-        start_date=bindparam("start_date"),
-        language=bindparam("language"),
-        timezone=bindparam("timezone"),
-        position=bindparam("position"),
-        next_due_at=bindparam("next_due_at"),
-        updated_at=bindparam("updated_at"),
-    )
-)
+
+def _update_state(*columns: str) -> Update:
+    """An executemany UPDATE of ``columns`` of each participant (``pid``), by the keys' own names."""
+    return update(PARTICIPANTS).where(PARTICIPANTS.c.id == bindparam("pid")).values({c: bindparam(c) for c in columns})
 
 
+# Every participant an event changed, one statement for the batch.
+UPDATE_STATE = _update_state("code", "status", "paused", "start_date", "language", "timezone", "position",
+                             "next_due_at", "updated_at")  # fmt: skip
 # What a sweep's tick writes: a tick never changes a participant's code, language or time zone, and
 # leaving them out spares the database rewriting the code's unique index for every row.
-SWEEP_STATE = (
-    update(PARTICIPANTS)
-    .where(PARTICIPANTS.c.id == bindparam("pid"))
-    .values(
-        status=bindparam("status"),
-        paused=bindparam("paused"),
-        start_date=bindparam("start_date"),
-        position=bindparam("position"),
-        next_due_at=bindparam("next_due_at"),
-        updated_at=bindparam("updated_at"),
-    )
-)
 SWEEP_STATE_KEYS = ("pid", "status", "paused", "start_date", "position", "next_due_at", "updated_at")
+SWEEP_STATE = _update_state(*SWEEP_STATE_KEYS[1:])
 OUTBOX_KEYS = ("participant_id", "channel", "chat_id", "payload", "status", "attempts", "not_before", "dedup_key",
                "created_at", "priority")  # fmt: skip
 
@@ -199,6 +179,21 @@ def state_from_row(row: Row[Any]) -> ParticipantState:
     return state
 
 
+def state_row(pid: int, state: ParticipantState, next_due: datetime | None, now: datetime) -> dict[str, Any]:
+    """The participant's row as ``UPDATE_STATE`` writes it (``SWEEP_STATE`` takes some of its keys)."""
+    return {"pid": pid, "code": state.code, "status": state.status, "paused": state.paused,
+            "start_date": state.start_date, "language": state.language, "timezone": state.timezone,
+            "position": state.position_json(), "next_due_at": next_due, "updated_at": now}  # fmt: skip
+
+
+def outbox_row(
+    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
+) -> dict[str, Any]:
+    """An outbox row as the outbox INSERT takes it (the keys of ``OUTBOX_KEYS``)."""
+    return {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
+            "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}  # fmt: skip
+
+
 def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
     rows = conn.execute(statements(conn.dialect.name).history, {"pid": participant_id})
     return [StoredAnswer(*r) for r in rows]
@@ -245,11 +240,14 @@ class EffectRows:
         event_id: str | None,
     ) -> None:
         pid = who.participant_id
-        self.states.append(
-            {"pid": pid, "code": state.code, "status": state.status, "paused": state.paused,
-             "start_date": state.start_date, "language": state.language, "timezone": state.timezone,
-             "position": state.position_json(), "next_due_at": next_due, "updated_at": now}
-        )  # fmt: skip
+        self.states.append(state_row(pid, state, next_due, now))
+        self.add_records(pid, effects, now, event_id)
+        priority = PRIORITY_INTERACTIVE if event_id is not None else PRIORITY_BULK
+        for out in effects.outbound:
+            self.message(pid, (who.channel, who.chat_id), out.to_payload(), now, out.dedup_key, priority)
+
+    def add_records(self, pid: int, effects: Effects, now: datetime, event_id: str | None) -> None:
+        """Everything of ``effects`` but the state and the messages: answers, consents, relay items, audit."""
         for a in effects.answers:
             self.answers.append(
                 {"participant_id": pid, "module_id": a.module, "step_id": a.step, "field_id": a.field,
@@ -263,11 +261,11 @@ class EffectRows:
             )  # fmt: skip
         for r in effects.relays:
             self.relay(pid, r, now)
-        priority = PRIORITY_INTERACTIVE if event_id is not None else PRIORITY_BULK
-        for out in effects.outbound:
-            self.message(pid, (who.channel, who.chat_id), out.to_payload(), now, out.dedup_key, priority)
         for action, detail in effects.audit:
             self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
+
+    def has_records(self) -> bool:
+        return bool(self.states or self.answers or self.consents or self.relays or self.outbox or self.audit)
 
     def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
         """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""
@@ -276,7 +274,7 @@ class EffectRows:
              "created_at": now, "kind": record.kind, "data": dict(record.data), "stage": "new", "nudges": 0}
         )  # fmt: skip
 
-    def message(  # the keys are ``OUTBOX_KEYS``
+    def message(
         self,
         pid: int | None,
         to: tuple[str, str],
@@ -285,10 +283,7 @@ class EffectRows:
         key: str | None,
         priority: int = PRIORITY_BULK,
     ) -> None:
-        self.outbox.append(
-            {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
-             "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}
-        )  # fmt: skip
+        self.outbox.append(outbox_row(pid, to, payload, now, key, priority))
 
     def extend(self, other: EffectRows) -> None:
         """Take on another batch's rows (a sweep gathers each participant's tick apart, then writes them)."""

@@ -94,6 +94,7 @@ async def _serve(settings: Settings) -> None:
                                           enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
+    app.service.sweeper.pool.start()  # the tick workers, forked now: before the scheduler and the sender run
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(
         app.service, settings.sweep_interval_seconds, app.relay, app.privacy.purge if app.privacy is not None else None
@@ -124,4 +125,5 @@ async def _serve(settings: Settings) -> None:
             await relay_task
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
+    app.service.sweeper.close()
     await app.db.dispose()
