@@ -27,7 +27,7 @@ from bot.sweep_pool import default_workers
 
 
 class MemorySampler:
-    """Peak memory of this process and its tick workers together, sampled every 10 ms from /proc.
+    """Peak memory of this process and its tick workers together, sampled every 0.5 s and at the end from /proc (reading smaps costs the kernel about 5 ms for the three processes; more often, the sampling itself would slow the sweep it measures).
 
     RSS summed over the processes counts the pages a forked worker still shares with its parent once
     per process (an upper bound); PSS splits shared pages between the processes that share them (the
@@ -49,7 +49,7 @@ class MemorySampler:
         self._sample()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.01):
+        while not self._stop.wait(0.5):
             self._sample()
 
     def _sample(self) -> None:

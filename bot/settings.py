@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     # inbound: group commit and sweeps (docs/operations.md, docs/scaling.md)
     group_commit_max_batch: int = Field(default=50, ge=1, le=1000)  # events sharing one transaction
-    sweep_chunk: int = Field(default=1000, ge=1, le=100_000)  # participants ticked per sweep transaction
+    sweep_chunk: int = Field(default=500, ge=1, le=100_000)  # participants ticked per sweep transaction
     # processes that tick a big sweep (bot/sweep_pool.py); unset: one per core (none on a single core)
     sweep_workers: int | None = Field(default=None, ge=0, le=64)
 

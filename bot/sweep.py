@@ -88,7 +88,7 @@ class Sweeper:
         engine: Engine,
         clock: Clock,
         rows: Callable[[], EffectRows],
-        chunk: int = 1000,
+        chunk: int = 500,
         pictures: Callable[[Effects, str], None] = lambda effects, code: None,
         workers: int = 0,
     ) -> None:

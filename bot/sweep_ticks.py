@@ -92,12 +92,11 @@ def code_of(row: RawRow) -> str:
 def state_of(row: RawRow) -> ParticipantState:
     """The row as the driver gave it (SQLite: a date as text, a flag as 0 or 1)."""
     start = row[START_DATE]
-    state = ParticipantState(
+    return ParticipantState.loaded(
+        orjson.loads(row[POSITION]) if row[POSITION] else None,
         code=code_of(row), language=row[LANGUAGE], timezone=row[TIMEZONE], status=row[STATUS],
         paused=bool(row[PAUSED]), start_date=date.fromisoformat(start) if isinstance(start, str) else start,
     )  # fmt: skip
-    state.load_position(orjson.loads(row[POSITION]) if row[POSITION] else None)
-    return state
 
 
 def tick_rows(engine: Engine, rows: Sequence[RawRow], now: datetime, pictures: Pictures, writes: Writes) -> TickedChunk:
@@ -126,8 +125,10 @@ def _ticked(
     pid, to = row[ID], (row[CHANNEL], row[CHAT_ID])
     outbox = [writes.outbox.params(outbox_row(pid, to, _payload(out), now, out.dedup_key, PRIORITY_BULK))
               for out in effects.outbound]  # fmt: skip
-    extra = EffectRows(version=version)
-    extra.add_records(pid, effects, now, event_id=None)
+    extra = None
+    if effects.answers or effects.consents or effects.relays or effects.audit:
+        extra = EffectRows(version=version)
+        extra.add_records(pid, effects, now, event_id=None)
     written = state_row(pid, state, next_due, now)
     update = None
     if (row[CODE], row[LANGUAGE], row[TIMEZONE]) == (state.code if row[CODE] else None, state.language,
@@ -135,8 +136,9 @@ def _ticked(
         written["position"] = encode(written["position"])
         update = writes.state.params(written)
     else:  # a tick that changed what ``SWEEP_STATE`` leaves out: the whole row, the usual way
+        extra = extra or EffectRows(version=version)
         extra.states.append(written)
-    return Ticked(pid, update, outbox, extra if extra.has_records() else None)
+    return Ticked(pid, update, outbox, extra)
 
 
 # A sweep sends the same offer to everyone at the same place in the programme (the engine shares

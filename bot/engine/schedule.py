@@ -98,8 +98,10 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
     reminder = planned.next_planned(state)
     if reminder is not None:
         due.append(reminder)
-    turn = Turn(programme, state, now)
-    due.extend(weekly.next_action_at(turn, module) for module in weekly.pending(turn))
+    reports = weekly.pending_of(programme, state)
+    if reports:  # a turn only to ask when each is next due (most evenings there is none)
+        turn = Turn(programme, state, now)
+        due.extend(weekly.next_action_at(turn, module) for module in reports)
     if not due and not state.frames:
         # Everything is done and no diary is left: the next sweep marks the programme complete.
         last_day = last_daily_day(programme, state)

@@ -12,9 +12,10 @@ from datetime import date, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
+from bot.content.programme import Programme
 from bot.content.schema import FormStep, Module
 from bot.engine import calendar
-from bot.engine.model import Button, Frame, Outbound, RelayRecord
+from bot.engine.model import Button, Frame, Outbound, ParticipantState, RelayRecord
 from bot.engine.turn import Turn
 
 REPORT_TOKEN = "RP"
@@ -39,7 +40,10 @@ def evening(turn: Turn, module: Module, day: date) -> datetime:
 
 def pending(turn: Turn) -> list[Module]:
     """Finished modules whose report is neither done nor given up on (alerted)."""
-    programme, state = turn.programme, turn.state
+    return pending_of(turn.programme, turn.state)
+
+
+def pending_of(programme: Programme, state: ParticipantState) -> list[Module]:
     return [
         programme.modules[m]
         for m in state.finished

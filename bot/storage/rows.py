@@ -171,12 +171,10 @@ def statements(dialect: str) -> Statements:
 
 
 def state_from_row(row: Row[Any]) -> ParticipantState:
-    state = ParticipantState(
-        code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
+    return ParticipantState.loaded(
+        row.position, code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
         status=row.status, paused=row.paused, start_date=row.start_date,
     )  # fmt: skip
-    state.load_position(row.position)
-    return state
 
 
 def state_row(pid: int, state: ParticipantState, next_due: datetime | None, now: datetime) -> dict[str, Any]:
@@ -263,9 +261,6 @@ class EffectRows:
             self.relay(pid, r, now)
         for action, detail in effects.audit:
             self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
-
-    def has_records(self) -> bool:
-        return bool(self.states or self.answers or self.consents or self.relays or self.outbox or self.audit)
 
     def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
         """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""
