@@ -51,6 +51,7 @@ from bot.sweep_ticks import (
     QUARANTINED,
     Failure,
     RawRow,
+    Ticked,
     TickedChunk,
     Writes,
     code_of,
@@ -154,7 +155,7 @@ class Sweeper:
         except BrokenProcessPool:  # a worker died (killed, out of memory): tick this chunk here
             log.warning("a sweep worker died; ticking %d participants in the sweeping process", len(chunk.rows))
             self.pool.restart()
-            ticked = tick_rows(self.engine, chunk.rows, now, self.pictures, self.writes)
+            ticked = await asyncio.to_thread(tick_rows, self.engine, chunk.rows, now, self.pictures, self.writes)
         try:
             return await self.db.run_write(lambda conn: self._write_chunk(conn, now, chunk.rows, ticked))
         except Exception as exc:  # a write failed: find whose, one participant at a time
@@ -163,18 +164,7 @@ class Sweeper:
             return await self._one_by_one(now, chunk.rows, ticked)
 
     def _write_chunk(self, conn: Connection, now: datetime, read: Sequence[RawRow], ticked: TickedChunk) -> SweepResult:
-        """Keep the ticks of rows unchanged since they were read; tick the others again, as they are now."""
-        current = {row[ID]: row for row in self._recheck.query(conn, {"first": read[0][ID], "last": read[-1][ID]})}
-        unchanged = {row[ID] for row in read if current.get(row[ID]) == row}
-        kept = [t for t in ticked.ticked if t.participant_id in unchanged]
-        failed = [f for f in ticked.failed if f.participant_id in unchanged]
-        stored_now = self._due.params({"after": 0, "now": now, "chunk": 0})[self._due.names.index("now")]  # type: ignore[index]
-        again = [row for row in read if row[ID] not in unchanged and row[ID] in current]
-        again = [current[row[ID]] for row in again if _still_due(current[row[ID]], stored_now)]
-        if again:  # an answer (or an admin) changed them after the read: tick them as they are now
-            log.info("sweep: %d participants changed while ticking; ticked again", len(again))
-            redone = tick_rows(self.engine, again, now, self.pictures, self.writes)
-            kept, failed = kept + redone.ticked, failed + redone.failed
+        kept, failed = self._still_valid(conn, now, read, ticked)
         self.writes.state.run(conn, [t.state for t in kept if t.state is not None])
         outbox = [message for t in kept for message in t.outbox]
         self.writes.outbox.run(conn, outbox)
@@ -190,6 +180,25 @@ class Sweeper:
             self._quarantine(conn, failed, now)
             result.quarantined = len(failed)
         return result
+
+    def _still_valid(
+        self, conn: Connection, now: datetime, read: Sequence[RawRow], ticked: TickedChunk
+    ) -> tuple[list[Ticked], list[Failure]]:
+        """The ticks of rows unchanged since they were read; the others ticked again, as they are now
+        (an answer or an admin changed them meanwhile), or left alone when no longer due."""
+        current = {row[ID]: row for row in self._recheck.query(conn, {"first": read[0][ID], "last": read[-1][ID]})}
+        unchanged = {row[ID] for row in read if current.get(row[ID]) == row}
+        kept = [t for t in ticked.ticked if t.participant_id in unchanged]
+        failed = [f for f in ticked.failed if f.participant_id in unchanged]
+        params = self._due.params({"after": 0, "now": now, "chunk": 0})
+        stored_now = params[self._due.names.index("now")]  # type: ignore[index]
+        changed = [current[row[ID]] for row in read if row[ID] not in unchanged and row[ID] in current]
+        again = [row for row in changed if _still_due(row, stored_now)]
+        if again:
+            log.info("sweep: %d participants changed while ticking; ticked again", len(again))
+            redone = tick_rows(self.engine, again, now, self.pictures, self.writes)
+            kept, failed = kept + redone.ticked, failed + redone.failed
+        return kept, failed
 
     async def _one_by_one(self, now: datetime, read: Sequence[RawRow], ticked: TickedChunk) -> SweepResult:
         """The failed chunk again, one transaction per participant; whoever still fails is quarantined."""

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from bot.engine import Engine
@@ -66,8 +67,17 @@ class TickPool:
         return list(getattr(executor, "_processes", None) or {}) if executor is not None else []
 
     def restart(self) -> None:
-        """After a worker died (``BrokenProcessPool``): the next chunk forks a new pool."""
-        self.close()
+        """After a worker died (``BrokenProcessPool``): the next chunk forks a new pool. The broken
+        pool's other chunks are not cancelled: they fail with ``BrokenProcessPool`` too, and each is
+        ticked in the sweeping process when its turn to be written comes (a pool forked meanwhile,
+        which is not broken, is kept)."""
+        if self._executor is None:
+            return
+        try:
+            self._executor.submit(_alive).result()
+        except BrokenProcessPool:
+            self._executor.shutdown(wait=True, cancel_futures=False)
+            self._executor = None
 
     def close(self) -> None:
         if self._executor is not None:
@@ -79,6 +89,10 @@ def _init_worker(engine: Engine, pictures: Pictures, writes: Writes) -> None:
     global _engine, _pictures, _writes
     _engine, _pictures, _writes = engine, pictures, writes
     gc.freeze()  # what the worker inherited is never garbage: the collector need not scan it
+
+
+def _alive() -> bool:
+    return True
 
 
 def _tick(rows: list[RawRow], now: datetime) -> TickedChunk:

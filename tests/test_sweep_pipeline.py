@@ -4,6 +4,7 @@ as it is now; a participant whose tick fails in a worker is quarantined and stop
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
@@ -139,3 +140,38 @@ async def test_a_tick_failing_in_a_worker_is_quarantined_and_stops_nobody(db, pr
         alerts = await session.scalar(select(func.count()).select_from(RelayItem).where(RelayItem.kind == "alert"))
         offers = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert quarantined == ["P-000007"] and alerts == 1 and offers == 11
+
+
+class DiesInAWorker(Engine):
+    """The real engine, except that a worker process ticking one code dies on the spot (killed, out
+    of memory) while a flag file exists; ticked in the sweeping process itself, that code is fine."""
+
+    def __init__(self, programme, code: str, flag) -> None:
+        super().__init__(programme)
+        self.code, self.flag, self.parent = code, flag, os.getpid()
+
+    def tick(self, state, now):
+        if state.code == self.code and os.getpid() != self.parent and self.flag.exists():
+            os._exit(1)
+        return super().tick(state, now)
+
+
+async def test_a_worker_that_dies_costs_time_not_ticks(db, programme, caplog, tmp_path):
+    due = await seed(db, programme, 30)
+    flag = tmp_path / "die"
+    flag.touch()
+    service = service_for(db, DiesInAWorker(programme, "P-000012", flag), FakeClock(due), workers=2)
+    try:
+        assert await service.tick_due() == 30, "every chunk written, the lost ones ticked in this process"
+        assert "a sweep worker died" in caplog.text
+        _, messages = await snapshot(db)
+        assert len(messages) == 30
+        # The pool is whole again: the next big sweep ticks in its workers.
+        flag.unlink()
+        died = caplog.text.count("a sweep worker died")
+        due = await seed(db, programme, 30)
+        service.clock.set(due)
+        assert await service.tick_due() == 30
+        assert caplog.text.count("a sweep worker died") == died and len(service.sweeper.pool.pids()) == 2
+    finally:
+        service.sweeper.close()
