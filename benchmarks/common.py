@@ -8,6 +8,8 @@ still does the full work: read the participant, decide, write state, answers and
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +24,17 @@ from bot.storage.metadata import METADATA
 START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 
 
+def scratch_dir(prefix: str) -> Path:
+    """A temp dir removed when the benchmark's process exits (a 100,000 sweep leaves 200 MB)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 async def fresh_database(url: str | None) -> Database:
     """A new SQLite file in a temp dir (``url`` None) or an emptied PostgreSQL database."""
     if url is None:
-        url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='icbt-bench-')) / 'bench.sqlite3'}"
+        url = f"sqlite+aiosqlite:///{scratch_dir('icbt-bench-') / 'bench.sqlite3'}"
     db = Database(url)
     if not db.is_sqlite:
         await db.check()

@@ -10,7 +10,6 @@ events are interleaved, as in the closed-loop measure of the service.
 
 from __future__ import annotations
 
-import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
@@ -31,6 +30,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
+
+from benchmarks.common import scratch_dir
 
 WELCOME, CONSENT, BASELINE, DIARY = range(4)
 PAGES, ITEMS = 4, 12
@@ -149,7 +150,7 @@ def _command():  # type: ignore[no-untyped-def]
 
 
 async def measure(participants: int, events: int) -> dict[str, float]:
-    path = Path(tempfile.mkdtemp(prefix="icbt-ptb-")) / "state.pickle"
+    path = scratch_dir("icbt-ptb-") / "state.pickle"
     app = build(path)
     await app.initialize()
     streams = [updates(app, 1000 + p, events, p * events + 1) for p in range(participants)]

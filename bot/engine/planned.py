@@ -33,6 +33,8 @@ def plan_one_off(turn: Turn, remind: Remind, answers: Mapping[str, object], key:
 
 def next_planned(state: ParticipantState) -> datetime | None:
     """The earliest planned reminder still to be sent."""
+    if not state.planned:
+        return None
     return min((datetime.fromisoformat(p["at"]) for p in state.planned), default=None)
 
 

@@ -192,8 +192,8 @@ def snooze_due_at(state: ParticipantState, key: str, now: datetime) -> datetime 
 # -- /pause ------------------------------------------------------------------------------------------
 def programme_start(state: ParticipantState) -> date | None:
     """The day the programme calendar counts from: the consent day, moved on by the days paused."""
-    if state.start_date is None:
-        return None
+    if state.start_date is None or not state.held_days:
+        return state.start_date
     return state.start_date + timedelta(days=state.held_days)
 
 

@@ -8,6 +8,7 @@ moment the sweep acts always agree.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from bot.content.programme import Programme
 from bot.content.schema import DailyPrompt, Module
@@ -47,20 +48,39 @@ def passed(programme: Programme, state: ParticipantState, module: Module, step_i
     return frame is not None and programme.step_index(module.id, frame.step) > index
 
 
-def daily_prompts(programme: Programme, state: ParticipantState) -> list[tuple[Module, DailyPrompt]]:
+def daily_prompts(programme: Programme, state: ParticipantState) -> tuple[tuple[Module, DailyPrompt], ...]:
     """The daily prompts this participant has reached: module started, ``after`` step done."""
-    active = []
-    for module in trial_calendar.scheduled(programme, state):
-        if module.id not in state.announced:
-            continue
-        for prompt in module.daily:
-            if prompt.after is None or passed(programme, state, module, prompt.after):
-                active.append((module, prompt))
-    return active
+    return _reached(programme, state)[0]
 
 
-def keyed_daily_prompts(programme: Programme, state: ParticipantState) -> list[reminders.Keyed]:
-    return [(daily_key(module, prompt), module, prompt) for module, prompt in daily_prompts(programme, state)]
+def keyed_daily_prompts(programme: Programme, state: ParticipantState) -> tuple[reminders.Keyed, ...]:
+    return _reached(programme, state)[1]
+
+
+# A tick and the next due time after it ask for the prompts a participant has reached several times,
+# and on one evening many participants stand at the same place. The answer depends on nothing but
+# the programme, the arm and where the participant is (modules announced and finished, the frames'
+# steps), so it is kept by those; an entry holds its programme and is used for that object only.
+_REACHED: dict[tuple[Any, ...], tuple[Programme, tuple[Any, ...], tuple[Any, ...]]] = {}
+
+
+def _reached(programme: Programme, state: ParticipantState) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    frames = tuple((f.module, f.step, f.daily, f.detour) for f in state.frames)
+    key = (id(programme), state.arm, state.crossover, tuple(state.announced), tuple(state.finished), frames)
+    entry = _REACHED.get(key)
+    if entry is None or entry[0] is not programme:
+        active = []
+        for module in trial_calendar.scheduled(programme, state):  # the arm's modules, in a trial
+            if module.id not in state.announced:
+                continue
+            for prompt in module.daily:
+                if prompt.after is None or passed(programme, state, module, prompt.after):
+                    active.append((module, prompt))
+        if len(_REACHED) >= 4096:
+            _REACHED.clear()
+        keyed = tuple((daily_key(module, prompt), module, prompt) for module, prompt in active)
+        entry = _REACHED[key] = (programme, tuple(active), keyed)
+    return entry[1], entry[2]
 
 
 def dailies_remaining(programme: Programme, state: ParticipantState, now: datetime) -> bool:
