@@ -55,6 +55,7 @@ class TickPool:
                 initializer=_init_worker,
                 initargs=(self.engine, self.pictures, self.writes),  # inherited through fork, not pickled
             )
+            self._executor.submit(_alive)  # the executor forks its workers on the first task: now
 
     def submit(self, rows: Sequence[RawRow], now: datetime) -> Future[TickedChunk]:
         self.start()

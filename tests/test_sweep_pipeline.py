@@ -175,3 +175,18 @@ async def test_a_worker_that_dies_costs_time_not_ticks(db, programme, caplog, tm
         assert caplog.text.count("a sweep worker died") == died and len(service.sweeper.pool.pids()) == 2
     finally:
         service.sweeper.close()
+
+
+def test_the_workers_are_forked_at_start_not_at_the_first_big_sweep(programme, tmp_path):
+    from bot.sweep_pool import TickPool
+    from bot.sweep_ticks import Writes
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
+    pool = TickPool(Engine(programme), lambda effects, code: None, Writes.for_dialect(db.engine.dialect), 2)
+    try:
+        assert pool.pids() == []
+        pool.start()  # what ``icbt run`` does at start-up, before its other threads get busy
+        assert len(pool.pids()) == 2
+    finally:
+        pool.close()
+    assert pool.pids() == []

@@ -115,6 +115,8 @@ class Preferences:
 
     @staticmethod
     def load(data: dict[str, Any] | None) -> Preferences:
+        if not data:  # most participants never opened /settings
+            return Preferences()
         known = {k: v for k, v in (data or {}).items() if k in Preferences.__dataclass_fields__}
         return Preferences(**known)
 
