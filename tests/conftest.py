@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from bot.storage.database import Database
 from bot.storage.metadata import METADATA
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
-from tests.support import RecordingTransport
+from tests.support import Participant, RecordingTransport, finish_current_module
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -65,6 +65,21 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     database = await fresh_database(request.param, tmp_path)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def p(programme: Programme, clock: FakeClock) -> Participant:
+    """A participant of the engine alone (no storage), on the fake clock; test modules may override it."""
+    return Participant(programme, clock)
+
+
+@pytest.fixture
+def in_week2(p: Participant, clock: FakeClock) -> Participant:
+    p.through_consent()
+    finish_current_module(p)  # baseline
+    clock.advance(timedelta(days=14, hours=3))
+    p.tick()  # week 2 opens
+    return p
 
 
 @pytest.fixture

@@ -17,11 +17,6 @@ STOCKHOLM_TOMORROW_1830 = datetime(2027, 1, 12, 17, 30, tzinfo=UTC)  # 18:30 CET
 
 
 @pytest.fixture
-def p(programme, clock) -> Participant:
-    return Participant(programme, clock)
-
-
-@pytest.fixture
 def active(p) -> Participant:
     p.through_consent()
     return p

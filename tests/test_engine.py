@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.engine.calendar import module_opens_at
 from tests.support import Participant, auto_answer, finish_current_module
-
-
-@pytest.fixture
-def p(programme, clock) -> Participant:
-    return Participant(programme, clock)
 
 
 def test_start_shows_welcome_with_a_button(p):

@@ -7,23 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
-
 from tests.support import Participant, auto_answer, finish_current_module
-
-
-@pytest.fixture
-def p(programme, clock) -> Participant:
-    return Participant(programme, clock)
-
-
-@pytest.fixture
-def in_week2(p, clock) -> Participant:
-    p.through_consent()
-    finish_current_module(p)  # baseline
-    clock.advance(timedelta(days=14, hours=3))
-    p.tick()  # week 2 opens
-    return p
 
 
 def walk_to(p: Participant, step: str, limit: int = 80) -> None:

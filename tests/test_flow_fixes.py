@@ -13,20 +13,6 @@ from bot.engine.fields import parse_number
 from tests.support import Participant, auto_answer, finish_current_module
 
 
-@pytest.fixture
-def p(programme, clock) -> Participant:
-    return Participant(programme, clock)
-
-
-@pytest.fixture
-def in_week2(p, clock) -> Participant:
-    p.through_consent()
-    finish_current_module(p)  # baseline
-    clock.advance(timedelta(days=14, hours=3))
-    p.tick()  # week 2 opens
-    return p
-
-
 def labels(p: Participant) -> list[str]:
     return [b.label for row in p.last_message.buttons for b in row]
 

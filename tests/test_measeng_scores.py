@@ -5,7 +5,6 @@ Engine tests run on the real content without a database; storage tests on SQLite
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.content.schema import Instrument
@@ -19,11 +18,6 @@ from bot.storage.tables_measures import ScoreRow
 from tests.support import Participant, auto_answer
 from tests.test_measures_storage import AT, new_participant
 from tests.test_storage import CHAT, Driver
-
-
-@pytest.fixture
-def p(programme, clock) -> Participant:
-    return Participant(programme, clock)
 
 
 def walk_to_step(p: Participant, step: str, limit: int = 200) -> None:
