@@ -154,7 +154,7 @@ class Sweeper:
             ticked = await chunk.ticks
         except BrokenProcessPool:  # a worker died (killed, out of memory): tick this chunk here
             log.warning("a sweep worker died; ticking %d participants in the sweeping process", len(chunk.rows))
-            self.pool.restart()
+            await asyncio.to_thread(self.pool.restart)  # it asks the pool whether it still works: may wait
             ticked = await asyncio.to_thread(tick_rows, self.engine, chunk.rows, now, self.pictures, self.writes)
         try:
             return await self.db.run_write(lambda conn: self._write_chunk(conn, now, chunk.rows, ticked))

@@ -51,14 +51,14 @@ ID, CODE, CHANNEL, CHAT_ID, LANGUAGE, TIMEZONE, STATUS, PAUSED, START_DATE, POSI
 class Failure:
     participant_id: int
     code: str
-    error: str  # the exception's type name (never its message: it may quote what a participant wrote)
-    trace: str
+    error: str  # the exception's type name: what the staff alert and the audit row say
+    trace: str  # the traceback as text, for the ERROR log line (as an in-process tick's exc_info was)
 
 
 class Ticked(NamedTuple):
     """What one participant's tick writes, as the driver takes it: the participant's row and the
     outbox rows (``Writes.state``, ``Writes.outbox``), and anything rarer as plain ``EffectRows``.
-    A tuple: a worker sends a thousand of them back per chunk, and tuples pickle fastest."""
+    A tuple: a worker sends one per participant back, and tuples pickle fastest."""
 
     participant_id: int
     state: Any

@@ -96,7 +96,7 @@ def _processor(type_: Any, dialect: Dialect) -> Processor | None:
 
 
 def _memoized(processor: Processor | None) -> Processor | None:
-    """Convert each distinct date or datetime once per statement run (they repeat across rows)."""
+    """Convert each distinct date or datetime once (they repeat across rows: kept per statement, up to 4,096)."""
     if processor is None:
         return None
     seen: dict[Any, Any] = {}
