@@ -201,3 +201,23 @@ def test_phq9_item_9_at_zero_raises_no_alert(p):
     _to_phq9_item_9(p)
     effects = p.press("Not at all")
     assert effects.relays == []
+
+
+def test_help_lists_withdraw_only_where_the_chat_runs_a_trial(p, programme):
+    from bot.engine import Engine
+    from bot.engine.model import Policy
+
+    p.command("start")
+    outside = p.command("help").outbound[0].text
+    assert "/withdraw" not in outside and "/mydata" in outside and outside.rstrip().endswith("/help – this message")
+    assert "{withdraw}" not in outside
+    p.engine = Engine(programme, Policy(trial=True))
+    inside = p.command("help").outbound[0].text
+    assert "/withdraw – leave the study\n/help – this message" in inside
+    # An empty message with nothing open to answer gets the same help (bot/engine/questions.py)
+    from bot.engine.questions import relay_free_text
+    from bot.engine.turn import Turn
+
+    turn = Turn(programme, p.state, p.clock.now(), policy=Policy(trial=True))
+    relay_free_text(turn, "   ")
+    assert turn.effects.outbound[0].text == inside

@@ -64,7 +64,7 @@ def _start(turn: Turn, inbound: Inbound) -> None:
 
 
 def _help(turn: Turn, inbound: Inbound) -> None:
-    turn.say(turn.msg("help"))
+    turn.say(withdrawal.help_text(turn))
     if turn.state.status == "new":
         onboarding.begin(turn)  # a newcomer who opens with /help still gets something to tap
     else:

@@ -11,6 +11,7 @@ from typing import Any
 from bot.engine.model import Frame, RelayRecord
 from bot.engine.progress import resume
 from bot.engine.turn import ASK, Turn
+from bot.engine.withdrawal import help_text
 
 
 def relay_free_text(turn: Turn, text: str, asked: bool = False, attachment: dict[str, Any] | None = None) -> None:
@@ -18,7 +19,7 @@ def relay_free_text(turn: Turn, text: str, asked: bool = False, attachment: dict
     text = text.strip()
     waiting = turn.state.trial_stage in ("applied", "to_interview") and not turn.state.frames  # for the interview
     if not (text or attachment) or (not asked and turn.state.status not in ("active", "completed") and not waiting):
-        turn.say(turn.msg("help"))
+        turn.say(help_text(turn))
         return
     kind = "question" if asked else "free"
     data = {"attachment": attachment} if attachment else {}

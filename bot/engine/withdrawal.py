@@ -19,6 +19,11 @@ def available(turn: Turn) -> bool:
     return turn.policy.trial and turn.programme.trial is not None
 
 
+def help_text(turn: Turn) -> str:
+    """The /help text: /withdraw is listed only where it exists (the chat runs a trial)."""
+    return turn.msg("help", withdraw=turn.msg("help_withdraw") if available(turn) else "")
+
+
 def ask(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status == "withdrawn":
         turn.say(turn.msg("trialeng.withdrawn_here"))
