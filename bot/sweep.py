@@ -31,7 +31,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +79,6 @@ class SweepResult:
 class _InFlight:
     rows: list[RawRow]
     ticks: Awaitable[TickedChunk]
-    result: SweepResult = field(default_factory=SweepResult)
 
 
 class Sweeper:

@@ -123,3 +123,12 @@ def history_of(p: Participant) -> list:
     from bot.engine.model import StoredAnswer
 
     return [StoredAnswer(a.module, a.step, a.field, a.entry, a.value, p.clock.now()) for a in p.all_answers()]
+
+
+def walk_to(p: Participant, step: str, limit: int = 80) -> None:
+    """Answer cooperatively until the participant stands at ``step``."""
+    for _ in range(limit):
+        if p.state.frame is not None and p.state.frame.step == step:
+            return
+        auto_answer(p)
+    raise AssertionError(f"step {step} not reached")

@@ -7,15 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.support import Participant, auto_answer, finish_current_module
-
-
-def walk_to(p: Participant, step: str, limit: int = 80) -> None:
-    for _ in range(limit):
-        if p.state.frame is not None and p.state.frame.step == step:
-            return
-        auto_answer(p)
-    raise AssertionError(f"step {step} not reached")
+from tests.support import auto_answer, finish_current_module, walk_to
 
 
 def test_skip_at_an_exercise_puts_it_off_like_not_now(in_week2):

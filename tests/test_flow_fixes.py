@@ -10,19 +10,11 @@ import pytest
 from bot.channels.console import ConsoleTransport
 from bot.engine import Inbound
 from bot.engine.fields import parse_number
-from tests.support import Participant, auto_answer, finish_current_module
+from tests.support import Participant, auto_answer, finish_current_module, walk_to
 
 
 def labels(p: Participant) -> list[str]:
     return [b.label for row in p.last_message.buttons for b in row]
-
-
-def walk_to(p: Participant, step: str, limit: int = 80) -> None:
-    for _ in range(limit):
-        if p.state.frame is not None and p.state.frame.step == step:
-            return
-        auto_answer(p)
-    raise AssertionError(f"step {step} not reached")
 
 
 def test_reopened_module_can_be_skipped_step_by_step_and_left_at_once(in_week2):

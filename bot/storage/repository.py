@@ -6,7 +6,6 @@ writer and ``bot/storage/rows.py`` (Core statements, one per table per batch).
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.model import Effects, ParticipantState
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.storage.rows import state_from_row
 
 
 class Repository:
@@ -92,12 +92,5 @@ class Repository:
 
 
 def to_state(row: Participant) -> ParticipantState:
-    """The engine's view of a stored participant (the same as ``rows.state_from_row`` for ORM rows)."""
-    state = ParticipantState(
-        code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
-        status=row.status, paused=row.paused, start_date=row.start_date,
-    )  # fmt: skip
-    # A deep copy: sharing nested dicts with the ORM row's loaded JSON would change its "committed"
-    # value in place, and SQLAlchemy would then skip the UPDATE of a change made only in there.
-    state.load_position(copy.deepcopy(row.position))
-    return state
+    """The engine's view of an ORM participant row (its position copied, not shared)."""
+    return state_from_row(row, copy_position=True)

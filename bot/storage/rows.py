@@ -9,12 +9,13 @@ message whose idempotency key already exists is a no-op, never an exception.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Row, Select, Table, Text, Update, bindparam, cast, select, update
+from sqlalchemy import Insert, Select, Table, Text, Update, bindparam, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
@@ -170,9 +171,15 @@ def statements(dialect: str) -> Statements:
     )
 
 
-def state_from_row(row: Row[Any]) -> ParticipantState:
+def state_from_row(row: Any, copy_position: bool = False) -> ParticipantState:
+    """The engine's view of a stored participant (a Core row, or an ORM ``Participant``).
+
+    ``copy_position`` for an ORM row: sharing nested dicts with its loaded JSON would change its
+    "committed" value in place, and SQLAlchemy would then skip the UPDATE of a change made only there.
+    """
+    position = copy.deepcopy(row.position) if copy_position else row.position
     return ParticipantState.loaded(
-        row.position, code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
+        position, code=row.code or f"P-{row.id:04d}", language=row.language, timezone=row.timezone,
         status=row.status, paused=row.paused, start_date=row.start_date,
     )  # fmt: skip
 
