@@ -34,9 +34,10 @@ from bot.storage.rows import (
     SWEEP_STATE,
     SWEEP_STATE_KEYS,
     EffectRows,
-    outbox_row,
+    outbox_values,
     state_row,
     statements,
+    sweep_state_values,
 )
 
 Pictures = Callable[[Effects, str], None]
@@ -74,15 +75,19 @@ class TickedChunk:
 
 @dataclass(frozen=True)
 class Writes:
-    """The two bulk statements, compiled for the database's dialect (``bot/storage/bulk.py``)."""
+    """The two bulk statements, compiled for the database's dialect (``bot/storage/bulk.py``), and
+    their rows' makers (from ``sweep_state_values`` and ``outbox_values``)."""
 
     state: RawStatement
     outbox: RawStatement
+    state_params: Callable[..., Any]
+    outbox_params: Callable[..., Any]
 
     @staticmethod
     def for_dialect(dialect: Dialect) -> Writes:
-        outbox = statements(dialect.name).outbox
-        return Writes(bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, dialect), bulk.prepare(outbox, OUTBOX_KEYS, dialect))
+        state = bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, dialect)
+        outbox = bulk.prepare(statements(dialect.name).outbox, OUTBOX_KEYS, dialect)
+        return Writes(state, outbox, state.maker(SWEEP_STATE_KEYS), outbox.maker(OUTBOX_KEYS))
 
 
 def code_of(row: RawRow) -> str:
@@ -123,21 +128,20 @@ def _ticked(
     """The bulk rows made ready here, as the driver takes them: a tuple crosses a process boundary
     cheaply, a dict not; and the JSON is encoded where the CPU is to spare."""
     pid, to = row[ID], (row[CHANNEL], row[CHAT_ID])
-    outbox = [writes.outbox.params(outbox_row(pid, to, _payload(out), now, out.dedup_key, PRIORITY_BULK))
+    outbox = [writes.outbox_params(*outbox_values(pid, to, _payload(out), now, out.dedup_key, PRIORITY_BULK))
               for out in effects.outbound]  # fmt: skip
     extra = None
     if effects.answers or effects.consents or effects.relays or effects.audit:
         extra = EffectRows(version=version)
         extra.add_records(pid, effects, now, event_id=None)
-    written = state_row(pid, state, next_due, now)
     update = None
     if (row[CODE], row[LANGUAGE], row[TIMEZONE]) == (state.code if row[CODE] else None, state.language,
                                                       state.timezone):  # fmt: skip
-        written["position"] = encode(written["position"])
-        update = writes.state.params(written)
+        position = encode(state.position_json())
+        update = writes.state_params(*sweep_state_values(pid, state, position, next_due, now))
     else:  # a tick that changed what ``SWEEP_STATE`` leaves out: the whole row, the usual way
         extra = extra or EffectRows(version=version)
-        extra.states.append(written)
+        extra.states.append(state_row(pid, state, next_due, now))
     return Ticked(pid, update, outbox, extra)
 
 

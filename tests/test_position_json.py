@@ -55,3 +55,15 @@ def test_every_field_of_the_position_round_trips():
                              start_date=date(2026, 1, 5))  # fmt: skip
     again.load_position(position)
     assert again == state
+    loaded = ParticipantState.loaded(position, code="P-1", language="en", timezone="Europe/Stockholm",
+                                     status="active", paused=True, start_date=date(2026, 1, 5))  # fmt: skip
+    assert loaded == state and vars(loaded).keys() == vars(state).keys(), "built directly, every field set"
+
+
+def test_a_state_loaded_without_the_optional_columns_has_their_defaults_and_without_a_code_fails():
+    import pytest
+
+    loaded = ParticipantState.loaded(None, code="P-1", language="en", timezone="Europe/Stockholm")
+    assert loaded == ParticipantState(code="P-1", language="en", timezone="Europe/Stockholm")
+    with pytest.raises(TypeError, match="code"):
+        ParticipantState.loaded(None, language="en", timezone="Europe/Stockholm")

@@ -191,12 +191,26 @@ def state_row(pid: int, state: ParticipantState, next_due: datetime | None, now:
             "position": state.position_json(), "next_due_at": next_due, "updated_at": now}  # fmt: skip
 
 
+def sweep_state_values(
+    pid: int, state: ParticipantState, position: Any, next_due: datetime | None, now: datetime
+) -> tuple[Any, ...]:
+    """What ``SWEEP_STATE`` writes, in the order of ``SWEEP_STATE_KEYS`` (a sweep's rows are made
+    without a dict: ``RawStatement.maker``)."""
+    return pid, state.status, state.paused, state.start_date, position, next_due, now
+
+
+def outbox_values(
+    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
+) -> tuple[Any, ...]:
+    """An outbox row in the order of ``OUTBOX_KEYS``."""
+    return pid, to[0], to[1], payload, "pending", 0, now, key, now, priority
+
+
 def outbox_row(
     pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
 ) -> dict[str, Any]:
     """An outbox row as the outbox INSERT takes it (the keys of ``OUTBOX_KEYS``)."""
-    return {"participant_id": pid, "channel": to[0], "chat_id": to[1], "payload": payload, "status": "pending",
-            "attempts": 0, "not_before": now, "dedup_key": key, "created_at": now, "priority": priority}  # fmt: skip
+    return dict(zip(OUTBOX_KEYS, outbox_values(pid, to, payload, now, key, priority), strict=True))
 
 
 def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
