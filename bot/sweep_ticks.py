@@ -137,7 +137,7 @@ def _ticked(
     update = None
     if (row[CODE], row[LANGUAGE], row[TIMEZONE]) == (state.code if row[CODE] else None, state.language,
                                                       state.timezone):  # fmt: skip
-        position = encode(state.position_json())
+        position = encode(state.position_json(copies=False))  # encoded at once: no copies
         update = writes.state_params(*sweep_state_values(pid, state, position, next_due, now))
     else:  # a tick that changed what ``SWEEP_STATE`` leaves out: the whole row, the usual way
         extra = extra or EffectRows(version=version)

@@ -69,8 +69,16 @@ async def test_bulk_writes_the_same_rows_as_sqlalchemy(db: Database) -> None:
         bulk.executemany(conn, UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
         bulk.executemany(conn, statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
 
+    def by_bulk_encoded(conn, ids):  # the JSON made ahead, as a sweep's workers do (``bulk.encode``)
+        states = [_state(pid, i) for i, pid in enumerate(ids)]
+        messages = [_message(pid, i) for i, pid in enumerate(ids)]
+        bulk.executemany(conn, UPDATE_STATE, [s | {"position": bulk.encode(s["position"])} for s in states])
+        outbox = statements(conn.dialect.name).outbox
+        bulk.executemany(conn, outbox, [m | {"payload": bulk.encode(m["payload"])} for m in messages])
+
     expected = await _written(db, by_sqlalchemy)
     assert await _written(db, by_bulk) == expected
+    assert await _written(db, by_bulk_encoded) == expected
     people, messages = expected
     assert len(people) == 6 and len(messages) == 6
     assert messages[0]["parts_sent"] == "0"  # parts_sent: the column's default, as SQLAlchemy fills it in

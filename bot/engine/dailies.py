@@ -34,7 +34,9 @@ def offer_due(turn: Turn) -> None:
     assert start is not None
     today = calendar.local_date(turn.now, state.timezone)
     items = schedule.keyed_daily_prompts(turn.programme, state)
-    for item in sorted(items, key=lambda i: not reminders.is_essential(i[2])):
+    if len(items) > 1:
+        items = tuple(sorted(items, key=lambda i: not reminders.is_essential(i[2])))
+    for item in items:
         if not reminders.due_today(state, start, item, turn.now):
             continue
         key, _, prompt = item
@@ -52,11 +54,11 @@ def alert_if_missed(turn: Turn, key: str, module: Module, prompt: DailyPrompt, s
     """A diary left unfilled for several days is a sign to check in: one alert per gap, for the therapist."""
     state = turn.state
     done = state.daily_done.get(key)
-    last = date.fromisoformat(done) if done else None
-    window_start = calendar.daily_window(start, module, prompt)[0]
-    since = last if last is not None else window_start - timedelta(days=1)
+    since = date.fromisoformat(done) if done else calendar.daily_window(start, module, prompt)[0] - timedelta(days=1)
+    if (today - since).days <= MISSED_DAYS:
+        return
     record = state.reports.setdefault(f"diary:{key}", {})
-    if (today - since).days <= MISSED_DAYS or record.get("alerted_after") == (done or ""):
+    if record.get("alerted_after") == (done or ""):
         return
     record["alerted_after"] = done or ""
     lang = turn.programme.spec.default_language

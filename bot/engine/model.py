@@ -161,18 +161,19 @@ class ParticipantState:
     def frame(self) -> Frame | None:
         return self.frames[-1] if self.frames else None
 
-    def position_json(self) -> dict[str, Any]:
+    def position_json(self, copies: bool = True) -> dict[str, Any]:
         """The part of the state that is not a column of its own. A value ``load_position`` reads back
         as its default anyway (empty, null, false, 0) is left out: a sweep writes 100,000 of these, and
-        a third of each was empty lists and nulls to encode, store, read and decode. Copies, so the
-        state can go on changing after its position was taken."""
+        a third of each was empty lists and nulls to encode, store, read and decode. With ``copies``
+        the lists and dicts are copies, so the state can go on changing after its position was taken;
+        a caller that encodes it at once (a sweep) need not pay for them."""
         out: dict[str, Any] = {}
         for key in ("finished", "announced", "check_ins"):
             if value := getattr(self, key):
-                out[key] = list(value)
+                out[key] = list(value) if copies else value
         for key in ("daily_offered", "daily_done", "reports", "log", "snoozed"):
             if value := getattr(self, key):
-                out[key] = dict(value)
+                out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
                     "reminder_count", "held_days"):  # fmt: skip
             if value := getattr(self, key):

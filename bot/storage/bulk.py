@@ -31,8 +31,16 @@ from bot.storage.database import dumps
 Processor = Callable[[Any], Any]
 
 
-class Encoded(str):
-    """A JSON column's value already serialized (with ``dumps``, as the column would): stored as is."""
+class Encoded:
+    """A JSON column's value already serialized (with ``dumps``, as the column would): stored as is.
+
+    A wrapper, not a ``str`` subclass: the column's processor hands the very same ``str`` on, so an
+    offer's JSON that 500 rows of a chunk share is pickled to the sweeping process once, not 500 times."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def encode(value: Any) -> Encoded:
@@ -113,8 +121,7 @@ def _processor(type_: Any, dialect: Dialect) -> Processor | None:
     impl = type_.impl if isinstance(type_, TypeDecorator) else type_
     if isinstance(impl, JSON) and processor is not None:
         serialize = processor
-        # A plain ``str`` of it: the marker class has done its job, and plain strings pickle fast.
-        return lambda value: str(value) if isinstance(value, Encoded) else serialize(value)
+        return lambda value: value.text if type(value) is Encoded else serialize(value)
     return _memoized(processor)
 
 
