@@ -168,15 +168,16 @@ class ParticipantState:
         the lists and dicts are copies, so the state can go on changing after its position was taken;
         a caller that encodes it at once (a sweep) need not pay for them."""
         out: dict[str, Any] = {}
+        fields = vars(self)
         for key in ("finished", "announced", "check_ins"):
-            if value := getattr(self, key):
+            if value := fields[key]:
                 out[key] = list(value) if copies else value
         for key in ("daily_offered", "daily_done", "reports", "log", "snoozed"):
-            if value := getattr(self, key):
+            if value := fields[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
                     "reminder_count", "held_days"):  # fmt: skip
-            if value := getattr(self, key):
+            if value := fields[key]:
                 out[key] = value
         if self.frames:
             out["frames"] = [f.as_json() for f in self.frames]

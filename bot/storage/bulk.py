@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON
@@ -126,21 +125,24 @@ def _processor(type_: Any, dialect: Dialect) -> Processor | None:
 
 
 def _memoized(processor: Processor | None) -> Processor | None:
-    """Convert each distinct date or datetime once (they repeat across rows: kept per statement, up to 4,096)."""
+    """Convert each distinct value once: the same instants, days and flags repeat across a sweep's rows
+    (kept per statement, up to 4,096). Equal values convert alike (two aware datetimes are equal when
+    they are the same instant, which is what is stored); a naive datetime equals no aware one, so it
+    still reaches the processor and is refused there."""
     if processor is None:
         return None
     seen: dict[Any, Any] = {}
 
     def process(value: Any) -> Any:
-        if isinstance(value, date | datetime):
-            try:
-                return seen[value]
-            except KeyError:
-                if len(seen) > 4096:
-                    seen.clear()
-                converted = seen[value] = processor(value)
-                return converted
-        return processor(value)
+        try:
+            return seen[value]
+        except KeyError:
+            if len(seen) > 4096:
+                seen.clear()
+            converted = seen[value] = processor(value)
+            return converted
+        except TypeError:  # not hashable
+            return processor(value)
 
     return process
 
