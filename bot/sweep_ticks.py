@@ -30,7 +30,9 @@ from bot.storage import bulk
 from bot.storage.bulk import Encoded, RawStatement, encode
 from bot.storage.models import PRIORITY_BULK
 from bot.storage.rows import (
+    OUTBOX,
     OUTBOX_KEYS,
+    PARTICIPANTS,
     SWEEP_STATE,
     SWEEP_STATE_KEYS,
     EffectRows,
@@ -85,8 +87,14 @@ class Writes:
 
     @staticmethod
     def for_dialect(dialect: Dialect) -> Writes:
-        state = bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, dialect)
-        outbox = bulk.prepare(statements(dialect.name).outbox, OUTBOX_KEYS, dialect)
+        """SQLite runs each statement for many rows cheaply (``executemany``); PostgreSQL would run it
+        once per row, so there a chunk is one statement over arrays (``bulk.prepare_unnest``)."""
+        if dialect.name == "postgresql":
+            state = bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, dialect, match=("pid", "id"))
+            outbox = bulk.prepare_unnest(OUTBOX, OUTBOX_KEYS, dialect)
+        else:
+            state = bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, dialect)
+            outbox = bulk.prepare(statements(dialect.name).outbox, OUTBOX_KEYS, dialect)
         return Writes(state, outbox, state.maker(SWEEP_STATE_KEYS), outbox.maker(OUTBOX_KEYS))
 
 

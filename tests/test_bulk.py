@@ -84,6 +84,33 @@ async def test_bulk_writes_the_same_rows_as_sqlalchemy(db: Database) -> None:
     assert messages[0]["parts_sent"] == "0"  # parts_sent: the column's default, as SQLAlchemy fills it in
 
 
+async def test_a_sweeps_writes_store_what_sqlalchemy_stores(db: Database) -> None:
+    """The sweep's own statements (``Writes``): ``executemany`` on SQLite, one statement over column
+    arrays on PostgreSQL; a message already written (the same dedup key) is left alone, never an error."""
+    from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE_KEYS
+    from bot.sweep_ticks import Writes
+
+    def by_sqlalchemy(conn, ids):
+        conn.execute(UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        conn.execute(statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    def by_sweep(conn, ids):
+        writes = Writes.for_dialect(conn.dialect)
+        assert writes.state.columns == writes.outbox.columns == (conn.dialect.name == "postgresql")
+        states = [_state(pid, i) | {"position": bulk.encode(_state(pid, i)["position"])} for i, pid in enumerate(ids)]
+        writes.state.run(conn, [writes.state_params(*(s[k] for k in SWEEP_STATE_KEYS)) for s in states])
+        messages = [_message(pid, i) for i, pid in enumerate(ids)]
+        rows = [writes.outbox_params(*(m[k] for k in OUTBOX_KEYS)) for m in messages]
+        writes.outbox.run(conn, rows)
+        new = messages[0] | {"dedup_key": "k:new"}
+        writes.outbox.run(conn, [*rows[:3], writes.outbox_params(*(new[k] for k in OUTBOX_KEYS))])
+
+    expected_people, expected_messages = await _written(db, by_sqlalchemy)
+    people, messages = await _written(db, by_sweep)
+    assert people == expected_people
+    assert messages[:-1] == expected_messages and messages[-1]["dedup_key"] == "k:new"
+
+
 async def test_bulk_outbox_insert_ignores_a_duplicate_key(db: Database) -> None:
     def twice(conn, ids):
         rows = [_message(pid, i) for i, pid in enumerate(ids)]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -53,6 +53,7 @@ class RawStatement:
     processors: tuple[Processor | None, ...]
     defaults: Mapping[str, Any]  # for parameters a row leaves out: a column's default, a fixed value
     positional: bool
+    columns: bool = False  # PostgreSQL's one statement over column arrays (``prepare_unnest``)
     _makers: dict[tuple[str, ...], Callable[..., Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def params(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
@@ -87,7 +88,11 @@ class RawStatement:
 
     def run(self, conn: Connection, params: Sequence[Any]) -> None:
         """Execute for rows already made by ``params`` (perhaps in another process)."""
-        if params:
+        if not params:
+            return
+        if self.columns:  # one execution: each parameter is a column's values, in row order
+            conn.exec_driver_sql(self.sql, tuple(list(values) for values in zip(*params, strict=True)))
+        else:
             conn.exec_driver_sql(self.sql, list(params))
 
     def query(self, conn: Connection, row: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -112,6 +117,35 @@ def prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect) -
             defaults[name] = compiled.binds[name].value  # a value the statement carries (SQLite's OFFSET 0)
     processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
     return RawStatement(str(compiled), names, processors, defaults, compiled.positional)
+
+
+def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match: tuple[str, str] | None = None
+                   ) -> RawStatement:  # fmt: skip
+    """PostgreSQL: many rows' INSERT (``ON CONFLICT DO NOTHING``), or UPDATE by ``match`` (a key and
+    the column it finds the row by), as one statement over one array per column (``unnest``).
+
+    ``executemany`` runs a statement once per row, and the server's per-execution work (bind, plan,
+    executor start and end, a message each way) costs more than storing a sweep's row; here a chunk
+    of 500 is one execution. Rows are made by ``maker`` / ``params`` exactly as for ``prepare``, the
+    values in the order of ``keys``, each through its column's own bind processor."""
+    quote = dialect.identifier_preparer.quote
+    columns = {key: table.c[match[1] if match and key == match[0] else key] for key in keys}
+    arrays, values = [], {}
+    for n, (key, column) in enumerate(columns.items(), start=1):
+        json = isinstance(column.type, JSON)  # sent as text, stored as the column's JSON
+        arrays.append(f"CAST(${n} AS {'TEXT' if json else column.type.compile(dialect)}[])")
+        values[key] = f"CAST(v.{quote(key)} AS {column.type.compile(dialect)})" if json else f"v.{quote(key)}"
+    source = f"unnest({', '.join(arrays)}) AS v({', '.join(quote(k) for k in keys)})"
+    name = quote(table.name)
+    if match is None:
+        targets = ", ".join(quote(c.name) for c in columns.values())
+        sql = f"INSERT INTO {name} ({targets}) SELECT {', '.join(values.values())} FROM {source} ON CONFLICT DO NOTHING"
+    else:
+        key, column = match
+        sets = ", ".join(f"{quote(k)} = {v}" for k, v in values.items() if k != key)
+        sql = f"UPDATE {name} SET {sets} FROM {source} WHERE {name}.{quote(column)} = v.{quote(key)}"
+    processors = tuple(_processor(column.type, dialect) for column in columns.values())
+    return RawStatement(sql, keys, processors, {}, positional=True, columns=True)
 
 
 def _processor(type_: Any, dialect: Dialect) -> Processor | None:
