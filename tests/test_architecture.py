@@ -168,3 +168,14 @@ def test_the_engine_and_the_sweep_load_no_plotting_or_statistics_library():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_engine_message_has_no_addressee_to_get_wrong():
+    """Words for the therapists leave the engine as ``RelayRecord``s only. An ``Outbound`` is always
+    written to the participant's own chat (``EffectRows.add``), so it carries no addressee: a field
+    that could say "staff" and be ignored would send staff-only words to a participant."""
+    from dataclasses import fields
+
+    from bot.engine.model import Outbound
+
+    assert {f.name for f in fields(Outbound)} == {"text", "buttons", "image", "dedup_key", "png"}

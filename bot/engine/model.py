@@ -37,12 +37,13 @@ class Button:
 
 @dataclass(frozen=True)
 class Outbound:
-    """A message for the participant (or, with ``to='staff'``, for the therapists)."""
+    """A message for the participant, in their own chat. Anything for the therapists is a
+    ``RelayRecord`` (the relay posts it to the staff group), never an ``Outbound``: there is no way to
+    address one elsewhere, so staff-only words cannot reach a participant by a wrong field."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: str | None = None
-    to: Literal["participant", "staff"] = "participant"
     dedup_key: str | None = None
     png: bytes | None = None  # a picture drawn by the engine; the service writes it to a file (``image``)
 
