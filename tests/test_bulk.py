@@ -128,3 +128,19 @@ async def test_bulk_refuses_a_naive_datetime(db: Database) -> None:
 
     with pytest.raises(ValueError, match="naive datetime"):
         await _written(db, naive)
+
+
+def test_a_named_paramstyle_gets_each_value_under_its_own_name() -> None:
+    """Drivers with named parameters (psycopg2's ``%(name)s``) get a dict; our two drivers take
+    positions, so this is checked on the compiled statement alone, without a database."""
+    from sqlalchemy.dialects.postgresql import psycopg2
+
+    from bot.storage.rows import SWEEP_STATE, SWEEP_STATE_KEYS
+
+    statement = bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, psycopg2.dialect())
+    assert not statement.positional
+    row = {"pid": 7, "status": "active", "paused": True, "start_date": None, "position": bulk.encode({"a": 1}),
+           "next_due_at": None, "updated_at": None}  # fmt: skip
+    assert statement.params(row) == {"status": "active", "paused": True, "start_date": None, "position": '{"a":1}',
+                                     "next_due_at": None, "updated_at": None, "pid": 7}  # fmt: skip
+    assert statement.maker(SWEEP_STATE_KEYS)(*row.values()) == statement.params(row)
