@@ -89,7 +89,7 @@ class Writes:
     def for_dialect(dialect: Dialect) -> Writes:
         """SQLite runs each statement for many rows cheaply (``executemany``); PostgreSQL would run it
         once per row, so there a chunk is one statement over arrays (``bulk.prepare_unnest``)."""
-        if dialect.name == "postgresql":
+        if bulk.unnest_fits(dialect):
             state = bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, dialect, match=("pid", "id"))
             outbox = bulk.prepare_unnest(OUTBOX, OUTBOX_KEYS, dialect)
         else:

@@ -144,3 +144,15 @@ def test_a_named_paramstyle_gets_each_value_under_its_own_name() -> None:
     assert statement.params(row) == {"status": "active", "paused": True, "start_date": None, "position": '{"a":1}',
                                      "next_due_at": None, "updated_at": None, "pid": 7}  # fmt: skip
     assert statement.maker(SWEEP_STATE_KEYS)(*row.values()) == statement.params(row)
+
+
+def test_one_statement_over_arrays_is_only_written_for_asyncpg() -> None:
+    """Its SQL numbers the parameters ``$1, $2, …``: another PostgreSQL driver keeps ``executemany``."""
+    from sqlalchemy.dialects.postgresql import psycopg2
+
+    from bot.storage.rows import SWEEP_STATE_KEYS
+    from bot.sweep_ticks import Writes
+
+    with pytest.raises(ValueError, match="asyncpg"):
+        bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, psycopg2.dialect(), match=("pid", "id"))
+    assert not Writes.for_dialect(psycopg2.dialect()).state.columns

@@ -127,7 +127,10 @@ def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match:
     ``executemany`` runs a statement once per row, and the server's per-execution work (bind, plan,
     executor start and end, a message each way) costs more than storing a sweep's row; here a chunk
     of 500 is one execution. Rows are made by ``maker`` / ``params`` exactly as for ``prepare``, the
-    values in the order of ``keys``, each through its column's own bind processor."""
+    values in the order of ``keys``, each through its column's own bind processor. The parameters
+    are written ``$1, $2, …``: asyncpg's style (``unnest_fits``)."""
+    if not unnest_fits(dialect):
+        raise ValueError(f"one statement over arrays is written for PostgreSQL over asyncpg, not {dialect.name}")
     quote = dialect.identifier_preparer.quote
     columns = {key: table.c[match[1] if match and key == match[0] else key] for key in keys}
     arrays, values = [], {}
@@ -146,6 +149,10 @@ def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match:
         sql = f"UPDATE {name} SET {sets} FROM {source} WHERE {name}.{quote(column)} = v.{quote(key)}"
     processors = tuple(_processor(column.type, dialect) for column in columns.values())
     return RawStatement(sql, keys, processors, {}, positional=True, columns=True)
+
+
+def unnest_fits(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar"
 
 
 def _processor(type_: Any, dialect: Dialect) -> Processor | None:
