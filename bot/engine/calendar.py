@@ -23,6 +23,7 @@ def local_now(now: datetime, tz: str) -> datetime:
     return now.astimezone(ZoneInfo(tz))
 
 
+@lru_cache(maxsize=4096)
 def local_date(now: datetime, tz: str) -> date:
     return local_now(now, tz).date()
 
