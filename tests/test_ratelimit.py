@@ -9,11 +9,11 @@ import random
 
 from benchmarks.telegram_limits import BotApiLimits
 from scheduler.ratelimit import Limits, RateLimiter
-from tests.virtual_time import now, run_virtual
+from tests.virtual_time import elapse, now, run_virtual
 
 
 def limiter() -> RateLimiter:
-    return RateLimiter(now, asyncio.sleep)
+    return RateLimiter(now, elapse)
 
 
 def most_in_any_window(times: list[float], width: float) -> int:
@@ -85,7 +85,7 @@ def test_a_waiting_chat_does_not_hold_up_another():
                 done[f"a{i}"] = now()
 
         async def chat_b() -> None:
-            await asyncio.sleep(0.5)
+            await elapse(0.5)
             await rl.acquire("2")
             done["b"] = now()
 
@@ -99,11 +99,11 @@ def test_a_waiting_chat_does_not_hold_up_another():
 
 def test_interactive_replies_get_the_next_slot_before_queued_bulk():
     async def main() -> list[str]:
-        rl = RateLimiter(now, asyncio.sleep, Limits(overall_per_window=10, overall_min_gap=0.1))
+        rl = RateLimiter(now, elapse, Limits(overall_per_window=10, overall_min_gap=0.1))
         order: list[str] = []
 
         async def send(name: str, chat: str, priority: int, after: float = 0.0) -> None:
-            await asyncio.sleep(after)
+            await elapse(after)
             await rl.acquire(chat, priority)
             order.append(name)
 
@@ -125,7 +125,7 @@ def test_a_cancelled_waiter_gives_its_slot_to_the_next():
             times.append(now())
 
         tasks = [asyncio.create_task(one(chat)) for chat in range(10)]
-        await asyncio.sleep(0.01)
+        await elapse(0.01)
         tasks[5].cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         return times
@@ -144,9 +144,9 @@ def test_uneven_network_delays_never_put_more_than_30_in_a_second_of_telegram():
 
         async def one(chat: int) -> None:
             async with rl.slot(str(chat)):
-                await asyncio.sleep(rng.uniform(0.0, 0.3))  # on its way
+                await elapse(rng.uniform(0.0, 0.3))  # on its way
                 judge.admit(str(chat), now())
-                await asyncio.sleep(0.05)  # the answer comes back
+                await elapse(0.05)  # the answer comes back
 
         await asyncio.gather(*(one(chat) for chat in range(400)))
         return judge, now()

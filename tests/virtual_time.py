@@ -47,3 +47,9 @@ def run_virtual(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def now() -> float:
     return asyncio.get_running_loop().time()
+
+
+async def elapse(seconds: float) -> None:
+    """Let ``seconds`` of simulated time pass (inside ``run_virtual``: no real time at all). The
+    limiter is handed this too, so the test and the code under test wait on the same clock."""
+    await asyncio.sleep(seconds)
