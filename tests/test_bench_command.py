@@ -37,3 +37,14 @@ def test_bench_without_a_postgresql_url_says_what_it_needs(monkeypatch):
                           text=True, timeout=120, check=False, env={**os.environ, "ICBT_BENCH_POSTGRES_URL": ""})  # fmt: skip
     assert done.returncode == 2
     assert "ICBT_BENCH_POSTGRES_URL" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_sweep_figure_is_the_median_of_its_runs_each_in_a_process_of_its_own():
+    import asyncio
+
+    from benchmarks.suite import sweeps
+
+    summary = asyncio.run(sweeps(300, 3))
+    assert len(summary["runs"]) == 3, "three processes, three times"
+    assert summary["seconds"] == summary["runs"][1], "the median"
+    assert summary["peak_pss_mb"] > 0 and summary["workers"] >= 0
