@@ -7,7 +7,7 @@ Telegram, the console, a test or a replay alike.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -118,7 +118,7 @@ class Preferences:
     def load(data: dict[str, Any] | None) -> Preferences:
         if not data:  # most participants never opened /settings
             return Preferences()
-        known = {k: v for k, v in (data or {}).items() if k in Preferences.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in Preferences.__dataclass_fields__}
         return Preferences(**known)
 
 
@@ -169,16 +169,16 @@ class ParticipantState:
         the lists and dicts are copies, so the state can go on changing after its position was taken;
         a caller that encodes it at once (a sweep) need not pay for them."""
         out: dict[str, Any] = {}
-        fields = vars(self)
+        own = vars(self)
         for key in ("finished", "announced", "check_ins"):
-            if value := fields[key]:
+            if value := own[key]:
                 out[key] = list(value) if copies else value
         for key in ("daily_offered", "daily_done", "reports", "log", "snoozed"):
-            if value := fields[key]:
+            if value := own[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
                     "reminder_count", "held_days"):  # fmt: skip
-            if value := fields[key]:
+            if value := own[key]:
                 out[key] = value
         if self.frames:
             out["frames"] = [f.as_json() for f in self.frames]
@@ -214,10 +214,6 @@ class ParticipantState:
         return state
 
 
-_REQUIRED_COLUMNS = frozenset({"code", "language", "timezone"})
-_COLUMN_DEFAULTS = {"status": "new", "paused": False, "start_date": None}
-
-
 def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
     """The fields of ``ParticipantState`` that its stored position holds; a missing key (left out as a
     default, or from a row written before the field existed) gives the field's default."""
@@ -249,6 +245,13 @@ def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
         "consent_given": get("consent_given") or None,
         "planned": get("planned") or [],
     }
+
+
+# The fields that are columns of their own (not in the position), from the dataclass itself: those
+# ``loaded`` must be given (no plain default) and the defaults of the others.
+_COLUMNS = [f for f in fields(ParticipantState) if f.name not in position_fields(None)]
+_REQUIRED_COLUMNS = frozenset(f.name for f in _COLUMNS if f.default is MISSING)
+_COLUMN_DEFAULTS = {f.name: f.default for f in _COLUMNS if f.default is not MISSING}
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
-"""Executemany without SQLAlchemy's per-row parameter processing, for the two bulk statements.
+"""Bulk INSERTs and UPDATEs without SQLAlchemy's per-row parameter processing.
 
 A sweep writes one participant row and one outbox row per participant, 100,000 of each in an
-evening. ``Connection.execute(statement, rows)`` spends more time building each row's parameters
-(a dict walk, then every column's bind processor, per row) than the database spends storing it.
-Here a statement is compiled once per dialect, its columns' own bind processors (the same
-functions SQLAlchemy would call, our ``UTCDateTime`` and the JSON serializer among them) are run
-in a plain loop, and the result goes to the driver's ``executemany`` through ``exec_driver_sql``.
-Values that repeat (the instant a sweep decided at, stamped on every row) are converted once.
+evening, and an event batch writes its rows the same way. ``Connection.execute(statement, rows)``
+spends more time building each row's parameters (a dict walk, then every column's bind processor,
+per row) than the database spends storing it. Here a statement is compiled once per dialect, and a
+row's driver parameters come from one generated function (``RawStatement.maker``) that calls the
+columns' own bind processors (the functions SQLAlchemy would call, our ``UTCDateTime`` and the JSON
+serializer among them); values that repeat (the instant a sweep decided at, stamped on every row)
+are converted once. The rows go to the driver's ``executemany``, or on PostgreSQL over asyncpg into
+one statement over column arrays (``prepare_unnest``).
 
 The SQL and the stored values are exactly those of ``Connection.execute``: tests write the same
 rows both ways on SQLite and PostgreSQL and compare them.
