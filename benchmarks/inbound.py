@@ -15,8 +15,8 @@ from pathlib import Path
 from benchmarks.common import conversation, fresh_database
 from bot.clock import SystemClock
 from bot.content.loader import load_programme
+from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
-from bot.service import ConversationService
 
 
 def _service(db, programme) -> ConversationService:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""``icbt bench``: every figure of issue 7 from one command, printed as a table, optionally as JSON.
+"""``icbt bench``: every benchmark figure from one command, printed as a table, optionally as JSON.
 
     icbt bench [--quick | --smoke] [--json FILE] [--database-url postgresql+asyncpg://…]
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from benchmarks.common import active_participants, fresh_database
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
+from bot.conversation.service import ConversationService
 from bot.engine import Engine
-from bot.service import ConversationService
 from bot.storage.rows import PARTICIPANTS
-from bot.sweep_pool import default_workers
+from scheduler.sweep_pool import default_workers
 
 
 class MemorySampler:

@@ -11,23 +11,23 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
+from bot.conversation.service import ConversationService
 from bot.engine import Engine
 from bot.engine.model import Policy
+from bot.measures.service import SymptomPolicy
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
-from bot.service import ConversationService
-from bot.service_measures import SymptomPolicy
 from bot.settings import Settings
 from bot.storage.database import Database
-from bot.sweep_pool import default_workers
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from bot.trial.service import TrialService
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
 from scheduler.sender import OnUnreachable, OutboxSender, Transport
+from scheduler.sweep_pool import default_workers
 
 
 @dataclass

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # inbound: group commit and sweeps (docs/operations.md, docs/scaling.md)
     group_commit_max_batch: int = Field(default=50, ge=1, le=1000)  # events sharing one transaction
     sweep_chunk: int = Field(default=500, ge=1, le=100_000)  # participants ticked per sweep transaction
-    # processes that tick a big sweep (bot/sweep_pool.py); unset: one per core (none on a single core)
+    # processes that tick a big sweep (scheduler/sweep_pool.py); unset: one per core (none on a single core)
     sweep_workers: int | None = Field(default=None, ge=0, le=64)
 
     # -- safety: crisis resources shown on a risk hit (defaults: Sweden; every site must check its own) --
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     crisis_line_hours: str = Field(default="open around the clock", max_length=80)
     crisis_line_url: str = "https://mind.se"
 
-    # measeng: where /progress pictures are written before the sender sends them
+    # where /progress pictures are written before the sender sends them
     charts_dir: Path = Path("var/charts")
 
     @field_validator("crisis_country")
@@ -87,7 +87,7 @@ class Settings(BaseSettings):
             raise ValueError("must be empty or start with http:// or https://")
         return value
 
-    # -- trial (issue 8): the allocation seed, and how long words are kept (see docs/trial.md) --
+    # -- trial: the allocation seed, and how long words are kept (see docs/trial.md) --
     trial_seed: SecretStr | None = None  # required by `icbt run`; the demo uses a fixed, announced seed
     trial_retention_days: int = Field(default=90, ge=0, le=36500)  # answers of applicants not taken in
     trial_outbox_purge_days: int = Field(default=30, ge=0, le=3650)  # payloads of sent messages

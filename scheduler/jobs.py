@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.conversation.service import ConversationService
 from bot.relay.service import RelayService
-from bot.service import ConversationService
 
 log = logging.getLogger(__name__)
 

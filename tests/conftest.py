@@ -17,8 +17,8 @@ from sqlalchemy import text
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
+from bot.conversation.service import ConversationService
 from bot.engine import Engine
-from bot.service import ConversationService
 from bot.storage.database import Database
 from bot.storage.metadata import METADATA
 from scheduler.ratelimit import Unlimited

@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.clock import FakeClock, parse_duration
+from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.relay.model import StaffInbound
 from bot.relay.service import RelayService
 from bot.relay.topics import TopicDirectory
-from bot.service import ConversationService
 from bot.storage.models import Participant
 from bot.text import clean_text
 from scheduler.sender import OutboxSender

@@ -41,7 +41,7 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         if not via_button and value.strip():  # still screened, and it still reaches the study team
             risk.screen_text(turn, value, "withdrawn")
             relay_free_text(turn, value, asked=True, attachment=turn.attachment)
-        turn.say(turn.msg("trialeng.withdrawn_here"))
+        turn.say(turn.msg("trial.withdrawn_here"))
         return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
@@ -51,7 +51,7 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     if diary_rules.close_expired(turn) and not via_button:
         # the typed answer was for a day now closed: still screened, then where they are now
         if risk.screen_text(turn, value, "diary_closed") is None:
-            turn.say(turn.msg("measeng.diary_closed"))
+            turn.say(turn.msg("measures.diary_closed"))
             resume(turn, full=True)
         return
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
@@ -77,7 +77,7 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             return
         if token == trial_calendar.CROSSOVER_TOKEN:
             if trial_calendar.answer_crossover(turn, value):
-                turn.say(turn.msg("trialeng.crossover_started"))
+                turn.say(turn.msg("trial.crossover_started"))
                 if state.frames:
                     announce_opened(turn)  # busy with something: say the module is open, once
                 else:

@@ -52,7 +52,7 @@ def tell_where(turn: Turn, welcome_back: bool) -> bool:
         return True
     if state.frames or state.trial_stage not in WAITING + TURNED_DOWN:
         return False
-    turn.say(turn.msg("trialeng.start_waiting" if state.trial_stage in WAITING else "trialeng.start_not_eligible"))
+    turn.say(turn.msg("trial.start_waiting" if state.trial_stage in WAITING else "trial.start_not_eligible"))
     return True
 
 
@@ -60,7 +60,7 @@ def begin(turn: Turn) -> None:
     turn.state.applying = {"given": {}, "screens": {}}
     turn.state.trial_stage = "applying"
     turn.audit("application_started")
-    turn.say(turn.msg("trialeng.apply_intro"))
+    turn.say(turn.msg("trial.apply_intro"))
     ask(turn)
 
 
@@ -93,7 +93,7 @@ def ask(turn: Turn, full: bool = True) -> None:
     if instrument is not None and item is not None:
         index = instrument.items.index(item)
         if full and index == 0:
-            intro = "\n\n".join(t for t in (turn.msg("trialeng.screen_intro"), turn.t(instrument.intro)) if t)
+            intro = "\n\n".join(t for t in (turn.msg("trial.screen_intro"), turn.t(instrument.intro)) if t)
             turn.say(intro)
         progress = turn.msg("questionnaire.progress", n=index + 1, total=len(instrument.items))
         turn.say(f"{progress}\n{turn.t(item.text)}", _item_buttons(turn, instrument, item))
@@ -129,9 +129,9 @@ def _take_question(turn: Turn, question: ApplicationQuestion, raw: str) -> None:
     text = raw.strip()
     if question.kind == "yes_no":
         folded = text.casefold()
-        if folded == turn.msg("trialeng.yes").casefold():
+        if folded == turn.msg("trial.yes").casefold():
             text = YES
-        elif folded == turn.msg("trialeng.no").casefold():
+        elif folded == turn.msg("trial.no").casefold():
             text = NO
     elif question.kind == "choice":
         by_label = {turn.t(o.label).casefold(): o.id for o in question.options}
@@ -163,7 +163,7 @@ def _complete(turn: Turn) -> None:
     state.applying, state.trial_stage = None, "applied"
     turn.effects.trial.append(TrialRequest("apply", answers))
     turn.audit("application_completed")
-    turn.say(turn.msg("trialeng.applied"))
+    turn.say(turn.msg("trial.applied"))
 
 
 def _labels(instrument: Instrument, item: InstrumentItem) -> tuple[Any, ...]:
@@ -172,7 +172,7 @@ def _labels(instrument: Instrument, item: InstrumentItem) -> tuple[Any, ...]:
 
 def _question_buttons(turn: Turn, question: ApplicationQuestion) -> tuple[tuple[Button, ...], ...]:
     if question.kind == "yes_no":
-        pairs = [(turn.msg("trialeng.yes"), YES), (turn.msg("trialeng.no"), NO)]
+        pairs = [(turn.msg("trial.yes"), YES), (turn.msg("trial.no"), NO)]
     elif question.kind == "choice":
         pairs = [(turn.t(o.label), o.id) for o in question.options]
     else:

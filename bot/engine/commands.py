@@ -53,7 +53,7 @@ def _start(turn: Turn, inbound: Inbound) -> None:
     elif status == "declined":
         onboarding.offer_consent_again(turn)
     elif status == "withdrawn":
-        turn.say(turn.msg("trialeng.withdrawn_here"))
+        turn.say(turn.msg("trial.withdrawn_here"))
     elif status == "completed":
         turn.say(turn.msg("menu.completed"))
     elif application.tell_where(turn, welcome_back=True):
@@ -92,7 +92,7 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
         resume(turn, full=False)
         return
     if state.status in ("completed", "withdrawn"):
-        turn.say(turn.msg("menu.completed" if state.status == "completed" else "trialeng.withdrawn_here"))
+        turn.say(turn.msg("menu.completed" if state.status == "completed" else "trial.withdrawn_here"))
         return
     lines = [*_where_now(turn), *this_week.lines(turn), *_what_next(turn), turn.msg("menu.safety")]
     turn.say("\n\n".join(lines))

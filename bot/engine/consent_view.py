@@ -18,7 +18,7 @@ from bot.engine.turn import Turn
 def show(turn: Turn, inbound: Inbound) -> None:
     given = turn.state.consent_given
     if not given:
-        turn.say(turn.msg("trialeng.consent_none"))
+        turn.say(turn.msg("trial.consent_none"))
         return
     programme = turn.programme
     module = next(
@@ -30,4 +30,4 @@ def show(turn: Turn, inbound: Inbound) -> None:
         pages = [turn.t(step.text) for step in module.steps if turn.t(step.text)]
         turn.say("\n\n".join(pages))
     at = calendar.local_now(datetime.fromisoformat(given["at"]), turn.state.timezone)
-    turn.say(turn.msg("trialeng.consent_given", version=given["version"], when=f"{at:%-d %B %Y, %H:%M}"))
+    turn.say(turn.msg("trial.consent_given", version=given["version"], when=f"{at:%-d %B %Y, %H:%M}"))

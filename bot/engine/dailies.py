@@ -109,7 +109,7 @@ def open_daily(turn: Turn, value: str) -> None:
             if verdict == "already_done":
                 turn.say(turn.msg("daily.already_done"))
             elif verdict == "too_late":
-                turn.say(turn.msg("measeng.diary_too_late"))
+                turn.say(turn.msg("measures.diary_too_late"))
             else:
                 break
             return

@@ -12,6 +12,6 @@ from bot.engine.turn import Turn
 
 
 def request(turn: Turn, inbound: Inbound) -> None:
-    turn.say(turn.msg("trialeng.mydata_coming"))
+    turn.say(turn.msg("trial.mydata_coming"))
     turn.audit("mydata_requested")
     turn.effects.trial.append(TrialRequest("mydata"))

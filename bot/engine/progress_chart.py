@@ -58,10 +58,10 @@ def homework(turn: Turn) -> list[tuple[str, bool]]:
 
 def show_progress(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status not in ("active", "completed"):
-        turn.say(turn.msg("measeng.progress_not_yet"))
+        turn.say(turn.msg("measures.progress_not_yet"))
         resume(turn, full=False)
         return
     words = ChartWords.from_messages(turn.msg)
     picture = progress_chart(diary_series(turn.history, turn.state.timezone), homework(turn), words)
-    turn.send(Outbound(text=turn.msg("measeng.progress_caption"), png=picture))
+    turn.send(Outbound(text=turn.msg("measures.progress_caption"), png=picture))
     resume(turn, full=False)

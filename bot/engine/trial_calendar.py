@@ -76,15 +76,15 @@ def offer_due(turn: Turn) -> None:
         if key not in state.check_ins and calendar.at_local(day, time(programme.spec.release_hour),
                                                              state.timezone) <= turn.now:  # fmt: skip
             state.check_ins.append(key)
-            turn.say(turn.msg("trialeng.check_in"))
+            turn.say(turn.msg("trial.check_in"))
             turn.audit("trial_check_in", day=key)
     cross = crossover_day(arm, _allocated_on(state))
     release = time(programme.spec.release_hour)
     if cross is not None and state.crossover is None and calendar.at_local(cross, release, state.timezone) <= turn.now:
         state.crossover = "offered"
         buttons = (
-            (Button(turn.msg("trialeng.crossover_yes"), f"{CROSSOVER_TOKEN}|yes"),),
-            (Button(turn.msg("trialeng.crossover_no"), f"{CROSSOVER_TOKEN}|no"),),
+            (Button(turn.msg("trial.crossover_yes"), f"{CROSSOVER_TOKEN}|yes"),),
+            (Button(turn.msg("trial.crossover_no"), f"{CROSSOVER_TOKEN}|no"),),
         )
         turn.say(turn.t(arm.crossover_offer), buttons)
         turn.audit("crossover_offered")
@@ -101,7 +101,7 @@ def answer_crossover(turn: Turn, value: str) -> bool:
     if value != "yes" or first is None:
         state.crossover = "declined"
         turn.audit("crossover_declined")
-        turn.say(turn.msg("trialeng.crossover_declined"))
+        turn.say(turn.msg("trial.crossover_declined"))
         return False
     # Count the calendar so that the first module the arm waited for opens today, then one a week.
     today = calendar.local_date(turn.now, state.timezone)

@@ -26,13 +26,13 @@ def help_text(turn: Turn) -> str:
 
 def ask(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status == "withdrawn":
-        turn.say(turn.msg("trialeng.withdrawn_here"))
+        turn.say(turn.msg("trial.withdrawn_here"))
         return
     buttons = tuple(
-        (Button(turn.msg(f"trialeng.withdraw_{choice}"), f"{WITHDRAW_TOKEN}|{choice}"),)
+        (Button(turn.msg(f"trial.withdraw_{choice}"), f"{WITHDRAW_TOKEN}|{choice}"),)
         for choice in ("use", "no_use", "stay")
     )
-    turn.say(turn.msg("trialeng.withdraw_ask"), buttons)
+    turn.say(turn.msg("trial.withdraw_ask"), buttons)
 
 
 def on_button(turn: Turn, value: str) -> None:
@@ -40,7 +40,7 @@ def on_button(turn: Turn, value: str) -> None:
     if state.status == "withdrawn":
         return
     if value not in ("use", "no_use"):
-        turn.say(turn.msg("trialeng.withdraw_stay"))
+        turn.say(turn.msg("trial.withdraw_stay"))
         return
     state.status, state.frames, state.applying = "withdrawn", [], None
     turn.audit("withdraw_requested", may_use_data=value == "use")

@@ -21,11 +21,11 @@ from sqlalchemy import select, update
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.content.schema import ConsentStep, ExerciseStep, FieldSpec, FormStep, QuestionnaireStep, Step
+from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.engine.application import APPLY_TOKEN, NO, YES
 from bot.engine.model import Frame, ParticipantState
 from bot.engine.risk import HOLD_TOKEN
-from bot.service import ConversationService
 from bot.simulate.people import Person, administer, application, diary_values, reached_at
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant

@@ -26,14 +26,14 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.content.programme import Programme
+from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
 from bot.engine.model import Policy
 from bot.measures.provenance import mark_simulated
+from bot.measures.service import SymptomPolicy
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.service import RelayService
-from bot.service import ConversationService
-from bot.service_measures import SymptomPolicy
 from bot.simulate.chat import CHANNEL, Chat, SimTransport
 from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import Person, SimConfig, decide_change, make_people

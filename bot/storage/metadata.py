@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from bot.storage import tables_inbound, tables_measures, tables_relay, tables_trial
+from bot.storage import tables_measures, tables_relay, tables_runtime, tables_trial
 from bot.storage.models import Base
 
-PACKAGE_TABLES = (tables_inbound, tables_measures, tables_relay, tables_trial)
+PACKAGE_TABLES = (tables_runtime, tables_measures, tables_relay, tables_trial)
 METADATA: MetaData = Base.metadata

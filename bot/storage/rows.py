@@ -143,7 +143,7 @@ def statements(dialect: str) -> Statements:
         .where(p.channel == bindparam("channel"), p.chat_id.in_(bindparam("chat_ids", expanding=True)))
         .order_by(p.id)  # rows are locked in id order, as the sweep locks them: no lock-order deadlock
     )
-    # A sweep reads without locks and ticks outside the write transaction (bot/sweep.py), so its
+    # A sweep reads without locks and ticks outside the write transaction (scheduler/sweep.py), so its
     # columns are the whole fingerprint of what a tick depends on, the position as stored text.
     raw = (*STATE_COLUMNS[:9], cast(p.position, Text).label("position"), p.next_due_at, p.quarantined_at)
     due = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.storage.database import Database
-from bot.storage.tables_inbound import RuntimeValue
+from bot.storage.tables_runtime import RuntimeValue
 
 DEMO_CLOCK = "demo.clock"
 

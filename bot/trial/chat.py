@@ -28,7 +28,7 @@ from bot.trial.staff_command import interviewed_command
 from bot.trial.stage import Stage
 
 if TYPE_CHECKING:
-    from bot.service import ConversationService
+    from bot.conversation.service import ConversationService
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class TrialChat:
             staff = self.trial.staff_target
             if result.eligible and staff is not None:
                 contact = request.answers.get(spec.contact_question) or "-"
-                words = programme.msg(programme.spec.default_language, "trialeng.staff_to_interview",
+                words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
                                       code=row.code, contact=contact)  # fmt: skip
                 session.add(_message(row.id, staff[0], staff[1], words, now, None))
         log.info("application of %s answered: %s", row.code, stage)

@@ -52,7 +52,7 @@ class MyData:
             row = await session.get(Participant, participant_id)
             if row is None:
                 return
-            caption = programme.msg(programme.language(row.language), "trialeng.mydata_caption")
+            caption = programme.msg(programme.language(row.language), "trial.mydata_caption")
             payload = {"text": caption, "buttons": [], "image": None,
                        "document": {"filename": filename, "content": content.decode("utf-8")}}  # fmt: skip
             session.add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=payload,

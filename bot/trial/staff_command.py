@@ -45,7 +45,7 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
             await decide(ctx.store.session, participant.id,
                          lambda state, now: engine.interviewed(state, command.outcome, now))  # fmt: skip
         lang = trial.programme.spec.default_language
-        words = trial.programme.msg(lang, f"trialeng.staff_interviewed_{command.outcome}", code=command.code)
+        words = trial.programme.msg(lang, f"trial.staff_interviewed_{command.outcome}", code=command.code)
         await ctx.say(words, participant)
 
     return StaffCommand("interviewed", handler, USAGE)

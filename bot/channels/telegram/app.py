@@ -17,7 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.convert import CHANNEL, to_incoming
-from bot.service import ConversationService
+from bot.conversation.service import ConversationService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

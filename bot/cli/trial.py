@@ -1,0 +1,232 @@
+"""``icbt participants …`` and ``icbt trial status``: the admin's view of the trial, as rich tables.
+
+Every command reads settings once, runs one service call and prints; an ``IcbtError`` becomes one
+line and its exit code. Who ran a command is recorded in the audit log (``--by``, default the login).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.content.loader import load_programme
+from bot.content.programme import Programme
+from bot.conversation.service import ConversationService
+from bot.engine import Engine
+from bot.engine.model import Policy
+from bot.errors import IcbtError, TrialStateError
+from bot.safety import SafetySite
+from bot.settings import Settings, load_settings
+from bot.storage.database import Database
+from bot.storage.models import Participant
+from bot.trial.allocation import ArmWeight, mismatches
+from bot.trial.commands import CommandRejected, parse_interviewed
+from bot.trial.privacy import ParticipantData, as_document
+from bot.trial.report import STAGE_ROWS, TrialReport
+from bot.trial.seed import run_seed
+from bot.trial.service import TrialService
+
+T = TypeVar("T")
+
+participants_app = typer.Typer(
+    no_args_is_help=True, help="List, show, record an interview, withdraw, export or erase participants."
+)
+trial_app = typer.Typer(no_args_is_help=True, help="The trial's progress.")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who is doing this, for the audit log (default: your login).")]
+CodeArg = Annotated[str, typer.Argument(help="Participant code, e.g. P-0007.")]
+
+
+def _fail(error: IcbtError) -> NoReturn:
+    typer.echo(str(error), err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _actor(by: str | None) -> str:
+    return by or f"cli:{getpass.getuser()}"
+
+
+def _with(config: Path | None, work: Callable[[Settings, Database, Programme], Awaitable[T]]) -> T:
+    """Run one unit of work against the configured database; errors end as one line."""
+
+    async def main() -> T:
+        settings = load_settings(config)
+        programme = load_programme(settings.content_dir)
+        db = Database(settings.database_url)
+        try:
+            await db.upgrade()
+            return await work(settings, db, programme)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except IcbtError as exc:
+        _fail(exc)
+
+
+def _data(settings: Settings, db: Database, programme: Programme) -> ParticipantData:
+    return ParticipantData(db, programme, SystemClock(), retention_days=settings.trial_retention_days,
+                           outbox_purge_days=settings.trial_outbox_purge_days)  # fmt: skip
+
+
+@participants_app.command("list")
+def list_participants(config: ConfigOpt = None, by: ByOpt = None) -> None:
+    """One line per participant: stage, arm and week (a staff read: audited)."""
+    lines = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).lines(_actor(by)))
+    table = Table(title=f"{len(lines)} participant(s)")
+    for column in ("code", "status", "stage", "arm", "week", "reachable"):
+        table.add_column(column)
+    for line in lines:
+        week = "" if line.week is None else ("done" if line.finished else str(line.week))
+        table.add_row(line.code, line.status, line.stage, line.arm or "", week, "no" if line.unreachable else "yes")
+    Console().print(table)
+
+
+@participants_app.command("show")
+def show(code: CodeArg, config: ConfigOpt = None, by: ByOpt = None) -> None:
+    """Where one participant stands, with the interviewer's contact details (audited)."""
+    line = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).lines(_actor(by), code.upper()))[0]
+    table = Table(title=line.code, show_header=False)
+    rows: dict[str, Any] = {"status": line.status, "stage": line.stage, "arm": line.arm,
+                            "allocated on": line.allocated_on, "week": line.week, **line.detail}  # fmt: skip
+    for key, value in rows.items():
+        table.add_row(key.replace("_", " "), "" if value in (None, []) else str(value))
+    Console().print(table)
+
+
+@participants_app.command("withdraw")
+def withdraw(
+    code: CodeArg,
+    may_use_data: Annotated[bool, typer.Option("--may-use-data/--no-use-data", help="The participant's choice.")],
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Withdraw a participant: every pending message stops, staff are told, the choice is kept."""
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> bool:
+        staff = ("telegram", str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
+        service = TrialService(db, programme, SystemClock(), seed=None, staff_target=staff)
+        return await service.withdraw(code.upper(), may_use_data, _actor(by))
+
+    changed = _with(config, work)
+    typer.echo(f"{code.upper()} withdrawn" if changed else f"{code.upper()} had already withdrawn; nothing changed")
+
+
+@participants_app.command("interviewed")
+def interviewed(
+    code: CodeArg,
+    outcome: Annotated[str, typer.Argument(help="include or exclude")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (required for exclude).")] = None,
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Record the interview (as /interviewed in the staff group): an include brings the consent."""
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> str:
+        try:
+            command = parse_interviewed(f"{code} {outcome} {reason or ''}")
+        except CommandRejected as exc:
+            raise TrialStateError(str(exc)) from None
+        clock = SystemClock()
+        trial = TrialService(db, programme, clock, seed=None)
+        engine = Engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
+                                          safety=SafetySite.from_settings(settings)))  # fmt: skip
+        service = ConversationService(db, engine, clock, timezone=settings.timezone, language=settings.language)
+        async with db.transaction() as session:  # the record and the participant's next step, together
+            await trial.record_interview(session, command.code, command.outcome, command.reason, _actor(by))
+            pid = await session.scalar(select(Participant.id).where(Participant.code == command.code))
+            await service.decide_in(session, pid, lambda state, now: engine.interviewed(state, command.outcome, now))
+        return command.outcome
+
+    done = _with(config, work)
+    typer.echo(f"{code.upper()}: interview recorded ({done}); the running bot sends their next message")
+
+
+@participants_app.command("export")
+def export(
+    code: CodeArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default CODE-data.json; - for stdout).")
+    ] = None,
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Write everything stored about a participant as JSON (a subject-access request; audited)."""
+    data = _with(config, lambda s, db, p: _data(s, db, p).export(code.upper(), _actor(by)))
+    name, document = as_document(data)
+    if out is not None and str(out) == "-":
+        typer.echo(document.decode("utf-8"), nl=False)
+        return
+    target = out or Path(name)
+    target.write_bytes(document)
+    typer.echo(f"wrote {target}")
+
+
+@participants_app.command("erase")
+def erase(
+    code: CodeArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Remove a participant's words and chat id everywhere; keep only what the retention rule says."""
+    if not yes and not typer.confirm(f"Erase everything {code.upper()} wrote? This cannot be undone."):
+        raise typer.Exit(1)
+    erasure = _with(config, lambda s, db, p: _data(s, db, p).erase(code.upper(), _actor(by)))
+    removed = ", ".join(f"{n} {table}" for table, n in erasure.removed.items() if n)
+    typer.echo(f"{erasure.code} erased ({removed or 'nothing stored'}); kept: {erasure.kept}")
+
+
+@trial_app.command("status")
+def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
+    """Counts per stage, per arm, and per week of each arm (audited)."""
+    summary = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).status(_actor(by)))
+    console = Console()
+    stages = Table(title="Trial status")
+    stages.add_column("stage")
+    stages.add_column("participants", justify="right")
+    for name in STAGE_ROWS:
+        stages.add_row(name, str(summary.stages[name]))
+    for arm, n in sorted(summary.arms.items()):
+        stages.add_row(f"randomized: {arm}", str(n))
+    console.print(stages)
+    weeks = Table(title="In each week (active, by arm)")
+    for column in ("arm", "week", "participants"):
+        weeks.add_column(column)
+    for (arm, week), n in summary.weeks.items():
+        weeks.add_row(arm, str(week), str(n))
+    console.print(weeks)
+
+
+@trial_app.command("audit")
+def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
+    """Check every allocation made against the sequence the seed (ICBT_TRIAL_SEED) reproduces.
+
+    Prints only counts and the allocations already made that do not match; nothing ahead is shown.
+    """
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> tuple[int, list[Any]]:
+        seed = run_seed(settings)
+        if programme.trial is None:
+            raise TrialStateError("the content has no trial/trial.yaml")
+        made = await TrialReport(db, programme, SystemClock()).allocations_made(_actor(by))
+        weights = [ArmWeight(a.id, a.weight) for a in programme.trial.arms]
+        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made)
+
+    checked, wrong = _with(config, work)
+    for stratum, index, arm, expected in wrong:
+        typer.echo(f"MISMATCH {stratum} #{index}: stored {arm}, the seed gives {expected}")
+    typer.echo(f"{checked} allocation(s) checked, {len(wrong)} mismatch(es)")
+    if wrong:
+        raise typer.Exit(1)

@@ -1,0 +1,223 @@
+"""The application service: where the engine meets storage.
+
+``handle`` runs one inbound event as one job of the group-commit writer: read the participant (row
+locked on PostgreSQL), record the event id with ``INSERT … ON CONFLICT DO NOTHING`` (a redelivered
+id finds its row and does nothing), let the engine decide, write state + answers + outbox rows. It
+returns only after the batch holding the event has committed, and only then wakes the sender, so a
+reply is never sent for an event that could still be lost. ``tick_due`` lets time pass for everyone
+who is due (see ``scheduler/sweep.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.engine import Engine, Inbound
+from bot.engine.model import Effects, ParticipantState, TrialRequest
+from bot.measures.service import SymptomPolicy, record_scores, write_pictures
+from bot.storage.database import Database
+from bot.storage.models import Participant
+from bot.storage.repository import Repository, to_state
+from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.sync_session import run_hook
+from bot.storage.writer import GroupCommitWriter
+from scheduler.sweep import Sweeper
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    channel: str
+    chat_id: str
+    event_id: str
+    inbound: Inbound
+    language: str | None
+    now: datetime
+
+
+class ConversationService:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        clock: Clock,
+        *,
+        timezone: str,
+        language: str,
+        staff_target: tuple[str, str] | None = None,
+        wake_sender: Callable[[], None] = lambda: None,
+        max_batch: int = 50,
+        on_trial: Callable[[int, Sequence[TrialRequest]], Awaitable[None]] | None = None,
+        symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
+        charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
+        sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
+    ) -> None:
+        self.db, self.engine, self.clock = db, engine, clock
+        self.timezone, self.language = timezone, language
+        self.staff_target = staff_target
+        self.wake_sender = wake_sender
+        self.on_trial = on_trial  # bot/trial/chat.py TrialChat.run, after the commit
+        self.symptoms = symptoms or SymptomPolicy()
+        self.charts_dir = charts_dir
+        self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
+        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures, workers=sweep_workers)
+
+    async def handle(
+        self,
+        channel: str,
+        chat_id: str,
+        event_id: str,
+        inbound: Inbound,
+        language: str | None = None,
+    ) -> bool:
+        """Handle one inbound event; False when its event id was seen before (nothing was done)."""
+        event = Event(channel, chat_id, event_id, inbound, language, self.clock.now())
+        try:
+            processed = await self.writer.submit(event)
+        except IntegrityError:
+            # Another process created this chat's participant at the same moment; ours rolled back
+            # whole. Once more: now the participant exists (or the event id is known).
+            processed = await self.writer.submit(event)
+        if processed is None:
+            return False
+        participant_id, trial_requests = processed
+        # what only the trial service can do runs right after the event's commit
+        if trial_requests and self.on_trial is not None:
+            await self.on_trial(participant_id, trial_requests)
+        self.wake_sender()
+        return True
+
+    async def tick_due(self) -> int:
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+        result = await self.sweeper.sweep()
+        if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
+            self.wake_sender()
+        return result.ticked
+
+    def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:
+        """main's async score hook, run inside this batch's transaction (``bot/storage/sync_session.py``)."""
+        programme = self.engine.programme
+        language = programme.language(state.language)
+        run_hook(conn, lambda session: record_scores(session, programme, who.participant_id, state.code, language,
+                                                     effects, self.symptoms, now))  # fmt: skip
+
+    def _pictures(self, effects: Effects, code: str) -> None:
+        write_pictures(effects, self.charts_dir, code)  # a chart travels as a file path in the outbox
+
+    def effect_rows(self) -> EffectRows:
+        return EffectRows(version=self.engine.programme.version)
+
+    def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, list[TrialRequest]] | None]:
+        """A batch of events in one transaction, with a handful of statements for the whole batch.
+
+        One SELECT per channel loads every participant of the batch (row-locked on PostgreSQL), one
+        multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` records the event ids (a redelivered
+        id, also a second copy in the same batch, comes back absent and is a no-op), the engine
+        decides each event in arrival order on the batch's own copy of each state (so two events of
+        one participant see each other), and one statement per table writes everything.
+        """
+        sql = statements(conn.dialect.name)
+        people = self._participants(conn, sql, events)
+        recorded = conn.execute(
+            sql.record_event,
+            [{"channel": ev.channel, "event_id": ev.event_id, "processed_at": ev.now,
+              "participant_id": people[(ev.channel, ev.chat_id)][1].participant_id} for ev in events],
+        ).all()  # fmt: skip
+        fresh = {(r.channel, r.event_id) for r in recorded}
+        rows = self.effect_rows()
+        results: list[tuple[int, list[TrialRequest]] | None] = []
+        for ev in events:
+            if (ev.channel, ev.event_id) not in fresh:
+                log.info("duplicate event %s:%s ignored", ev.channel, ev.event_id)
+                results.append(None)
+                continue
+            fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
+            state, target = people[(ev.channel, ev.chat_id)]
+            past = ()
+            if self.engine.wants_history(ev.inbound):
+                rows.flush(conn)  # answers of earlier events in this batch count too
+                past = history(conn, target.participant_id)
+            effects = self.engine.handle(state, ev.inbound, ev.now, past)
+            if effects.scores:  # scores and symptom-check notes in the same transaction
+                rows.flush(conn)
+                self._scores(conn, target, state, effects, ev.now)
+            self._pictures(effects, state.code)
+            rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
+                     event_id=ev.event_id)  # fmt: skip
+            log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
+                      len(effects.answers), len(effects.outbound))  # fmt: skip
+            results.append((target.participant_id, list(effects.trial)))
+        rows.flush(conn)
+        return results
+
+    def _participants(
+        self, conn: Connection, sql: Statements, events: list[Event]
+    ) -> dict[tuple[str, str], tuple[ParticipantState, Target]]:
+        """Every participant of the batch, created on their first event."""
+        people: dict[tuple[str, str], tuple[ParticipantState, Target]] = {}
+        for channel in {ev.channel for ev in events}:
+            chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
+            for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
+                people[(channel, row.chat_id)] = state_from_row(row), Target(row.id, row.code, channel, row.chat_id)
+        for ev in events:
+            if (ev.channel, ev.chat_id) not in people:
+                people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)
+        return people
+
+    def _create(self, conn: Connection, sql: Statements, ev: Event) -> tuple[ParticipantState, Target]:
+        lang = self.engine.programme.language(ev.language or self.language)
+        pid = conn.execute(
+            sql.create_participant,
+            {"channel": ev.channel, "chat_id": ev.chat_id, "language": lang, "timezone": self.timezone,
+             "status": "new", "paused": False, "unreachable": False, "position": {}, "created_at": ev.now,
+             "updated_at": ev.now},
+        ).scalar_one()  # fmt: skip
+        code = f"P-{pid:04d}"
+        state = ParticipantState(code=code, language=lang, timezone=self.timezone)
+        return state, Target(pid, code, ev.channel, ev.chat_id)
+
+    async def nudge(self, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]) -> None:
+        """Run one engine decision for a participant outside any event of theirs (e.g. a therapist's
+        interview outcome moving them on), in one transaction like an event."""
+        async with self.db.transaction() as session:
+            await self.decide_in(session, participant_id, decide)
+        self.wake_sender()
+
+    async def decide_in(
+        self, session: AsyncSession, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]
+    ) -> None:
+        """``nudge`` inside the caller's transaction (a staff command's: the staff record and the
+        participant's next step commit together or not at all). The caller wakes the sender."""
+        now = self.clock.now()
+        repo = Repository(session, lock_rows=not self.db.is_sqlite)
+        row = await repo.participant(participant_id)
+        if row is None:
+            return
+        state = to_state(row)
+        effects = decide(state, now)
+        write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
+        self._save(repo, row, state, effects, None, now)
+
+    def _save(
+        self,
+        repo: Repository,
+        row: Participant,
+        state: ParticipantState,
+        effects: Effects,
+        event_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Everything is stamped with the time the engine decided at, not a later clock read."""
+        programme = self.engine.programme
+        repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
+                  event_id=event_id)  # fmt: skip

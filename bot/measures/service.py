@@ -1,0 +1,105 @@
+"""The service's side of the measures: store each administration's score and run the symptom check.
+
+Called by ``ConversationService`` inside the event's transaction, after the engine decided and before
+the state is saved, so a score, the answers it came from and any note to the therapist are written
+together or not at all. Kept out of bot/conversation/service.py so the service stays one small edge.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.programme import Programme
+from bot.engine.model import Effects, Outbound, RelayRecord, ScoreRecord
+from bot.measures.charts import ChartWords, LookBack, look_back_chart
+from bot.measures.store import store_score
+from bot.measures.symptoms import staff_text, symptom_check
+from bot.storage.tables_measures import ScoreRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SymptomPolicy:
+    """Which instrument is the symptom check (PHQ-9 unless the site chose another) and what rise is flagged."""
+
+    instrument: str = "phq9"
+    threshold: float = 5.0
+    look_back_at: str = "week09"  # the check in this module also shows the participant their start and now
+
+
+async def record_scores(
+    session: AsyncSession,
+    programme: Programme,
+    participant_id: int,
+    code: str,
+    language: str,
+    effects: Effects,
+    policy: SymptomPolicy,
+    now: datetime,
+) -> None:
+    """Store every score in ``effects``; a repeat of the symptom instrument adds a note for the therapist."""
+    for record in effects.scores:
+        if record.instrument == policy.instrument:
+            earlier = await _earlier_totals(session, participant_id, record)
+            if earlier:
+                check = symptom_check(code, record.module, record.score, earlier, policy.threshold)
+                text = staff_text(check, lambda key, **params: programme.msg(language, key, **params))
+                source = f"alert:symptom_check:{record.module}.{record.step}"  # posted by the relay like any alert
+                effects.relays.append(RelayRecord(source=source, text=text, kind="alert",
+                                                  data={"score": record.score.total, "flagged": check.flagged}))  # fmt: skip
+                effects.audit.append(("symptom_check", {"module": record.module, "flagged": check.flagged}))
+                log.info("symptom check for %s at %s: flagged=%s", code, record.module, check.flagged)
+                picture = (
+                    _look_back(programme, language, record, earlier[0])
+                    if record.module == policy.look_back_at
+                    else None
+                )
+                if picture is not None:
+                    effects.outbound.insert(0, picture)
+        await store_score(session, participant_id, record.module, record.step, record.score, programme.version, now)
+
+
+async def _earlier_totals(session: AsyncSession, participant_id: int, record: ScoreRecord) -> list[float | None]:
+    """This instrument's earlier totals, oldest (the baseline) first; the administration itself excluded."""
+    rows = await session.scalars(
+        select(ScoreRow)
+        .where(ScoreRow.participant_id == participant_id, ScoreRow.instrument == record.instrument)
+        .order_by(ScoreRow.at, ScoreRow.id)
+    )
+    return [r.total for r in rows if (r.module_id, r.step_id) != (record.module, record.step)]
+
+
+def _look_back(programme: Programme, language: str, record: ScoreRecord, baseline: float | None) -> Outbound | None:
+    """The week-8 look back: the participant's own score at the start beside the one just given."""
+    instrument = programme.instruments[record.instrument]
+    scale = instrument.total_scale
+    if scale is None or baseline is None or record.score.total is None:
+        return None
+    items = instrument.scale_items(scale)
+    low, high = sum(i.min for i in items), sum(i.max for i in items)
+    label = programme.msg(language, "measures.lookback_label", title=programme.text(instrument.title, language))
+    words = ChartWords.from_messages(lambda key: programme.msg(language, key))
+    picture = look_back_chart([LookBack(label, baseline, record.score.total, low, high)], words)
+    return Outbound(text=programme.msg(language, "measures.lookback_caption"), png=picture)
+
+
+def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:
+    """Write each picture the engine drew to ``<charts_dir>/<code>-<n>.png`` and let the message name it.
+
+    The outbox holds JSON, so a picture travels as a file path (``Outbound.image``); a file left by a
+    transaction that then rolled back is harmless and is simply never sent."""
+    for index, out in enumerate(effects.outbound):
+        if out.png is None:
+            continue
+        charts_dir.mkdir(parents=True, exist_ok=True)
+        n = len(list(charts_dir.glob(f"{code}-*.png"))) + 1
+        path = charts_dir / f"{code}-{n}.png"
+        path.write_bytes(out.png)
+        effects.outbound[index] = replace(out, image=str(path), png=None)

@@ -1,0 +1,181 @@
+"""Imports point inward: the engine and content layers know no channel, database or scheduler."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {
+    "bot/engine": (
+        "telegram",
+        "sqlalchemy",
+        "apscheduler",
+        "yaml",
+        "bot.storage",
+        "bot.channels",
+        "scheduler",
+        "bot.conversation.service",
+    ),
+    "bot/relay": ("telegram", "apscheduler", "bot.channels", "scheduler"),  # the staff side is channel-neutral
+    "bot/content": ("telegram", "sqlalchemy", "apscheduler", "bot.engine", "bot.storage", "bot.channels", "scheduler"),
+    # safety is called by the engine: pure, and knows no content loader, settings or edges
+    "bot/safety": (
+        "telegram",
+        "sqlalchemy",
+        "apscheduler",
+        "yaml",
+        "httpx",
+        "bot.engine",
+        "bot.content",
+        "bot.storage",
+        "bot.channels",
+        "bot.settings",
+        "bot.conversation.service",
+        "scheduler",
+    ),
+}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_core_layers_import_nothing_from_the_edges():
+    problems = []
+    for package, banned in FORBIDDEN.items():
+        for path in (ROOT / package).rglob("*.py"):
+            for name in imported_modules(path):
+                if any(name == b or name.startswith(b + ".") for b in banned):
+                    problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert problems == []
+
+
+def test_nothing_calls_datetime_now_outside_the_clock():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("bot", "scheduler")
+        for p in (ROOT / folder).rglob("*.py")
+        if "datetime.now(" in p.read_text() and p.name != "clock.py"
+    ]
+    assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _project_modules() -> dict[str, Path]:
+    return {_module_name(p): p for folder in ("bot", "scheduler") for p in (ROOT / folder).rglob("*.py")}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports at module level (``TYPE_CHECKING`` blocks excluded)."""
+    modules = _project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        edges: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Import):
+                    edges.update(a.name for a in sub.names if a.name in modules)
+                elif isinstance(sub, ast.ImportFrom) and sub.module:
+                    edges.update(
+                        f"{sub.module}.{a.name}" if f"{sub.module}.{a.name}" in modules else sub.module
+                        for a in sub.names
+                    )
+        graph[name] = {e for e in edges if e in modules and e != name}
+    return graph
+
+
+def test_no_import_circles_in_the_project():
+    graph = _import_graph()
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt) :], nxt] if nxt in trail else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == []
+
+
+def test_no_module_uses_another_modules_private_names():
+    """``from x import _y``, ``module._y`` or ``other_object._y()`` couples code to another module's
+    internals (the old engine's commands called ``engine._resume``): use a public function instead."""
+    modules = _project_modules()
+    problems = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in ("bot", "scheduler"):
+                problems.extend(
+                    f"{name} imports {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                )
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id not in ("self", "cls")
+            ):
+                problems.append(f"{name} uses {node.value.id}.{node.attr}")
+    assert problems == []
+
+
+def test_the_engine_has_no_function_local_imports():
+    """A function-local import is how a circle hides; the engine's modules import at the top."""
+    problems = []
+    for path in (ROOT / "bot" / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        problems.append(f"{path.relative_to(ROOT)}:{sub.lineno}")
+    assert problems == []
+
+
+def test_the_engine_and_the_sweep_load_no_plotting_or_statistics_library():
+    """matplotlib, scipy, statsmodels and pandas are for drawing and the report: loaded on first use,
+    they stay out of a bot process that draws nothing (about 150 MB and 2 s of start-up) and out of
+    every sweep worker."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.engine, bot.conversation.service, scheduler.sweep, scheduler.sweep_pool; "
+        "print(sorted(m for m in ('matplotlib', 'scipy', 'statsmodels', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_an_engine_message_has_no_addressee_to_get_wrong():
+    """Words for the therapists leave the engine as ``RelayRecord``s only. An ``Outbound`` is always
+    written to the participant's own chat (``EffectRows.add``), so it carries no addressee: a field
+    that could say "staff" and be ignored would send staff-only words to a participant."""
+    from dataclasses import fields
+
+    from bot.engine.model import Outbound
+
+    assert {f.name for f in fields(Outbound)} == {"text", "buttons", "image", "dedup_key", "png"}

@@ -1,0 +1,158 @@
+"""The bulk executemany stores exactly what ``Connection.execute`` stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.storage import bulk
+from bot.storage.database import Database
+from bot.storage.rows import OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
+
+NOW = datetime(2026, 3, 29, 18, 0, tzinfo=UTC)
+
+
+def _participant(i: int) -> dict:
+    return {"code": f"P-{i:04d}", "channel": "test", "chat_id": str(i), "language": "en",
+            "timezone": "Europe/Stockholm", "status": "active", "paused": False, "unreachable": False,
+            "start_date": date(2026, 3, 2), "position": {}, "next_due_at": NOW, "created_at": NOW,
+            "updated_at": NOW}  # fmt: skip
+
+
+def _state(pid: int, i: int) -> dict:
+    # Mixed zones and a repeated instant: the bulk path converts repeated values once.
+    due = (NOW + timedelta(days=i)).astimezone(ZoneInfo("America/New_York")) if i % 2 else None
+    return {"pid": pid, "code": f"P-{i:04d}", "status": "active" if i % 3 else "completed", "paused": bool(i % 2),
+            "start_date": date(2026, 3, 2) + timedelta(days=i), "language": "en", "timezone": "Europe/Stockholm",
+            "position": {"finished": ["welcome"], "log": {"w": {"n": [i, 2.5, None]}}, "note": "Smärta ✓"},
+            "next_due_at": due, "updated_at": NOW}  # fmt: skip
+
+
+def _message(pid: int, i: int) -> dict:
+    return {"participant_id": pid, "channel": "test", "chat_id": str(i), "payload": {"text": f"Hej {i} – ä"},
+            "status": "pending", "attempts": 0, "not_before": NOW, "dedup_key": f"k:{i}", "created_at": NOW,
+            "priority": 1}  # fmt: skip
+
+
+async def _written(db: Database, write) -> tuple[list[dict], list[dict]]:
+    async with db.engine.begin() as conn:
+        await conn.execute(PARTICIPANTS.delete())
+        await conn.execute(OUTBOX.delete())
+        await conn.execute(PARTICIPANTS.insert(), [_participant(i) for i in range(6)])
+        ids = (await conn.scalars(select(PARTICIPANTS.c.id).order_by(PARTICIPANTS.c.id))).all()
+    await db.run_write(lambda conn: write(conn, ids))
+    async with db.engine.connect() as conn:
+        # As stored, not as read back: SQL compares the stored text (``next_due_at <= :now`` on SQLite).
+        people = (await conn.exec_driver_sql(f"SELECT {_columns(PARTICIPANTS)} FROM participants ORDER BY code")).all()
+        messages = (await conn.exec_driver_sql(f"SELECT {_columns(OUTBOX)} FROM outbox ORDER BY dedup_key")).all()
+    return _without_ids(people), _without_ids(messages)
+
+
+def _columns(table) -> str:
+    """Every column as text (PostgreSQL's JSON and times included), so both databases show what they hold."""
+    return ", ".join(f"CAST({c.name} AS TEXT) AS {c.name}" for c in table.c)
+
+
+def _without_ids(rows) -> list[dict]:
+    return [{k: v for k, v in r._mapping.items() if k not in ("id", "participant_id")} for r in rows]
+
+
+async def test_bulk_writes_the_same_rows_as_sqlalchemy(db: Database) -> None:
+    def by_sqlalchemy(conn, ids):
+        conn.execute(UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        conn.execute(statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    def by_bulk(conn, ids):
+        bulk.executemany(conn, UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    def by_bulk_encoded(conn, ids):  # the JSON made ahead, as a sweep's workers do (``bulk.encode``)
+        states = [_state(pid, i) for i, pid in enumerate(ids)]
+        messages = [_message(pid, i) for i, pid in enumerate(ids)]
+        bulk.executemany(conn, UPDATE_STATE, [s | {"position": bulk.encode(s["position"])} for s in states])
+        outbox = statements(conn.dialect.name).outbox
+        bulk.executemany(conn, outbox, [m | {"payload": bulk.encode(m["payload"])} for m in messages])
+
+    expected = await _written(db, by_sqlalchemy)
+    assert await _written(db, by_bulk) == expected
+    assert await _written(db, by_bulk_encoded) == expected
+    people, messages = expected
+    assert len(people) == 6 and len(messages) == 6
+    assert messages[0]["parts_sent"] == "0"  # parts_sent: the column's default, as SQLAlchemy fills it in
+
+
+async def test_a_sweeps_writes_store_what_sqlalchemy_stores(db: Database) -> None:
+    """The sweep's own statements (``Writes``): ``executemany`` on SQLite, one statement over column
+    arrays on PostgreSQL; a message already written (the same dedup key) is left alone, never an error."""
+    from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE_KEYS
+    from scheduler.sweep_ticks import Writes
+
+    def by_sqlalchemy(conn, ids):
+        conn.execute(UPDATE_STATE, [_state(pid, i) for i, pid in enumerate(ids)])
+        conn.execute(statements(conn.dialect.name).outbox, [_message(pid, i) for i, pid in enumerate(ids)])
+
+    def by_sweep(conn, ids):
+        writes = Writes.for_dialect(conn.dialect)
+        assert writes.state.columns == writes.outbox.columns == (conn.dialect.name == "postgresql")
+        states = [_state(pid, i) | {"position": bulk.encode(_state(pid, i)["position"])} for i, pid in enumerate(ids)]
+        writes.state.run(conn, [writes.state_params(*(s[k] for k in SWEEP_STATE_KEYS)) for s in states])
+        messages = [_message(pid, i) for i, pid in enumerate(ids)]
+        rows = [writes.outbox_params(*(m[k] for k in OUTBOX_KEYS)) for m in messages]
+        writes.outbox.run(conn, rows)
+        new = messages[0] | {"dedup_key": "k:new"}
+        writes.outbox.run(conn, [*rows[:3], writes.outbox_params(*(new[k] for k in OUTBOX_KEYS))])
+
+    expected_people, expected_messages = await _written(db, by_sqlalchemy)
+    people, messages = await _written(db, by_sweep)
+    assert people == expected_people
+    assert messages[:-1] == expected_messages and messages[-1]["dedup_key"] == "k:new"
+
+
+async def test_bulk_outbox_insert_ignores_a_duplicate_key(db: Database) -> None:
+    def twice(conn, ids):
+        rows = [_message(pid, i) for i, pid in enumerate(ids)]
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, rows)
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, rows)  # a no-op, never an exception
+
+    _, messages = await _written(db, twice)
+    assert len(messages) == 6
+
+
+async def test_bulk_refuses_a_naive_datetime(db: Database) -> None:
+    def naive(conn, ids):
+        row = _state(ids[0], 0) | {"updated_at": NOW.replace(tzinfo=None)}
+        bulk.executemany(conn, UPDATE_STATE, [row])
+
+    with pytest.raises(ValueError, match="naive datetime"):
+        await _written(db, naive)
+
+
+def test_a_named_paramstyle_gets_each_value_under_its_own_name() -> None:
+    """Drivers with named parameters (psycopg2's ``%(name)s``) get a dict; our two drivers take
+    positions, so this is checked on the compiled statement alone, without a database."""
+    from sqlalchemy.dialects.postgresql import psycopg2
+
+    from bot.storage.rows import SWEEP_STATE, SWEEP_STATE_KEYS
+
+    statement = bulk.prepare(SWEEP_STATE, SWEEP_STATE_KEYS, psycopg2.dialect())
+    assert not statement.positional
+    row = {"pid": 7, "status": "active", "paused": True, "start_date": None, "position": bulk.encode({"a": 1}),
+           "next_due_at": None, "updated_at": None}  # fmt: skip
+    assert statement.params(row) == {"status": "active", "paused": True, "start_date": None, "position": '{"a":1}',
+                                     "next_due_at": None, "updated_at": None, "pid": 7}  # fmt: skip
+    assert statement.maker(SWEEP_STATE_KEYS)(*row.values()) == statement.params(row)
+
+
+def test_one_statement_over_arrays_is_only_written_for_asyncpg() -> None:
+    """Its SQL numbers the parameters ``$1, $2, …``: another PostgreSQL driver keeps ``executemany``."""
+    from sqlalchemy.dialects.postgresql import psycopg2
+
+    from bot.storage.rows import SWEEP_STATE_KEYS
+    from scheduler.sweep_ticks import Writes
+
+    with pytest.raises(ValueError, match="asyncpg"):
+        bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, psycopg2.dialect(), match=("pid", "id"))
+    assert not Writes.for_dialect(psycopg2.dialect()).state.columns

@@ -1,0 +1,149 @@
+"""`icbt demo` as its users run it: a real process, a real SQLite file, a scripted participant."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.app import app
+from tests.conftest import ROOT
+
+SCRIPT = ROOT / "tests" / "fixtures" / "demo_to_week2_homework.txt"
+START = "2026-01-05T07:00"  # a Monday morning in Stockholm
+ICBT = [sys.executable, "-m", "bot.cli.app"]
+
+
+def env_for(db: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ICBT_")}
+    env.update(ICBT_DATABASE_URL=f"sqlite+aiosqlite:///{db}", PYTHONUNBUFFERED="1")
+    return env
+
+
+def demo(db: Path, script: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ICBT, "demo", "--start", START, "--script", str(script)], cwd=ROOT, env=env_for(db),
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def answers(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT module_id, step_id, field_id, entry_id, value, content_version FROM answers ORDER BY id"
+        ).fetchall()
+
+
+def position(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT position FROM participants").fetchone()[0]
+
+
+def test_script_goes_from_start_through_consent_into_week_2_homework(tmp_path):
+    db = tmp_path / "demo.sqlite3"
+    result = demo(db, SCRIPT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    for expected in (
+        "you: /start",
+        "Thank you. Your consent has been saved.",
+        "A new module is open: Getting started",
+        "Module 1: Understanding pain opens Monday 19 January, 09:00.",
+        "you: /advance 15d",
+        "A new module is open: Module 1: Understanding pain.",
+        "Thank you, your practice is saved.",
+        "You are in Module 1: Understanding pain",
+    ):
+        assert expected in out, expected
+    assert (
+        out.index("Your consent has been saved")
+        < out.index("Module 1: Understanding pain.")
+        < out.index("practice is saved")
+    )
+    assert "Traceback" not in out + result.stderr
+    rows = answers(db)
+    breathing = {r[2]: r[4] for r in rows if r[:2] == ("week02", "breathing")}
+    assert breathing == {"done": "true", "minutes": 10, "tension_before": 4, "tension_after": 4}  # JSON values
+    assert len({r[5] for r in rows}) == 1, "every answer records the one content version"
+
+
+def test_killed_mid_conversation_resumes_at_the_same_step_without_loss_or_duplicates(tmp_path):
+    lines = SCRIPT.read_text().splitlines()
+    cut = 54  # somewhere inside the baseline module (after the application, interview and consent)
+    first, rest = lines[:cut], lines[cut:]
+    db = tmp_path / "demo.sqlite3"
+    proc = subprocess.Popen([*ICBT, "demo", "--start", START], cwd=ROOT, env=env_for(db), text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+    assert proc.stdin and proc.stdout
+    for line in first:
+        proc.stdin.write(line + "\n")
+    proc.stdin.write("/menu\n")
+    proc.stdin.flush()
+    for out_line in proc.stdout:  # wait on the process's own output, not on a timer
+        if "You are in" in out_line:
+            break
+    proc.kill()  # SIGKILL: no clean shutdown
+    proc.wait(timeout=30)
+    frames_at_kill, answers_at_kill = position(db), answers(db)
+
+    resumed = tmp_path / "rest.txt"
+    resumed.write_text("/menu\n" + "\n".join(rest) + "\n")
+    result = demo(db, resumed)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert answers(db)[: len(answers_at_kill)] == answers_at_kill
+    assert "Thank you, your practice is saved." in result.stdout
+
+    uninterrupted = tmp_path / "whole.sqlite3"
+    assert demo(uninterrupted, SCRIPT).returncode == 0
+    strip = lambda rows: [r[:3] + r[4:] for r in rows]  # noqa: E731  (entry ids are random per run)
+    assert strip(answers(db)) == strip(answers(uninterrupted)), "nothing lost, nothing stored twice"
+    assert frames_at_kill != position(db)
+
+
+def test_engine_error_in_a_script_exits_non_zero(tmp_path, monkeypatch):
+    from bot.engine import Engine
+
+    def broken(self, state, inbound, now):
+        raise RuntimeError("simulated engine bug")
+
+    monkeypatch.setattr(Engine, "handle", broken)
+    monkeypatch.setenv("ICBT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    script = tmp_path / "s.txt"
+    script.write_text("/start\n")
+    result = CliRunner().invoke(app, ["demo", "--script", str(script)])
+    assert result.exit_code == 1
+    assert "error: the bot failed on the last input" in result.stdout
+
+
+@pytest.mark.parametrize("line", ["/advance banana", "/advance 3"])
+def test_bad_advance_is_explained(tmp_path, line):
+    script = tmp_path / "s.txt"
+    script.write_text(f"/start\n{line}\n")
+    result = demo(tmp_path / "d.sqlite3", script)
+    assert result.returncode == 0
+    assert "(cannot advance:" in result.stdout
+
+
+def test_a_restarted_demo_keeps_its_simulated_clock_and_does_not_crash(tmp_path):
+    db = tmp_path / "demo.sqlite3"
+    first = tmp_path / "first.txt"
+    first.write_text("/start\n/advance 2d\n/now\n")
+    result = demo(db, first)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "(simulated time: Wed 07 Jan 2026 07:00 UTC)" in result.stdout
+    # Restarted without --start (as `./dev demo` twice in a row): the reminders of the days already
+    # simulated are not made again, and time goes on from where it was.
+    second = tmp_path / "second.txt"
+    second.write_text("/now\n/advance 1d\n/now\n")
+    again = subprocess.run([*ICBT, "demo", "--script", str(second)], cwd=ROOT, env=env_for(db),
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Traceback" not in again.stdout + again.stderr
+    assert "(simulated time: Wed 07 Jan 2026 07:00 UTC)" in again.stdout
+    assert "(simulated time: Thu 08 Jan 2026 07:00 UTC)" in again.stdout
+    with sqlite3.connect(db) as conn:
+        keys = [k for (k,) in conn.execute("SELECT dedup_key FROM outbox WHERE dedup_key IS NOT NULL")]
+    assert len(keys) == len(set(keys))

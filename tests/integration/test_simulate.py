@@ -1,0 +1,187 @@
+"""The trial simulator: synthetic people through the real engine, service and trial service, on the
+simulated clock, into real storage (SQLite and PostgreSQL); then the database loader and the export.
+
+Small on purpose (two people reach the draw, one is screened out): the whole trial of 54 runs with
+``icbt simulate --participants 54 --seed 1`` (docs/example-report.html).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from sqlalchemy import select
+
+from bot.content.loader import load_programme
+from bot.measures.db_loader import load_dataset
+from bot.measures.export import write_export
+from bot.simulate.overlay import PLACEHOLDER, write_overlay
+from bot.simulate.people import SimConfig
+from bot.simulate.run import THERAPIST, simulate
+from bot.storage.models import Answer, AuditEntry, Consent, Participant
+from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+SEED = 1  # with this seed the two people taken in are drawn into different arms
+
+
+def test_the_overlay_is_made_up_wording_for_every_licensed_instrument(tmp_path: Path) -> None:
+    folder = write_overlay(CONTENT, tmp_path / "site")
+    programme = load_programme(CONTENT, folder)
+    licensed = [i for i in programme.instruments.values() if i.licence == "licensed"]
+    assert {i.id for i in licensed} >= {"csq_catastrophizing", "mpi_s", "pairs", "hads", "qoli", "madrs_s"}
+    for instrument in licensed:
+        assert instrument.wording_supplied
+        assert all("not the licensed wording" in programme.text(item.text, "en") for item in instrument.items)
+        data = yaml.safe_load((folder / "instruments" / f"{instrument.id}.yaml").read_text(encoding="utf-8"))
+        assert set(data) == {"id", "items"}, "only wording: scoring stays the shipped file's"
+    assert "{n}" in PLACEHOLDER
+
+
+async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_answer(db, tmp_path: Path) -> None:
+    """Four applicants: one not eligible by the answers given in the chat, one excluded by the
+    therapist's /interviewed in the staff group, two drawn in the chat after the consent."""
+    result = await simulate(db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED))
+    assert result.applied == 4
+    async with db.reading() as session:
+        people = list(await session.scalars(select(Participant)))
+        allocations = list(await session.scalars(select(TrialAllocation)))
+        applications = list(await session.scalars(select(TrialApplication)))
+        interviews = list(await session.scalars(select(TrialInterview)))
+        consents = list(await session.scalars(select(Consent).where(Consent.agreed.is_(True))))
+        audit = list(await session.scalars(select(AuditEntry)))
+        answers = list(await session.scalars(select(Answer)))
+        scores = list(await session.scalars(select(ScoreRow)))
+    assert len(people) == 4 and len(applications) == 4
+    # the application was answered in the chat (started and completed there) and assessed
+    started = {a.participant_id for a in audit if a.action == "application_started"}
+    completed = {a.participant_id for a in audit if a.action == "application_completed"}
+    assert started == completed == {p.id for p in people}
+    assert Counter(a.status for a in applications) == Counter({"not_eligible": 1, "excluded": 1, "included": 2})
+    # the therapist's interviews came through the relay's staff command, as in the staff group
+    assert Counter(i.outcome for i in interviews) == Counter({"include": 2, "exclude": 1})
+    assert all(i.by == f"therapist:{THERAPIST}" for i in interviews)
+    # the draw was made in the chat, after the consent, once per person taken in
+    included = {a.participant_id for a in applications if a.status == "included"}
+    assert {a.participant_id for a in allocations} == {c.participant_id for c in consents} == included
+    assert Counter(a.arm for a in allocations) == Counter({"treatment": 1, "waiting_list": 1})
+    assert result.randomized == {"treatment": 1, "waiting_list": 1}
+    treated = next(a.participant_id for a in allocations if a.arm == "treatment")
+    waiting = next(a.participant_id for a in allocations if a.arm == "waiting_list")
+    # one engine followed each arm's calendar: the waiting list's check-ins and the crossover offer
+    check_ins = [a for a in audit if a.action == "trial_check_in"]
+    assert {a.participant_id for a in check_ins} == {waiting} and len(check_ins) == 4
+    assert [a.participant_id for a in audit if a.action == "crossover_offered"] == [waiting]
+    # the primary outcome was asked (with the made-up wording) and scored at baseline, for both arms
+    baseline = {(s.participant_id, s.instrument) for s in scores if s.module_id == "baseline"}
+    for allocation in allocations:
+        for instrument in ("csq_catastrophizing", "phq9", "hads", "qoli", "mpi_s", "pairs"):
+            assert (allocation.participant_id, instrument) in baseline
+    diary_days = {(a.participant_id, a.entry_id) for a in answers if a.step_id == "pain_diary"}
+    assert len(diary_days) >= 2 * 7, "most diary days of the baseline window were filled in"
+    before_crossover = min(a.at for a in audit if a.action == "crossover_offered")
+    modules = {(a.participant_id, a.module_id) for a in answers if a.answered_at <= before_crossover}
+    assert (treated, "week02") in modules and not any(pid == waiting and m.startswith("week") for pid, m in modules)
+
+    programme = load_programme(CONTENT)
+    dataset = await load_dataset(db, programme)
+    arms = {p.code: p.arm for p in dataset.participants}
+    codes = {p.id: p.code for p in people}
+    assert arms[codes[treated]] == "treatment" and arms[codes[waiting]] == "control"
+    screened = [p for p in dataset.participants if p.arm is None]
+    assert len(screened) == 2 and all(p.status == "excluded" and p.exclusion_reason for p in screened)
+
+    write_export(dataset, tmp_path / "out", programme.instruments, console=Console(quiet=True))
+    with (tmp_path / "out" / "answers.csv").open(encoding="utf-8", newline="") as handle:
+        exported = Counter(
+            (r["code"], r["module_id"], r["step_id"], r["field_id"] or None, r["entry_id"] or None,
+             json.dumps(json.loads(r["value"])))
+            for r in csv.DictReader(handle)
+        )  # fmt: skip
+    stored = Counter(
+        (codes[a.participant_id], a.module_id, a.step_id, a.field_id, a.entry_id, json.dumps(a.value)) for a in answers
+    )
+    assert stored == exported, "every stored answer appears once in answers.csv with the same value"
+    assert sum(stored.values()) == len(answers) > 500
+
+
+def test_simulate_refuses_a_database_that_holds_participants(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+    from bot.storage.database import Database
+    from bot.storage.repository import Repository
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'real.sqlite3'}"
+
+    async def someone_real() -> None:
+        db = Database(url)
+        await db.upgrade()
+        async with db.transaction() as session:
+            await Repository(session, False).create_participant("telegram", "42", "en", "Europe/Stockholm",
+                                                                datetime(2026, 1, 5, tzinfo=UTC))  # fmt: skip
+        await db.dispose()
+
+    asyncio.run(someone_real())
+    result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--db", url])
+    assert result.exit_code != 0
+    assert "already holds participants" in result.output and "Traceback" not in result.output
+
+
+def test_runs_2_prints_a_power_line_for_the_primary_outcome() -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+
+    # four reach the draw in each run: enough for a group × time interaction with an error term
+    result = CliRunner().invoke(app, ["simulate", "--participants", "4", "--seed", "1", "--runs", "2"])
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    found = re.fullmatch(
+        r"power for the primary outcome \(group × time, LOCF, p < 0\.05\): (\d) of (\d) simulated trials "
+        r"significant = (\d+)% \(effect 1, 4 randomized\)", line
+    )  # fmt: skip
+    assert found is not None, line
+    hits, counted = int(found[1]), int(found[2])
+    assert counted == 2 and hits <= counted, "both tiny trials gave an interaction"
+    assert int(found[3]) == round(100 * hits / counted)
+
+
+def test_the_report_says_on_its_page_that_a_simulated_database_is_simulated(tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+    from bot.measures.provenance import mark_simulated
+    from bot.storage.database import Database
+
+    async def database(name: str, simulated: bool) -> str:
+        url = f"sqlite+aiosqlite:///{tmp_path / name}"
+        db = Database(url)
+        await db.upgrade()
+        if simulated:
+            settings = {"seed": 3, "participants": 54, "effect": 0.5, "adherence": 0.85, "dropout": 0.1}
+            await mark_simulated(db, datetime(2026, 1, 5, tzinfo=UTC), settings)
+        await db.dispose()
+        return url
+
+    for name, simulated in (("sim.sqlite3", True), ("real.sqlite3", False)):
+        monkeypatch.setenv("ICBT_DATABASE_URL", asyncio.run(database(name, simulated)))
+        out = tmp_path / f"{name}.html"
+        result = CliRunner().invoke(app, ["report", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        html = out.read_text(encoding="utf-8")
+        note = "Simulated data: every participant in this report is a synthetic person from `icbt simulate` (seed 3"
+        assert (note in html) is simulated
+        assert ("treatment effect 0.5 × the seed" in html) is simulated

@@ -1,0 +1,390 @@
+"""The trial in the chat, through the real service on SQLite and PostgreSQL: a newcomer goes from /start
+through the welcome to the application and the screens, and is told the result in the content's words;
+nobody sees the consent before a therapist's include."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot.bootstrap import bootstrap
+from bot.conversation.service import ConversationService
+from bot.engine import Engine, Inbound
+from bot.engine.model import Policy
+from bot.errors import TrialStateError
+from bot.settings import Settings
+from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
+from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
+from bot.trial.chat import TrialChat
+from bot.trial.service import TrialService
+from tests.conftest import ROOT
+from tests.integration.test_storage import CHAT, Driver
+from tests.integration.test_trial_service import SEED
+from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
+
+TYPED = {
+    "age": "47", "sex": "Female", "internet": "Yes", "physician": "yes", "pain_region": "Lower back",
+    "pain_since": "2024-09-01", "work": "I am on sick leave", "sick_leave_months": "2", "wheelchair": "No",
+    "surgery_planned": "no", "heart_disease": "no", "contact": "Phone, weekday mornings",
+}  # fmt: skip
+
+
+def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
+    """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
+    trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
+    trial_chat = TrialChat(trial, Engine(programme, Policy(trial=True)))
+    service = ConversationService(
+        db, trial_chat.engine, clock, timezone="Europe/Stockholm", language="en",
+        staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,
+    )  # fmt: skip
+    trial_chat.conversation = service
+    return trial_chat, Driver(service, sender, transport)
+
+
+@pytest.fixture
+def pair(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
+    return trial_chat_for(db, programme, clock, sender, transport)
+
+
+@pytest.fixture
+def trial_chat(pair) -> TrialChat:
+    return pair[0]
+
+
+@pytest.fixture
+def trial(trial_chat) -> TrialService:
+    return trial_chat.trial
+
+
+@pytest.fixture
+def chat(pair) -> Driver:
+    return pair[1]
+
+
+async def through_welcome(chat: Driver, programme) -> None:
+    intro = programme.msg("en", "trial.apply_intro")
+    await chat.send(Inbound(kind="command", text="start"))
+    for _ in range(20):
+        if intro in chat.transport.texts(CHAT):
+            return
+        await chat.press()
+    raise AssertionError("the application did not start after the welcome")
+
+
+async def apply(chat: Driver, programme, typed: dict[str, str], mood: int = 0) -> None:
+    """Answer each question as it comes (typed, or the button's label), then every screening item."""
+    questions = {programme.text(q.text, "en"): q.id for q in programme.trial.questions}
+    for _ in range(60):
+        last = chat.transport.sent[CHAT][-1]
+        if last["text"] in questions:
+            await chat.send(Inbound(kind="text", text=typed[questions[last["text"]]]))
+        elif last["text"].startswith("Question "):
+            labels = [b["label"] for row in last["buttons"] for b in row]
+            await chat.press(labels[mood])
+        else:
+            return
+    raise AssertionError(chat.transport.texts(CHAT)[-6:])
+
+
+async def test_a_newcomer_goes_from_start_to_the_to_interview_message(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    # The consent is not shown after the welcome: the application comes first.
+    assert not any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
+    await apply(chat, programme, TYPED)
+    texts = transport.texts(CHAT)
+    assert texts[-2] == programme.msg("en", "trial.applied")
+    assert texts[-1] == programme.text(programme.trial.words.to_interview, "en")
+    async with db.reading() as session:
+        application = await session.scalar(select(TrialApplication))
+        assert application.status == "to_interview" and application.eligible
+        assert application.answers["age"] == 47 and application.answers["sick_leave_months"] == 2
+        assert application.answers["phq9"] == {f"q{i}": 0 for i in range(1, 10)}
+        assert await session.scalar(select(Consent)) is None
+    staff = transport.texts("staff")
+    assert "P-0001" in staff[-1] and "Phone, weekday mornings" in staff[-1]
+    # Back later: no consent yet, only where things stand.
+    await chat.send(Inbound(kind="command", text="start"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_waiting")
+    assert not any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
+
+
+async def test_a_bad_answer_is_asked_again_and_loses_nothing(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await chat.send(Inbound(kind="text", text="forty"))
+    texts = transport.texts(CHAT)
+    assert texts[-1] == programme.text(programme.trial.questions[0].text, "en")
+    assert texts[-2] == programme.msg("en", "reprompt.number", min="0", max="120")
+    await apply(chat, programme, TYPED)
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.to_interview, "en")
+
+
+async def test_not_eligible_gets_the_reason_and_where_to_seek_help(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "age": "66"})
+    last = transport.texts(CHAT)[-1]
+    spec = programme.trial
+    assert last.startswith(programme.text(spec.not_eligible_intro, "en"))
+    assert programme.text(spec.criteria[0].not_eligible, "en") in last
+    assert programme.text(spec.seek_help, "en") in last
+    async with db.reading() as session:
+        assert (await session.scalar(select(TrialApplication.status))) == "not_eligible"
+        row = await session.scalar(select(Participant))
+        assert row.position["trial_stage"] == "not_eligible"
+    await chat.send(Inbound(kind="command", text="start"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_not_eligible")
+
+
+async def test_a_risk_answer_in_the_screen_starts_the_safety_protocol(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED, mood=1)  # "several days" on every item, item 9 included
+    texts = transport.texts(CHAT)
+    assert any("112" in t for t in texts), "the site's crisis resources at once"
+    assert texts[-1] == programme.msg("en", "safety.hold"), "the application waits until they carry on"
+    async with db.reading() as session:
+        items = (await session.scalars(select(RelayItem))).all()
+        assert [i.kind for i in items] == ["safety"] and items[0].source == "safety:phq9.q9"
+        assert await session.scalar(select(TrialApplication)) is None
+    await chat.press("Carry on when I'm ready")
+    assert transport.texts(CHAT)[-1].startswith(programme.text(programme.trial.not_eligible_intro, "en"))
+    async with db.reading() as session:
+        application = await session.scalar(select(TrialApplication))
+        assert not application.eligible and application.result["reasons"][0]["risk"]
+
+
+async def test_the_safety_gate_screens_what_an_applicant_types(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    question = programme.text(programme.trial.questions[0].text, "en")
+    await chat.send(Inbound(kind="text", text="I want to kill myself"))
+    texts = transport.texts(CHAT)
+    assert "112" in texts[-2] and texts[-1] == programme.msg("en", "safety.hold"), "no re-prompt for a number"
+    async with db.reading() as session:
+        item = await session.scalar(select(RelayItem))
+        assert item.kind == "safety" and item.source == "safety:application"
+        audit = (await session.scalars(select(AuditEntry.action))).all()
+        assert "safety_alert" in audit
+    await chat.press("Carry on when I'm ready")
+    assert transport.texts(CHAT)[-1] == question, "the same question again, nothing lost"
+    await apply(chat, programme, TYPED)
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.to_interview, "en")
+
+
+def consent_shown(transport) -> bool:
+    return any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
+
+
+async def test_the_consent_comes_only_after_the_therapists_include(db, programme, chat, trial_chat, sender, transport):
+    await through_welcome(chat, programme)
+    with pytest.raises(TrialStateError):  # still applying: no interview expected yet
+        await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await apply(chat, programme, TYPED)
+    await chat.send(Inbound(kind="text", text="when will you call?"))  # goes to the team, no consent
+    assert not consent_shown(transport)
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    assert programme.text(programme.trial.words.included, "en") in transport.texts(CHAT)
+    for _ in range(10):  # the consent module's pages, then its "I agree"
+        if consent_shown(transport):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+    async with db.reading() as session:
+        consent = await session.scalar(select(Consent))
+        assert consent.agreed and consent.version
+
+
+async def test_interviewed_in_the_staff_group_reaches_the_participant_through_the_relay(
+    db, programme, clock, chat, trial_chat, sender, transport
+):
+    relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+    trial_chat.register(relay.registry)
+    await through_welcome(chat, programme)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 include"))  # too early: told, nothing changes
+    await sender.drain()
+    assert "an interview outcome is not expected" in transport.texts("staff")[-1] and not consent_shown(transport)
+    await apply(chat, programme, TYPED)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 maybe"))
+    await sender.drain()
+    assert "include or exclude" in transport.texts("staff")[-1] and not consent_shown(transport)
+    await relay.handle_staff(staff_msg("/interviewed P-0001 include", user=ANNA))
+    await sender.drain()
+    assert transport.texts("staff")[-1].startswith(programme.msg("en", "trial.staff_interviewed_include",
+                                                                 code="P-0001"))  # fmt: skip
+    assert programme.text(programme.trial.words.included, "en") in transport.texts(CHAT)
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    assert consent_shown(transport)
+    async with db.reading() as session:
+        interview = await session.scalar(select(TrialInterview))
+        assert (interview.outcome, interview.by) == ("include", f"therapist:{ANNA}")
+        actions = await session.scalars(select(AuditEntry.action).where(AuditEntry.actor == f"therapist:{ANNA}"))
+        assert {"interviewed", "staff_command"} <= set(actions.all())
+
+
+async def test_an_exclusion_is_told_kindly_and_no_consent_follows(db, programme, chat, trial_chat, sender, transport):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED)
+    await trial_chat.record_interview("P-0001", "exclude", "prefers other care", by="therapist:1")
+    await sender.drain()
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.excluded, "en")
+    await chat.send(Inbound(kind="command", text="start"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_not_eligible")
+    assert not consent_shown(transport)
+
+
+def sex_drawn_into(programme, arm: str) -> str:
+    """A sex answer whose stratum's first draw (with the test seed) is ``arm``."""
+    spec = programme.trial
+    weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
+    for option in spec.questions[1].options:
+        stratum = stratum_of(spec.strata, {"sex": option.id})
+        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0) == arm:
+            return programme.text(option.label, "en")
+    raise AssertionError(f"no stratum starts with {arm}")
+
+
+async def to_allocation(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, arm)})
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+
+
+def told(programme, arm: str) -> str:
+    return programme.text(programme.trial.arm(arm).told, "en").strip()
+
+
+async def test_include_consent_then_the_draw_is_told_and_the_treatment_calendar_runs(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    texts = transport.texts(CHAT)
+    at = next(i for i, t in enumerate(texts) if t.strip() == told(programme, "treatment"))
+    assert programme.msg("en", "consent.recorded") in texts[:at]
+    async with db.reading() as session:
+        allocation = await session.scalar(select(TrialAllocation))
+        row = await session.scalar(select(Participant))
+    assert allocation.arm == "treatment" and row.status == "active"
+    assert row.start_date == allocation.allocated_on
+    week2 = programme.text(programme.modules["week02"].title, "en")
+    assert not any(week2 in t for t in texts)
+    # Week 2 of the arm's calendar: module 1 of the programme opens (the baseline left unfinished).
+    clock.advance(timedelta(weeks=2, hours=10))
+    await chat.service.tick_due()
+    await sender.drain()
+    assert any(week2 in t for t in transport.texts(CHAT))
+
+
+async def test_the_waiting_list_gets_check_ins_and_then_the_crossover_offer(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list")
+    assert told(programme, "waiting_list") in [t.strip() for t in transport.texts(CHAT)]
+    check_in = programme.msg("en", "trial.check_in")
+    offer = programme.text(programme.trial.arm("waiting_list").crossover_offer, "en")
+    week2 = programme.text(programme.modules["week02"].title, "en")
+    for _ in range(13 * 7):
+        clock.advance(timedelta(days=1))
+        await chat.service.tick_due()
+        await sender.drain()
+    texts = transport.texts(CHAT)
+    assert texts.count(check_in) == 4  # the start of weeks 2, 4, 6 and 8
+    assert texts.count(offer) == 1
+    assert not any(week2 in t for t in texts)  # no treatment module while waiting
+    await chat.press("Yes, let's start")
+    assert any(week2 in t for t in transport.texts(CHAT)[-3:]), [t[:50] for t in transport.texts(CHAT)[-6:]]
+
+
+async def test_bootstrap_runs_the_trial_in_the_chat_only_with_a_seed(tmp_path, clock, transport):
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'boot.sqlite3'}", content_dir=ROOT / "content")
+    plain = await bootstrap(settings, clock, {"test": transport}, staff_target=("test", "staff"))
+    await plain.db.dispose()
+    assert plain.trial_chat is None and not plain.service.engine.policy.trial
+    app = await bootstrap(settings, clock, {"test": transport}, staff_target=("test", "staff"), trial_seed=SEED)
+    await app.db.dispose()
+    assert app.trial_chat is not None and app.service.engine.policy.trial
+    assert app.trial_chat.conversation is app.service and app.service.on_trial == app.trial_chat.run
+
+
+async def test_withdraw_asks_about_the_data_then_stops_every_message(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await chat.send(Inbound(kind="command", text="withdraw"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdraw_ask")
+    await chat.press(programme.msg("en", "trial.withdraw_stay"))  # staying changes nothing
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdraw_stay")
+    await chat.send(Inbound(kind="command", text="withdraw"))
+    await chat.press(programme.msg("en", "trial.withdraw_no_use"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdrawn")
+    assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_withdrawn_no_use", code="P-0001")
+    async with db.reading() as session:
+        withdrawal = await session.scalar(select(TrialWithdrawal))
+        row = await session.scalar(select(Participant))
+    assert withdrawal.may_use_data is False and withdrawal.by == "participant"
+    assert row.status == "withdrawn" and row.next_due_at is None
+    sent = len(transport.sent[CHAT])
+    for _ in range(4):  # weeks pass: module 1 would open in week 2, diaries every day
+        clock.advance(timedelta(weeks=1))
+        await chat.service.tick_due()
+        await sender.drain()
+    assert len(transport.sent[CHAT]) == sent
+    async with db.reading() as session:
+        assert await session.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending")) is None
+
+
+async def test_consent_shows_the_text_its_version_and_when_it_was_given(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED)
+    await chat.send(Inbound(kind="command", text="consent"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.consent_none")
+    given_at = clock.now()
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+    clock.advance(timedelta(days=3))
+    await chat.send(Inbound(kind="command", text="consent"))
+    pages, stamp = transport.texts(CHAT)[-2:]
+    first_page = programme.text(programme.modules["consent"].steps[0].text, "en")
+    assert pages.startswith(first_page)
+    async with db.reading() as session:
+        consent = await session.scalar(select(Consent))
+    assert (consent.version, consent.agreed, consent.at) == ("2026-11-consent-v3", True, given_at)  # stored with both
+    local = given_at.astimezone(ZoneInfo("Europe/Stockholm"))
+    assert stamp == programme.msg("en", "trial.consent_given", version=consent.version,
+                                  when=f"{local:%-d %B %Y, %H:%M}")  # fmt: skip
+
+
+def test_button_tokens_are_all_different():
+    """A tap is routed by its token: two concerns sharing one would answer each other's buttons."""
+    from bot.engine import (
+        application,
+        dailies,
+        detours,
+        preferences,
+        reminders,
+        risk,
+        trial_calendar,
+        weekly,
+        withdrawal,
+    )  # fmt: skip
+
+    tokens = [risk.HOLD_TOKEN, application.APPLY_TOKEN, withdrawal.WITHDRAW_TOKEN, trial_calendar.CROSSOVER_TOKEN, *detours.TOKENS,
+              dailies.DAILY_TOKEN, preferences.SETTINGS_TOKEN, weekly.REPORT_TOKEN, reminders.SNOOZE_TOKEN]  # fmt: skip
+    assert len(set(tokens)) == len(tokens)

@@ -1,0 +1,109 @@
+"""The trial in the chat when things go wrong: an erasure after the whole chat leaves no trace, a draw
+whose result never reached the participant's state is picked up, and someone not taken in who writes
+again is screened and answered kindly (real service on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.engine import Inbound
+from bot.storage.models import Participant, RelayItem
+from bot.storage.tables_trial import TrialAllocation
+from bot.trial.chat import TrialChat
+from bot.trial.mydata import MyData
+from bot.trial.privacy import ParticipantData
+from tests.integration.test_storage import CHAT, Driver
+from tests.integration.test_trial_chat import (
+    TYPED,
+    apply,
+    consent_shown,
+    sex_drawn_into,
+    through_welcome,
+    told,
+    trial_chat_for,
+)
+from tests.integration.test_trial_privacy import file_bytes, rows_holding
+
+
+@pytest.fixture
+def pair(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
+    return trial_chat_for(db, programme, clock, sender, transport)
+
+
+@pytest.fixture
+def trial_chat(pair) -> TrialChat:
+    return pair[0]
+
+
+@pytest.fixture
+def chat(pair) -> Driver:
+    return pair[1]
+
+
+async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_database(
+    db, programme, clock, chat, trial_chat, sender, transport
+):
+    """The real chat path: the marker typed as the contact, told to the therapist, exported with /mydata
+    (the file travels in an outbox row) and repeated by the staff command; then `participants erase`."""
+    marker = "Heron-5521-my-own-words"
+    trial_chat.mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "contact": f"{marker} call 0701234567"})
+    await trial_chat.record_interview("P-0001", "include", f"{marker} motivated", by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+    await chat.send(Inbound(kind="command", text="ask", args=f"{marker}: can I swim?"))
+    await chat.send(Inbound(kind="command", text="mydata"))
+    assert marker in transport.sent[CHAT][-1]["document"]["content"]
+    assert set(await rows_holding(db, marker)) >= {"trial_applications", "trial_interviews", "outbox", "relay_items"}
+    data = ParticipantData(db, programme, clock, retention_days=90, outbox_purge_days=30)
+    await data.erase("P-0001", by="admin:alice")
+    assert await rows_holding(db, marker) == []
+    assert await rows_holding(db, "0701234567") == []
+    if db.is_sqlite:
+        assert marker.encode() not in file_bytes(db)
+
+
+async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_start_and_told_once(
+    db, programme, chat, trial_chat, sender, transport
+):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, "treatment")})
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    conversation, trial_chat.conversation = trial_chat.conversation, None  # the process dies after the draw
+    await chat.press("I agree to take part")
+    trial_chat.conversation = conversation
+    async with db.reading() as session:
+        assert (await session.scalar(select(Participant))).status == "onboarding"
+    await chat.send(Inbound(kind="command", text="start"))
+    texts = transport.texts(CHAT)
+    assert [t.strip() for t in texts].count(told(programme, "treatment")) == 1
+    async with db.reading() as session:
+        row = await session.scalar(select(Participant))
+        assert row.status == "active" and await session.scalar(select(func.count(TrialAllocation.id))) == 1
+    assert (
+        programme.msg("en", "module.opened", title=programme.text(programme.modules["baseline"].title, "en")) in texts
+    )
+
+
+async def test_someone_not_taken_in_who_writes_again_gets_the_kind_words_and_is_still_screened(
+    db, programme, chat, transport
+):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "age": "17"})
+    await chat.send(Inbound(kind="text", text="hello?"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_not_eligible")
+    await chat.send(Inbound(kind="text", text="I want to kill myself"))
+    assert any("112" in t for t in transport.texts(CHAT)[-2:])
+    async with db.reading() as session:
+        assert (await session.scalar(select(RelayItem))).kind == "safety"

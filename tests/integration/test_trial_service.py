@@ -1,0 +1,183 @@
+"""The trial service on real SQLite and PostgreSQL: application, interview gate, one allocation per
+participant even under concurrent requests, withdrawal stopping every message, and the tables
+agreeing with migration 0006."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from bot.engine import Inbound
+from bot.errors import TrialStateError
+from bot.storage.metadata import METADATA
+from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant
+from bot.storage.repository import Repository
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialStratumCounter, TrialWithdrawal
+from bot.trial.allocation import ArmWeight, sequence
+from bot.trial.commands import CommandRejected, Interviewed, parse_interviewed
+from bot.trial.service import TrialService
+from bot.trial.stage import may_see_consent
+from tests.integration.test_storage import CHAT, Driver
+from tests.integration.test_trial_rules import good_answers
+
+SEED = b"test-seed-0123456789abcdef"
+
+
+@pytest.fixture
+def trial(db, programme, clock, sender) -> TrialService:
+    return TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
+
+
+async def new_participant(db, clock, chat: str, **answers: object) -> int:
+    async with db.transaction() as session:
+        row = await Repository(session, False).create_participant("test", chat, "en", "Europe/Stockholm", clock.now())
+        return row.id
+
+
+async def agree(db, clock, participant_id: int) -> None:
+    """What the engine's consent step writes when the participant taps "I agree"."""
+    async with db.transaction() as session:
+        session.add(Consent(participant_id=participant_id, version="v", agreed=True, content_version="x",
+                            at=clock.now()))  # fmt: skip
+
+
+async def ready_for_draw(db, clock, trial: TrialService, chat: str, **changes: object) -> int:
+    pid = await new_participant(db, clock, chat)
+    assert (await trial.apply(pid, good_answers(**changes))).eligible
+    await trial.interviewed(f"P-{pid:04d}", "include", None, by="therapist:1")
+    await agree(db, clock, pid)
+    return pid
+
+
+async def count(db, model, *where) -> int:
+    async with db.reading() as session:
+        return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_parse_interviewed():
+    assert parse_interviewed("p-0007 include") == Interviewed("P-0007", "include", None)
+    assert parse_interviewed("P-0007 Exclude  severe depression ") == Interviewed(
+        "P-0007", "exclude", "severe depression"
+    )
+    for bad, words in [("", "usage"), ("P-0007", "usage"), ("7 include", "participant code"),
+                       ("P-0007 maybe", "include or exclude"), ("P-0007 exclude", "needs a reason")]:  # fmt: skip
+        with pytest.raises(CommandRejected, match=words):
+            parse_interviewed(bad)
+
+
+async def test_models_and_migration_0006_agree(db):
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), METADATA))
+    assert [d for d in diff if "trial" in str(d)] == []
+
+
+async def test_application_is_stored_and_eligible_applicants_wait_for_the_interview(db, clock, trial):
+    pid = await new_participant(db, clock, "1")
+    result = await trial.apply(pid, good_answers(contact="0701234567 after 5pm"))
+    assert result.eligible
+    assert await trial.stage(pid) == "to_interview"
+    waiting = await trial.to_interview(by="therapist:1")
+    assert [(w.code, w.contact) for w in waiting] == [("P-0001", "0701234567 after 5pm")]
+    async with db.reading() as session:
+        app = (await session.scalars(select(TrialApplication))).one()
+        audit = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "staff_read"))).one()
+    assert (app.status, app.eligible, app.applied_on.isoformat()) == ("to_interview", True, "2026-01-05")
+    assert audit.actor == "therapist:1"
+
+
+async def test_not_eligible_applicants_are_not_interviewed(db, clock, trial):
+    pid = await new_participant(db, clock, "1")
+    result = await trial.apply(pid, good_answers(age=17))
+    assert [r.id for r in result.reasons] == ["age"]
+    assert await trial.stage(pid) == "not_eligible"
+    assert await trial.to_interview(by="t") == []
+    with pytest.raises(TrialStateError, match="not_eligible"):
+        await trial.interviewed("P-0001", "include", None, by="t")
+
+
+async def test_no_consent_before_the_therapists_include_and_no_draw_before_consent(db, clock, trial):
+    pid = await new_participant(db, clock, "1")
+    await trial.apply(pid, good_answers())
+    assert not may_see_consent(await trial.stage(pid))
+    with pytest.raises(TrialStateError, match="to_interview"):
+        await trial.allocate(pid)
+    assert await trial.interviewed("P-0001", "exclude", "needs a pain clinic first", by="t") == "excluded"
+    assert not may_see_consent(await trial.stage(pid))
+    assert await trial.interviewed("P-0001", "include", None, by="t") == "consent"
+    assert may_see_consent(await trial.stage(pid))
+    with pytest.raises(TrialStateError, match="consent"):
+        await trial.allocate(pid)
+    await agree(db, clock, pid)
+    assert await trial.stage(pid) == "allocate"
+    assert (await trial.allocate(pid)).arm in ("treatment", "waiting_list")
+    assert await trial.stage(pid) == "allocated"
+
+
+async def test_allocation_is_written_once_and_the_participant_is_told_once(db, clock, trial, sender, transport):
+    pid = await ready_for_draw(db, clock, trial, "1")
+    first = await trial.allocate(pid)
+    again = await trial.allocate(pid)
+    assert first.new and not again.new
+    assert (first.arm, first.allocated_on) == (again.arm, again.allocated_on)
+    await sender.drain()
+    told = trial.spec.arm(first.arm).told
+    assert transport.texts("1") == [told]
+    assert await count(db, TrialAllocation) == 1
+    assert await count(db, AuditEntry, AuditEntry.action == "allocated") == 1
+
+
+async def test_two_concurrent_allocations_of_one_participant_give_one_allocation(db, clock, trial):
+    pid = await ready_for_draw(db, clock, trial, "1")
+    results = await asyncio.gather(*(trial.allocate(pid) for _ in range(4)))
+    assert len({r.arm for r in results}) == 1
+    assert sorted(r.new for r in results) == [False, False, False, True]
+    assert await count(db, TrialAllocation) == 1
+    async with db.reading() as session:
+        counter = (await session.scalars(select(TrialStratumCounter))).one()
+    assert (counter.stratum, counter.next_index) == ("sex=female", 1)
+
+
+async def test_concurrent_draws_follow_the_auditors_sequence_per_stratum(db, clock, trial):
+    pids = [await ready_for_draw(db, clock, trial, str(i), sex="male" if i % 3 else "female") for i in range(12)]
+    await asyncio.gather(*(trial.allocate(pid) for pid in pids))
+    async with db.reading() as session:
+        rows = (await session.scalars(select(TrialAllocation).order_by(TrialAllocation.sequence_index))).all()
+    weights = [ArmWeight(a.id, a.weight) for a in trial.spec.arms]
+    for stratum in ("sex=male", "sex=female"):
+        mine = [r for r in rows if r.stratum == stratum]
+        assert [r.sequence_index for r in mine] == list(range(len(mine)))
+        assert [r.arm for r in mine] == sequence(SEED, weights, trial.spec.block_sizes, stratum, len(mine))
+    assert sum(Counter(r.stratum for r in rows).values()) == 12
+
+
+async def test_withdrawal_stops_every_message_at_once_and_tells_staff(db, clock, service, trial, sender, transport):
+    driver = Driver(service, sender, transport)
+    await driver.through_consent()
+    before = len(transport.texts(CHAT))
+    await service.handle("test", CHAT, "9001", Inbound(kind="command", text="menu"))  # a reply now pending
+    assert await count(db, OutboxMessage, OutboxMessage.status == "pending") >= 1
+    assert await trial.withdraw("P-0001", may_use_data=False, by="participant") is True
+    assert await trial.withdraw("P-0001", may_use_data=True, by="participant") is False  # once
+    await sender.drain()
+    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn")]
+    assert transport.texts("staff")[-1] == "P-0001 has withdrawn from the study. Data already given may NOT be used."
+    clock.advance(timedelta(weeks=3))
+    assert await service.tick_due() == 0  # nothing is due for a withdrawn participant
+    await sender.drain()
+    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn")]
+    async with db.reading() as session:
+        row = (await session.scalars(select(Participant))).one()
+        withdrawal = (await session.scalars(select(TrialWithdrawal))).one()
+    assert (row.status, row.next_due_at) == ("withdrawn", None)
+    assert (withdrawal.may_use_data, withdrawal.by, withdrawal.at) == (
+        False,
+        "participant",
+        clock.now() - timedelta(weeks=3),
+    )
+    assert await count(db, AuditEntry, AuditEntry.action == "withdrawn", AuditEntry.actor == "participant") == 1
