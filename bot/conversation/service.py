@@ -61,7 +61,9 @@ class ConversationService:
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
         sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
+        after_sweep: Callable[[], Awaitable[int]] | None = None,  # the trial's draws due (TrialChat.draws_due)
     ) -> None:
+        self.after_sweep = after_sweep
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
@@ -102,6 +104,8 @@ class ConversationService:
         result = await self.sweeper.sweep()
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
+        if self.after_sweep is not None:
+            await self.after_sweep()
         return result.ticked
 
     def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:

@@ -61,6 +61,14 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         else:
             resume(turn)
         return
+    if via_button and inbound.text.partition("|")[0] == withdrawal.WITHDRAW_TOKEN:
+        withdrawal.on_button(turn, inbound.text.partition("|")[2])  # at every stage, the application included
+        if state.status != "withdrawn":  # they stay: back to where they were
+            if state.applying is not None:
+                application.ask(turn, full=False)
+            else:
+                resume(turn, full=False)
+        return
     if state.applying is not None:
         if not via_button and risk.screen_text(turn, value, "application") is not None:
             risk.hold_prompt(turn)  # the words are with the therapists; the question is asked again later
@@ -71,9 +79,6 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         token, _, value = inbound.text.partition("|")
         if token == reminders.SNOOZE_TOKEN:
             snoozing.snooze(turn, value)
-            return
-        if token == withdrawal.WITHDRAW_TOKEN:
-            withdrawal.on_button(turn, value)
             return
         if token == trial_calendar.CROSSOVER_TOKEN:
             if trial_calendar.answer_crossover(turn, value):

@@ -21,6 +21,8 @@ from bot.engine import Engine
 from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant
+from bot.storage.repository import to_state
+from bot.storage.tables_trial import TrialAllocation, TrialWithdrawal
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
@@ -83,6 +85,32 @@ class TrialChat:
                 participant_id, lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now)
             )
         return result
+
+    async def draws_due(self) -> int:
+        """The draw of everyone whose baseline is done (or whose baseline window has closed): asked after
+        each sweep. Also picks up a draw made whose result never reached the participant's state (the
+        process stopped in between): it is read back, not drawn again, and told once. Only active,
+        not withdrawn participants whose state still waits for the draw are looked at."""
+        now = self.trial.clock.now()
+        async with self.trial.db.reading() as session:
+            rows = (
+                await session.execute(
+                    select(Participant, TrialAllocation.id)
+                    .outerjoin(TrialAllocation, TrialAllocation.participant_id == Participant.id)
+                    .where(Participant.status == "active", Participant.start_date.is_not(None))
+                    .where(~select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == Participant.id).exists())
+                )
+            ).all()
+            due = []
+            for row, allocation in rows:
+                state = to_state(row)
+                if self.engine.draw_due(state, now) or (allocation is not None and self.engine.awaits_draw(state)):
+                    due.append(row.id)
+        for participant_id in due:
+            if self.conversation is not None:
+                await self.conversation.nudge(participant_id, self.engine.request_draw)
+            await self.allocate(participant_id)
+        return len(due)
 
     async def withdraw(self, participant_id: int, may_use_data: bool) -> bool:
         """The participant's own /withdraw: every pending message stops, staff are told, it is audited."""

@@ -4,6 +4,8 @@ again is screened and answered kindly (real service on SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -16,10 +18,12 @@ from bot.trial.privacy import ParticipantData
 from tests.integration.test_storage import CHAT, Driver
 from tests.integration.test_trial_chat import (
     TYPED,
+    answer_on,
     apply,
+    baseline_finished,
     consent_shown,
-    sex_drawn_into,
     through_welcome,
+    to_consent,
     told,
     trial_chat_for,
 )
@@ -69,31 +73,26 @@ async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_datab
         assert marker.encode() not in file_bytes(db)
 
 
-async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_start_and_told_once(
-    db, programme, chat, trial_chat, sender, transport
+async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_the_next_sweep_and_told_once(
+    db, programme, chat, trial_chat, sender, transport, clock
 ):
-    await through_welcome(chat, programme)
-    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, "treatment")})
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
+    await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
+    await answer_on(chat, lambda: baseline_finished(db))
+    clock.advance(timedelta(days=14, hours=10))
     conversation, trial_chat.conversation = trial_chat.conversation, None  # the process dies after the draw
-    await chat.press("I agree to take part")
+    await chat.service.tick_due()
     trial_chat.conversation = conversation
     async with db.reading() as session:
-        assert (await session.scalar(select(Participant))).status == "onboarding"
-    await chat.send(Inbound(kind="command", text="start"))
+        assert await session.scalar(select(func.count(TrialAllocation.id))) == 1
+        assert (await session.scalar(select(Participant))).position.get("arm") is None
+    await chat.service.tick_due()
+    await sender.drain()
     texts = transport.texts(CHAT)
     assert [t.strip() for t in texts].count(told(programme, "treatment")) == 1
     async with db.reading() as session:
         row = await session.scalar(select(Participant))
-        assert row.status == "active" and await session.scalar(select(func.count(TrialAllocation.id))) == 1
-    assert (
-        programme.msg("en", "module.opened", title=programme.text(programme.modules["baseline"].title, "en")) in texts
-    )
+        assert row.position["arm"] == "treatment" and await session.scalar(select(func.count(TrialAllocation.id))) == 1
+    assert programme.msg("en", "module.opened", title=programme.text(programme.modules["week02"].title, "en")) in texts
 
 
 async def test_someone_not_taken_in_who_writes_again_gets_the_kind_words_and_is_still_screened(
