@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -27,9 +28,9 @@ from bot.engine import Engine, Inbound
 from bot.engine.model import Effects, ParticipantState
 from bot.measures.service import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
-from bot.storage.models import Participant
+from bot.storage.models import PRIORITY_INTERACTIVE, Participant
 from bot.storage.repository import Repository, to_state
-from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.rows import PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
 from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
 from scheduler.sweep import Sweeper
@@ -149,34 +150,70 @@ class ConversationService:
                 continue
             fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
             state, target = people[(ev.channel, ev.chat_id)]
-            past = ()
-            if self.engine.wants_history(ev.inbound):
-                rows.flush(conn)  # answers of earlier events in this batch count too
-                past = history(conn, target.participant_id)
-            effects = self.engine.handle(state, ev.inbound, ev.now, past)
-            if effects.scores:  # scores and symptom-check notes in the same transaction
-                rows.flush(conn)
-                self._scores(conn, target, state, effects, ev.now)
-            self._pictures(effects, state.code)
-            rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
-                     event_id=ev.event_id)  # fmt: skip
-            log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
-                      len(effects.answers), len(effects.outbound))  # fmt: skip
+            try:
+                effects = self._decide(conn, rows, ev, state, target)
+            except SQLAlchemyError:  # the database, not the participant: the batch fails and is retried
+                raise
+            except Exception as exc:  # their state cannot be used: theirs alone, and their words still go on
+                people[(ev.channel, ev.chat_id)] = None, target
+                effects = self._held(conn, rows, ev, target, exc)
+            log.debug("event %s for %s: %d answers, %d messages", ev.inbound.kind, target.code, len(effects.answers),
+                      len(effects.outbound))  # fmt: skip
             if self.requests is not None:
                 write_requests(conn, target.participant_id, effects.trial, ev.now)
             results.append((target.participant_id, bool(effects.trial)))
         rows.flush(conn)
         return results
 
+    def _decide(
+        self, conn: Connection, rows: EffectRows, ev: Event, state: ParticipantState | None, target: Target
+    ) -> Effects:
+        """The engine's answer to one event, gathered into ``rows`` (raises when the state is unusable)."""
+        if state is None:
+            raise ValueError("the stored state could not be read")
+        past = ()
+        if self.engine.wants_history(ev.inbound):
+            rows.flush(conn)  # answers of earlier events in this batch count too
+            past = history(conn, target.participant_id)
+        effects = self.engine.handle(state, ev.inbound, ev.now, past)
+        if effects.scores:  # scores and symptom-check notes in the same transaction
+            rows.flush(conn)
+            self._scores(conn, target, state, effects, ev.now)
+        self._pictures(effects, state.code)
+        rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
+                 event_id=ev.event_id)  # fmt: skip
+        return effects
+
+    def _held(self, conn: Connection, rows: EffectRows, ev: Event, target: Target, error: Exception) -> Effects:
+        """Quarantine the participant (one ERROR line, no traceback: their words are not logged), keep the
+        broken state as it is for an admin, relay their words to staff as text, answer truthfully."""
+        code = target.code or f"P-{target.participant_id:04d}"
+        log.error("event %s:%s of %s could not be handled (%s); %s quarantined, the message relayed as text",
+                  ev.channel, ev.event_id, code, type(error).__name__, code)  # fmt: skip
+        p = PARTICIPANTS.c
+        conn.execute(update(PARTICIPANTS).where(p.id == target.participant_id, p.quarantined_at.is_(None))
+                     .values(quarantined_at=ev.now))  # fmt: skip
+        effects = self.engine.held(code, ev.language or self.language, ev.inbound, ev.now)
+        effects.audit.append(("quarantined", {"error": type(error).__name__, "event": ev.event_id}))
+        rows.add_records(target.participant_id, effects, ev.now, ev.event_id)
+        for out in effects.outbound:
+            rows.message(target.participant_id, (target.channel, target.chat_id), out.to_payload(), ev.now,
+                         out.dedup_key, PRIORITY_INTERACTIVE)  # fmt: skip
+        return effects
+
     def _participants(
         self, conn: Connection, sql: Statements, events: list[Event]
-    ) -> dict[tuple[str, str], tuple[ParticipantState, Target]]:
-        """Every participant of the batch, created on their first event."""
-        people: dict[tuple[str, str], tuple[ParticipantState, Target]] = {}
+    ) -> dict[tuple[str, str], tuple[ParticipantState | None, Target]]:
+        """Every participant of the batch, created on their first event (None: a state that cannot be read)."""
+        people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
         for channel in {ev.channel for ev in events}:
             chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
             for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
-                people[(channel, row.chat_id)] = state_from_row(row), Target(row.id, row.code, channel, row.chat_id)
+                target = Target(row.id, row.code, channel, row.chat_id)
+                try:
+                    people[(channel, row.chat_id)] = state_from_row(row), target
+                except Exception:  # handled as the event's failure: quarantined, words relayed
+                    people[(channel, row.chat_id)] = None, target
         for ev in events:
             if (ev.channel, ev.chat_id) not in people:
                 people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)

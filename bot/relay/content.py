@@ -26,6 +26,7 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "urgent": "code text",
         "urgent_repeat": "code age",
         "alert": "code week text",
+        "plain": "code kind text",
         "unreachable": "",
         "nudge": "therapist kind code due",
         "escalate": "code kind age due therapist",
