@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.content.programme import Programme
 from bot.relay import format as fmt
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
@@ -33,6 +34,7 @@ class CommandContext:
     args: str
     now: datetime
     participant: Participant | None  # the topic's (or replied-to message's) participant
+    programme: Programme | None = None  # the content, for commands that show a participant's work
 
     @property
     def config(self) -> RelayConfig:
@@ -45,7 +47,7 @@ class CommandContext:
     async def say(self, text: str, participant: Participant | None = None) -> None:
         """Answer where the command was given: the participant's topic, or the group."""
         where = participant or self.participant
-        await self.store.post_staff(self.now, fmt.clip(text), where, topic_name=await self._topic(where))
+        await self.store.post_staff(self.now, text, where, topic_name=await self._topic(where))
 
     async def _topic(self, participant: Participant | None) -> str | None:
         return await self.store.topic_name(participant.id) if participant is not None else None
@@ -144,26 +146,6 @@ async def _caseload(ctx: CommandContext) -> None:
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
 
 
-async def _tpl(ctx: CommandContext) -> None:
-    participant, name = await ctx.target("/tpl <template> (in a topic) or /tpl P-0007 <template>")
-    if participant is None:
-        return
-    template = ctx.content.templates.get(name.strip().lower())
-    if template is None:
-        names = ", ".join(sorted(ctx.content.templates))
-        await ctx.say(ctx.content.text("template_unknown", name=name or "?", names=names), participant)
-        return
-    week = programme_week(participant, ctx.now)
-    text = fmt.fill_template(
-        template, code=participant.code, week="?" if week is None else week,
-        goals=fmt.goals_text(ctx.content, await ctx.store.goals(participant.id)),
-        diary=fmt.diary_summary(ctx.content, await ctx.store.diary_days(participant.id, ctx.now)),
-        therapist=ctx.config.therapist_names.get(ctx.therapist, ""),
-    )  # fmt: skip
-    draft = ctx.content.text("template_draft", title=template.title, code=participant.code, text=text)
-    await ctx.say(draft, participant)
-
-
 async def _done(ctx: CommandContext) -> None:
     usage = "/done P-0007 call <notes>"
     participant, rest = await ctx.target(usage)
@@ -217,16 +199,14 @@ async def _ack(ctx: CommandContext) -> None:
     await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
 
 
-def default_registry() -> dict[str, StaffCommand]:
-    commands = [
+def builtin_commands() -> list[StaffCommand]:
+    return [
         StaffCommand("reply", _reply, "/reply P-0002 your message"),
         StaffCommand("note", _note, "/note your note (in a topic)"),
         StaffCommand("queue", _queue, "/queue"),
         StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
         StaffCommand("caseload", _caseload, "/caseload"),
-        StaffCommand("tpl", _tpl, "/tpl <template>"),
         StaffCommand("done", _done, "/done P-0007 call <notes>"),
         StaffCommand("time", _time, "/time 12"),
         StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
     ]
-    return {c.name: c for c in commands}

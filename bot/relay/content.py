@@ -58,9 +58,40 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "diary_summary": "days pain",
         "diary_pain": "mean",
         "homework_none": "",
+        "week_title": "code week module why",
+        "week_why_report": "",
+        "week_why_overdue": "",
+        "week_reading": "state",
+        "week_reading_finished": "",
+        "week_reading_reading": "",
+        "week_reading_not_opened": "",
+        "week_reading_none": "",
+        "week_skipped": "titles",
+        "week_report_heading": "day",
+        "week_answer": "label answer",
+        "week_forms_heading": "",
+        "week_forms_none": "",
+        "week_form": "title day",
+        "week_practice_heading": "",
+        "week_practice_none": "",
+        "week_practice": "title days minutes how",
+        "week_practice_how": "changes",
+        "week_practice_short": "title days",
+        "week_diary_heading": "",
+        "week_diary_none": "",
+        "week_diary_days": "days average worst",
+        "week_diary_chart": "first average worst",
+        "week_diary_note": "day text",
+        "week_messages_heading": "",
+        "week_message": "kind day text",
+        "week_footer": "code due therapist",
+        "week_usage": "",
+        "week_none": "code week",
+        "answers_none": "code form",
+        "answers_header": "code title count",
     }.items()
 }
-TEMPLATE_FIELDS = frozenset({"code", "week", "goals", "diary", "therapist"})
+TEMPLATE_FIELDS = frozenset({"code", "week", "module", "goals", "homework", "practice", "diary", "therapist"})
 
 
 class _Template(BaseModel):

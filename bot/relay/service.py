@@ -25,11 +25,14 @@ from bot.relay import format as fmt
 from bot.relay import sla
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
-from bot.relay.commands import CommandContext, StaffCommand, default_registry
+from bot.relay.commands import CommandContext, StaffCommand
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
+from bot.relay.week_post import week_post
+from bot.relay.week_store import load_week
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
@@ -116,13 +119,16 @@ class RelayService:
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
-        diary = ""
-        if item.kind == "report":
-            diary = fmt.diary_summary(self.content, await store.diary_days(participant.id, now))
-        text = fmt.item_post(
-            self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week, text=item.text,
-            data=item.data or {}, due=fmt.when_text(due, cfg.timezone), therapist=cfg.name_of(therapist), diary=diary,
-        )  # fmt: skip
+        text = await self._week_text(store, item, participant, due, therapist)
+        if text is None:
+            diary = ""
+            if item.kind == "report":
+                diary = fmt.diary_summary(self.content, await store.diary_days(participant.id, now))
+            text = fmt.item_post(
+                self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week,
+                text=item.text, data=item.data or {}, due=fmt.when_text(due, cfg.timezone),
+                therapist=cfg.name_of(therapist), diary=diary,
+            )  # fmt: skip
         urgent = item.kind == "safety"
         await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name)
         attachment = (item.data or {}).get("attachment")
@@ -140,6 +146,22 @@ class RelayService:
             lang = self.programme.language(participant.language)
             when = fmt.participant_when(due, participant.timezone)
             await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
+
+    async def _week_text(self, store: RelayStore, item: RelayItem, participant: Participant,
+                         due: datetime | None, therapist: int | None) -> str | None:  # fmt: skip
+        """A weekly report (or the alert that it is overdue) is posted as the whole week, never cut."""
+        data = item.data or {}
+        overdue = item.kind == "alert" and item.source.startswith("report:")
+        if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
+            return None
+        view = await load_week(store.session, self.programme, participant, data["week"])
+        if view is None:
+            return None
+        code = participant.code or "?"
+        why = self.content.text("week_why_overdue" if overdue else "week_why_report")
+        footer = self.content.text("week_footer", code=code, due=fmt.when_text(due, self.config.timezone),
+                                   therapist=self.config.name_of(therapist))  # fmt: skip
+        return week_post(self.content, view, why=why, footer=footer)
 
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
@@ -183,7 +205,7 @@ class RelayService:
             if access is Access.COMMAND:
                 assert msg.command is not None
                 name, args = msg.command
-                ctx = CommandContext(store, self.content, msg, args, now, participant)
+                ctx = CommandContext(store, self.content, msg, args, now, participant, self.programme)
                 await self.registry[name].handler(ctx)
                 store.audit(participant.id if participant else None, f"therapist:{msg.user_id}", "staff_command",
                             now, command=name)  # fmt: skip
@@ -236,9 +258,7 @@ class RelayService:
                 checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
                 text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
                                          own=self.config.name_of(own), checklist=checklist)  # fmt: skip
-                await store.post_staff(
-                    now, fmt.clip(text), participant, topic_name=await store.topic_name(participant_id)
-                )
+                await store.post_staff(now, text, participant, topic_name=await store.topic_name(participant_id))
                 store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
         except IntegrityError:
             return False  # another sweep opened it

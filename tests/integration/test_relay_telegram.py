@@ -120,9 +120,8 @@ async def test_relay_question_report_and_photo_are_copied_into_the_topic(tg, db,
     await tg.settle()
     posted = tg.to_staff()[-1]
     assert int(posted["message_thread_id"]) == thread
-    assert posted["text"].startswith(f"📋 Weekly report · {p.code} · week 2")
-    assert "Homework: 1 of 2 done (✓ Calm breathing, ✗ Goals)" in posted["text"]
-    assert "In their words: Breathing helped most evenings." in posted["text"]
+    assert posted["text"].startswith(f"📋 Week 2 · {p.code} · Module 1: Understanding pain · weekly report in")
+    assert f"To answer {p.code}: reply to this post" in posted["text"]
     # A participant's photo: the channel keeps a reference; the relay copies it by chat + message id.
     incoming = to_incoming(Update.de_json(photo_update(900, CHAT, "PHOTO1", "my desk"), tg.application.bot))
     assert incoming.inbound.attachment == {"kind": "photo", "file_id": "PHOTO1", "chat_id": CHAT, "message_id": 900}
