@@ -10,8 +10,8 @@ posts into the topic or the group. The trial adds ``/interviewed`` the same way:
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.content.programme import Programme
@@ -35,6 +35,7 @@ class CommandContext:
     now: datetime
     participant: Participant | None  # the topic's (or replied-to message's) participant
     programme: Programme | None = None  # the content, for commands that show a participant's work
+    commands: Mapping[str, StaffCommand] = field(default_factory=dict)  # every staff command, for /help
 
     @property
     def config(self) -> RelayConfig:
@@ -209,4 +210,12 @@ def builtin_commands() -> list[StaffCommand]:
         StaffCommand("done", _done, "/done P-0007 call <notes>"),
         StaffCommand("time", _time, "/time 12"),
         StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
+        StaffCommand("help", _help, "/help"),
     ]
+
+
+async def _help(ctx: CommandContext) -> None:
+    lines = [ctx.content.text("help_header")]
+    lines += [ctx.content.text("help_line", usage=c.usage) for c in ctx.commands.values()]
+    lines.append(ctx.content.text("help_footer"))
+    await ctx.say("\n".join(lines))

@@ -64,16 +64,30 @@ class RelayStore:
         )
 
     async def participant_by_reply(self, message_id: int) -> int | None:
-        """Groups without topics: the participant of the staff message a therapist replied to."""
+        """The participant whose post (one of their questions, reports, messages or alerts) a
+        therapist replied to; None for a reply to anything else the bot said."""
         return await self.session.scalar(
             select(RelayMessage.participant_id)
             .join(OutboxMessage, OutboxMessage.id == RelayMessage.outbox_id)
             .where(
                 RelayMessage.direction == "staff",
+                RelayMessage.item_id.is_not(None),
                 OutboxMessage.chat_id == self.config.staff_chat_id,
                 OutboxMessage.channel_message_id == str(message_id),
             )
         )
+
+    async def latest_post_id(self, participant_id: int) -> int | None:
+        """The staff group's message id of the participant's latest sent post (what a reply answers)."""
+        found = await self.session.scalar(
+            select(OutboxMessage.channel_message_id)
+            .join(RelayMessage, RelayMessage.outbox_id == OutboxMessage.id)
+            .where(RelayMessage.participant_id == participant_id, RelayMessage.direction == "staff",
+                   RelayMessage.item_id.is_not(None), OutboxMessage.channel_message_id.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )  # fmt: skip
+        return int(found) if found is not None and str(found).isdigit() else None
 
     async def topic_name(self, participant_id: int) -> str | None:
         return await self.session.scalar(select(RelayTopic.name).where(RelayTopic.participant_id == participant_id))
@@ -254,13 +268,14 @@ class RelayStore:
         pin: bool = False,
         copy_from: dict[str, Any] | None = None,
         topic_name: str | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
     ) -> None:
         """A message for the staff group: into ``participant``'s topic, or the group itself when None.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
         """
-        payload: dict[str, Any] = {"text": text, "buttons": [], "image": None}
+        payload: dict[str, Any] = {"text": text, "buttons": buttons or [], "image": None}
         if participant is not None:
             payload["relay"] = {"participant_id": participant.id, "topic_name": topic_name or participant.code}
         if pin:
