@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.storage.models import Participant
+from bot.storage.tables_relay import RelayLog
 from tests.integration.test_relay_telegram import CHAT, STAFF, tg  # noqa: F401  (the harness fixture)
 from tests.support.fake_bot_api import edited_group_message, group_message, staff_button, text_update
 from tests.support.relay import ANNA, BEN, latest_post
@@ -98,13 +99,11 @@ async def test_help_in_a_private_chat_is_the_participant_help_not_a_refusal(tg, 
         assert (await session.scalars(select(Participant.chat_id))).all() == [str(CHAT)]
 
 
-async def _last_staff_message_id(tg) -> int:
-    return tg.api.next_message_id  # the fake numbers messages in order: the last one sent was the marker
+async def _last_staff_message_id(harness) -> int:
+    return harness.api.next_message_id  # the fake numbers messages in order: the last one sent was the marker
 
 
 async def _kept_id(db) -> int:
-    from bot.storage.tables_relay import RelayLog
-
     async with db.reading() as session:
         return int(
             await session.scalar(select(RelayLog.id).where(RelayLog.kind.like("kept%")).order_by(RelayLog.id.desc()))
