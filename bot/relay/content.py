@@ -83,6 +83,8 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "week_forms_heading": "",
         "week_forms_none": "",
         "week_form": "title day",
+        "week_daily_form": "title days labels",
+        "week_daily_entry": "day answers",
         "week_practice_heading": "",
         "week_practice_none": "",
         "week_practice": "title days minutes how",

@@ -43,6 +43,7 @@ class FilledForm:
     title: str
     day: date
     answers: tuple[tuple[str, str], ...]
+    daily: bool = False  # a daily prompt's entry (one of several that week)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,8 @@ def _forms(
         )
         if pairs:
             title = programme.text(step.title, lang) or found[0]
-            out.append(FilledForm(step_id, title, _day(group[0], timezone), pairs))
+            daily = any(p.id == step_id for p in module.daily)
+            out.append(FilledForm(step_id, title, _day(group[0], timezone), pairs, daily))
     return out
 
 

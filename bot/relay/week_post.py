@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from bot.relay.content import RelayContent
 from bot.relay.format import KIND_WORDS
-from bot.relay.week import PainDiary, WeekView
+from bot.relay.week import FilledForm, PainDiary, WeekView
 
 BARS = "▁▂▃▄▅▆▇█"
 NO_ENTRY = "·"
@@ -74,9 +74,10 @@ def week_post(content: RelayContent, view: WeekView, why: str = "", footer: str 
     out += ["", t("week_forms_heading")]
     if not view.forms:
         out.append(t("week_forms_none"))
-    for form in view.forms:
+    for form in (f for f in view.forms if not f.daily):
         out.append(t("week_form", title=form.title, day=_day(form.day)))
         out += [t("week_answer", label=label, answer=answer) for label, answer in form.answers]
+    out += _daily_forms(content, [f for f in view.forms if f.daily])
     out += ["", t("week_practice_heading")]
     if not view.practice:
         out.append(t("week_practice_none"))
@@ -97,3 +98,20 @@ def week_post(content: RelayContent, view: WeekView, why: str = "", footer: str 
     if footer:
         out += ["", footer]
     return "\n".join(out)
+
+
+def _daily_forms(content: RelayContent, forms: list[FilledForm]) -> list[str]:
+    """A daily form's entries, one line a day under its labels (as asked), so a week stays readable."""
+    by_step: dict[str, list[FilledForm]] = {}
+    for form in sorted(forms, key=lambda f: f.day):
+        by_step.setdefault(form.step, []).append(form)
+    out = []
+    for entries in by_step.values():
+        labels = list(dict.fromkeys(label for e in entries for label, _ in e.answers))
+        out.append(content.text("week_daily_form", title=entries[0].title, days=len({e.day for e in entries}),
+                                labels=" / ".join(labels)))  # fmt: skip
+        for entry in entries:
+            answers = dict(entry.answers)
+            line = " / ".join(answers.get(label, "–") for label in labels)
+            out.append(content.text("week_daily_entry", day=_day(entry.day), answers=line))
+    return out
