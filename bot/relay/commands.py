@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.content.programme import Programme
-from bot.relay import format as fmt
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
-from bot.relay.sla import age_text
 from bot.relay.store import RelayStore, programme_week
 from bot.storage.models import Participant
 
@@ -98,17 +97,10 @@ async def _note(ctx: CommandContext) -> None:
 
 
 async def _queue(ctx: CommandContext) -> None:
-    items = await ctx.store.open_items()
-    rows = []
-    for item in items:
-        participant = await ctx.store.participant(item.participant_id)
-        late = ctx.content.text("queue_late") if item.due_at is not None and item.due_at <= ctx.now else ""
-        rows.append(ctx.content.text(
-            "queue_line", code=participant.code if participant else "?", kind=fmt.KIND_WORDS.get(item.kind, item.kind),
-            age=age_text((ctx.now - item.created_at).total_seconds()), therapist=ctx.config.name_of(item.assigned_to),
-            due=fmt.when_text(item.due_at, ctx.config.timezone), late=late,
-        ))  # fmt: skip
-    await ctx.say(fmt.lines(ctx.content.text("queue_header"), rows, ctx.content.text("queue_empty")))
+    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page."""
+    page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
+    rows = await open_rows(ctx.store.session, ctx.now)
+    await ctx.say(page_text(ctx.content, ctx.config, rows, page, ctx.now))
 
 
 async def _assign(ctx: CommandContext) -> None:
@@ -204,7 +196,7 @@ def builtin_commands() -> list[StaffCommand]:
     return [
         StaffCommand("reply", _reply, "/reply P-0002 your message"),
         StaffCommand("note", _note, "/note your note (in a topic)"),
-        StaffCommand("queue", _queue, "/queue"),
+        StaffCommand("queue", _queue, "/queue (or /queue 2 for the next page)"),
         StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
         StaffCommand("caseload", _caseload, "/caseload"),
         StaffCommand("done", _done, "/done P-0007 call <notes>"),

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.relay.content import RelayContent, Template
 
 KIND_WORDS = {"question": "question", "free": "message", "report": "weekly report", "safety": "URGENT alert",
-              "alert": "alert"}  # fmt: skip
+              "alert": "alert", "interview": "interview"}  # fmt: skip
 
 
 def item_kind(kind: str, source: str) -> str:

@@ -209,6 +209,8 @@ class RelayService:
     async def _staff_update(self, store: RelayStore, access: Access, msg: StaffInbound, now: datetime) -> StaffOutcome:
         """A therapist's update in the staff group: a command, a button, an edit, or words."""
         if access is Access.BUTTON:
+            if (msg.button or "").startswith(staff_words.TASK):
+                return StaffOutcome(button_answer=await staff_words.close_task(store, self.content, now, msg))
             return StaffOutcome(button_answer=await staff_words.send_kept(store, self.content, now, msg))
         if access is Access.EDIT:
             await staff_words.edited(store, self.content, self.programme, now, msg)
@@ -262,8 +264,12 @@ class RelayService:
             return len(fresh)
 
     async def _open_due_calls(self) -> int:
+        first = min((m for m in self.programme.modules.values() if m.report is not None and m.week is not None),
+                    key=lambda m: m.week or 0, default=None)  # fmt: skip
+        if first is None:
+            return 0
         async with self.db.reading() as session:
-            due = [p.id for p in await self.store(session).call_candidates(self.clock.now())]
+            due = [p.id for p in await self.store(session).call_candidates(first.id)]
         return sum([await self.open_call_task(pid) for pid in due])
 
     async def open_call_task(self, participant_id: int) -> bool:
@@ -284,7 +290,10 @@ class RelayService:
                 checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
                 text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
                                          own=self.config.name_of(own), checklist=checklist)  # fmt: skip
-                await store.post_staff(now, text, participant, topic_name=await store.topic_name(participant_id))
+                task = await store.task(participant_id, "call")
+                done = [[{"label": self.content.text("task_done_button"), "data": f"{staff_words.TASK}{task.id}"}]]
+                await store.post_staff(now, text, participant, topic_name=await store.topic_name(participant_id),
+                                       buttons=done)  # fmt: skip
                 store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
         except IntegrityError:
             return False  # another sweep opened it

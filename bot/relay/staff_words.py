@@ -19,9 +19,10 @@ from bot.relay.model import StaffInbound
 from bot.relay.replies import deliver, signed
 from bot.relay.store import RelayStore
 from bot.storage.models import Participant
-from bot.storage.tables_relay import RelayLog
+from bot.storage.tables_relay import RelayLog, RelayTask
 
 SEND = "staff:send:"  # button data: SEND + the kept message's relay_log id
+TASK = "staff:task:"  # button data: TASK + the relay_tasks id it closes
 KEPT, KEPT_FILE, KEPT_SENT, SENT = "kept", "kept_file", "kept_sent", "sent"
 
 
@@ -86,6 +87,24 @@ async def edited(
     await store.post_staff(now, content.text("correction_sent", code=participant.code), participant,
                            topic_name=await store.topic_name(participant.id))  # fmt: skip
     return True
+
+
+async def close_task(store: RelayStore, content: RelayContent, now: datetime, msg: StaffInbound) -> str:
+    """A task's "Done" button: close it (once), recorded as done by whoever pressed it."""
+    data = (msg.button or "")[len(TASK) :]
+    task = await store.session.get(RelayTask, int(data)) if data.isdigit() else None
+    participant = await store.participant(task.participant_id) if task is not None else None
+    if task is None or participant is None:
+        return content.text("send_gone")
+    if task.status != "open":
+        return content.text("task_already", code=participant.code)
+    task.status, task.done_at = "done", now
+    task.therapist_id = task.therapist_id or msg.user_id
+    store.log(task.kind, now, participant, msg.user_id, text="")
+    store.audit(participant.id, f"therapist:{msg.user_id}", f"{task.kind}_done", now)
+    answer = content.text("task_done", code=participant.code, therapist=store.config.name_of(msg.user_id))
+    await store.post_staff(now, answer, participant, topic_name=await store.topic_name(participant.id))
+    return answer
 
 
 def _without_reply_command(text: str) -> str:

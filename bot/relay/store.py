@@ -128,9 +128,10 @@ class RelayStore:
         return list(await self.session.scalars(query.order_by(RelayItem.id)))
 
     async def unacked_urgent(self, participant_id: int) -> list[RelayItem]:
+        """URGENT alerts not yet acknowledged, and other alerts still open (both end with /ack)."""
         query = select(RelayItem).where(
-            RelayItem.participant_id == participant_id, RelayItem.kind == "safety", RelayItem.stage == "posted",
-            RelayItem.acked_at.is_(None),
+            RelayItem.participant_id == participant_id, RelayItem.kind.in_(("safety", "alert")),
+            RelayItem.stage == "posted", RelayItem.acked_at.is_(None), RelayItem.status == "open",
         )  # fmt: skip
         return list(await self.session.scalars(query))
 
@@ -179,15 +180,22 @@ class RelayStore:
         return list(await self.session.scalars(query))
 
     # -- tasks ----------------------------------------------------------------------------------
-    async def call_candidates(self, now: datetime) -> list[Participant]:
-        """Active participants two weeks or more in, without a call task yet (date checked per zone)."""
+    async def call_candidates(self, first_module: str) -> list[Participant]:
+        """Active participants whose first treatment module has opened, without a call task yet.
+
+        The week-2 call belongs to the start of treatment: for the treatment arm when module 1 opens,
+        for the waiting list only once they have crossed over and module 1 opens for them."""
         query = (
             select(Participant)
             .outerjoin(RelayTask, and_(RelayTask.participant_id == Participant.id, RelayTask.kind == "call"))
-            .where(RelayTask.id.is_(None), Participant.status == "active", Participant.start_date.is_not(None),
-                   Participant.start_date <= now.date() - timedelta(days=13))
+            .where(RelayTask.id.is_(None), Participant.status == "active", Participant.start_date.is_not(None))
         )  # fmt: skip
-        return [p for p in await self.session.scalars(query) if (programme_week(p, now) or 0) >= 2]
+        opened = []
+        for p in await self.session.scalars(query):
+            position = p.position or {}
+            if first_module in position.get("announced", []) or first_module in position.get("finished", []):
+                opened.append(p)
+        return opened
 
     async def task(self, participant_id: int, kind: str) -> RelayTask | None:
         return await self.session.scalar(

@@ -185,7 +185,10 @@ async def test_urgent_safety_item_is_pinned_and_repeats_until_ack(service, relay
     clock.advance(timedelta(hours=2))
     await relay.sweep()
     await sender.drain()
-    assert transport.texts("staff")[-1] == "✅ Acknowledged by Ben. The URGENT repeats have stopped."
+    assert (
+        transport.texts("staff")[-1]
+        == "✅ Acknowledged by Ben. Any URGENT repeats have stopped; the alert is off the queue."
+    )
     async with db.reading() as session:
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions.count("safety_alert_repeated") == 3 and "safety_alert_posted" in actions and "safety_ack" in actions
@@ -207,6 +210,10 @@ async def test_week_two_call_goes_to_a_therapist_other_than_the_assigned_one(
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(RelayTask)) == 0, "no call before week 2"
     clock.advance(timedelta(days=14, hours=1))
+    await relay.sweep()
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(RelayTask)) == 0, "not before module 1 opens"
+    await service.tick_due()  # module 1 opens for them (09:00): the start of treatment
     assert await relay.sweep() >= 1
     await relay.sweep()
     async with db.reading() as session:
