@@ -230,7 +230,9 @@ def reliable_counts(
     return ReliableCounts(measure, counts, n, test, sd, r, sd_source)
 
 
-def reliability_sensitivity(dataset: TrialDataset, measure: Measure, sd_source: SdSource = "sample") -> list[ReliableCounts]:
+def reliability_sensitivity(
+    dataset: TrialDataset, measure: Measure, sd_source: SdSource = "sample"
+) -> list[ReliableCounts]:
     """The same counts with r = 0.7, 0.8 and 0.9: how much the answer leans on the assumed reliability."""
     return [reliable_counts(dataset, measure, sd_source, r) for r in SENSITIVITY_RELIABILITIES]
 

@@ -59,14 +59,22 @@ def hedges_j(df: float) -> float:
 
 
 def _noncentrality_bounds(t: float, df: float, level: float = LEVEL) -> tuple[float, float]:
-    """The noncentrality parameters whose noncentral t puts ``t`` at the upper and lower tail."""
+    """The noncentrality parameters whose noncentral t puts ``t`` at the upper and lower tail.
+
+    Searched within a few large-sample SEs of ``t``; where the noncentral t cannot be evaluated there
+    (very large t) the large-sample interval t ± z·√(1 + t²/2df) is returned instead."""
     tail = (1 - level) / 2
-    span = 10 + 2 * abs(t)
+    z = float(sps.norm.ppf(1 - tail))
+    spread = math.sqrt(1 + t**2 / (2 * df))
+    span = 3 * z * spread + 1
 
     def root(target: float) -> float:
         return optimize.brentq(lambda nc: sps.nct.cdf(t, df, nc) - target, t - span, t + span, xtol=1e-10)
 
-    return root(1 - tail), root(tail)
+    try:
+        return root(1 - tail), root(tail)
+    except ValueError:
+        return t - z * spread, t + z * spread
 
 
 def between_d(treatment: Sequence[float], control: Sequence[float]) -> Between | None:
