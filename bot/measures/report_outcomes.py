@@ -16,8 +16,7 @@ from scipy import stats as sps
 
 from bot.content.trial_schema import TrialSpec
 from bot.measures import analysis as an
-from bot.measures import plots
-from bot.measures import seed_paper
+from bot.measures import plots, seed_paper
 from bot.measures.analysis_effects import Interval
 from bot.measures.outcomes import Outcome
 from bot.measures.stats import Interaction, two_by_two
