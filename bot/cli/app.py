@@ -174,6 +174,12 @@ SyntheticOpt = Annotated[
 def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     synthetic: SyntheticOpt = None,
+    rc_sd: Annotated[
+        str,
+        typer.Option(
+            "--rc-sd", help="Reliable change's s1: 'sample' (baseline SD of this trial) or 'instrument' (the file's)."
+        ),
+    ] = "sample",
     config: ConfigOpt = None,
 ) -> None:
     """Write the trial report: one self-contained HTML file with tables and plots."""
@@ -181,7 +187,7 @@ def report(
 
     settings = _settings(config)
     try:
-        typer.echo(report_command(settings, out, synthetic))
+        typer.echo(report_command(settings, out, synthetic, sd_source=rc_sd))
     except IcbtError as exc:
         _fail(exc)
 
