@@ -67,6 +67,9 @@ def content_validate(
     site: Annotated[
         Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
     ] = None,
+    trial: Annotated[
+        bool, typer.Option("--trial", help="Also check the trial can run: its primary outcome has its wording.")
+    ] = False,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
@@ -86,6 +89,14 @@ def content_validate(
     )
     for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
         typer.echo(f"instrument {wording_status(instrument).line()}")
+    if trial:
+        from bot.measures.primary_outcome import primary_outcome_problem
+
+        problem = primary_outcome_problem(programme, directory, site)
+        if problem is not None:
+            typer.echo(problem)
+            raise typer.Exit(1)
+        typer.echo("trial OK: its primary outcome can be given")
 
 
 @content_app.command("outline")

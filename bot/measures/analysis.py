@@ -51,8 +51,9 @@ def measures(dataset: TrialDataset, instruments: Mapping[str, Instrument]) -> li
     return [Measure(i, s) for i in order for s in i.scales if (i.id, s.id) in present]
 
 
-def primary_measure(found: Sequence[Measure]) -> Measure | None:
-    for key in PRIMARY_CANDIDATES:
+def primary_measure(found: Sequence[Measure], declared: tuple[str, str] | None = None) -> Measure | None:
+    """The trial's declared primary outcome (trial.yaml), else the seed's catastrophizing, else the first."""
+    for key in ((declared,) if declared else ()) + PRIMARY_CANDIDATES:
         for measure in found:
             if measure.key == key:
                 return measure

@@ -69,7 +69,8 @@ def build_report(
     ``trial`` (the trial.yaml in use) writes the methods paragraph and names the strata the ANCOVA
     adjusts for; ``sd_source`` picks reliable change's s₁; ``power`` adds the simulator's power curve."""
     found = an.measures(dataset, instruments)
-    primary = an.primary_measure(found)
+    declared = trial.primary_outcome if trial is not None else None
+    primary = an.primary_measure(found, (declared.instrument, declared.scale) if declared else None)
     strata = tuple(trial.strata) if trial is not None else ()
     rows = outcomes(dataset, found, primary, strata)
     parts = [
