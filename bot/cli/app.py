@@ -228,16 +228,26 @@ def simulate(
     adherence: Annotated[float, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering.")] = 0.85,
     dropout: Annotated[float, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good.")] = 0.1,
     effect: Annotated[float, typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's.")] = 1.0,
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="With --runs: trial sizes for the power curve, e.g. 30,54,80.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Processes for --runs (default: cores).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="With --runs: write a report with the power curve.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
-    from bot.cli.simulate import simulate_command
+    from bot.cli.simulate import parse_sizes, simulate_command
     from bot.simulate.people import SimConfig
 
     settings = _settings(config)
     sim = SimConfig(participants=participants, seed=seed, adherence=adherence, dropout=dropout, effect=effect)
     try:
-        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db))
+        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db, sizes=parse_sizes(sizes), workers=workers,
+                                    report=report))  # fmt: skip
     except IcbtError as exc:
         _fail(exc)
 
