@@ -23,13 +23,14 @@ from bot.engine import (
     progress,
     reminders,
     reports,
+    risk,
     schedule,
     snoozing,
     trial_calendar,
 )
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
-from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
+from bot.engine.model import Effects, Inbound, ParticipantState, Policy, RelayRecord, StoredAnswer
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
@@ -52,6 +53,22 @@ class Engine:
                 answer(turn, inbound)
         except InputRejected as exc:
             progress.reprompt(turn, exc)
+        return turn.effects
+
+    def held(self, code: str, language: str | None, inbound: Inbound, now: datetime) -> Effects:
+        """A participant whose stored state cannot be used (quarantined): their words still reach the
+        team as text and a risky text still gets the crisis message, on a blank state that never
+        touches the broken one (and is never saved)."""
+        blank = ParticipantState(code=code, language=self.programme.language(language), timezone="UTC")
+        turn = Turn(self.programme, blank, now, policy=self.policy, attachment=inbound.attachment)
+        words = inbound.text if inbound.kind == "text" else f"/{inbound.text} {inbound.args}".strip()
+        if inbound.kind == "choice" or not words.strip():
+            turn.say(turn.msg("inbound.held_button"))
+            return turn.effects
+        if risk.screen_text(turn, words, "held_state") is None:
+            data = {"attachment": inbound.attachment} if inbound.attachment else {}
+            turn.effects.relays.append(RelayRecord(source="participant:held", text=words, kind="free", data=data))
+            turn.say(turn.msg("inbound.held"))
         return turn.effects
 
     @staticmethod
@@ -78,13 +95,6 @@ class Engine:
     def awaits_draw(self, state: ParticipantState) -> bool:
         """Consented and in baseline: the state has not heard of a draw yet."""
         return trial_calendar.before_draw(self.programme, state)
-
-    def request_draw(self, state: ParticipantState, now: datetime) -> Effects:
-        """The draw is due (asked by the trial's sweep): mark it requested, as finishing baseline does."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
-        if trial_calendar.draw_due(self.programme, state, now):
-            progress.request_draw(turn)
-        return turn.effects
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
