@@ -64,7 +64,8 @@ class ConversationService:
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
         sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
-        after_sweep: Callable[[], Awaitable[int]] | None = None,  # the trial's draws due (TrialChat.draws_due)
+        after_sweep: Callable[[], Awaitable[int]]
+        | None = None,  # the trial's draws due become requests (TrialChat.draws_due)
     ) -> None:
         self.after_sweep = after_sweep
         self.db, self.engine, self.clock = db, engine, clock
@@ -107,12 +108,12 @@ class ConversationService:
 
         Trial requests a crashed process left pending are done first (by the one sweeper)."""
         result = await self.sweeper.sweep()
+        if not result.skipped and self.after_sweep is not None:
+            await self.after_sweep()  # the trial's draws now due become requests, done just below
         if not result.skipped and self.requests is not None:
             await self.requests.complete()
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
-        if not result.skipped and self.after_sweep is not None:
-            await self.after_sweep()
         return result.ticked
 
     def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:

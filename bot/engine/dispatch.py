@@ -92,9 +92,12 @@ class Engine:
         """The trial's draw is due for this participant: baseline done, or its window closed."""
         return trial_calendar.draw_due(self.programme, state, now)
 
-    def awaits_draw(self, state: ParticipantState) -> bool:
-        """Consented and in baseline: the state has not heard of a draw yet."""
-        return trial_calendar.before_draw(self.programme, state)
+    def request_draw(self, state: ParticipantState, now: datetime) -> Effects:
+        """The draw is due (found by the trial's sweep): mark it requested, as finishing baseline does."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if trial_calendar.draw_due(self.programme, state, now):
+            progress.request_draw(turn)
+        return turn.effects
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)

@@ -22,7 +22,7 @@ from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant
 from bot.storage.repository import to_state
-from bot.storage.tables_trial import TrialAllocation, TrialWithdrawal
+from bot.storage.tables_trial import TrialAllocation, TrialRequestRow, TrialWithdrawal
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
@@ -87,29 +87,28 @@ class TrialChat:
         return result
 
     async def draws_due(self) -> int:
-        """The draw of everyone whose baseline is done (or whose baseline window has closed): asked after
-        each sweep. Also picks up a draw made whose result never reached the participant's state (the
-        process stopped in between): it is read back, not drawn again, and told once. Only active,
-        not withdrawn participants whose state still waits for the draw are looked at."""
+        """Ask for the draw of everyone whose baseline is done (or whose baseline window has closed):
+        run after each sweep, before the pending trial requests are done. For each, in one transaction,
+        the engine marks the draw requested and a durable ``allocate`` request is written, so the draw
+        itself is done (once, and told once) like any other trial request. Returns how many."""
         now = self.trial.clock.now()
         async with self.trial.db.reading() as session:
             rows = (
-                await session.execute(
-                    select(Participant, TrialAllocation.id)
-                    .outerjoin(TrialAllocation, TrialAllocation.participant_id == Participant.id)
+                await session.scalars(
+                    select(Participant)
                     .where(Participant.status == "active", Participant.start_date.is_not(None))
+                    .where(~select(TrialAllocation.id).where(TrialAllocation.participant_id == Participant.id).exists())
                     .where(~select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == Participant.id).exists())
                 )
             ).all()
-            due = []
-            for row, allocation in rows:
-                state = to_state(row)
-                if self.engine.draw_due(state, now) or (allocation is not None and self.engine.awaits_draw(state)):
-                    due.append(row.id)
+            due = [row.id for row in rows if self.engine.draw_due(to_state(row), now)]
+        if self.conversation is None:
+            return 0
         for participant_id in due:
-            async with self.trial.db.transaction() as session:  # the draw and the arm's calendar commit together
-                await self.allocate(session, participant_id)
-            self.trial.wake_sender()
+            async with self.trial.db.transaction() as session:
+                await self.conversation.decide_in(session, participant_id, self.engine.request_draw)
+                session.add(TrialRequestRow(participant_id=participant_id, kind="allocate", answers={},
+                                            status="pending", attempts=0, created_at=now))  # fmt: skip
         return len(due)
 
     async def withdraw(self, session: AsyncSession, participant_id: int, may_use_data: bool) -> bool:

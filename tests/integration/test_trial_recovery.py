@@ -4,27 +4,20 @@ again is screened and answered kindly (real service on SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.engine import Inbound
-from bot.storage.models import Participant, RelayItem
-from bot.storage.tables_trial import TrialAllocation
+from bot.storage.models import RelayItem
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from tests.integration.test_storage import CHAT, Driver
 from tests.integration.test_trial_chat import (
     TYPED,
-    answer_on,
     apply,
-    baseline_finished,
     consent_shown,
     through_welcome,
-    to_consent,
-    told,
     trial_chat_for,
 )
 from tests.integration.test_trial_privacy import file_bytes, rows_holding
@@ -71,28 +64,6 @@ async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_datab
     assert await rows_holding(db, "0701234567") == []
     if db.is_sqlite:
         assert marker.encode() not in file_bytes(db)
-
-
-async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_the_next_sweep_and_told_once(
-    db, programme, chat, trial_chat, sender, transport, clock
-):
-    await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
-    await answer_on(chat, lambda: baseline_finished(db))
-    clock.advance(timedelta(days=14, hours=10))
-    conversation, trial_chat.conversation = trial_chat.conversation, None  # the process dies after the draw
-    await chat.service.tick_due()
-    trial_chat.conversation = conversation
-    async with db.reading() as session:
-        assert await session.scalar(select(func.count(TrialAllocation.id))) == 1
-        assert (await session.scalar(select(Participant))).position.get("arm") is None
-    await chat.service.tick_due()
-    await sender.drain()
-    texts = transport.texts(CHAT)
-    assert [t.strip() for t in texts].count(told(programme, "treatment")) == 1
-    async with db.reading() as session:
-        row = await session.scalar(select(Participant))
-        assert row.position["arm"] == "treatment" and await session.scalar(select(func.count(TrialAllocation.id))) == 1
-    assert programme.msg("en", "module.opened", title=programme.text(programme.modules["week02"].title, "en")) in texts
 
 
 async def test_someone_not_taken_in_who_writes_again_gets_the_kind_words_and_is_still_screened(
