@@ -77,8 +77,10 @@ def _with(config: Path | None, work: Callable[[Settings, Database, Programme], A
 
 
 def _data(settings: Settings, db: Database, programme: Programme) -> ParticipantData:
+    staff = ("telegram", str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
     return ParticipantData(db, programme, SystemClock(), retention_days=settings.trial_retention_days,
-                           outbox_purge_days=settings.trial_outbox_purge_days)  # fmt: skip
+                           outbox_purge_days=settings.trial_outbox_purge_days, charts_dir=settings.charts_dir,
+                           staff_chat=staff)  # fmt: skip
 
 
 @participants_app.command("list")
