@@ -19,7 +19,7 @@ from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
-from bot.relay.store import RelayStore, programme_week
+from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
 
 CODE = re.compile(r"^[A-Za-z]+-\d+$")
@@ -127,7 +127,7 @@ async def _caseload(ctx: CommandContext) -> None:
     for assignment, participant in await ctx.store.assignments():
         week = programme_week(participant, ctx.now)
         by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
-            "caseload_participant", code=participant.code, week="?" if week is None else week,
+            "caseload_participant", code=participant.code, week=shown_week(week),
             waiting=waiting.get(participant.id, 0)))  # fmt: skip
     lines = []
     for therapist, rows in by_therapist.items():
@@ -173,7 +173,7 @@ async def _time(ctx: CommandContext) -> None:
     week = programme_week(participant, ctx.now)
     total = await ctx.store.minutes_this_week(participant.id, week)  # includes the row just added
     await ctx.say(ctx.content.text("time_logged", minutes=minutes, code=participant.code,
-                                   week="?" if week is None else week, total=total), participant)  # fmt: skip
+                                   week=shown_week(week), total=total), participant)  # fmt: skip
 
 
 async def _ack(ctx: CommandContext) -> None:

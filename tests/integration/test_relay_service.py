@@ -262,10 +262,10 @@ async def test_staff_commands_assign_caseload_time_and_template(service, relay, 
     await sender.drain()
     out = transport.texts("staff")
     assert out[0] == f"👤 {p.code} is now with Cleo."
-    assert f"Cleo: 1 participant(s)\n   {p.code} · week 0 · 0 waiting" in out[1]
+    assert f"Cleo: 1 participant(s)\n   {p.code} · week 1 · 0 waiting" in out[1]
     assert out[2].endswith("(this week so far: 12 min).") and out[3].endswith("(this week so far: 17 min).")
     assert out[4].startswith("How to use it: /time 12")
-    assert out[5].startswith(f'Draft "Steady week" for {p.code}') and "week 0" in out[5]
+    assert out[5].startswith(f'Draft "Steady week" for {p.code}') and "week 1" in out[5]
     assert out[6].startswith("There is no template nope.")
     async with db.reading() as session:
         minutes = list(await session.scalars(select(RelayLog.minutes).where(RelayLog.kind == "time")))
