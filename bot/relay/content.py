@@ -26,6 +26,7 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "urgent": "code text",
         "urgent_repeat": "code age",
         "alert": "code week text",
+        "interview": "code text therapist",
         "unreachable": "",
         "nudge": "therapist kind code due",
         "escalate": "code kind age due therapist",

@@ -94,6 +94,8 @@ def item_post(
             therapist=therapist)  # fmt: skip
     elif kind == "alert":
         body = content.text("alert", code=code, week=week_text, text=text)
+    elif kind == "interview":
+        body = content.text("interview", code=code, text=text, therapist=therapist)
     elif kind == "free":
         body = content.text("free", code=code, week=week_text, text=text, due=due, therapist=therapist)
     else:

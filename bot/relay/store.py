@@ -131,6 +131,18 @@ class RelayStore:
             query = query.where(RelayItem.participant_id == participant_id)
         return list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
 
+    async def close_items(self, participant_id: int, kind: str, now: datetime, therapist_id: int) -> int:
+        """Close the participant's open items of ``kind`` (an interview task once it is recorded)."""
+        items = await self.session.scalars(
+            select(RelayItem).where(RelayItem.participant_id == participant_id, RelayItem.kind == kind,
+                                    RelayItem.status == "open")
+        )  # fmt: skip
+        closed = 0
+        for item in items:
+            item.status, item.answered_at, item.answered_by = "closed", now, therapist_id
+            closed += 1
+        return closed
+
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
             RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.due_at.is_not(None),
