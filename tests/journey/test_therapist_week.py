@@ -22,6 +22,7 @@ from tests.integration.test_relay_telegram import CHAT, STAFF, tg  # noqa: F401 
 from tests.support.fake_bot_api import group_message
 
 DOC = ROOT / "docs" / "therapist-week.md"
+P = "P-0001"
 OPEN, CLOSE = "## Transcript\n\n```text\n", "\n```\n"
 WORDS = {  # what this participant writes, by the question they are asked
     "What is your goal": "Walk to the park and back, 20 minutes, three times a week",
@@ -182,7 +183,12 @@ async def test_a_therapist_gives_three_weeks_of_feedback_from_the_topic_alone(tg
         heard = len(tg.to_participant())
         kept = await journey.therapist("Ben, this one is going well; no call needed from you this week.")
         assert kept.startswith("🔒 Kept among staff") and len(tg.to_participant()) == heard, "staff talk stays"
-        await journey.therapist(FEEDBACK[week], reply_to=post_id)
+        clock.advance(timedelta(minutes=12))  # reading the week and writing the feedback
+        timed = await journey.therapist(FEEDBACK[week], reply_to=post_id)
+        assert (
+            timed
+            == f"⏱ 12 min recorded for {P}: from your first look at the week to this feedback. /time 12 corrects it."
+        )
         received = tg.to_participant()[-1]["text"]
         assert received == FEEDBACK[week] + "\n\n— Your therapist Anna"
         journey.lines.append("  participant received: " + received.replace("\n", "\n  "))
