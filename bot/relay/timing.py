@@ -57,9 +57,10 @@ async def replied(store: RelayStore, participant: Participant, therapist: int, n
         select(RelayLog.at).where(RelayLog.participant_id == participant.id, RelayLog.therapist_id == therapist,
                                   RelayLog.kind == VIEW, RelayLog.week == week)
     )  # fmt: skip
-    if start is None:
-        return None
-    minutes = min(MAX_MINUTES, max(1, math.ceil((_aware(now) - _aware(start)).total_seconds() / 60)))
+    elapsed = (_aware(now) - _aware(start)).total_seconds() if start is not None else 0.0
+    if elapsed < 60:
+        return None  # no earlier look: the reading happened where the bot cannot see, nothing measured
+    minutes = min(MAX_MINUTES, math.ceil(elapsed / 60))
     store.session.add(RelayLog(at=now, participant_id=participant.id, therapist_id=therapist, kind=TIME, week=week,
                                minutes=minutes, text="measured"))  # fmt: skip
     return minutes
