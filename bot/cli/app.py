@@ -26,8 +26,10 @@ app = typer.Typer(
 )
 content_app = typer.Typer(no_args_is_help=True, help="Check and review the YAML content.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+safety_app = typer.Typer(no_args_is_help=True, help="Try the risk screen on your own sentences.")
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
+app.add_typer(safety_app, name="safety")
 # trial: bodies in bot/cli/trial.py
 app.add_typer(participants_app, name="participants")
 app.add_typer(trial_app, name="trial")
@@ -69,6 +71,9 @@ def content_validate(
     site: Annotated[
         Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
     ] = None,
+    trial: Annotated[
+        bool, typer.Option("--trial", help="Also check the trial can run: its primary outcome has its wording.")
+    ] = False,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
@@ -88,6 +93,14 @@ def content_validate(
     )
     for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
         typer.echo(f"instrument {wording_status(instrument).line()}")
+    if trial:
+        from bot.measures.primary_outcome import primary_outcome_problem
+
+        problem = primary_outcome_problem(programme, directory, site)
+        if problem is not None:
+            typer.echo(problem)
+            raise typer.Exit(1)
+        typer.echo("trial OK: its primary outcome can be given")
 
 
 @content_app.command("outline")
@@ -105,6 +118,29 @@ def content_outline(
         _fail(exc)
     for line in outline(programme, language):
         typer.echo(line)
+
+
+@safety_app.command("check")
+def safety_check(
+    file: Annotated[Path | None, typer.Argument(help="One text per line (default: standard input).")] = None,
+    content: Annotated[Path, typer.Option("--content", help="Content directory with safety/<lang>.yaml.")] = Path(
+        "content"
+    ),
+    lang: Annotated[str, typer.Option("--lang", help="Language of the phrase list.")] = "en",
+) -> None:
+    """Print `LEVEL<TAB>TEXT` (urgent, concern or none) for each line, as the shipped screen grades it."""
+    from bot.cli.safety import check_command
+
+    if file is not None and not file.is_file():
+        typer.echo(f"safety check: {file}: file not found", err=True)
+        raise typer.Exit(2)
+    try:
+        code = check_command(file, content, lang)
+    except ContentError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")
@@ -176,6 +212,12 @@ SyntheticOpt = Annotated[
 def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     synthetic: SyntheticOpt = None,
+    rc_sd: Annotated[
+        str,
+        typer.Option(
+            "--rc-sd", help="Reliable change's s1: 'sample' (baseline SD of this trial) or 'instrument' (the file's)."
+        ),
+    ] = "sample",
     config: ConfigOpt = None,
 ) -> None:
     """Write the trial report: one self-contained HTML file with tables and plots."""
@@ -183,7 +225,7 @@ def report(
 
     settings = _settings(config)
     try:
-        typer.echo(report_command(settings, out, synthetic))
+        typer.echo(report_command(settings, out, synthetic, sd_source=rc_sd))
     except IcbtError as exc:
         _fail(exc)
 
@@ -213,16 +255,26 @@ def simulate(
     adherence: Annotated[float, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering.")] = 0.85,
     dropout: Annotated[float, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good.")] = 0.1,
     effect: Annotated[float, typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's.")] = 1.0,
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="With --runs: trial sizes for the power curve, e.g. 30,54,80.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Processes for --runs (default: cores).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="With --runs: write a report with the power curve.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
-    from bot.cli.simulate import simulate_command
+    from bot.cli.simulate import parse_sizes, simulate_command
     from bot.simulate.people import SimConfig
 
     settings = _settings(config)
     sim = SimConfig(participants=participants, seed=seed, adherence=adherence, dropout=dropout, effect=effect)
     try:
-        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db))
+        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db, sizes=parse_sizes(sizes), workers=workers,
+                                    report=report))  # fmt: skip
     except IcbtError as exc:
         _fail(exc)
 

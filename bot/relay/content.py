@@ -27,6 +27,7 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "urgent_repeat": "code age",
         "alert": "code week text",
         "interview": "code text therapist",
+        "plain": "code kind text",
         "unreachable": "",
         "nudge": "therapist kind code due",
         "escalate": "code kind age due therapist",

@@ -28,6 +28,7 @@ from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
 from bot.relay.content import RelayContent
+from bot.relay.isolation import isolate_item
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
@@ -70,6 +71,7 @@ class RelayService:
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
+        self._staff = (config.staff_channel, config.staff_chat_id)
 
     def _allocated_arm(self, participant: Participant) -> str | None:
         """The arm the chat's draw stored in the position; therapists deliver the treatment, so they see it."""
@@ -92,8 +94,11 @@ class RelayService:
             async with self.db.reading() as session:
                 ids = await self.store(session).new_item_ids(limit)
             for item_id in ids:
-                if await self._post_item(item_id):
-                    posted += 1
+                try:
+                    done = await self._post_item(item_id)
+                except Exception as exc:  # their state or the item is broken: theirs alone, as text
+                    done = await isolate_item(self.db, self.clock, self.content, self._staff, item_id, exc)
+                posted += done
         if posted:
             self.wake_sender()
         return posted
