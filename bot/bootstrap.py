@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.conversation.service import ConversationService
+from bot.conversation.release import release_command
 from bot.engine import Engine
 from bot.engine.model import Policy
 from bot.measures.service import SymptomPolicy
@@ -96,6 +97,8 @@ async def bootstrap(
         sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
     )  # fmt: skip
     service.sweeper.chunk = settings.sweep_chunk
+    if relay is not None:
+        relay.registry["release"] = release_command(service)  # /release: staff lift a safety pause
     if trial_chat is not None:
         trial_chat.conversation = service
         if relay is not None:
@@ -114,6 +117,8 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
         staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
         signature=settings.therapist_signature, question_days=settings.relay_question_days,
         report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
-        urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
+        urgent_backoff=tuple(settings.relay_urgent_backoff_minutes), day_end_hour=settings.relay_day_end_hour,
+        urgent_escalate_after=settings.relay_urgent_escalate_after,
+        oncall=(staff_target[0], str(settings.oncall_chat_id)) if settings.oncall_chat_id is not None else None,
         holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
     )  # fmt: skip

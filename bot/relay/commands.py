@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.relay import format as fmt
+from bot.relay.alerts import alert_lines, paused_lines
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.replies import deliver
 from bot.relay.sla import age_text
 from bot.relay.store import RelayStore, programme_week
-from bot.storage.models import Participant
+from bot.storage.models import Participant, RelayItem
 
 CODE = re.compile(r"^[A-Za-z]+-\d+$")
 
@@ -94,9 +95,13 @@ async def _note(ctx: CommandContext) -> None:
     await ctx.say(ctx.content.text("note_saved", code=participant.code), participant)
 
 
+QUEUE_PAGE = 20  # lines a /queue page shows
+
+
 async def _queue(ctx: CommandContext) -> None:
-    items = await ctx.store.open_items()
-    rows = []
+    """Open alerts first (URGENT, then concern), then overdue items, then the rest by due time; paged."""
+    items = sorted(await ctx.store.open_items(), key=lambda i: (not _late(i, ctx.now), i.due_at or ctx.now))
+    rows = await alert_lines(ctx.store, ctx.content, ctx.config, ctx.now)
     for item in items:
         participant = await ctx.store.participant(item.participant_id)
         late = ctx.content.text("queue_late") if item.due_at is not None and item.due_at <= ctx.now else ""
@@ -105,7 +110,22 @@ async def _queue(ctx: CommandContext) -> None:
             age=age_text((ctx.now - item.created_at).total_seconds()), therapist=ctx.config.name_of(item.assigned_to),
             due=fmt.when_text(item.due_at, ctx.config.timezone), late=late,
         ))  # fmt: skip
-    await ctx.say(fmt.lines(ctx.content.text("queue_header"), rows, ctx.content.text("queue_empty")))
+    paused = await paused_lines(ctx.store, ctx.content)
+    if not rows and not paused:
+        await ctx.say(ctx.content.text("queue_empty"))
+        return
+    pages = max(1, -(-len(rows) // QUEUE_PAGE))
+    page = min(max(int(ctx.args) if ctx.args.strip().isdigit() else 1, 1), pages)
+    shown = [ctx.content.text("queue_header"), *rows[(page - 1) * QUEUE_PAGE : page * QUEUE_PAGE]] if rows else []
+    if pages > 1:
+        shown.append(ctx.content.text("queue_page", page=page, pages=pages))
+    if paused:
+        shown += [ctx.content.text("paused_header"), *paused]
+    await ctx.say("\n".join(shown))
+
+
+def _late(item: RelayItem, now: datetime) -> bool:
+    return item.due_at is not None and item.due_at <= now
 
 
 async def _assign(ctx: CommandContext) -> None:
@@ -141,6 +161,9 @@ async def _caseload(ctx: CommandContext) -> None:
     unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
+    paused = await paused_lines(ctx.store, ctx.content)
+    if paused:
+        lines += [ctx.content.text("paused_header"), *paused]
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
 
 
@@ -214,7 +237,9 @@ async def _ack(ctx: CommandContext) -> None:
         waited = int((ctx.now - item.created_at).total_seconds() // 60)
         ctx.store.log("ack", ctx.now, ctx.participant, ctx.therapist, minutes=waited, item_id=item.id)
     ctx.store.audit(ctx.participant.id, f"therapist:{ctx.therapist}", "safety_ack", ctx.now, items=len(items))
-    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
+    held = bool((ctx.participant.position or {}).get("held"))
+    paused = ctx.content.text("ack_paused") if held else ""
+    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist), paused=paused))
 
 
 def default_registry() -> dict[str, StaffCommand]:
