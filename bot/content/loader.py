@@ -19,7 +19,6 @@ from bot.content.dependencies import check_step
 from bot.content.messages import REQUIRED_KEYS
 from bot.content.programme import Programme
 from bot.content.safety_file import load_crisis_lines, load_safety
-from bot.safety.rules import SafetyRules
 from bot.content.schema import (
     STEP_KINDS,
     ChoiceStep,
@@ -33,6 +32,7 @@ from bot.content.schema import (
 from bot.content.site import merge_wording, overlay_files, partly_filled, site_digest
 from bot.content.trial_loader import load_trial
 from bot.errors import ContentError
+from bot.safety.rules import SafetyRules
 
 TEXT_KEYS = frozenset(
     {"title", "text", "label", "summary", "button", "agree", "decline", "min_label", "max_label",
@@ -174,7 +174,14 @@ def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
         raise ContentError(col.problems)
     assert spec is not None
     return Programme.build(
-        spec, modules, instruments, messages, content_version(root, site_dir), root, safety, trial=trial,
+        spec,
+        modules,
+        instruments,
+        messages,
+        content_version(root, site_dir),
+        root,
+        safety,
+        trial=trial,
         crisis_lines=crisis_lines,
     )
 

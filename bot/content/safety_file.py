@@ -53,7 +53,10 @@ def _with_alert_items(
     col: Collector, file: Path, rules: SafetyRules, instruments: dict[str, Instrument]
 ) -> SafetyRules:
     alerts = [
-        (i.id, item.id, item.alert_at, item.urgent_at) for i in instruments.values() for item in i.items if item.alert_at is not None
+        (i.id, item.id, item.alert_at, item.urgent_at)
+        for i in instruments.values()
+        for item in i.items
+        if item.alert_at is not None
     ]
     if not alerts:
         return rules
@@ -86,7 +89,7 @@ class CountryLines(BaseModel):
     @field_validator("emergency_number", "line_number")
     @classmethod
     def _phone(cls, value: str) -> str:
-        if not value[0].isdigit() and value[0] != "+" or any(ch not in _PHONE for ch in value):
+        if (not value[0].isdigit() and value[0] != "+") or any(ch not in _PHONE for ch in value):
             raise ValueError(f"{value!r} is not a phone number")
         return value
 
@@ -117,4 +120,3 @@ def load_crisis_lines(col: Collector, root: Path) -> dict[str, CrisisResources]:
         code: CrisisResources(code, c.emergency_number, c.line_name, c.line_number, c.line_hours, c.line_url)
         for code, c in found.countries.items()
     }
-

@@ -7,6 +7,7 @@ shown again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from bot.engine import (
@@ -65,10 +66,8 @@ def after_crisis(turn: Turn, handle: Callable[[], None]) -> None:
     """Let the step take the words (they are stored like any answer), but say nothing after the crisis
     message except the pause: no re-prompt, no "see you tomorrow"."""
     said = len(turn.effects.outbound)
-    try:
+    with contextlib.suppress(InputRejected):  # not an answer to the step: asked again when they carry on
         handle()
-    except InputRejected:
-        pass  # not an answer to the step: it is asked again when they carry on
     del turn.effects.outbound[said:]
     risk.hold_prompt(turn)
 

@@ -57,14 +57,6 @@ class Engine:
             progress.reprompt(turn, exc)
         return turn.effects
 
-    def released(self, state: ParticipantState, by: str, now: datetime) -> Effects:
-        """Staff lifted the pause a risk hit made (from the participant's topic): the participant is told,
-        and the interrupted step comes back."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
-        if state.held:
-            carry_on(turn, by=by)
-        return turn.effects
-
     def held(self, code: str, language: str | None, inbound: Inbound, now: datetime) -> Effects:
         """A participant whose stored state cannot be used (quarantined): their words still reach the
         team as text and a risky text still gets the crisis message, on a blank state that never
@@ -79,6 +71,14 @@ class Engine:
             data = {"attachment": inbound.attachment} if inbound.attachment else {}
             turn.effects.relays.append(RelayRecord(source="participant:held", text=words, kind="free", data=data))
             turn.say(turn.msg("inbound.held"))
+        return turn.effects
+
+    def released(self, state: ParticipantState, by: str, now: datetime) -> Effects:
+        """Staff lifted the pause a risk hit made (from the participant's topic): the participant is told,
+        and the interrupted step comes back."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if state.held:
+            carry_on(turn, by=by)
         return turn.effects
 
     @staticmethod

@@ -171,7 +171,7 @@ def _swapped(a: str, b: str) -> bool:
 class _Node:
     """One place in the trie of sequences: the words that may come next, and what ends here."""
 
-    __slots__ = ("edges", "words", "fuzzy", "ends")
+    __slots__ = ("edges", "ends", "fuzzy", "words")
 
     def __init__(self) -> None:
         self.edges: dict[str, _Node] = {}

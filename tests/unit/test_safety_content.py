@@ -31,7 +31,10 @@ def test_safety_unknown_key_and_bad_level(copy: Path):  # noqa: F811
     code, lines = validate(copy)
     assert code == 1
     assert any(line.startswith(f"{SAFETY}: phrases.0.pattern: unknown key") for line in lines), lines
-    assert any(line.startswith(f"{SAFETY}: categories.suicide_intent.level: Input should be 'urgent' or 'concern'") for line in lines)
+    assert any(
+        line.startswith(f"{SAFETY}: categories.suicide_intent.level: Input should be 'urgent' or 'concern'")
+        for line in lines
+    )
 
 
 def test_safety_crisis_text_must_name_the_numbers(copy: Path):  # noqa: F811
@@ -84,7 +87,9 @@ def test_safety_empty_pattern(copy: Path):  # noqa: F811
     edit(copy / "safety/en.yaml", change)
     code, lines = validate(copy)
     assert code == 1
-    assert any(line.startswith(f"{SAFETY}: benign.0.patterns: pattern '!!!' has a form with no words") for line in lines)
+    assert any(
+        line.startswith(f"{SAFETY}: benign.0.patterns: pattern '!!!' has a form with no words") for line in lines
+    )
 
 
 def test_safety_pattern_marks_in_the_wrong_place(copy: Path):  # noqa: F811
@@ -98,7 +103,9 @@ def test_safety_rewrite_must_be_one_word(copy: Path):  # noqa: F811
     edit(copy / "safety/en.yaml", lambda d: d["rewrites"].update({"wan na": "want to"}))
     code, lines = validate(copy)
     assert code == 1
-    assert any(line.startswith(f"{SAFETY}: rewrites: ") and "'wan na': a short form is one word" in line for line in lines)
+    assert any(
+        line.startswith(f"{SAFETY}: rewrites: ") and "'wan na': a short form is one word" in line for line in lines
+    )
 
 
 def test_safety_needs_a_concern_text_of_each_kind(copy: Path):  # noqa: F811
