@@ -211,7 +211,9 @@ async def test_risk_words_in_a_diary_note_an_edit_an_ask_and_a_homework_field(jo
     await j.feed(group_message(j.update_id, STAFF, BEN, "/queue", thread=thread))
     await j.settle()
     queue = j.to_staff()[-1]["text"].splitlines()
-    assert queue[1].startswith("P-0001 · URGENT alert") and sum("URGENT alert" in line for line in queue) == 4
+    assert queue[1] == "🚨 URGENT, not acknowledged (/ack in the topic):", "open alerts first"
+    assert all(line.strip().startswith("P-0001 · URGENT alert") for line in queue[2:6]), queue
+    assert "⏸ P-0001 is paused" not in "\n".join(queue), "they carried on: no pause is listed"
     j.update_id += 1
     await j.feed(group_message(j.update_id, STAFF, BEN, "/ack", thread=thread))
     await j.settle()
