@@ -11,8 +11,8 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
-from bot.conversation.service import ConversationService
 from bot.conversation.release import release_command
+from bot.conversation.service import ConversationService
 from bot.engine import Engine
 from bot.engine.model import Policy
 from bot.measures.service import SymptomPolicy

@@ -71,6 +71,7 @@ class RelayConfig:
     def repeat_gap(self, repeats_done: int) -> int:
         """Minutes until the next URGENT repeat after ``repeats_done`` repeats (5, 15, 60, 60 …)."""
         return self.urgent_backoff[min(repeats_done, len(self.urgent_backoff) - 1)]
+
     day_end_hour: int = 17
     holidays: frozenset[date] = frozenset()
     timezone: str = "Europe/Stockholm"

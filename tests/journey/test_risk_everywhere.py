@@ -228,9 +228,9 @@ def trial_journey(db, programme, clock, sender, transport):
     return trial_chat, chat, relay
 
 
-async def test_risk_words_during_the_application_and_after_withdrawal(db, programme, clock, transport, sender,
+async def test_risk_words_during_the_application(db, programme, clock, transport, sender,
                                                                       trial_journey):  # fmt: skip
-    trial_chat, chat, relay = trial_journey
+    _, chat, relay = trial_journey
     await through_welcome(chat, programme)
     question = programme.text(programme.trial.questions[0].text, "en")
     await chat.send(Inbound(kind="text", text="honestly I wanna die"))
