@@ -20,6 +20,7 @@ from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
+from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
@@ -53,9 +54,11 @@ async def bootstrap(
     demo_therapist: int | None = None,
     on_unreachable: OnUnreachable | None = None,
     trial_seed: bytes | None = None,
+    staff_status: StaffStatus | None = None,
 ) -> App:
     """With ``trial_seed`` (and a trial in the content) the chat runs the trial: application, interview
-    gate, consent, the draw and each arm's calendar (bot/trial/chat.py)."""
+    gate, consent, the draw and each arm's calendar (bot/trial/chat.py). ``staff_status`` (the staff
+    group's reachability) is kept up to date by the sender and read by the crisis message."""
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
     if migrate:
@@ -66,7 +69,7 @@ async def bootstrap(
     sender = OutboxSender(
         db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
         max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
-        on_unreachable=on_unreachable,
+        on_unreachable=on_unreachable, staff_status=staff_status,
     )  # fmt: skip
     await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
     relay = None
@@ -80,7 +83,7 @@ async def bootstrap(
             relay.wake.set()
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
-                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
+                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings, staff_status),
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)
