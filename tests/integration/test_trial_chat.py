@@ -143,13 +143,10 @@ async def test_a_risk_answer_in_the_screen_starts_the_safety_protocol(db, progra
     await through_welcome(chat, programme)
     await apply(chat, programme, TYPED, mood=1)  # "several days" on every item, item 9 included
     texts = transport.texts(CHAT)
-    assert any("112" in t for t in texts), "the site's crisis resources at once"
-    assert texts[-1] == programme.msg("en", "safety.hold"), "the application waits until they carry on"
+    assert any("112" in t and "get in touch with you today" in t for t in texts), "a concern: resources, same day"
     async with db.reading() as session:
         items = (await session.scalars(select(RelayItem))).all()
-        assert [i.kind for i in items] == ["safety"] and items[0].source == "safety:phq9.q9"
-        assert await session.scalar(select(TrialApplication)) is None
-    await chat.press("Carry on when I'm ready")
+        assert [i.kind for i in items] == ["concern"] and items[0].source == "safety:phq9.q9"
     assert transport.texts(CHAT)[-1].startswith(programme.text(programme.trial.not_eligible_intro, "en"))
     async with db.reading() as session:
         application = await session.scalar(select(TrialApplication))
