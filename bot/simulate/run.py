@@ -198,7 +198,8 @@ async def simulate(db: Database, content_dir: Path, config: SimConfig,
                    on_day: Callable[[int, int], None] | None = None) -> SimResult:  # fmt: skip
     """Run one simulated trial into ``db`` (already at the current schema)."""
     await mark_simulated(db, START, {"seed": config.seed, "participants": config.participants, "effect": config.effect,
-                                     "adherence": config.adherence, "dropout": config.dropout})  # fmt: skip
+                                     "adherence": config.adherence, "dropout": config.dropout,
+                                     "crossover_accept": config.crossover_accept})  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
         programme = simulated_programme(content_dir, Path(folder))
         return await Simulation(db, programme, config, content_dir).run(on_day)

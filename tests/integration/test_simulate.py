@@ -47,7 +47,7 @@ def test_the_overlay_is_made_up_wording_for_every_licensed_instrument(tmp_path: 
 async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_answer(db, tmp_path: Path) -> None:
     """Four applicants: one not eligible by the answers given in the chat, one excluded by the
     therapist's /interviewed in the staff group, two drawn in the chat after the consent."""
-    result = await simulate(db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED))
+    result = await simulate(db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED, crossover_accept=1.0))
     assert result.applied == 4
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant)))
@@ -78,6 +78,7 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     check_ins = [a for a in audit if a.action == "trial_check_in"]
     assert {a.participant_id for a in check_ins} == {waiting} and len(check_ins) == 4
     assert [a.participant_id for a in audit if a.action == "crossover_offered"] == [waiting]
+    assert [a.participant_id for a in audit if a.action == "crossover_accepted"] == [waiting]  # the offer is taken
     # the primary outcome was asked (with the made-up wording) and scored at baseline, for both arms
     baseline = {(s.participant_id, s.instrument) for s in scores if s.module_id == "baseline"}
     for allocation in allocations:
