@@ -103,7 +103,8 @@ def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:
                 index=index, chat=f"sim-{index + 1:04d}", arrives=float(rng.uniform(0, config.recruit_days)),
                 screened_out=fate, adherence=adherence, drop_week=drop, offsets=offsets,
                 pain_level=float(np.clip(rng.normal(5.4, 1.6), 1, 9)),
-                takes_crossover=bool(rng.random() < config.crossover_accept),
+                # its own stream: adding the crossover left every other draw of a seed as it was
+                takes_crossover=bool(np.random.default_rng([config.seed, index]).random() < config.crossover_accept),
             )
         )  # fmt: skip
     assert len(people) == total
