@@ -29,6 +29,13 @@ async def sweep_relay(relay: RelayService) -> None:
         log.info("relay sweep: %d things done", count)
 
 
+async def sweep_inbox(replay: Callable[[], Awaitable[int]]) -> None:
+    """Updates whose processing failed (or whose process died) are tried again."""
+    count = await replay()
+    if count:
+        log.info("inbox: %d updates processed again", count)
+
+
 PURGE_EVERY_SECONDS = 3600  # the retention purge: payloads of old sent messages, old applications
 
 
@@ -44,7 +51,9 @@ def build_scheduler(
     interval_seconds: int,
     relay: RelayService | None = None,
     purge: Callable[[], Awaitable[tuple[int, int]]] | None = None,
+    inbox: Callable[[], Awaitable[int]] | None = None,
 ) -> AsyncIOScheduler:
+    """``inbox`` processes updates recorded but not processed (``bot/channels/telegram/inbox.py``)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         sweep_due,
@@ -63,5 +72,9 @@ def build_scheduler(
     if purge is not None:
         scheduler.add_job(sweep_purge, "interval", seconds=PURGE_EVERY_SECONDS, args=[purge], id="sweep_purge",
                           coalesce=True, max_instances=1, misfire_grace_time=PURGE_EVERY_SECONDS,
+                          replace_existing=True)  # fmt: skip
+    if inbox is not None:
+        scheduler.add_job(sweep_inbox, "interval", seconds=interval_seconds, args=[inbox], id="sweep_inbox",
+                          coalesce=True, max_instances=1, misfire_grace_time=interval_seconds,
                           replace_existing=True)  # fmt: skip
     return scheduler

@@ -191,6 +191,10 @@ class OutboxSender:
         except DeliveryFailed as exc:
             await self._failed(row, index, exc)
             return False
+        except Exception as exc:  # this row cannot be sent (a malformed payload, a bug): it alone stops
+            log.error("outbox %d could not be sent (%s); marked failed, staff are told", row.id, type(exc).__name__)
+            await self.store.fail(row.id, parts_sent=index, error=f"could not be sent: {type(exc).__name__}")
+            return False
         await self.store.sent(row.id, total, message_id)
         return True
 

@@ -2,7 +2,8 @@
 
 ``handle`` runs one inbound event as one job of the group-commit writer: read the participant (row
 locked on PostgreSQL), record the event id with ``INSERT … ON CONFLICT DO NOTHING`` (a redelivered
-id finds its row and does nothing), let the engine decide, write state + answers + outbox rows. It
+id finds its row and does nothing), let the engine decide, write state + answers + outbox rows and
+what the event asked of the trial (``bot/conversation/requests.py``), all in one transaction. It
 returns only after the batch holding the event has committed, and only then wakes the sender, so a
 reply is never sent for an event that could still be lost. ``tick_due`` lets time pass for everyone
 who is due (see ``scheduler/sweep.py``).
@@ -11,23 +12,25 @@ who is due (see ``scheduler/sweep.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.conversation.requests import Step, TrialRequests, write_requests
 from bot.engine import Engine, Inbound
-from bot.engine.model import Effects, ParticipantState, TrialRequest
+from bot.engine.model import Effects, ParticipantState
 from bot.measures.service import SymptomPolicy, record_scores, write_pictures
 from bot.storage.database import Database
-from bot.storage.models import Participant
+from bot.storage.models import PRIORITY_INTERACTIVE, Participant
 from bot.storage.repository import Repository, to_state
-from bot.storage.rows import EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.rows import PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
 from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
 from scheduler.sweep import Sweeper
@@ -57,7 +60,7 @@ class ConversationService:
         staff_target: tuple[str, str] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
         max_batch: int = 50,
-        on_trial: Callable[[int, Sequence[TrialRequest]], Awaitable[None]] | None = None,
+        on_trial: Step | None = None,  # does one trial request in its transaction (bot/trial/chat.py)
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
         sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
@@ -66,11 +69,12 @@ class ConversationService:
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
         self.wake_sender = wake_sender
-        self.on_trial = on_trial  # bot/trial/chat.py TrialChat.run, after the commit
         self.symptoms = symptoms or SymptomPolicy()
         self.charts_dir = charts_dir
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
         self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures, workers=sweep_workers)
+        # what an event asked of the trial: written with the event, done right after it (and by sweeps)
+        self.requests = TrialRequests(db, clock, on_trial, engine.programme, staff_target) if on_trial else None
 
     async def handle(
         self,
@@ -90,16 +94,19 @@ class ConversationService:
             processed = await self.writer.submit(event)
         if processed is None:
             return False
-        participant_id, trial_requests = processed
-        # what only the trial service can do runs right after the event's commit
-        if trial_requests and self.on_trial is not None:
-            await self.on_trial(participant_id, trial_requests)
+        participant_id, asked = processed
+        if asked and self.requests is not None:  # written with the event: done now, or by the next sweep
+            await self.requests.complete(participant_id)
         self.wake_sender()
         return True
 
     async def tick_due(self) -> int:
-        """Let time pass for every participant whose ``next_due_at`` has come; returns how many."""
+        """Let time pass for every participant whose ``next_due_at`` has come; returns how many.
+
+        Trial requests a crashed process left pending are done first (by the one sweeper)."""
         result = await self.sweeper.sweep()
+        if not result.skipped and self.requests is not None:
+            await self.requests.complete()
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post
             self.wake_sender()
         return result.ticked
@@ -117,7 +124,7 @@ class ConversationService:
     def effect_rows(self) -> EffectRows:
         return EffectRows(version=self.engine.programme.version)
 
-    def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, list[TrialRequest]] | None]:
+    def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, bool] | None]:
         """A batch of events in one transaction, with a handful of statements for the whole batch.
 
         One SELECT per channel loads every participant of the batch (row-locked on PostgreSQL), one
@@ -135,7 +142,7 @@ class ConversationService:
         ).all()  # fmt: skip
         fresh = {(r.channel, r.event_id) for r in recorded}
         rows = self.effect_rows()
-        results: list[tuple[int, list[TrialRequest]] | None] = []
+        results: list[tuple[int, bool] | None] = []
         for ev in events:
             if (ev.channel, ev.event_id) not in fresh:
                 log.info("duplicate event %s:%s ignored", ev.channel, ev.event_id)
@@ -143,32 +150,70 @@ class ConversationService:
                 continue
             fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
             state, target = people[(ev.channel, ev.chat_id)]
-            past = ()
-            if self.engine.wants_history(ev.inbound):
-                rows.flush(conn)  # answers of earlier events in this batch count too
-                past = history(conn, target.participant_id)
-            effects = self.engine.handle(state, ev.inbound, ev.now, past)
-            if effects.scores:  # scores and symptom-check notes in the same transaction
-                rows.flush(conn)
-                self._scores(conn, target, state, effects, ev.now)
-            self._pictures(effects, state.code)
-            rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
-                     event_id=ev.event_id)  # fmt: skip
-            log.debug("event %s for %s: %s, %d answers, %d messages", ev.inbound.kind, state.code, state.status,
-                      len(effects.answers), len(effects.outbound))  # fmt: skip
-            results.append((target.participant_id, list(effects.trial)))
+            try:
+                effects = self._decide(conn, rows, ev, state, target)
+            except SQLAlchemyError:  # the database, not the participant: the batch fails and is retried
+                raise
+            except Exception as exc:  # their state cannot be used: theirs alone, and their words still go on
+                people[(ev.channel, ev.chat_id)] = None, target
+                effects = self._held(conn, rows, ev, target, exc)
+            log.debug("event %s for %s: %d answers, %d messages", ev.inbound.kind, target.code, len(effects.answers),
+                      len(effects.outbound))  # fmt: skip
+            if self.requests is not None:
+                write_requests(conn, target.participant_id, effects.trial, ev.now)
+            results.append((target.participant_id, bool(effects.trial)))
         rows.flush(conn)
         return results
 
+    def _decide(
+        self, conn: Connection, rows: EffectRows, ev: Event, state: ParticipantState | None, target: Target
+    ) -> Effects:
+        """The engine's answer to one event, gathered into ``rows`` (raises when the state is unusable)."""
+        if state is None:
+            raise ValueError("the stored state could not be read")
+        past = ()
+        if self.engine.wants_history(ev.inbound):
+            rows.flush(conn)  # answers of earlier events in this batch count too
+            past = history(conn, target.participant_id)
+        effects = self.engine.handle(state, ev.inbound, ev.now, past)
+        if effects.scores:  # scores and symptom-check notes in the same transaction
+            rows.flush(conn)
+            self._scores(conn, target, state, effects, ev.now)
+        self._pictures(effects, state.code)
+        rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
+                 event_id=ev.event_id)  # fmt: skip
+        return effects
+
+    def _held(self, conn: Connection, rows: EffectRows, ev: Event, target: Target, error: Exception) -> Effects:
+        """Quarantine the participant (one ERROR line, no traceback: their words are not logged), keep the
+        broken state as it is for an admin, relay their words to staff as text, answer truthfully."""
+        code = target.code or f"P-{target.participant_id:04d}"
+        log.error("event %s:%s of %s could not be handled (%s); %s quarantined, the message relayed as text",
+                  ev.channel, ev.event_id, code, type(error).__name__, code)  # fmt: skip
+        p = PARTICIPANTS.c
+        conn.execute(update(PARTICIPANTS).where(p.id == target.participant_id, p.quarantined_at.is_(None))
+                     .values(quarantined_at=ev.now))  # fmt: skip
+        effects = self.engine.held(code, ev.language or self.language, ev.inbound, ev.now)
+        effects.audit.append(("quarantined", {"error": type(error).__name__, "event": ev.event_id}))
+        rows.add_records(target.participant_id, effects, ev.now, ev.event_id)
+        for out in effects.outbound:
+            rows.message(target.participant_id, (target.channel, target.chat_id), out.to_payload(), ev.now,
+                         out.dedup_key, PRIORITY_INTERACTIVE)  # fmt: skip
+        return effects
+
     def _participants(
         self, conn: Connection, sql: Statements, events: list[Event]
-    ) -> dict[tuple[str, str], tuple[ParticipantState, Target]]:
-        """Every participant of the batch, created on their first event."""
-        people: dict[tuple[str, str], tuple[ParticipantState, Target]] = {}
+    ) -> dict[tuple[str, str], tuple[ParticipantState | None, Target]]:
+        """Every participant of the batch, created on their first event (None: a state that cannot be read)."""
+        people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
         for channel in {ev.channel for ev in events}:
             chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
             for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
-                people[(channel, row.chat_id)] = state_from_row(row), Target(row.id, row.code, channel, row.chat_id)
+                target = Target(row.id, row.code, channel, row.chat_id)
+                try:
+                    people[(channel, row.chat_id)] = state_from_row(row), target
+                except Exception:  # handled as the event's failure: quarantined, words relayed
+                    people[(channel, row.chat_id)] = None, target
         for ev in events:
             if (ev.channel, ev.chat_id) not in people:
                 people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)

@@ -23,13 +23,14 @@ from bot.engine import (
     progress,
     reminders,
     reports,
+    risk,
     schedule,
     snoozing,
     trial_calendar,
 )
 from bot.engine.answering import answer
 from bot.engine.commands import run_command
-from bot.engine.model import Effects, Inbound, ParticipantState, Policy, StoredAnswer
+from bot.engine.model import Effects, Inbound, ParticipantState, Policy, RelayRecord, StoredAnswer
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
@@ -52,6 +53,22 @@ class Engine:
                 answer(turn, inbound)
         except InputRejected as exc:
             progress.reprompt(turn, exc)
+        return turn.effects
+
+    def held(self, code: str, language: str | None, inbound: Inbound, now: datetime) -> Effects:
+        """A participant whose stored state cannot be used (quarantined): their words still reach the
+        team as text and a risky text still gets the crisis message, on a blank state that never
+        touches the broken one (and is never saved)."""
+        blank = ParticipantState(code=code, language=self.programme.language(language), timezone="UTC")
+        turn = Turn(self.programme, blank, now, policy=self.policy, attachment=inbound.attachment)
+        words = inbound.text if inbound.kind == "text" else f"/{inbound.text} {inbound.args}".strip()
+        if inbound.kind == "choice" or not words.strip():
+            turn.say(turn.msg("inbound.held_button"))
+            return turn.effects
+        if risk.screen_text(turn, words, "held_state") is None:
+            data = {"attachment": inbound.attachment} if inbound.attachment else {}
+            turn.effects.relays.append(RelayRecord(source="participant:held", text=words, kind="free", data=data))
+            turn.say(turn.msg("inbound.held"))
         return turn.effects
 
     @staticmethod

@@ -77,3 +77,22 @@ class TrialWithdrawal(Base):
     may_use_data: Mapped[bool] = mapped_column(Boolean)
     by: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime]
+
+
+class TrialRequestRow(Base):
+    """What an event asked of the trial (apply, allocate, withdraw, /mydata), written in that event's
+    transaction and completed exactly once by ``bot/conversation/requests.py``: the step's own rows and
+    ``status = done`` commit together. The answers are blanked when it is done (they live on in the
+    application); a request that cannot be completed is ``failed`` and staff are told."""
+
+    __tablename__ = "trial_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

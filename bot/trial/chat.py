@@ -1,21 +1,21 @@
 """The trial's side of the conversation: what the engine asked for (``TrialRequest``) done with storage.
 
 The engine collects an application in chat and emits ``TrialRequest("apply", answers)``; the
-conversation service hands it here right after the event's commit. ``TrialService.apply`` stores and
-assesses it in its own transaction; then, in one more, the participant is told the result in the
-content's words (eligible: the interview comes next; not eligible: why, kindly, what happens to their
-answers and where to seek help), the engine's view of the stage is updated, and staff are told whom
-to call.
+conversation service writes it in the event's transaction and hands it here as a durable request
+(``bot/conversation/requests.py``). In that request's one transaction ``TrialService.apply_in`` stores
+and assesses it, the participant is told the result in the content's words (eligible: the interview
+comes next; not eligible: why, kindly, what happens to their answers and where to seek help), the
+engine's view of the stage is updated, and staff are told whom to call.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Engine
 from bot.engine.model import TrialRequest
@@ -60,57 +60,57 @@ class TrialChat:
             )
         return stage
 
-    async def run(self, participant_id: int, requests: Sequence[TrialRequest]) -> None:
-        """Do what one event's engine turn asked of the trial (called after that event's commit)."""
-        for request in requests:
-            if request.kind == "apply":
-                await self.apply(participant_id, request)
-            elif request.kind == "allocate":
-                await self.allocate(participant_id)
-            elif request.kind == "withdraw":
-                await self.withdraw(participant_id, bool(request.answers.get("may_use_data")))
-            elif request.kind == "mydata" and self.mydata is not None:
-                await self.mydata.send(participant_id)
-        if requests:
-            self.trial.wake_sender()
+    async def run(self, session: AsyncSession, participant_id: int, request: TrialRequest) -> None:
+        """Do one thing an event asked of the trial, inside the durable request's transaction
+        (``bot/conversation/requests.py``): all of it commits with ``status = done``, or none of it."""
+        if request.kind == "apply":
+            await self.apply(session, participant_id, request)
+        elif request.kind == "allocate":
+            await self.allocate(session, participant_id)
+        elif request.kind == "withdraw":
+            await self.withdraw(session, participant_id, bool(request.answers.get("may_use_data")))
+        elif request.kind == "mydata" and self.mydata is not None:
+            await self.mydata.send(session, participant_id)
+        self.trial.wake_sender()  # woken before the commit, the sender finds the rows when it has run
 
-    async def allocate(self, participant_id: int) -> Allocation:
+    async def allocate(self, session: AsyncSession, participant_id: int) -> Allocation:
         """The draw after the consent (told in the arm's words by ``TrialService``), then the arm's
-        calendar starts for the participant."""
-        result = await self.trial.allocate(participant_id)
+        calendar starts for the participant, in the same transaction."""
+        result = await self.trial.allocate_in(session, participant_id)
         if self.conversation is not None:
-            await self.conversation.nudge(
-                participant_id, lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now)
-            )
+            await self.conversation.decide_in(
+                session, participant_id,
+                lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now),
+            )  # fmt: skip
         return result
 
-    async def withdraw(self, participant_id: int, may_use_data: bool) -> bool:
+    async def withdraw(self, session: AsyncSession, participant_id: int, may_use_data: bool) -> bool:
         """The participant's own /withdraw: every pending message stops, staff are told, it is audited."""
-        async with self.trial.db.reading() as session:
-            code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
-        return await self.trial.withdraw(code or f"P-{participant_id:04d}", may_use_data, by="participant")
+        code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
+        return await self.trial.withdraw_in(session, code or f"P-{participant_id:04d}", may_use_data,
+                                            by="participant")  # fmt: skip
 
-    async def apply(self, participant_id: int, request: TrialRequest) -> Eligibility:
-        result = await self.trial.apply(participant_id, request.answers)
+    async def apply(self, session: AsyncSession, participant_id: int, request: TrialRequest) -> Eligibility:
+        """Store and assess the application, tell the applicant the result and staff whom to call."""
+        result = await self.trial.apply_in(session, participant_id, request.answers)
         programme, spec = self.trial.programme, self.trial.spec
         now = self.trial.clock.now()
-        async with self.trial.db.transaction() as session:
-            row = await session.get(Participant, participant_id, with_for_update=not self.trial.db.is_sqlite)
-            assert row is not None  # TrialService.apply has just found it
-            lang = programme.language(row.language)
-            if result.eligible:
-                text, stage = programme.text(spec.words.to_interview, lang), "to_interview"
-            else:
-                text = not_eligible_text(spec, result, lambda value: programme.text(value, lang))
-                stage = "not_eligible"
-            row.position = {**(row.position or {}), "trial_stage": stage}
-            session.add(_message(row.id, row.channel, row.chat_id, text, now, f"applied:{row.id}:{stage}"))
-            staff = self.trial.staff_target
-            if result.eligible and staff is not None:
-                contact = request.answers.get(spec.contact_question) or "-"
-                words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
-                                      code=row.code, contact=contact)  # fmt: skip
-                session.add(_message(row.id, staff[0], staff[1], words, now, None))
+        row = await session.get(Participant, participant_id, with_for_update=not self.trial.db.is_sqlite)
+        assert row is not None  # TrialService.apply_in has just found it
+        lang = programme.language(row.language)
+        if result.eligible:
+            text, stage = programme.text(spec.words.to_interview, lang), "to_interview"
+        else:
+            text = not_eligible_text(spec, result, lambda value: programme.text(value, lang))
+            stage = "not_eligible"
+        row.position = {**(row.position or {}), "trial_stage": stage}
+        session.add(_message(row.id, row.channel, row.chat_id, text, now, f"applied:{row.id}:{stage}"))
+        staff = self.trial.staff_target
+        if result.eligible and staff is not None:
+            contact = request.answers.get(spec.contact_question) or "-"
+            words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
+                                  code=row.code, contact=contact)  # fmt: skip
+            session.add(_message(row.id, staff[0], staff[1], words, now, None))
         log.info("application of %s answered: %s", row.code, stage)
         return result
 

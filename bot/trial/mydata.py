@@ -11,9 +11,8 @@ after ``trial_outbox_purge_days`` and removed by an erasure.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.programme import Programme
@@ -33,28 +32,23 @@ class MyData:
     def build(cls, db: Database, programme: Programme, clock: Clock, retention_days: int, purge_days: int) -> MyData:
         return cls(ParticipantData(db, programme, clock, retention_days=retention_days, outbox_purge_days=purge_days))
 
-    async def run(self, participant_id: int, requests: Sequence[TrialRequest]) -> None:
-        """The conversation service's after-commit hook outside a trial: only ``/mydata`` to do."""
-        for request in requests:
-            if request.kind == "mydata":
-                await self.send(participant_id)
+    async def run(self, session: AsyncSession, participant_id: int, request: TrialRequest) -> None:
+        """The conversation's durable request outside a trial: only ``/mydata`` to do."""
+        if request.kind == "mydata":
+            await self.send(session, participant_id)
 
-    async def send(self, participant_id: int) -> None:
-        """Export the participant's data and queue it for them as one document message."""
-        db, programme = self.data.db, self.data.programme
-        async with db.reading() as session:
-            code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
-        if code is None:
+    async def send(self, session: AsyncSession, participant_id: int) -> None:
+        """Export the participant's data and queue it for them as one document message (in the
+        caller's transaction: the export's audit entry and the message commit together)."""
+        programme = self.data.programme
+        row = await session.get(Participant, participant_id)
+        if row is None or row.code is None:
             return
-        filename, content = as_document(await self.data.export(code, by="participant"))
+        filename, content = as_document(await self.data.export_in(session, row.code, by="participant"))
         now = self.data.clock.now()
-        async with db.transaction() as session:
-            row = await session.get(Participant, participant_id)
-            if row is None:
-                return
-            caption = programme.msg(programme.language(row.language), "trial.mydata_caption")
-            payload = {"text": caption, "buttons": [], "image": None,
-                       "document": {"filename": filename, "content": content.decode("utf-8")}}  # fmt: skip
-            session.add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=payload,
-                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
-        log.info("data export of %s queued for the participant", code)
+        caption = programme.msg(programme.language(row.language), "trial.mydata_caption")
+        payload = {"text": caption, "buttons": [], "image": None,
+                   "document": {"filename": filename, "content": content.decode("utf-8")}}  # fmt: skip
+        session.add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=payload,
+                                  status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+        log.info("data export of %s queued for the participant", row.code)

@@ -26,13 +26,19 @@ from bot.storage.database import Database, dumps
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
 from bot.storage.repository import Repository
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
-from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
+from bot.storage.tables_trial import (
+    TrialAllocation,
+    TrialApplication,
+    TrialInterview,
+    TrialRequestRow,
+    TrialWithdrawal,
+)
 
 log = logging.getLogger(__name__)
 
 ERASED_TABLES = (
     "answers", "consents", "relay_items", "outbox", "processed_events", "audit_log", "trial_applications",
-    "trial_interviews", "trial_allocations", "trial_withdrawals", "participants",
+    "trial_interviews", "trial_allocations", "trial_withdrawals", "trial_requests", "participants",
     "relay_messages", "relay_log", "relay_tasks", "relay_topics", "relay_assignments",
 )  # fmt: skip
 PURGED = {"purged": True}
@@ -78,45 +84,49 @@ class ParticipantData:
     # -- export ------------------------------------------------------------------------------------
     async def export(self, code: str, by: str) -> dict[str, Any]:
         """Everything stored about the participant, as JSON-ready values (audited as ``export``)."""
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            row = await self._participant(session, code)
-            pid = row.id
+            return await self.export_in(session, code, by)
 
-            async def rows_of(model: Any, order: Any) -> Any:
-                return (await session.scalars(select(model).where(model.participant_id == pid).order_by(order))).all()
+    async def export_in(self, session: AsyncSession, code: str, by: str) -> dict[str, Any]:
+        """``export`` inside the caller's transaction (``/mydata``'s durable request)."""
+        now = self.clock.now()
+        row = await self._participant(session, code)
+        pid = row.id
 
-            own_messages = (
-                await session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.channel == row.channel, OutboxMessage.chat_id == row.chat_id)
-                    .order_by(OutboxMessage.id)
-                )
-            ).all()
-            data: dict[str, Any] = {
-                "code": row.code,
-                "exported_at": now.isoformat(),
-                "status": row.status,
-                "language": row.language,
-                "timezone": row.timezone,
-                "joined_at": row.created_at.isoformat(),
-                "applications": _rows(await rows_of(TrialApplication, TrialApplication.id),
-                                      ("applied_on", "answers", "eligible", "result", "contact", "status")),
-                "interviews": _rows(await rows_of(TrialInterview, TrialInterview.id), ("at", "outcome", "reason")),
-                "consents": _rows(await rows_of(Consent, Consent.id), ("at", "version", "agreed")),
-                "allocation": (_rows(await rows_of(TrialAllocation, TrialAllocation.id), ("arm", "allocated_on"))
-                               or [None])[0],
-                "withdrawal": (_rows(await rows_of(TrialWithdrawal, TrialWithdrawal.id), ("at", "may_use_data"))
-                               or [None])[0],
-                "answers": _rows(await rows_of(Answer, Answer.id),
-                                 ("answered_at", "module_id", "step_id", "field_id", "entry_id", "value")),
-                "messages_to_staff": _rows(await rows_of(RelayItem, RelayItem.id), ("created_at", "source", "text")),
-                "messages_from_bot": [
-                    {"at": m.created_at.isoformat(), "status": m.status, "text": m.payload.get("text")}
-                    for m in own_messages
-                ],
-            }  # fmt: skip
-            Repository(session, False).audit(pid, by, "export", {}, now)
+        async def rows_of(model: Any, order: Any) -> Any:
+            return (await session.scalars(select(model).where(model.participant_id == pid).order_by(order))).all()
+
+        own_messages = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.channel == row.channel, OutboxMessage.chat_id == row.chat_id)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+        data: dict[str, Any] = {
+            "code": row.code,
+            "exported_at": now.isoformat(),
+            "status": row.status,
+            "language": row.language,
+            "timezone": row.timezone,
+            "joined_at": row.created_at.isoformat(),
+            "applications": _rows(await rows_of(TrialApplication, TrialApplication.id),
+                                  ("applied_on", "answers", "eligible", "result", "contact", "status")),
+            "interviews": _rows(await rows_of(TrialInterview, TrialInterview.id), ("at", "outcome", "reason")),
+            "consents": _rows(await rows_of(Consent, Consent.id), ("at", "version", "agreed")),
+            "allocation": (_rows(await rows_of(TrialAllocation, TrialAllocation.id), ("arm", "allocated_on"))
+                           or [None])[0],
+            "withdrawal": (_rows(await rows_of(TrialWithdrawal, TrialWithdrawal.id), ("at", "may_use_data"))
+                           or [None])[0],
+            "answers": _rows(await rows_of(Answer, Answer.id),
+                             ("answered_at", "module_id", "step_id", "field_id", "entry_id", "value")),
+            "messages_to_staff": _rows(await rows_of(RelayItem, RelayItem.id), ("created_at", "source", "text")),
+            "messages_from_bot": [
+                {"at": m.created_at.isoformat(), "status": m.status, "text": m.payload.get("text")}
+                for m in own_messages
+            ],
+        }  # fmt: skip
+        Repository(session, False).audit(pid, by, "export", {}, now)
         log.info("export of %s by %s", code, by)
         return data
 
@@ -131,7 +141,8 @@ class ParticipantData:
                 await session.execute(text("PRAGMA secure_delete=ON"))
             row = await self._participant(session, code)
             pid, channel, chat = row.id, row.channel, row.chat_id
-            models: list[Any] = [Answer, Consent, RelayItem, ProcessedEvent, TrialApplication, TrialInterview]
+            models: list[Any] = [Answer, Consent, RelayItem, ProcessedEvent, TrialApplication, TrialInterview,
+                                 TrialRequestRow]  # fmt: skip
             if keep == "nothing":
                 models += [TrialAllocation, TrialWithdrawal]
             for model in models:

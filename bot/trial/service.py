@@ -126,25 +126,30 @@ class TrialService:
     # -- application and interview ----------------------------------------------------------------
     async def apply(self, participant_id: int, answers: Mapping[str, Any]) -> Eligibility:
         """Store a completed application with its eligibility result (on the participant's local date)."""
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            repo = self._repo(session)
-            row = await repo.participant(participant_id)
-            if row is None:
-                raise TrialStateError(f"no participant with id {participant_id}")
-            applied_on = local_day(now, row.timezone)
-            result = assess(self.spec, answers, applied_on, active_screens(self.spec, self.programme.instruments))
-            contact = answers.get(self.spec.contact_question)
-            session.add(
-                TrialApplication(
-                    participant_id=row.id, answers=dict(answers), eligible=result.eligible, result=result.to_json(),
-                    contact=str(contact) if contact is not None else None,
-                    status="to_interview" if result.eligible else "not_eligible", applied_on=applied_on,
-                    content_version=self.programme.version, created_at=now, updated_at=now,
-                )
-            )  # fmt: skip
-            repo.audit(row.id, "trial", "applied", {"eligible": result.eligible,
-                       "reasons": [r.id for r in result.reasons]}, now)  # fmt: skip
+            return await self.apply_in(session, participant_id, answers)
+
+    async def apply_in(self, session: AsyncSession, participant_id: int, answers: Mapping[str, Any]) -> Eligibility:
+        """``apply`` inside the caller's transaction (a durable request's: the application and what the
+        applicant and staff are told commit together)."""
+        now = self.clock.now()
+        repo = self._repo(session)
+        row = await repo.participant(participant_id)
+        if row is None:
+            raise TrialStateError(f"no participant with id {participant_id}")
+        applied_on = local_day(now, row.timezone)
+        result = assess(self.spec, answers, applied_on, active_screens(self.spec, self.programme.instruments))
+        contact = answers.get(self.spec.contact_question)
+        session.add(
+            TrialApplication(
+                participant_id=row.id, answers=dict(answers), eligible=result.eligible, result=result.to_json(),
+                contact=str(contact) if contact is not None else None,
+                status="to_interview" if result.eligible else "not_eligible", applied_on=applied_on,
+                content_version=self.programme.version, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        repo.audit(row.id, "trial", "applied", {"eligible": result.eligible,
+                   "reasons": [r.id for r in result.reasons]}, now)  # fmt: skip
         log.info("application from %s: eligible=%s", row.code, result.eligible)
         return result
 
@@ -206,36 +211,38 @@ class TrialService:
         return result
 
     async def _allocate(self, participant_id: int) -> Allocation:
+        async with self.db.transaction() as session:
+            return await self.allocate_in(session, participant_id)
+
+    async def allocate_in(self, session: AsyncSession, participant_id: int) -> Allocation:
+        """The draw inside the caller's transaction; the caller wakes the sender when it is ``new``."""
         if self.seed is None:
             raise TrialStateError("no allocation seed: set ICBT_TRIAL_SEED")
         now = self.clock.now()
-        async with self.db.transaction() as session:
-            repo = self._repo(session)
-            row = await repo.participant(participant_id)  # locked: requests for one participant queue here
-            if row is None:
-                raise TrialStateError(f"no participant with id {participant_id}")
-            existing = await session.scalar(
-                select(TrialAllocation).where(TrialAllocation.participant_id == participant_id)
-            )
-            if existing is not None:
-                return self._result(row, existing, new=False)
-            stage = stage_of(await facts_of(session, participant_id))
-            if stage != "allocate":
-                raise TrialStateError(f"{row.code} is at stage {stage!r}; the draw needs an include and consent")
-            application = await latest_application(session, participant_id)
-            assert application is not None
-            stratum = stratum_of(self.spec.strata, application.answers)
-            index = await self._take_index(session, stratum)
-            weights = [ArmWeight(a.id, a.weight) for a in self.spec.arms]
-            arm = allocation_at(self.seed, weights, self.spec.block_sizes, stratum, index)
-            allocation = TrialAllocation(participant_id=row.id, arm=arm, stratum=stratum, sequence_index=index,
-                                         allocated_on=local_day(now, row.timezone), at=now)  # fmt: skip
-            session.add(allocation)
-            await session.flush()
-            result = self._result(row, allocation, new=True)
-            lang = self.programme.language(row.language)
-            session.add(self._message(row, self.programme.text(result.told, lang), now, f"allocation:{row.id}"))
-            repo.audit(row.id, "trial", "allocated", {"arm": arm, "stratum": stratum, "index": index}, now)
+        repo = self._repo(session)
+        row = await repo.participant(participant_id)  # locked: requests for one participant queue here
+        if row is None:
+            raise TrialStateError(f"no participant with id {participant_id}")
+        existing = await session.scalar(select(TrialAllocation).where(TrialAllocation.participant_id == participant_id))
+        if existing is not None:
+            return self._result(row, existing, new=False)
+        stage = stage_of(await facts_of(session, participant_id))
+        if stage != "allocate":
+            raise TrialStateError(f"{row.code} is at stage {stage!r}; the draw needs an include and consent")
+        application = await latest_application(session, participant_id)
+        assert application is not None
+        stratum = stratum_of(self.spec.strata, application.answers)
+        index = await self._take_index(session, stratum)
+        weights = [ArmWeight(a.id, a.weight) for a in self.spec.arms]
+        arm = allocation_at(self.seed, weights, self.spec.block_sizes, stratum, index)
+        allocation = TrialAllocation(participant_id=row.id, arm=arm, stratum=stratum, sequence_index=index,
+                                     allocated_on=local_day(now, row.timezone), at=now)  # fmt: skip
+        session.add(allocation)
+        await session.flush()
+        result = self._result(row, allocation, new=True)
+        lang = self.programme.language(row.language)
+        session.add(self._message(row, self.programme.text(result.told, lang), now, f"allocation:{row.id}"))
+        repo.audit(row.id, "trial", "allocated", {"arm": arm, "stratum": stratum, "index": index}, now)
         log.info("allocated %s", row.code)
         return result
 
@@ -264,32 +271,39 @@ class TrialService:
     # -- withdrawal -------------------------------------------------------------------------------
     async def withdraw(self, code: str, may_use_data: bool, by: str, tell_participant: bool = True) -> bool:
         """Stop everything for a participant; False when they had withdrawn already (nothing changes)."""
-        now = self.clock.now()
         async with self.db.transaction() as session:
-            repo = self._repo(session)
-            row = await self._participant(repo, code)
-            done = await session.scalar(select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == row.id))
-            if done is not None:
-                return False
-            session.add(TrialWithdrawal(participant_id=row.id, may_use_data=may_use_data, by=by, at=now))
-            row.status, row.next_due_at, row.updated_at = "withdrawn", None, now
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.channel == row.channel, OutboxMessage.chat_id == row.chat_id,
-                       OutboxMessage.status == "pending")
-                .values(status="cancelled")
-            )  # fmt: skip
-            lang = self.programme.language(row.language)
-            if tell_participant:
-                session.add(self._message(row, self.programme.msg(lang, "trial.withdrawn"), now, f"withdrawn:{row.id}"))
-            if self.staff_target is not None:
-                key = "trial.staff_withdrawn_use" if may_use_data else "trial.staff_withdrawn_no_use"
-                staff = self.programme.msg(self.programme.spec.default_language, key, code=row.code)
-                session.add(OutboxMessage(participant_id=row.id, channel=self.staff_target[0],
-                                          chat_id=self.staff_target[1], payload={"text": staff, "buttons": [],
-                                          "image": None}, status="pending", attempts=0, not_before=now,
-                                          created_at=now))  # fmt: skip
-            repo.audit(row.id, by, "withdrawn", {"may_use_data": may_use_data}, now)
+            done = await self.withdraw_in(session, code, may_use_data, by, tell_participant)
+        if done:
+            self.wake_sender()
+        return done
+
+    async def withdraw_in(self, session: AsyncSession, code: str, may_use_data: bool, by: str,
+                          tell_participant: bool = True) -> bool:  # fmt: skip
+        """``withdraw`` inside the caller's transaction; the caller wakes the sender."""
+        now = self.clock.now()
+        repo = self._repo(session)
+        row = await self._participant(repo, code)
+        done = await session.scalar(select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == row.id))
+        if done is not None:
+            return False
+        session.add(TrialWithdrawal(participant_id=row.id, may_use_data=may_use_data, by=by, at=now))
+        row.status, row.next_due_at, row.updated_at = "withdrawn", None, now
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == row.channel, OutboxMessage.chat_id == row.chat_id,
+                   OutboxMessage.status == "pending")
+            .values(status="cancelled")
+        )  # fmt: skip
+        lang = self.programme.language(row.language)
+        if tell_participant:
+            session.add(self._message(row, self.programme.msg(lang, "trial.withdrawn"), now, f"withdrawn:{row.id}"))
+        if self.staff_target is not None:
+            key = "trial.staff_withdrawn_use" if may_use_data else "trial.staff_withdrawn_no_use"
+            staff = self.programme.msg(self.programme.spec.default_language, key, code=row.code)
+            session.add(OutboxMessage(participant_id=row.id, channel=self.staff_target[0],
+                                      chat_id=self.staff_target[1], payload={"text": staff, "buttons": [],
+                                      "image": None}, status="pending", attempts=0, not_before=now,
+                                      created_at=now))  # fmt: skip
+        repo.audit(row.id, by, "withdrawn", {"may_use_data": may_use_data}, now)
         log.info("%s withdrawn by %s", code, by)
-        self.wake_sender()
         return True

@@ -162,3 +162,17 @@ async def test_a_malformed_message_fails_without_touching_anyone(db, clock):
     assert await sender.drain() == 1
     assert (await row(db, bad)).status == "failed"
     assert channel.texts("1") == ["next"], "the chat goes on after it"
+
+
+async def test_a_row_that_breaks_the_channel_fails_alone_with_one_line_and_the_others_go_out(db, clock, caplog):
+    channel = PartsTransport(fail={("broken", 0): KeyError("text")})
+    sender = OutboxSender(db, {"test": channel}, clock, Unlimited())
+    bad = await add_row(db, clock, "1", "broken")
+    await add_row(db, clock, "1", "after it")
+    await add_row(db, clock, "2", "someone else")
+    with caplog.at_level("ERROR"):
+        assert await sender.drain() == 2
+    assert (await row(db, bad)).status == "failed"
+    assert channel.texts("1") == ["after it"] and channel.texts("2") == ["someone else"]
+    errors = [r for r in caplog.records if r.levelno >= 40]
+    assert len(errors) == 1 and errors[0].exc_info is None

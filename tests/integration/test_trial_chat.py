@@ -313,7 +313,7 @@ async def test_bootstrap_runs_the_trial_in_the_chat_only_with_a_seed(tmp_path, c
     app = await bootstrap(settings, clock, {"test": transport}, staff_target=("test", "staff"), trial_seed=SEED)
     await app.db.dispose()
     assert app.trial_chat is not None and app.service.engine.policy.trial
-    assert app.trial_chat.conversation is app.service and app.service.on_trial == app.trial_chat.run
+    assert app.trial_chat.conversation is app.service and app.service.requests.step == app.trial_chat.run
 
 
 async def test_withdraw_asks_about_the_data_then_stops_every_message(

@@ -7,6 +7,8 @@ through ``method_errors``). ``getChat`` answers a forum supergroup unless ``chat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +40,15 @@ class FakeBotAPI(BaseRequest):
     topics: dict[int, str] = field(default_factory=dict)
     deleted_threads: set[int] = field(default_factory=set)
     refusing_chats: set[int] = field(default_factory=set)
+    # getUpdates: the updates Telegram holds, and every offset asked for (an offset confirms what is below it)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def deliver(self, *updates: dict[str, Any]) -> None:
+        """Telegram receives these updates; a waiting ``getUpdates`` returns them."""
+        self.updates.extend(updates)
+        self._arrived.set()
 
     async def initialize(self) -> None:
         return None
@@ -58,6 +69,8 @@ class FakeBotAPI(BaseRequest):
         if request_data is not None and request_data.contains_files:
             files = {key: (value[0], value[1]) for key, value in (request_data.multipart_data or {}).items()}
         self.calls.append(Call(url=url, method=endpoint, params=params, files=files))
+        if endpoint == "getUpdates":
+            return 200, json.dumps({"ok": True, "result": await self._get_updates(params)}).encode()
         if self.method_errors.get(endpoint):
             status, body = self.method_errors[endpoint].pop(0)
             return status, json.dumps(body).encode()
@@ -68,6 +81,17 @@ class FakeBotAPI(BaseRequest):
         if refused is not None:
             return refused[0], json.dumps({"ok": False, "error_code": refused[0], "description": refused[1]}).encode()
         return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Like Telegram: an offset drops every update below it for good; long polling waits for more."""
+        offset = int(params.get("offset") or 0)
+        self.offsets.append(offset)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        if not self.updates:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout=float(params.get("timeout") or 0))
+        return list(self.updates)
 
     def _refusal(self, endpoint: str, params: dict[str, Any]) -> tuple[int, str] | None:
         chat = int(params["chat_id"]) if "chat_id" in params else None
@@ -157,7 +181,7 @@ def group_message(
         message["message_thread_id"], message["is_topic_message"] = thread, True
         message["reply_to_message"] = {"message_id": thread, "date": 1767600000, "chat": message["chat"],
                                        "forum_topic_created": {"name": "topic", "icon_color": 7322096}}  # fmt: skip
-    elif reply_to is not None:
+    if reply_to is not None:  # a reply to one of the bot's posts (in a topic too: Telegram says which)
         message["reply_to_message"] = {"message_id": reply_to, "date": 1767600000, "chat": message["chat"],
                                        "text": "…", "from": BOT_USER}  # fmt: skip
     if photo:
@@ -166,6 +190,21 @@ def group_message(
     if document:
         message["document"] = {"file_id": document, "file_unique_id": "d", "file_name": "plan.pdf"}
     return {"update_id": update_id, "message": message}
+
+
+def edited_group_message(update_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+    """The staff member edited ``message`` (a ``group_message(...)["message"]``) to say ``text``."""
+    return {"update_id": update_id, "edited_message": {**message, "text": text, "edit_date": 1767600100}}
+
+
+def staff_button(update_id: int, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:
+    """A staff member pressed a button under the bot's message ``message_id`` in the staff group."""
+    return {"update_id": update_id, "callback_query": {
+        "id": f"cb{update_id}", "from": {"id": user_id, "is_bot": False, "first_name": "Staff"},
+        "chat_instance": "staff", "data": data,
+        "message": {"message_id": message_id, "date": 1767600000, "from": BOT_USER, "text": "…",
+                    "chat": {"id": chat_id, "type": "supergroup", "title": "Therapists", "is_forum": True}},
+    }}  # fmt: skip
 
 
 def photo_update(update_id: int, chat_id: int, file_id: str, caption: str = "") -> dict[str, Any]:

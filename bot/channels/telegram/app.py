@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.convert import CHANNEL, to_incoming
+from bot.channels.telegram.inbox import DurableQueue, Inbox, InboxApplication
 from bot.conversation.service import ConversationService
 from bot.settings import Settings
 
@@ -47,17 +48,29 @@ class ChatLocks:
         return len(self._locks)
 
 
-def build_application(settings: Settings, request: BaseRequest | None = None) -> Application:
+def build_application(settings: Settings, request: BaseRequest | None = None) -> InboxApplication:
+    """Updates pass through a ``DurableQueue``: recorded before Telegram is told (``inbox.py``)."""
     assert settings.telegram_token is not None
     builder = (
         ApplicationBuilder()
+        .application_class(InboxApplication)
+        .update_queue(DurableQueue())
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .concurrent_updates(True)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    return builder.build()
+    application = builder.build()
+    assert isinstance(application, InboxApplication)
+    return application
+
+
+def open_inbox(application: InboxApplication, inbox: Inbox) -> None:
+    """From now on an update is recorded before it is confirmed, and its row goes once it is processed."""
+    application.inbox = inbox
+    assert isinstance(application.update_queue, DurableQueue)
+    application.update_queue.inbox = inbox
 
 
 def register_handlers(application: Application, service: ConversationService) -> ChatLocks:
@@ -79,6 +92,8 @@ def register_handlers(application: Application, service: ConversationService) ->
             await service.handle(CHANNEL, incoming.chat_id, incoming.event_id, incoming.inbound, incoming.language)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.application, InboxApplication):
+            context.application.mark_failed(update)  # its inbox row stays for another try
         log.error("update failed: %s", context.error.__class__.__name__, exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             programme = service.engine.programme

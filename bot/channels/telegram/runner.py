@@ -8,11 +8,13 @@ import signal
 
 from telegram import Bot
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.request import BaseRequest
 
 from bot.bootstrap import bootstrap
-from bot.channels.telegram.app import build_application, register_handlers
+from bot.channels.telegram.app import build_application, open_inbox, register_handlers
 from bot.channels.telegram.convert import CHANNEL
+from bot.channels.telegram.inbox import LEASE, Inbox
 from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
@@ -37,7 +39,7 @@ def run_telegram(settings: Settings) -> None:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
     require_primary_outcome(settings)
     try:
-        asyncio.run(_serve(settings))
+        asyncio.run(serve(settings))
     except InvalidToken:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: Telegram rejected the token") from None
     except NetworkError as exc:
@@ -80,6 +82,11 @@ async def verify_staff_chat(bot: Bot, settings: Settings) -> None:
     log.info("staff chat %s reachable (%s, topics %s)", chat.id, chat.type, "on" if chat.is_forum else "off")
 
 
+def _polling_error(exc: TelegramError) -> None:
+    """One line per failed poll (python-telegram-bot's default logs a traceback each time)."""
+    log.error("polling for updates failed: %s: %s", type(exc).__name__, exc)
+
+
 def staff_target(settings: Settings) -> tuple[str, str] | None:
     """Where staff messages go: the staff group in telegram mode, nowhere in no-staff mode."""
     if settings.staff_mode == "none" or settings.staff_chat_id is None:
@@ -87,8 +94,9 @@ def staff_target(settings: Settings) -> tuple[str, str] | None:
     return (CHANNEL, str(settings.staff_chat_id))
 
 
-async def _serve(settings: Settings) -> None:
-    application = build_application(settings)
+async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
+    """Run until SIGINT/SIGTERM; ``request`` replaces the HTTP exchange with the Bot API (tests)."""
+    application = build_application(settings, request)
     await application.bot.initialize()  # getMe: a rejected token stops here, before the database
     try:
         await verify_staff_chat(application.bot, settings)
@@ -106,16 +114,22 @@ async def _serve(settings: Settings) -> None:
                                           enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
+    open_inbox(application, Inbox(app.db, clock))  # from here, updates are recorded before they are confirmed
     app.service.sweeper.pool.start()  # the tick workers, forked now: before the scheduler and the sender run
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(
-        app.service, settings.sweep_interval_seconds, app.relay, app.privacy.purge if app.privacy is not None else None
+        app.service,
+        settings.sweep_interval_seconds,
+        app.relay,
+        app.privacy.purge if app.privacy is not None else None,
+        inbox=lambda: application.replay(received_before=clock.now() - LEASE),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
         loop.add_signal_handler(sig, stop.set)
     async with application:
+        await application.replay()  # what a crashed run recorded but did not process, once, in order
         await application.start()
         if settings.telegram_mode == "webhook":
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -124,7 +138,9 @@ async def _serve(settings: Settings) -> None:
                 webhook_url=settings.webhook_url, secret_token=secret, allowed_updates=UPDATES,
             )  # fmt: skip
         else:
-            await application.updater.start_polling(allowed_updates=UPDATES)  # type: ignore[union-attr]
+            await application.updater.start_polling(  # type: ignore[union-attr]
+                allowed_updates=UPDATES, error_callback=_polling_error
+            )
         scheduler.start()
         sender_task = asyncio.create_task(app.sender.run(stop))
         relay_task = asyncio.create_task(app.relay.run(stop)) if app.relay is not None else None

@@ -1,0 +1,63 @@
+"""One participant whose relay item cannot be posted never holds up anyone else's.
+
+When posting an item fails (their stored state cannot be read, the item's data is malformed, a
+bug), ``isolate_item`` posts the item's own words to the staff group as plain text, built from a
+handful of plain columns (the item's kind and text, the participant's code) without loading the
+participant or the item as objects; marks the item posted and the participant quarantined (sweeps
+skip them until an admin runs ``icbt participants unquarantine``), in one transaction, with one
+ERROR line. If even that fails, the item is set aside (``stage = failed``) so the relay goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from bot.clock import Clock
+from bot.relay.content import RelayContent
+from bot.storage.database import Database
+from bot.storage.models import AuditEntry, OutboxMessage, Participant, RelayItem
+
+log = logging.getLogger(__name__)
+
+
+async def isolate_item(
+    db: Database, clock: Clock, content: RelayContent, staff: tuple[str, str], item_id: int, error: Exception
+) -> bool:
+    """True when the item reached the staff outbox as text."""
+    now = clock.now()
+    reason = type(error).__name__
+    try:
+        async with db.transaction() as session:
+            query = select(RelayItem.participant_id, RelayItem.kind, RelayItem.text, RelayItem.stage).where(
+                RelayItem.id == item_id
+            )
+            item = (await session.execute(query)).one_or_none()
+            if item is None or item.stage != "new":
+                return False
+            code = await session.scalar(select(Participant.code).where(Participant.id == item.participant_id))
+            code = code or f"P-{item.participant_id:04d}"
+            text = content.text("plain", code=code, kind=item.kind, text=item.text or "")
+            payload = {"text": text, "buttons": [], "image": None, **({"pin": True} if item.kind == "safety" else {})}
+            session.add(OutboxMessage(participant_id=None, channel=staff[0], chat_id=staff[1], payload=payload,
+                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+            await session.execute(
+                update(RelayItem).where(RelayItem.id == item_id).values(stage="posted", posted_at=now)
+            )
+            await session.execute(
+                update(Participant)
+                .where(Participant.id == item.participant_id, Participant.quarantined_at.is_(None))
+                .values(quarantined_at=now)
+            )
+            session.add(AuditEntry(at=now, participant_id=item.participant_id, actor="relay", action="quarantined",
+                                   detail={"error": reason, "item": item_id}))  # fmt: skip
+        log.error("relay item %d of %s could not be posted (%s); posted as text, %s quarantined", item_id, code,
+                  reason, code)  # fmt: skip
+        return True
+    except Exception as again:
+        log.error("relay item %d could not be posted even as text (%s, then %s); set aside", item_id, reason,
+                  type(again).__name__)  # fmt: skip
+        async with db.transaction() as session:
+            await session.execute(update(RelayItem).where(RelayItem.id == item_id).values(stage="failed"))
+        return False
