@@ -17,7 +17,9 @@ import yaml
 from rich.console import Console
 from sqlalchemy import select
 
+from bot.clock import FakeClock
 from bot.content.loader import load_programme
+from bot.measures.analysis import enrolment_flow
 from bot.measures.db_loader import load_dataset
 from bot.measures.export import write_export
 from bot.simulate.overlay import PLACEHOLDER, write_overlay
@@ -26,6 +28,7 @@ from bot.simulate.run import THERAPIST, simulate
 from bot.storage.models import Answer, AuditEntry, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
+from bot.trial.report import TrialReport
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 SEED = 1  # with this seed the two people taken in are drawn into different arms
@@ -97,6 +100,11 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     assert arms[codes[treated]] == "treatment" and arms[codes[waiting]] == "control"
     screened = [p for p in dataset.participants if p.arm is None]
     assert len(screened) == 2 and all(p.status == "excluded" and p.exclusion_reason for p in screened)
+    # the report's CONSORT counts reconcile with `icbt trial status`
+    status = await TrialReport(db, programme, FakeClock(result.finished_at)).status("test")
+    flow = enrolment_flow(dataset)
+    assert (status.stages["applied"], status.stages["randomized"]) == (flow.applied, flow.randomized) == (4, 2)
+    assert {"treatment" if arm == "treatment" else "control": n for arm, n in status.arms.items()} == flow.allocated
 
     write_export(dataset, tmp_path / "out", programme.instruments, console=Console(quiet=True))
     with (tmp_path / "out" / "answers.csv").open(encoding="utf-8", newline="") as handle:
