@@ -27,7 +27,12 @@ from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
 NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
-UPDATES = ["message", "callback_query", "my_chat_member"]  # my_chat_member: the relay leaves foreign groups
+UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+]  # edits are screened; my_chat_member: the relay leaves foreign groups
 
 
 def run_telegram(settings: Settings) -> None:
