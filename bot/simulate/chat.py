@@ -136,7 +136,7 @@ class Chat:
             or state.applying is not None
             or offer
             or (state.held and any(d.startswith(f"{HOLD_TOKEN}|") for d in data))
-            or (state.crossover == "offered" and any(d.startswith(f"{CROSSOVER_TOKEN}|") for d in data))
+            or state.crossover == "offered"  # the waiting list's offer waits for a yes or a no
         )
 
     def reply(self, programme: Programme, state: ParticipantState, payload: dict[str, Any] | None) -> Inbound:
@@ -146,7 +146,7 @@ class Chat:
         hold = next((b["data"] for b in buttons if b["data"].startswith(f"{HOLD_TOKEN}|")), None)
         if hold is not None:
             return Inbound(kind="choice", text=hold)
-        if any(b["data"].startswith(f"{CROSSOVER_TOKEN}|") for b in buttons):  # the waiting list's offer
+        if state.crossover == "offered" and not state.frames:  # the waiting list's offer, once nothing else waits
             return Inbound(kind="choice", text=f"{CROSSOVER_TOKEN}|{'yes' if self.person.takes_crossover else 'no'}")
         if state.applying is not None:
             return self.apply(programme, state.applying)
