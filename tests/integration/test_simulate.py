@@ -50,7 +50,9 @@ def test_the_overlay_is_made_up_wording_for_every_licensed_instrument(tmp_path: 
 async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_answer(db, tmp_path: Path) -> None:
     """Four applicants: one not eligible by the answers given in the chat, one excluded by the
     therapist's /interviewed in the staff group, two drawn in the chat after the consent."""
-    result = await simulate(db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED, dropout=0.0, crossover_accept=1.0))
+    result = await simulate(
+        db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED, dropout=0.0, crossover_accept=1.0)
+    )
     assert result.applied == 4
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant)))
