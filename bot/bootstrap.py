@@ -98,6 +98,7 @@ async def bootstrap(
         on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
         sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
+        after_sweep=trial_chat.draws_due if trial_chat is not None else None,
     )  # fmt: skip
     service.sweeper.chunk = settings.sweep_chunk
     if relay is not None:
