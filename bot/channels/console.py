@@ -138,8 +138,13 @@ class ConsoleChat:
                 select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == PARTICIPANT_CHAT)
             )
         thread = await self.topics.thread_for(row.id, row.code or "demo") if row is not None else None
+        reply_to = None
+        if row is not None and not text.startswith("/"):  # words at the keyboard answer the latest post
+            async with self.service.db.reading() as session:
+                reply_to = await self.relay.store(session).latest_post_id(row.id)
         msg = StaffInbound(event_id=f"console-staff:{uuid.uuid4().hex}", chat_id=STAFF_CHAT, chat_kind="supergroup",
-                           user_id=DEMO_THERAPIST, message_id=0, text=text, thread_id=thread)  # fmt: skip
+                           user_id=DEMO_THERAPIST, message_id=0, text=text, thread_id=thread,
+                           reply_to=reply_to)  # fmt: skip
         await self.relay.handle_staff(msg)
         await self._settle()
 

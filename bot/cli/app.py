@@ -67,6 +67,9 @@ def content_validate(
     site: Annotated[
         Path | None, typer.Option("--site", help="The site's own wording for licensed instruments (site_content_dir).")
     ] = None,
+    trial: Annotated[
+        bool, typer.Option("--trial", help="Also check the trial can run: its primary outcome has its wording.")
+    ] = False,
 ) -> None:
     """Check every YAML file; print each problem as `file: path.to.field: what is wrong`."""
     from bot.content.loader import load_programme
@@ -86,6 +89,14 @@ def content_validate(
     )
     for instrument in sorted(programme.instruments.values(), key=lambda i: i.id):
         typer.echo(f"instrument {wording_status(instrument).line()}")
+    if trial:
+        from bot.measures.primary_outcome import primary_outcome_problem
+
+        problem = primary_outcome_problem(programme, directory, site)
+        if problem is not None:
+            typer.echo(problem)
+            raise typer.Exit(1)
+        typer.echo("trial OK: its primary outcome can be given")
 
 
 @content_app.command("outline")
@@ -174,6 +185,12 @@ SyntheticOpt = Annotated[
 def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     synthetic: SyntheticOpt = None,
+    rc_sd: Annotated[
+        str,
+        typer.Option(
+            "--rc-sd", help="Reliable change's s1: 'sample' (baseline SD of this trial) or 'instrument' (the file's)."
+        ),
+    ] = "sample",
     config: ConfigOpt = None,
 ) -> None:
     """Write the trial report: one self-contained HTML file with tables and plots."""
@@ -181,7 +198,7 @@ def report(
 
     settings = _settings(config)
     try:
-        typer.echo(report_command(settings, out, synthetic))
+        typer.echo(report_command(settings, out, synthetic, sd_source=rc_sd))
     except IcbtError as exc:
         _fail(exc)
 
@@ -211,16 +228,26 @@ def simulate(
     adherence: Annotated[float, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering.")] = 0.85,
     dropout: Annotated[float, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good.")] = 0.1,
     effect: Annotated[float, typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's.")] = 1.0,
+    sizes: Annotated[
+        str | None, typer.Option("--sizes", help="With --runs: trial sizes for the power curve, e.g. 30,54,80.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Processes for --runs (default: cores).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="With --runs: write a report with the power curve.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
-    from bot.cli.simulate import simulate_command
+    from bot.cli.simulate import parse_sizes, simulate_command
     from bot.simulate.people import SimConfig
 
     settings = _settings(config)
     sim = SimConfig(participants=participants, seed=seed, adherence=adherence, dropout=dropout, effect=effect)
     try:
-        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db))
+        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db, sizes=parse_sizes(sizes), workers=workers,
+                                    report=report))  # fmt: skip
     except IcbtError as exc:
         _fail(exc)
 

@@ -67,9 +67,22 @@ def _dataset(settings: Settings, seed: int | None) -> tuple[Programme, TrialData
     return programme, dataset, note
 
 
-def report_command(settings: Settings, out: Path, seed: int | None = None) -> str:
+class ReportOptionError(IcbtError):
+    """An option of ``icbt report`` with a value it does not know."""
+
+
+def report_command(settings: Settings, out: Path, seed: int | None = None, sd_source: str = "sample") -> str:
+    if sd_source not in ("sample", "instrument"):
+        raise ReportOptionError(f"report: --rc-sd must be 'sample' or 'instrument', not {sd_source!r}")
     programme, dataset, note = _dataset(settings, seed)
-    html = build_report(dataset, programme.instruments, title="Trial report", source_note=note)
+    html = build_report(
+        dataset,
+        programme.instruments,
+        title="Trial report",
+        source_note=note,
+        trial=programme.trial,
+        sd_source=sd_source,
+    )  # type: ignore[arg-type]  # checked above
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html, encoding="utf-8")

@@ -2,14 +2,19 @@
 
 One run writes into the given database (``--db``, else the configured one), which must hold no
 participants yet: a simulation never mixes with real people. ``--runs K`` repeats the trial K times
-with seeds S, S+1, ... in temporary SQLite databases and counts how often the primary outcome's
-group × time interaction (last observation carried forward) reaches p < 0.05.
+with seeds S, S+1, ... in temporary SQLite databases, in parallel worker processes (one per core
+by default), for each trial size of ``--sizes``, and counts how often the primary analysis (the ITT
+mixed model) reaches p < 0.05; a run that fails or gives no p is counted as failed and shown. With
+``--report FILE`` the first run's report carries the power curve (power against N).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -17,16 +22,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from bot.content.loader import load_programme
+from bot.content.programme import Programme
 from bot.errors import IcbtError
-from bot.measures.analysis import interaction_for, measures, primary_measure
+from bot.measures.analysis import measures, primary_measure
+from bot.measures.analysis_models import mixed_model
+from bot.measures.dataset import TrialDataset
 from bot.measures.db_loader import load_dataset
+from bot.measures.power import ALPHA, PowerPoint
+from bot.measures.report import build_report
 from bot.settings import Settings
 from bot.simulate.people import SimConfig
 from bot.simulate.run import SimResult, simulate
 from bot.storage.database import Database
 from bot.storage.models import Participant
-
-ALPHA = 0.05
 
 
 class SimulationRefused(IcbtError):
@@ -56,40 +64,105 @@ async def _one(url: str, content: Path, config: SimConfig, console: Console) -> 
         await db.dispose()
 
 
-async def _significant(url: str, settings: Settings, config: SimConfig, console: Console) -> bool | None:
-    """One repeated trial: is the primary outcome's interaction significant? None if it cannot be computed."""
-    await _one(url, settings.content_dir, config, console)
+@dataclass(frozen=True)
+class RunOutcome:
+    """One repeated trial: its size, the primary analysis's p (None: not computable), or why it failed."""
+
+    participants: int
+    p: float | None
+    error: str | None = None
+    dataset: TrialDataset | None = None  # kept for the report from the first run only
+
+
+def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
+    """A worker process's job: one trial into its own temporary SQLite file, then its primary analysis."""
+    content, config, keep = job
+    try:
+        with tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'run.sqlite3'}"
+            asyncio.run(_one(url, content, config, Console(quiet=True)))
+            programme = load_programme(content)
+            dataset = asyncio.run(_load(url, programme))
+        found = measures(dataset, programme.instruments)
+        declared = programme.trial.primary_outcome if programme.trial else None
+        primary = primary_measure(found, (declared.instrument, declared.scale) if declared else None)
+        result = mixed_model(dataset, primary.key) if primary is not None else None
+        return RunOutcome(config.participants, None if result is None else result.p, None, dataset if keep else None)
+    except Exception as exc:  # a failed run is counted and shown, never dropped
+        return RunOutcome(config.participants, None, f"{exc.__class__.__name__}: {exc}")
+
+
+async def _load(url: str, programme: Programme) -> TrialDataset:
     db = Database(url)
     try:
-        programme = load_programme(settings.content_dir)
-        dataset = await load_dataset(db, programme)
+        return await load_dataset(db, programme)
     finally:
         await db.dispose()
-    primary = primary_measure(measures(dataset, programme.instruments))
-    result = interaction_for(dataset, primary, "locf") if primary is not None else None
-    return None if result is None else result.p < ALPHA
+
+
+def parse_sizes(text: str | None) -> list[int] | None:
+    """``--sizes 30,54,80`` as numbers; one readable line when it is not."""
+    if text is None:
+        return None
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 2:
+        raise SimulationRefused(f"simulate: --sizes {text!r}: give whole numbers of at least 2, separated by commas")
+    return sizes
+
+
+def power_points(outcomes: list[RunOutcome]) -> list[PowerPoint]:
+    """Hits, counted and failed runs per trial size, smallest first."""
+    points = []
+    for size in sorted({o.participants for o in outcomes}):
+        mine = [o for o in outcomes if o.participants == size]
+        counted = [o for o in mine if o.p is not None]
+        points.append(PowerPoint(size, sum(1 for o in counted if o.p < ALPHA), len(counted), len(mine) - len(counted)))  # type: ignore[operator]
+    return points
+
+
+def power_command(settings: Settings, config: SimConfig, runs: int, sizes: list[int], workers: int,
+                  report: Path | None, console: Console) -> str:  # fmt: skip
+    """``--runs K``: K trials per size in ``workers`` processes; power per size, failed runs counted."""
+    jobs = [(settings.content_dir, SimConfig(**{**config.__dict__, "participants": size, "seed": config.seed + run}),
+             not index and report is not None)
+            for index, (size, run) in enumerate((size, run) for size in sizes for run in range(runs))]  # fmt: skip
+    outcomes: list[RunOutcome] = []
+    with _bar(console) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
+        task = bar.add_task(f"power: {runs} trials of each of {', '.join(map(str, sizes))}", total=len(jobs))
+        for outcome in pool.map(_one_for_power, jobs):
+            outcomes.append(outcome)
+            bar.advance(task)
+    points = power_points(outcomes)
+    lines = [
+        f"power of the primary analysis (ITT mixed model, p < {ALPHA}) with {p.participants} randomized: "
+        f"{p.significant} of {p.counted} simulated trials significant = {p.power:.0%} "
+        f"(95 % CI {p.interval[0]:.0%}-{p.interval[1]:.0%}); {p.failed} failed (effect {config.effect:g})"
+        for p in points
+    ]
+    failures = sorted({o.error for o in outcomes if o.error})
+    lines += [f"failed run: {error}" for error in failures[:3]]
+    if report is not None and outcomes[0].dataset is not None:
+        programme = load_programme(settings.content_dir)
+        note = f"Simulated data: the first of the power runs (seed {config.seed}), synthetic people, not real ones."
+        html = build_report(outcomes[0].dataset, programme.instruments, "Simulated trial and power", note,
+                            trial=programme.trial, power=points)  # fmt: skip
+        report.write_text(html, encoding="utf-8")
+        lines.append(f"report with the power curve written to {report}")
+    return "\n".join(lines)
 
 
 def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_url: str | None = None,
-                     console: Console | None = None) -> str:  # fmt: skip
+                     console: Console | None = None, sizes: list[int] | None = None, workers: int | None = None,
+                     report: Path | None = None) -> str:  # fmt: skip
     console = console or Console(stderr=True)
-    if runs <= 1:
+    if runs <= 1 and not sizes:
         url = db_url or settings.database_url
         result = asyncio.run(_one(url, settings.content_dir, config, console))
         arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
         return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "
                 f"through the engine, into {url}")  # fmt: skip
-    hits, counted = 0, 0
-    with _bar(console) as bar, tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
-        task = bar.add_task(f"power: {runs} trials of {config.participants}", total=runs)
-        for run in range(runs):
-            url = f"sqlite+aiosqlite:///{Path(folder) / f'run{run}.sqlite3'}"
-            one = SimConfig(**{**config.__dict__, "seed": config.seed + run})
-            verdict = asyncio.run(_significant(url, settings, one, Console(quiet=True)))
-            if verdict is not None:
-                counted += 1
-                hits += int(verdict)
-            bar.advance(task)
-    power = hits / counted if counted else 0.0
-    return (f"power for the primary outcome (group × time, LOCF, p < {ALPHA}): {hits} of {counted} simulated "
-            f"trials significant = {power:.0%} (effect {config.effect:g}, {config.participants} randomized)")  # fmt: skip
+    return power_command(settings, config, runs, sizes or [config.participants], workers or os.cpu_count() or 1,
+                         report, console)  # fmt: skip

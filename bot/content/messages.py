@@ -210,6 +210,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         # relay: told to the participant when a question or report reaches the therapists
         "relay_delivery.expect_answer",
         "relay_delivery.expect_feedback",
+        "relay_delivery.correction",
         # hooks: the question after an implausible pair of answers (content ``checks``)
         "hooks.check_right",
         "hooks.check_change",

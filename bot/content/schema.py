@@ -302,20 +302,34 @@ class InstrumentItem(Strict):
     values: dict[int, float] | None = None  # answer -> scored value, when the two differ
     weight: Ident | None = None  # for a weighted_mean scale: the item whose answer weights this one
     response_labels: tuple[LocalText, ...] = ()  # this item's own answer labels, lowest score first
+    # The response format when not every whole number from min to max is an answer: the QOLI's
+    # satisfaction scale has six options, -3..-1 and 1..3, and no neutral 0.
+    options: tuple[int, ...] = ()
 
     _id = field_validator("id")(check_id)
 
     @model_validator(mode="after")
     def _range(self) -> InstrumentItem:
-        if self.response_labels and len(self.response_labels) != self.max - self.min + 1:
-            raise ValueError(f"response_labels needs one label per answer {self.min}..{self.max}")
         if self.min >= self.max:
             raise ValueError(f"bad bounds: min ({self.min}) must be below max ({self.max})")
+        if self.options and (
+            list(self.options) != sorted(set(self.options))
+            or (self.options[0], self.options[-1]) != (self.min, self.max)
+        ):
+            raise ValueError(f"options must rise, each once, from min ({self.min}) to max ({self.max})")
+        if self.response_labels and len(self.response_labels) != len(self.answers):
+            answers = ", ".join(map(str, self.options)) if self.options else f"{self.min}..{self.max}"
+            raise ValueError(f"response_labels needs one label per answer {answers}")
         if self.alert_at is not None and not self.min <= self.alert_at <= self.max:
             raise ValueError(f"alert_at {self.alert_at} is outside {self.min}..{self.max}")
-        if self.values is not None and set(self.values) != set(range(self.min, self.max + 1)):
-            raise ValueError(f"values must give a scored value for every answer {self.min}..{self.max}")
+        if self.values is not None and set(self.values) != set(self.answers):
+            raise ValueError(f"values must give a scored value for every answer {list(self.answers)}")
         return self
+
+    @property
+    def answers(self) -> tuple[int, ...]:
+        """Every answer a person can give, lowest first."""
+        return self.options or tuple(range(self.min, self.max + 1))
 
 
 class Band(Strict):
@@ -339,10 +353,17 @@ class Scale(Strict):
     method: Literal["sum", "mean", "weighted_mean"] = "sum"
     max_missing: int = Field(default=0, ge=0)
     bands: tuple[Band, ...] = ()
-    cutoff: float | None = None  # a screening cut-off: at or above it the screen is positive
+    cutoff: float | None = None  # a screening cut-off: at or above it (or above it, see cutoff_rule) positive
+    better: Literal["lower", "higher"] = "lower"
+    # "above": only a score above the cut-off is positive (the seed excluded MADRS-S above 20).
+    cutoff_rule: Literal["at_or_above", "above"] = "at_or_above"
     better: Literal["lower", "higher"] = "lower"
     sd: float | None = Field(default=None, gt=0)
     reliability: float | None = Field(default=None, gt=0, lt=1)
+    reliability_source: str = ""  # where the reliability comes from, printed beside every reliable change
+    # Items scored in reverse (min + max - answer) in this scale only, e.g. the MPI-S mood item, which
+    # runs from low to good mood, inside affective distress.
+    reverse: tuple[Ident, ...] = ()
 
     _id = field_validator("id")(check_id)
 
@@ -351,7 +372,17 @@ class Scale(Strict):
         lows = [b.min for b in self.bands]
         if lows != sorted(set(lows)):
             raise ValueError("bands must be in rising order of min, each min once")
+        if self.reverse and self.items and not set(self.reverse) <= set(self.items):
+            raise ValueError(
+                f"reverse: {sorted(set(self.reverse) - set(self.items))[0]!r} is not an item of this scale"
+            )
         return self
+
+    def positive(self, value: float) -> bool | None:
+        """Whether ``value`` is a positive screen by this scale's cut-off (None: no cut-off)."""
+        if self.cutoff is None:
+            return None
+        return value > self.cutoff if self.cutoff_rule == "above" else value >= self.cutoff
 
 
 class Instrument(Strict):
@@ -382,7 +413,7 @@ class Instrument(Strict):
         _unique_ids([s.id for s in self.scales], "scale")
         by_id = {i.id: i for i in self.items}
         for scale in self.scales:
-            for ref in scale.items:
+            for ref in (*scale.items, *scale.reverse):
                 if ref not in by_id:
                     raise ValueError(f"scale {scale.id!r}: no item {ref!r}")
             if scale.method == "weighted_mean":

@@ -54,6 +54,13 @@ def load_trial(
         for item in (*screen.exclude_items_above, *screen.risk_items_above):
             if item not in item_ids:
                 col.add(file, f"screens.{index}", f"instrument {screen.instrument!r} has no item {item!r}")
+    primary = spec.primary_outcome
+    if primary is not None:
+        instrument = instruments.get(primary.instrument)
+        if instrument is None:
+            col.add(file, "primary_outcome.instrument", f"no instrument {primary.instrument!r} in instruments/")
+        elif primary.scale not in {scale.id for scale in instrument.scales}:
+            col.add(file, "primary_outcome.scale", f"instrument {primary.instrument!r} has no scale {primary.scale!r}")
     return spec
 
 

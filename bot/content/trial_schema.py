@@ -146,6 +146,13 @@ class TrialWords(Strict):
     excluded: LocalText  # after the therapist's exclude (with where to seek help)
 
 
+class PrimaryOutcome(Strict):
+    """The scale the trial is powered and judged on: without its wording there is no trial."""
+
+    instrument: Ident
+    scale: Ident
+
+
 class TrialSpec(Strict):
     version: str = Field(min_length=1, max_length=64)
     questions: tuple[ApplicationQuestion, ...] = Field(min_length=1)
@@ -155,6 +162,7 @@ class TrialSpec(Strict):
     arms: tuple[Arm, ...] = Field(min_length=2)
     block_sizes: tuple[int, ...] = Field(min_length=1)
     strata: tuple[Ident, ...] = ()
+    primary_outcome: PrimaryOutcome | None = None  # `icbt run` refuses a trial without it (or its wording)
     not_eligible_intro: LocalText
     seek_help: LocalText
     retention: Retention

@@ -147,8 +147,8 @@ def _take_item(turn: Turn, instrument: Instrument, item: InstrumentItem, raw: st
     text = raw.strip()
     labels = [turn.t(label).casefold() for label in _labels(instrument, item)]
     if text.casefold() in labels:
-        score = item.min + labels.index(text.casefold())
-    elif (typed := whole_number(text)) is not None and item.min <= typed <= item.max:
+        score = item.answers[labels.index(text.casefold())]
+    elif (typed := whole_number(text)) is not None and typed in item.answers:
         score = typed
     else:
         raise InputRejected("reprompt.number", min=str(item.min), max=str(item.max))
@@ -184,6 +184,6 @@ def _question_buttons(turn: Turn, question: ApplicationQuestion) -> tuple[tuple[
 def _item_buttons(turn: Turn, instrument: Instrument, item: InstrumentItem) -> tuple[tuple[Button, ...], ...]:
     labels = _labels(instrument, item)
     data = f"{APPLY_TOKEN}|{instrument.id}.{item.id}|"
-    if len(labels) == item.max - item.min + 1:
-        return tuple((Button(turn.t(label), f"{data}{item.min + i}"),) for i, label in enumerate(labels))
-    return (tuple(Button(str(v), f"{data}{v}") for v in range(item.min, item.max + 1)),)
+    if len(labels) == len(item.answers):
+        return tuple((Button(turn.t(label), f"{data}{v}"),) for v, label in zip(item.answers, labels, strict=True))
+    return (tuple(Button(str(v), f"{data}{v}") for v in item.answers),)

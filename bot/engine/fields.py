@@ -53,10 +53,14 @@ def step_field(step: TextStep | ScaleStep | NumberStep | ChoiceStep) -> FieldSpe
 def item_field(instrument: Instrument, item: InstrumentItem) -> FieldSpec:
     """An item's own answer labels win over the instrument's; without labels it is a number scale."""
     labels = item.response_labels or instrument.response_labels
-    if labels and len(labels) == item.max - item.min + 1:
+    if labels and len(labels) == len(item.answers):
         options = tuple(
-            Option.model_construct(id=str(item.min + i), label=label, goto=None) for i, label in enumerate(labels)
+            Option.model_construct(id=str(answer), label=label, goto=None)
+            for answer, label in zip(item.answers, labels, strict=True)
         )
+        return FieldSpec(id=item.id, kind="choice", label=item.text, options=options)
+    if item.options:  # a response format with gaps (no neutral 0): only its answers are buttons
+        options = tuple(Option.model_construct(id=str(a), label=str(a), goto=None) for a in item.answers)
         return FieldSpec(id=item.id, kind="choice", label=item.text, options=options)
     return FieldSpec(id=item.id, kind="scale", label=item.text, min=item.min, max=item.max)
 

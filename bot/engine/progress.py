@@ -33,6 +33,14 @@ def enter(turn: Turn, frame: Frame) -> None:
         return
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]
+        if frame.detour == "module":
+            # A measurement belongs to its week: reading the module again never gives it a second time.
+            closed = turn.msg("review.questionnaire_closed")
+            if not turn.effects.outbound or turn.effects.outbound[-1].text != closed:
+                turn.say(closed)  # once for a run of questionnaires
+            turn.audit("administration_closed", module=frame.module, step=step.id)
+            advance(turn)
+            return
         if not has_wording(turn, step):
             # Licensed wording not supplied by this site: skip rather than show empty items.
             turn.audit("questionnaire_skipped", instrument=instrument.id, reason="wording not supplied")

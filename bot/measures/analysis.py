@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.content.schema import Instrument, Scale
 from bot.measures.dataset import Arm, TrialDataset
-from bot.measures.reliable_change import for_scale
+from bot.measures.reliable_change import reliable_change
 from bot.measures.stats import Interaction, TwoByTwo, carried_forward, interaction, mean_sd, two_by_two
 
 ARMS: tuple[Arm, Arm] = ("treatment", "control")
@@ -51,8 +51,9 @@ def measures(dataset: TrialDataset, instruments: Mapping[str, Instrument]) -> li
     return [Measure(i, s) for i in order for s in i.scales if (i.id, s.id) in present]
 
 
-def primary_measure(found: Sequence[Measure]) -> Measure | None:
-    for key in PRIMARY_CANDIDATES:
+def primary_measure(found: Sequence[Measure], declared: tuple[str, str] | None = None) -> Measure | None:
+    """The trial's declared primary outcome (trial.yaml), else the seed's catastrophizing, else the first."""
+    for key in ((declared,) if declared else ()) + PRIMARY_CANDIDATES:
         for measure in found:
             if measure.key == key:
                 return measure
@@ -183,26 +184,58 @@ def interaction_for(dataset: TrialDataset, measure: Measure, method: Literal["lo
 
 
 # -- reliable change ------------------------------------------------------------------------------
+SdSource = Literal["sample", "instrument"]
+SENSITIVITY_RELIABILITIES = (0.7, 0.8, 0.9)
+
+
 @dataclass(frozen=True)
 class ReliableCounts:
     measure: Measure
     counts: dict[Arm, Counter[str]]
     n: dict[Arm, int]
     test: TwoByTwo | None
+    sd: float | None = None  # the s₁ used
+    reliability: float | None = None  # the r used
+    sd_source: SdSource = "sample"
 
 
-def reliable_counts(dataset: TrialDataset, measure: Measure) -> ReliableCounts:
-    """Jacobson–Truax categories per arm (post carried forward: a drop-out counts as unchanged)."""
+def baseline_sd(dataset: TrialDataset, measure: Measure) -> float | None:
+    """The SD (n − 1) of the baseline scores of everyone randomized: the sample's own s₁."""
+    pre = dataset.value_at(*measure.key, dataset.pre_module)
+    found = mean_sd([pre[p.code] for p in dataset.randomized() if p.code in pre])
+    return None if found is None or found[1] == 0 else found[1]
+
+
+def reliable_counts(
+    dataset: TrialDataset, measure: Measure, sd_source: SdSource = "sample", reliability: float | None = None
+) -> ReliableCounts:
+    """Jacobson–Truax categories per arm (post carried forward: a drop-out counts as unchanged).
+
+    s₁ is the sample's baseline SD (``sd_source="sample"``, the default: the trial's own spread) or the
+    instrument file's value; r is the file's unless ``reliability`` is given (the sensitivity table)."""
+    sd = baseline_sd(dataset, measure) if sd_source == "sample" else measure.scale.sd
+    r = reliability if reliability is not None else measure.scale.reliability
     pairs = imputed_pairs(dataset, measure, "locf")
-    counts: dict[Arm, Counter[str]] = {}
+    n = {arm: len(pairs[arm][0]) for arm in ARMS}
+    counts: dict[Arm, Counter[str]] = {arm: Counter() for arm in ARMS}
+    if sd is None or r is None:
+        return ReliableCounts(measure, counts, n, None, sd, r, sd_source)
     for arm in ARMS:
         pre, post = pairs[arm]
-        counts[arm] = Counter(for_scale(measure.scale, a, b).category for a, b in zip(pre, post, strict=True))
-    n = {arm: len(pairs[arm][0]) for arm in ARMS}
+        counts[arm] = Counter(
+            reliable_change(a, b, sd, r, measure.scale.better).category for a, b in zip(pre, post, strict=True)
+        )
     test = None
     if n["treatment"] and n["control"]:
         test = two_by_two(counts["treatment"]["improved"], n["treatment"], counts["control"]["improved"], n["control"])
-    return ReliableCounts(measure, counts, n, test)
+    return ReliableCounts(measure, counts, n, test, sd, r, sd_source)
+
+
+def reliability_sensitivity(
+    dataset: TrialDataset, measure: Measure, sd_source: SdSource = "sample"
+) -> list[ReliableCounts]:
+    """The same counts with r = 0.7, 0.8 and 0.9: how much the answer leans on the assumed reliability."""
+    return [reliable_counts(dataset, measure, sd_source, r) for r in SENSITIVITY_RELIABILITIES]
 
 
 # -- adherence, therapist time, diaries ---------------------------------------------------------------

@@ -6,42 +6,11 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
-from bot.measures.analysis import ARMS, Flow, PrePost
+from bot.measures.analysis import ARMS, PrePost
 from bot.measures.charts import png
+from bot.measures.power import PowerPoint
 
 COLOURS = {"treatment": "#1f77b4", "control": "#ff7f0e"}
-
-
-def flow_diagram(flow: Flow) -> bytes:
-    """CONSORT-style boxes: assessed, excluded, randomized, allocated, lost, analysed."""
-    figure = Figure(figsize=(8, 6.2))
-    ax = figure.add_subplot()
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 10)
-    ax.axis("off")
-
-    def box(x: float, y: float, text: str, width: float = 3.6) -> None:
-        ax.text(x, y, text, ha="center", va="center", fontsize=9, wrap=True,
-                bbox={"boxstyle": "round,pad=0.4", "facecolor": "#f4f6f8", "edgecolor": "#556"})  # fmt: skip
-
-    def arrow(x1: float, y1: float, x2: float, y2: float) -> None:
-        ax.annotate("", xy=(x2, y2), xytext=(x1, y1), arrowprops={"arrowstyle": "->", "color": "#556"})
-
-    excluded = sum(flow.excluded.values())
-    reasons = "\n".join(f"{reason}: {n}" for reason, n in flow.excluded.items())
-    box(3.0, 9.3, f"Assessed for eligibility (n = {flow.applied})")
-    box(7.6, 7.9, f"Excluded (n = {excluded})\n{reasons}" if reasons else "Excluded (n = 0)")
-    arrow(3.0, 8.95, 3.0, 6.95)
-    arrow(3.0, 7.9, 5.3, 7.9)
-    box(3.0, 6.6, f"Randomized (n = {flow.randomized})")
-    for x, arm in ((1.8, "treatment"), (6.2, "control")):
-        arrow(3.0, 6.25, x, 5.25)
-        box(x, 4.9, f"Allocated to {arm} (n = {flow.allocated[arm]})")
-        arrow(x, 4.55, x, 3.45)
-        box(x, 3.1, f"Lost to follow-up (n = {flow.dropped_out[arm]})\nPost data (n = {flow.with_post[arm]})")
-        arrow(x, 2.7, x, 1.6)
-        box(x, 1.25, f"Analysed, intention to treat\n(n = {flow.analysed[arm]})")
-    return png(figure)
 
 
 def prepost_plot(rows: Sequence[PrePost], title: str) -> bytes:
@@ -104,4 +73,21 @@ def reliable_bars(counts: Mapping[str, Mapping[str, int]], n: Mapping[str, int],
     ax.set_xlabel("% of the arm")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
+    return png(figure)
+
+
+def power_curve(points: Sequence[PowerPoint]) -> bytes:
+    """Power against the number randomized, with Wilson 95 % intervals and the 80 % line."""
+    figure = Figure(figsize=(5, 3.4))
+    ax = figure.add_subplot()
+    xs = [p.participants for p in points]
+    ys = [p.power for p in points]
+    low = [p.power - p.interval[0] for p in points]
+    high = [p.interval[1] - p.power for p in points]
+    ax.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=4, color=COLOURS["treatment"])
+    ax.axhline(0.8, color="#888", linestyle="--", linewidth=1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("randomized")
+    ax.set_ylabel("power (p < 0.05)")
+    ax.set_title("simulated power of the primary analysis", fontsize=10)
     return png(figure)

@@ -44,17 +44,22 @@ class Score:
         return {name: s.value for name, s in self.scales.items()}
 
 
-def item_value(item: InstrumentItem, answer: int) -> float:
-    """The scored value of one answer: range-checked, reversed and mapped as the item says."""
+def item_value(item: InstrumentItem, answer: int, reverse: bool = False) -> float:
+    """The scored value of one answer: checked against the response format, reversed (by the item, or
+    by the scale when ``reverse``) and mapped as the item says."""
     if isinstance(answer, bool) or not isinstance(answer, int | float) or int(answer) != answer:
         raise ScoringError(f"item {item.id!r}: answer {answer!r} is not a whole number")
     answer = int(answer)
     if not item.min <= answer <= item.max:
         raise ScoringError(f"item {item.id!r}: answer {answer} is outside {item.min}..{item.max}")
-    if item.reverse:
-        answer = item.min + item.max - answer
+    if answer not in item.answers:
+        raise ScoringError(f"item {item.id!r}: answer {answer} is not one of {list(item.answers)}")
     if item.values is not None:
-        return float(item.values[answer])
+        value = float(item.values[answer])
+        low, high = min(item.values.values()), max(item.values.values())
+        return low + high - value if item.reverse or reverse else value
+    if item.reverse or reverse:
+        answer = item.min + item.max - answer
     return float(answer)
 
 
@@ -65,7 +70,10 @@ def score(instrument: Instrument, answers: Mapping[str, int]) -> Score:
     if unknown:
         raise ScoringError(f"{instrument.id}: no item {unknown[0]!r}")
     values = {k: item_value(by_id[k], v) for k, v in answers.items() if v is not None}
-    scales = {scale.id: _scale(instrument, scale, values) for scale in instrument.scales}
+    scales = {}
+    for scale in instrument.scales:
+        flipped = {k: item_value(by_id[k], answers[k], reverse=True) for k in scale.reverse if k in values}
+        scales[scale.id] = _scale(instrument, scale, values | flipped)
     total_scale = instrument.total_scale
     total = scales[total_scale.id] if total_scale else None
     missing = tuple(item.id for item in instrument.items if item.id not in values)
@@ -94,10 +102,10 @@ def _scale(instrument: Instrument, scale: Scale, values: Mapping[str, float]) ->
         missing = tuple(i.id for i in items if i.id not in values or (i.weight or "") not in values)
         weights = {i.id: values[i.weight or ""] for i in items if i.id not in missing}
         rated = [values[item_id] * weight for item_id, weight in weights.items() if weight > 0]
-        if len(missing) > scale.max_missing:
+        if len(missing) > scale.max_missing or not rated:
+            # No area rated important: there is nothing to weigh, so no score (not a neutral 0).
             return ScaleScore(None, missing, False, None, None)
-        value = sum(rated) / len(rated) if rated else 0.0
-        return _finish(scale, value, missing)
+        return _finish(scale, sum(rated) / len(rated), missing)
     missing = tuple(i.id for i in items if i.id not in values)
     if len(missing) > scale.max_missing:
         return ScaleScore(None, missing, False, None, None)
@@ -114,7 +122,7 @@ def _finish(scale: Scale, value: float, missing: tuple[str, ...]) -> ScaleScore:
         items_missing=missing,
         prorated=bool(missing),
         band=band_of(scale, value),
-        screen_positive=None if scale.cutoff is None else value >= scale.cutoff,
+        screen_positive=scale.positive(value),
     )
 
 

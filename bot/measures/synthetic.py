@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 
-from bot.content.schema import Instrument
+from bot.content.schema import Instrument, InstrumentItem
 from bot.measures.dataset import (
     AnswerRecord,
     Arm,
@@ -274,11 +274,19 @@ def item_answers(
             for item in items:
                 weight = int(rng.choice([0, 1, 2], p=[0.1, 0.45, 0.45]))
                 answers[item.weight or ""] = weight
-                answers[item.id] = int(np.clip(round(targets[scale.id] / 1.5 + rng.normal(0, 1)), item.min, item.max))
+                answers[item.id] = _nearest(item, targets[scale.id] / 1.5 + rng.normal(0, 1))
             continue
         per_item = targets[scale.id] / len(items) if scale.method == "sum" else targets[scale.id]
         for item in items:
-            answers[item.id] = int(np.clip(round(per_item + rng.normal(0, 0.8)), item.min, item.max))
+            drawn = per_item + rng.normal(0, 0.8)
+            if item.id in scale.reverse:  # the scale scores it reversed: answer on the item's own direction
+                drawn = item.min + item.max - drawn
+            answers[item.id] = _nearest(item, drawn)
     if may_skip and rng.random() < 0.05:  # now and then one item is left unanswered
         answers.pop(next(iter(answers)))
     return answers
+
+
+def _nearest(item: InstrumentItem, value: float) -> int:
+    """The answer of the item's response format closest to ``value`` (the QOLI has no 0 to round to)."""
+    return min(item.answers, key=lambda answer: (abs(answer - value), answer))

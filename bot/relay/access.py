@@ -18,23 +18,38 @@ class Access(Enum):
     LEAVE = "leave"  # a group that is not the staff group
     REFUSE_PRIVATE = "refuse_private"  # a staff command typed in a private chat
     IGNORE_STRANGER = "ignore_stranger"  # someone who is not a therapist, in the staff group
-    IGNORE = "ignore"  # service messages, general chatter that answers nobody
+    IGNORE = "ignore"  # service messages, an empty message
     COMMAND = "command"
-    RELAY = "relay"
+    UNKNOWN_COMMAND = "unknown_command"  # a /word in the staff group that is no staff command
+    BUTTON = "button"  # a therapist pressed one of the bot's buttons in the staff group
+    EDIT = "edit"  # a therapist edited a message
+    RELAY = "relay"  # words for a participant, if they are meant for one (see bot/relay/staff_words.py)
 
 
-def decide(msg: StaffInbound, staff_chat_id: str, therapists: Collection[int], commands: Collection[str]) -> Access:
+def decide(
+    msg: StaffInbound,
+    staff_chat_id: str,
+    therapists: Collection[int],
+    commands: Collection[str],
+    private: Collection[str] | None = None,
+) -> Access:
+    """``private``: the staff commands refused in a private chat (those a participant does not have too)."""
     command = msg.command
     if msg.chat_kind == "private":
-        return Access.REFUSE_PRIVATE if command is not None and command[0] in commands else Access.PASS
+        refused = commands if private is None else private
+        return Access.REFUSE_PRIVATE if command is not None and command[0] in refused else Access.PASS
     if msg.chat_id != staff_chat_id:
         return Access.LEAVE
     if msg.joined:
         return Access.IGNORE
     if msg.user_id not in therapists:
         return Access.IGNORE_STRANGER
+    if msg.button is not None:
+        return Access.BUTTON
+    if msg.edited:
+        return Access.EDIT if msg.text.strip() else Access.IGNORE
     if command is not None:
-        return Access.COMMAND if command[0] in commands else Access.IGNORE
+        return Access.COMMAND if command[0] in commands else Access.UNKNOWN_COMMAND
     if not msg.text.strip() and not msg.has_attachment:
         return Access.IGNORE
     return Access.RELAY

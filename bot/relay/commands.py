@@ -10,15 +10,15 @@ posts into the topic or the group. The trial adds ``/interviewed`` the same way:
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.relay import format as fmt
+from bot.content.programme import Programme
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
-from bot.relay.sla import age_text
 from bot.relay.store import RelayStore, programme_week
 from bot.storage.models import Participant
 
@@ -33,6 +33,8 @@ class CommandContext:
     args: str
     now: datetime
     participant: Participant | None  # the topic's (or replied-to message's) participant
+    programme: Programme | None = None  # the content, for commands that show a participant's work
+    commands: Mapping[str, StaffCommand] = field(default_factory=dict)  # every staff command, for /help
 
     @property
     def config(self) -> RelayConfig:
@@ -45,7 +47,7 @@ class CommandContext:
     async def say(self, text: str, participant: Participant | None = None) -> None:
         """Answer where the command was given: the participant's topic, or the group."""
         where = participant or self.participant
-        await self.store.post_staff(self.now, fmt.clip(text), where, topic_name=await self._topic(where))
+        await self.store.post_staff(self.now, text, where, topic_name=await self._topic(where))
 
     async def _topic(self, participant: Participant | None) -> str | None:
         return await self.store.topic_name(participant.id) if participant is not None else None
@@ -95,17 +97,10 @@ async def _note(ctx: CommandContext) -> None:
 
 
 async def _queue(ctx: CommandContext) -> None:
-    items = await ctx.store.open_items()
-    rows = []
-    for item in items:
-        participant = await ctx.store.participant(item.participant_id)
-        late = ctx.content.text("queue_late") if item.due_at is not None and item.due_at <= ctx.now else ""
-        rows.append(ctx.content.text(
-            "queue_line", code=participant.code if participant else "?", kind=fmt.KIND_WORDS.get(item.kind, item.kind),
-            age=age_text((ctx.now - item.created_at).total_seconds()), therapist=ctx.config.name_of(item.assigned_to),
-            due=fmt.when_text(item.due_at, ctx.config.timezone), late=late,
-        ))  # fmt: skip
-    await ctx.say(fmt.lines(ctx.content.text("queue_header"), rows, ctx.content.text("queue_empty")))
+    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page."""
+    page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
+    rows = await open_rows(ctx.store.session, ctx.now)
+    await ctx.say(page_text(ctx.content, ctx.config, rows, page, ctx.now))
 
 
 async def _assign(ctx: CommandContext) -> None:
@@ -142,26 +137,6 @@ async def _caseload(ctx: CommandContext) -> None:
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
-
-
-async def _tpl(ctx: CommandContext) -> None:
-    participant, name = await ctx.target("/tpl <template> (in a topic) or /tpl P-0007 <template>")
-    if participant is None:
-        return
-    template = ctx.content.templates.get(name.strip().lower())
-    if template is None:
-        names = ", ".join(sorted(ctx.content.templates))
-        await ctx.say(ctx.content.text("template_unknown", name=name or "?", names=names), participant)
-        return
-    week = programme_week(participant, ctx.now)
-    text = fmt.fill_template(
-        template, code=participant.code, week="?" if week is None else week,
-        goals=fmt.goals_text(ctx.content, await ctx.store.goals(participant.id)),
-        diary=fmt.diary_summary(ctx.content, await ctx.store.diary_days(participant.id, ctx.now)),
-        therapist=ctx.config.therapist_names.get(ctx.therapist, ""),
-    )  # fmt: skip
-    draft = ctx.content.text("template_draft", title=template.title, code=participant.code, text=text)
-    await ctx.say(draft, participant)
 
 
 async def _done(ctx: CommandContext) -> None:
@@ -217,16 +192,22 @@ async def _ack(ctx: CommandContext) -> None:
     await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
 
 
-def default_registry() -> dict[str, StaffCommand]:
-    commands = [
+def builtin_commands() -> list[StaffCommand]:
+    return [
         StaffCommand("reply", _reply, "/reply P-0002 your message"),
         StaffCommand("note", _note, "/note your note (in a topic)"),
-        StaffCommand("queue", _queue, "/queue"),
+        StaffCommand("queue", _queue, "/queue (or /queue 2 for the next page)"),
         StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
         StaffCommand("caseload", _caseload, "/caseload"),
-        StaffCommand("tpl", _tpl, "/tpl <template>"),
         StaffCommand("done", _done, "/done P-0007 call <notes>"),
         StaffCommand("time", _time, "/time 12"),
         StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
+        StaffCommand("help", _help, "/help"),
     ]
-    return {c.name: c for c in commands}
+
+
+async def _help(ctx: CommandContext) -> None:
+    lines = [ctx.content.text("help_header")]
+    lines += [ctx.content.text("help_line", usage=c.usage) for c in ctx.commands.values()]
+    lines.append(ctx.content.text("help_footer"))
+    await ctx.say("\n".join(lines))

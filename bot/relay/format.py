@@ -14,9 +14,8 @@ from zoneinfo import ZoneInfo
 
 from bot.relay.content import RelayContent, Template
 
-TEXT_LIMIT = 4096
 KIND_WORDS = {"question": "question", "free": "message", "report": "weekly report", "safety": "URGENT alert",
-              "alert": "alert"}  # fmt: skip
+              "alert": "alert", "interview": "interview"}  # fmt: skip
 
 
 def item_kind(kind: str, source: str) -> str:
@@ -84,7 +83,7 @@ def item_post(
     therapist: str,
     diary: str,
 ) -> str:
-    """The first post of an item in the participant's topic, at most one Telegram message long."""
+    """The first post of an item in the participant's topic (a long one is split by the channel, never cut)."""
     week_text = "?" if week is None else str(week)
     if kind == "safety":
         body = content.text("urgent", code=code, text=text)
@@ -100,12 +99,7 @@ def item_post(
     else:
         body = content.text("question", code=code, week=week_text, where=where_text(source), text=text, due=due,
                             therapist=therapist)  # fmt: skip
-    return clip(body)
-
-
-def clip(text: str, limit: int = TEXT_LIMIT) -> str:
-    """Staff posts stay one message; the full text is always kept in ``relay_items``."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return body
 
 
 def fill_template(template: Template, **values: Any) -> str:

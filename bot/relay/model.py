@@ -27,6 +27,8 @@ class StaffInbound:
     photo: str | None = None  # file id of the largest size
     document: str | None = None
     joined: bool = False  # the bot itself was added to this chat
+    edited: bool = False  # an edit of message ``message_id`` (``text`` is the new text)
+    button: str | None = None  # a staff button's data (callback query); ``message_id`` is the bot's post
 
     @property
     def command(self) -> tuple[str, str] | None:

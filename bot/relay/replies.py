@@ -25,14 +25,18 @@ async def deliver(
     therapist_id: int,
     text: str,
     copy_from: dict[str, Any] | None = None,
+    message_id: int | None = None,
 ) -> int:
-    """Queue the reply for the participant and close what they were waiting for; returns items closed."""
+    """Queue the reply for the participant and close what they were waiting for; returns items closed.
+
+    ``message_id`` is the staff message the words came from: an edit of it later becomes a correction."""
     config = store.config
     if copy_from is not None:
         copy_from = {**copy_from, "caption": signed(config, therapist_id, text)}
         await store.post_participant(now, participant, "", copy_from=copy_from)
     else:
         await store.post_participant(now, participant, signed(config, therapist_id, text))
+    store.log("sent", now, participant, therapist_id, text=text, message_id=message_id)
     closed = 0
     for item in await store.open_items(participant.id):
         item.status, item.answered_at, item.answered_by = "closed", now, therapist_id

@@ -21,16 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.programme import Programme
+from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
 from bot.relay import format as fmt
-from bot.relay import sla
+from bot.relay import sla, staff_words
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
-from bot.relay.commands import CommandContext, StaffCommand, default_registry
+from bot.relay.commands import CommandContext, StaffCommand
 from bot.relay.content import RelayContent
 from bot.relay.isolation import isolate_item
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
+from bot.relay.week_post import week_post
+from bot.relay.week_store import load_week
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
@@ -45,6 +49,7 @@ class StaffOutcome:
     handled: bool = True  # False: not a staff matter (a participant's private message)
     leave: bool = False  # leave this chat: it is not the staff group
     answer: str | None = None  # say this in the (private) chat the update came from
+    button_answer: str | None = None  # show this to the therapist who pressed a button
 
 
 class RelayService:
@@ -77,7 +82,8 @@ class RelayService:
         title = next((a.title for a in trial.arms if a.id == arm), None)
         return self.programme.text(title, self.programme.spec.default_language) or arm
 
-    def _store(self, session: AsyncSession) -> RelayStore:
+    def store(self, session: AsyncSession) -> RelayStore:
+        """The relay's queries over ``session`` (a channel asks which post a reply answers)."""
         return RelayStore(session, self.config, lock_rows=not self.db.is_sqlite)
 
     # -- participant items -> staff group -------------------------------------------------------
@@ -86,7 +92,7 @@ class RelayService:
         posted = 0
         async with self._posting:  # one poster per process; the row lock covers other processes
             async with self.db.reading() as session:
-                ids = await self._store(session).new_item_ids(limit)
+                ids = await self.store(session).new_item_ids(limit)
             for item_id in ids:
                 try:
                     done = await self._post_item(item_id)
@@ -100,7 +106,7 @@ class RelayService:
     async def _post_item(self, item_id: int) -> bool:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             item = await store.item_for_update(item_id)
             if item is None or item.stage != "new":
                 return False  # another poster got here first
@@ -121,13 +127,16 @@ class RelayService:
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
-        diary = ""
-        if item.kind == "report":
-            diary = fmt.diary_summary(self.content, await store.diary_days(participant.id, now))
-        text = fmt.item_post(
-            self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week, text=item.text,
-            data=item.data or {}, due=fmt.when_text(due, cfg.timezone), therapist=cfg.name_of(therapist), diary=diary,
-        )  # fmt: skip
+        text = await self._week_text(store, item, participant, due, therapist)
+        if text is None:
+            diary = ""
+            if item.kind == "report":
+                diary = fmt.diary_summary(self.content, await store.diary_days(participant.id, now))
+            text = fmt.item_post(
+                self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week,
+                text=item.text, data=item.data or {}, due=fmt.when_text(due, cfg.timezone),
+                therapist=cfg.name_of(therapist), diary=diary,
+            )  # fmt: skip
         urgent = item.kind == "safety"
         await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name)
         attachment = (item.data or {}).get("attachment")
@@ -146,6 +155,22 @@ class RelayService:
             when = fmt.participant_when(due, participant.timezone)
             await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
 
+    async def _week_text(self, store: RelayStore, item: RelayItem, participant: Participant,
+                         due: datetime | None, therapist: int | None) -> str | None:  # fmt: skip
+        """A weekly report (or the alert that it is overdue) is posted as the whole week, never cut."""
+        data = item.data or {}
+        overdue = item.kind == "alert" and item.source.startswith("report:")
+        if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
+            return None
+        view = await load_week(store.session, self.programme, participant, data["week"])
+        if view is None:
+            return None
+        code = participant.code or "?"
+        why = self.content.text("week_why_overdue" if overdue else "week_why_report")
+        footer = self.content.text("week_footer", code=code, due=fmt.when_text(due, self.config.timezone),
+                                   therapist=self.config.name_of(therapist))  # fmt: skip
+        return week_post(self.content, view, why=why, footer=footer)
+
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
         if therapist is not None or not self.config.therapist_ids:
@@ -158,14 +183,15 @@ class RelayService:
 
     # -- staff group -> participants ------------------------------------------------------------
     async def handle_staff(self, msg: StaffInbound) -> StaffOutcome:
-        access = decide(msg, self.config.staff_chat_id, self.config.therapist_ids, self.registry)
+        private = [name for name in self.registry if name not in PARTICIPANT_COMMANDS]
+        access = decide(msg, self.config.staff_chat_id, self.config.therapist_ids, self.registry, private)
         if access is Access.PASS:
             return StaffOutcome(handled=False)
         if access is Access.IGNORE:
             return StaffOutcome()
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             if await store.seen(msg.event_id):
                 return StaffOutcome()
             store.record(msg.event_id, now)
@@ -181,23 +207,47 @@ class RelayService:
                 store.audit(None, actor, "staff_message_ignored", now, chat=msg.chat_id)
                 log.warning("message from %s in the staff group ignored: not a registered therapist", actor)
                 return StaffOutcome()
-            by_topic = await store.participant_by_thread(msg.thread_id) if msg.thread_id is not None else None
-            by_reply = await store.participant_by_reply(msg.reply_to) if msg.reply_to is not None else None
-            target = route(msg, by_topic, by_reply)
-            participant = await store.participant(target) if target is not None else None
-            if access is Access.COMMAND:
-                assert msg.command is not None
-                name, args = msg.command
-                ctx = CommandContext(store, self.content, msg, args, now, participant)
-                await self.registry[name].handler(ctx)
-                store.audit(participant.id if participant else None, f"therapist:{msg.user_id}", "staff_command",
-                            now, command=name)  # fmt: skip
-            elif participant is not None:
-                copy = {"chat_id": msg.chat_id, "message_id": msg.message_id} if msg.has_attachment else None
-                await deliver(store, now, participant, msg.user_id, msg.text, copy)
-                log.info("therapist reply relayed to %s", participant.code)
+            outcome = await self._staff_update(store, access, msg, now)
         self.wake_sender()
+        return outcome
+
+    async def _staff_update(self, store: RelayStore, access: Access, msg: StaffInbound, now: datetime) -> StaffOutcome:
+        """A therapist's update in the staff group: a command, a button, an edit, or words."""
+        if access is Access.BUTTON:
+            if (msg.button or "").startswith(staff_words.TASK):
+                return StaffOutcome(button_answer=await staff_words.close_task(store, self.content, now, msg))
+            return StaffOutcome(button_answer=await staff_words.send_kept(store, self.content, now, msg))
+        if access is Access.EDIT:
+            await staff_words.edited(store, self.content, self.programme, now, msg)
+            return StaffOutcome()
+        if access is Access.UNKNOWN_COMMAND:
+            name = msg.command[0] if msg.command else "?"
+            await self._say(store, now, self.content.text("unknown_command", name=name), None)
+            return StaffOutcome()
+        by_topic = await store.participant_by_thread(msg.thread_id) if msg.thread_id is not None else None
+        by_reply = await store.participant_by_reply(msg.reply_to) if msg.reply_to is not None else None
+        target = route(msg, by_topic, by_reply)
+        participant = await store.participant(target) if target is not None else None
+        if access is Access.COMMAND:
+            assert msg.command is not None
+            name, args = msg.command
+            ctx = CommandContext(store, self.content, msg, args, now, participant, self.programme, self.registry)
+            await self.registry[name].handler(ctx)
+            store.audit(participant.id if participant else None, f"therapist:{msg.user_id}", "staff_command",
+                        now, command=name)  # fmt: skip
+        elif participant is None:
+            await self._say(store, now, self.content.text("unroutable"), None)
+        elif by_reply == participant.id:
+            copy = {"chat_id": msg.chat_id, "message_id": msg.message_id} if msg.has_attachment else None
+            await deliver(store, now, participant, msg.user_id, msg.text, copy, message_id=msg.message_id)
+            log.info("therapist reply relayed to %s", participant.code)
+        else:
+            await staff_words.keep(store, self.content, now, msg, participant)
         return StaffOutcome()
+
+    async def _say(self, store: RelayStore, now: datetime, text: str, participant: Participant | None) -> None:
+        topic = await store.topic_name(participant.id) if participant is not None else None
+        await store.post_staff(now, text, participant, topic_name=topic)
 
     # -- what time makes due --------------------------------------------------------------------
     async def sweep(self) -> int:
@@ -212,15 +262,19 @@ class RelayService:
     async def _assign_new(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             fresh = await store.unassigned_participants() if self.config.therapist_ids else []
             for participant in fresh:
                 await self._ensure_assigned(store, participant, now)
             return len(fresh)
 
     async def _open_due_calls(self) -> int:
+        first = min((m for m in self.programme.modules.values() if m.report is not None and m.week is not None),
+                    key=lambda m: m.week or 0, default=None)  # fmt: skip
+        if first is None:
+            return 0
         async with self.db.reading() as session:
-            due = [p.id for p in await self._store(session).call_candidates(self.clock.now())]
+            due = [p.id for p in await self.store(session).call_candidates(first.id)]
         return sum([await self.open_call_task(pid) for pid in due])
 
     async def open_call_task(self, participant_id: int) -> bool:
@@ -228,7 +282,7 @@ class RelayService:
         now = self.clock.now()
         try:
             async with self.db.transaction() as session:
-                store = self._store(session)
+                store = self.store(session)
                 participant = await store.participant(participant_id)
                 if participant is None or await store.task(participant_id, "call") is not None:
                     return False
@@ -241,9 +295,10 @@ class RelayService:
                 checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
                 text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
                                          own=self.config.name_of(own), checklist=checklist)  # fmt: skip
-                await store.post_staff(
-                    now, fmt.clip(text), participant, topic_name=await store.topic_name(participant_id)
-                )
+                task = await store.task(participant_id, "call")
+                done = [[{"label": self.content.text("task_done_button"), "data": f"{staff_words.TASK}{task.id}"}]]
+                await store.post_staff(now, text, participant, topic_name=await store.topic_name(participant_id),
+                                       buttons=done)  # fmt: skip
                 store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
         except IntegrityError:
             return False  # another sweep opened it
@@ -252,7 +307,7 @@ class RelayService:
     async def _alert_unreachable(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             lost = await store.unreachable_unalerted()
             for participant in lost:
                 session.add(RelayItem(participant_id=participant.id, source="relay:unreachable", kind="alert",
@@ -264,7 +319,7 @@ class RelayService:
     async def _nudge_overdue(self) -> int:
         now, cfg = self.clock.now(), self.config
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             nudged = 0
             for item in await store.overdue_items(now):
                 level = sla.nudge_level(now, item.due_at, cfg.escalate_hours)
@@ -290,7 +345,7 @@ class RelayService:
     async def _repeat_urgent(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             items = await store.urgent_to_repeat(now)
             for item in items:
                 participant = await store.participant(item.participant_id)
@@ -306,7 +361,7 @@ class RelayService:
     async def _report_failures(self) -> int:
         now = self.clock.now()
         async with self.db.transaction() as session:
-            store = self._store(session)
+            store = self.store(session)
             failures = await store.unreported_failures()
             for message, outbox in failures:
                 message.reported = True

@@ -64,16 +64,30 @@ class RelayStore:
         )
 
     async def participant_by_reply(self, message_id: int) -> int | None:
-        """Groups without topics: the participant of the staff message a therapist replied to."""
+        """The participant whose post (one of their questions, reports, messages or alerts) a
+        therapist replied to; None for a reply to anything else the bot said."""
         return await self.session.scalar(
             select(RelayMessage.participant_id)
             .join(OutboxMessage, OutboxMessage.id == RelayMessage.outbox_id)
             .where(
                 RelayMessage.direction == "staff",
+                RelayMessage.item_id.is_not(None),
                 OutboxMessage.chat_id == self.config.staff_chat_id,
                 OutboxMessage.channel_message_id == str(message_id),
             )
         )
+
+    async def latest_post_id(self, participant_id: int) -> int | None:
+        """The staff group's message id of the participant's latest sent post (what a reply answers)."""
+        found = await self.session.scalar(
+            select(OutboxMessage.channel_message_id)
+            .join(RelayMessage, RelayMessage.outbox_id == OutboxMessage.id)
+            .where(RelayMessage.participant_id == participant_id, RelayMessage.direction == "staff",
+                   RelayMessage.item_id.is_not(None), OutboxMessage.channel_message_id.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )  # fmt: skip
+        return int(found) if found is not None and str(found).isdigit() else None
 
     async def topic_name(self, participant_id: int) -> str | None:
         return await self.session.scalar(select(RelayTopic.name).where(RelayTopic.participant_id == participant_id))
@@ -114,9 +128,10 @@ class RelayStore:
         return list(await self.session.scalars(query.order_by(RelayItem.id)))
 
     async def unacked_urgent(self, participant_id: int) -> list[RelayItem]:
+        """URGENT alerts not yet acknowledged, and other alerts still open (both end with /ack)."""
         query = select(RelayItem).where(
-            RelayItem.participant_id == participant_id, RelayItem.kind == "safety", RelayItem.stage == "posted",
-            RelayItem.acked_at.is_(None),
+            RelayItem.participant_id == participant_id, RelayItem.kind.in_(("safety", "alert")),
+            RelayItem.stage == "posted", RelayItem.acked_at.is_(None), RelayItem.status == "open",
         )  # fmt: skip
         return list(await self.session.scalars(query))
 
@@ -165,15 +180,22 @@ class RelayStore:
         return list(await self.session.scalars(query))
 
     # -- tasks ----------------------------------------------------------------------------------
-    async def call_candidates(self, now: datetime) -> list[Participant]:
-        """Active participants two weeks or more in, without a call task yet (date checked per zone)."""
+    async def call_candidates(self, first_module: str) -> list[Participant]:
+        """Active participants whose first treatment module has opened, without a call task yet.
+
+        The week-2 call belongs to the start of treatment: for the treatment arm when module 1 opens,
+        for the waiting list only once they have crossed over and module 1 opens for them."""
         query = (
             select(Participant)
             .outerjoin(RelayTask, and_(RelayTask.participant_id == Participant.id, RelayTask.kind == "call"))
-            .where(RelayTask.id.is_(None), Participant.status == "active", Participant.start_date.is_not(None),
-                   Participant.start_date <= now.date() - timedelta(days=13))
+            .where(RelayTask.id.is_(None), Participant.status == "active", Participant.start_date.is_not(None))
         )  # fmt: skip
-        return [p for p in await self.session.scalars(query) if (programme_week(p, now) or 0) >= 2]
+        opened = []
+        for p in await self.session.scalars(query):
+            position = p.position or {}
+            if first_module in position.get("announced", []) or first_module in position.get("finished", []):
+                opened.append(p)
+        return opened
 
     async def task(self, participant_id: int, kind: str) -> RelayTask | None:
         return await self.session.scalar(
@@ -254,13 +276,14 @@ class RelayStore:
         pin: bool = False,
         copy_from: dict[str, Any] | None = None,
         topic_name: str | None = None,
+        buttons: list[list[dict[str, str]]] | None = None,
     ) -> None:
         """A message for the staff group: into ``participant``'s topic, or the group itself when None.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
         """
-        payload: dict[str, Any] = {"text": text, "buttons": [], "image": None}
+        payload: dict[str, Any] = {"text": text, "buttons": buttons or [], "image": None}
         if participant is not None:
             payload["relay"] = {"participant_id": participant.id, "topic_name": topic_name or participant.code}
         if pin:

@@ -103,8 +103,10 @@ class Chat:
             row = await session.scalar(
                 select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == self.person.chat)
             )
-        if row is None:
-            return None
+        return None if row is None else self.observe(row)
+
+    def observe(self, row: Participant) -> ParticipantState:
+        """The person's state from their stored row (read alone, or with everyone's in one query)."""
         self.person.participant_id, self.person.code = row.id, row.code
         state = to_state(row)
         if state.arm is not None and self.person.arm is None:  # the draw in the chat has just been made
@@ -216,19 +218,24 @@ class Chat:
         The bot's replies are handed over after each answer, so the next one is read as sent."""
         for sent in range(limit):
             state = await self.state(service)
-            payload = self.last()
-            if state is None or state.status not in ("onboarding", "active", "new") or not self.busy(state, payload):
+            inbound = None if state is None or until(state) else self.decide(programme, state)
+            if inbound is None:
                 return sent
-            if until(state):
-                return sent
-            inbound = self.reply(programme, state, payload)
-            if self.reprompted(payload):  # the bot did not take the last answer: press what it offers
-                if self.stuck >= 3 or not self.buttons(payload):
-                    return sent  # give up for now, as a real person might; the step waits
-                inbound = Inbound(kind="choice", text=self.buttons(payload)[0]["data"])
             await self.send(service, inbound)
             await self.transport.deliver(self.person.chat)
         return limit
+
+    def decide(self, programme: Programme, state: ParticipantState) -> Inbound | None:
+        """The person's next answer to what they have read, or None when nothing waits (or they give up)."""
+        payload = self.last()
+        if state.status not in ("onboarding", "active", "new") or not self.busy(state, payload):
+            return None
+        inbound = self.reply(programme, state, payload)
+        if self.reprompted(payload):  # the bot did not take the last answer: press what it offers
+            if self.stuck >= 3 or not self.buttons(payload):
+                return None  # give up for now, as a real person might; the step waits
+            inbound = Inbound(kind="choice", text=self.buttons(payload)[0]["data"])
+        return inbound
 
 
 def _step_of(programme: Programme, frame: Frame | None) -> Step | None:

@@ -14,8 +14,8 @@ from bot.storage.models import Base
 class ScoreRow(Base):
     """A questionnaire's score as it was computed when the participant finished it.
 
-    One row per participant and administration (the module and step where it was given): scoring the
-    same administration again replaces the row. ``content_version`` names the scoring rules used.
+    One row per participant and administration (the module and step where it was given): once stored, an
+    administration is closed and its row never changes (``bot/measures/store.py``). ``content_version`` names the scoring rules used.
     """
 
     __tablename__ = "scores"

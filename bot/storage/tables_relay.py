@@ -79,8 +79,10 @@ class RelayLog(Base):
     at: Mapped[datetime]
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     therapist_id: Mapped[int | None] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))  # note | time | response | call | ack | alert
+    kind: Mapped[str] = mapped_column(String(16))  # note | time | response | call | ack | alert | sent | kept
     week: Mapped[int | None] = mapped_column(Integer)
     minutes: Mapped[int | None] = mapped_column(Integer)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("relay_items.id", ondelete="SET NULL"))
     text: Mapped[str | None] = mapped_column(Text)
+    # the staff message this row is about (migration 0009): a reply sent ("sent"), a message kept ("kept")
+    message_id: Mapped[int | None] = mapped_column(BigInteger)

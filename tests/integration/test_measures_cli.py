@@ -31,6 +31,20 @@ def test_icbt_report_and_export_on_the_synthetic_trial(tmp_path: Path, monkeypat
     assert len(read_export(tmp_path / "out").randomized()) == 54
 
 
+def test_icbt_report_takes_reliable_changes_sd_from_the_instrument_when_asked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ICBT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'unused.sqlite3'}")
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["report", "--out", str(tmp_path / "r.html"), "--synthetic", "1", "--rc-sd", "instrument"]
+    )
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "7.30 / 0.8" in html and "permuted blocks of 2, 4, 6" in html
+    wrong = runner.invoke(app, ["report", "--out", str(tmp_path / "r.html"), "--synthetic", "1", "--rc-sd", "seed"])
+    assert wrong.exit_code == 1
+    assert wrong.output.strip().splitlines()[-1] == "report: --rc-sd must be 'sample' or 'instrument', not 'seed'"
+
+
 def test_an_unwritable_report_path_is_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -31,7 +31,7 @@ async def new_participant(db: Database) -> int:
         return row.id
 
 
-async def test_a_score_is_stored_per_administration_and_replaced_when_rescored(db: Database, programme: Programme):
+async def test_a_score_is_stored_per_administration_and_never_replaced_once_closed(db: Database, programme: Programme):
     pid = await new_participant(db)
     phq9 = programme.instruments["phq9"]
     baseline = score(phq9, {f"q{i}": 2 for i in range(1, 8)})  # q8, q9 missing: prorated 14/7*9 = 18
@@ -56,7 +56,7 @@ async def test_a_score_is_stored_per_administration_and_replaced_when_rescored(d
         )
     async with db.reading() as session:
         rows = list(await session.scalars(select(ScoreRow).where(ScoreRow.module_id == "baseline")))
-    assert [(r.total, r.content_version, r.at, r.prorated) for r in rows] == [(0.0, "v2", later, False)]
+    assert [(r.total, r.content_version, r.at, r.prorated) for r in rows] == [(18.0, programme.version, AT, True)]
 
 
 async def test_a_score_is_not_kept_when_the_callers_transaction_fails(db: Database, programme: Programme):

@@ -24,6 +24,7 @@ from tests.support.relay import (
     FakeTopics,
     active_participant,
     directory,
+    latest_post,
     relay_config,
     relay_service,
     staff_msg,
@@ -97,8 +98,11 @@ async def test_therapist_message_in_topic_is_delivered_signed_and_closes_the_ite
     await ask(service, p, "Is swimming OK?", "q1")
     await relay.process_pending()
     thread = await directory(db, clock, topics).thread_for(p.id, p.code)
+    await sender.drain()
     clock.advance(timedelta(minutes=90))
-    await relay.handle_staff(staff_msg("Yes, swimming is a good choice.", thread=thread))
+    await relay.handle_staff(
+        staff_msg("Yes, swimming is a good choice.", thread=thread, reply_to=await latest_post(db, p.id))
+    )
     await sender.drain()
     assert transport.texts(p.chat_id)[-1] == "Yes, swimming is a good choice.\n\n— Your therapist Anna"
     async with db.reading() as session:
@@ -130,8 +134,11 @@ async def test_note_and_a_non_therapist_message_are_not_delivered(service, relay
 
 async def test_a_redelivered_staff_update_relays_once(service, relay, sender, transport, db, clock, topics):
     p = await active_participant(service)
+    await ask(service, p, "I walked every day.", "q1")
+    await relay.process_pending()
+    await sender.drain()
     thread = await directory(db, clock, topics).thread_for(p.id, p.code)
-    msg = staff_msg("Good to hear.", thread=thread)
+    msg = staff_msg("Good to hear.", thread=thread, reply_to=await latest_post(db, p.id))
     await relay.handle_staff(msg)
     await relay.handle_staff(msg)
     await sender.drain()
@@ -178,7 +185,10 @@ async def test_urgent_safety_item_is_pinned_and_repeats_until_ack(service, relay
     clock.advance(timedelta(hours=2))
     await relay.sweep()
     await sender.drain()
-    assert transport.texts("staff")[-1] == "✅ Acknowledged by Ben. The URGENT repeats have stopped."
+    assert (
+        transport.texts("staff")[-1]
+        == "✅ Acknowledged by Ben. Any URGENT repeats have stopped; the alert is off the queue."
+    )
     async with db.reading() as session:
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions.count("safety_alert_repeated") == 3 and "safety_alert_posted" in actions and "safety_ack" in actions
@@ -200,6 +210,10 @@ async def test_week_two_call_goes_to_a_therapist_other_than_the_assigned_one(
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(RelayTask)) == 0, "no call before week 2"
     clock.advance(timedelta(days=14, hours=1))
+    await relay.sweep()
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(RelayTask)) == 0, "not before module 1 opens"
+    await service.tick_due()  # module 1 opens for them (09:00): the start of treatment
     assert await relay.sweep() >= 1
     await relay.sweep()
     async with db.reading() as session:
@@ -260,9 +274,11 @@ async def test_staff_commands_assign_caseload_time_and_template(service, relay, 
 
 async def test_failed_delivery_is_reported_back_into_the_topic(service, relay, sender, transport, db, clock, topics):
     p = await active_participant(service)
+    await ask(service, p, "Is cycling fine?", "q1")
+    await relay.process_pending()
     thread = await directory(db, clock, topics).thread_for(p.id, p.code)
     await sender.drain()
-    await relay.handle_staff(staff_msg("Here is my answer.", thread=thread))
+    await relay.handle_staff(staff_msg("Here is my answer.", thread=thread, reply_to=await latest_post(db, p.id)))
     transport.fail_with.append(DeliveryRefused("forbidden: bot was blocked by the user"))
     await sender.drain()
     await relay.sweep()

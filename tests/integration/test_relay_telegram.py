@@ -25,7 +25,7 @@ from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.integration.test_relay_service import insert_item
 from tests.support.fake_bot_api import FakeBotAPI, bot_added, group_message, photo_update, text_update
-from tests.support.relay import ANNA, BEN, STRANGER, active_participant, relay_config, relay_service
+from tests.support.relay import ANNA, BEN, STRANGER, active_participant, latest_post, relay_config, relay_service
 
 CHAT = 555
 STAFF = -100200
@@ -120,9 +120,8 @@ async def test_relay_question_report_and_photo_are_copied_into_the_topic(tg, db,
     await tg.settle()
     posted = tg.to_staff()[-1]
     assert int(posted["message_thread_id"]) == thread
-    assert posted["text"].startswith(f"📋 Weekly report · {p.code} · week 2")
-    assert "Homework: 1 of 2 done (✓ Calm breathing, ✗ Goals)" in posted["text"]
-    assert "In their words: Breathing helped most evenings." in posted["text"]
+    assert posted["text"].startswith(f"📋 Week 2 · {p.code} · Module 1: Understanding pain · weekly report in")
+    assert f"To answer {p.code}: reply to this post" in posted["text"]
     # A participant's photo: the channel keeps a reference; the relay copies it by chat + message id.
     incoming = to_incoming(Update.de_json(photo_update(900, CHAT, "PHOTO1", "my desk"), tg.application.bot))
     assert incoming.inbound.attachment == {"kind": "photo", "file_id": "PHOTO1", "chat_id": CHAT, "message_id": 900}
@@ -139,14 +138,15 @@ async def test_therapist_message_reaches_the_participant_signed_and_closes_the_i
     p = await tg.participant()
     await tg.ask("Should I stretch before walking?")
     thread = await tg.thread(p.id)
-    await tg.staff("Yes, a short warm-up helps.", thread=thread)
+    question = await latest_post(db, p.id)
+    await tg.staff("Yes, a short warm-up helps.", thread=thread, reply_to=question)
     reply = tg.to_participant()[-1]
     assert reply["text"] == "Yes, a short warm-up helps.\n\n— Your therapist Anna"
     assert "11" not in reply["text"] and "Staff" not in reply["text"], "no therapist account details"
     async with db.reading() as session:
         item = (await session.scalars(select(RelayItem))).one()
     assert item.status == "closed" and item.answered_by == ANNA
-    await tg.staff("Here is the stretching sheet", thread=thread, document="DOC1")
+    await tg.staff("Here is the stretching sheet", thread=thread, document="DOC1", reply_to=question)
     copy = tg.api.sent("copyMessage")[-1]
     assert (int(copy["chat_id"]), int(copy["from_chat_id"])) == (CHAT, STAFF)
     assert copy["caption"] == "Here is the stretching sheet\n\n— Your therapist Anna"
@@ -206,7 +206,9 @@ async def test_the_bot_leaves_a_foreign_group(tg):
 
 async def test_staff_commands_are_refused_in_a_private_chat(tg, db):
     await tg.feed(text_update(1, ANNA, "/queue"))
-    assert tg.api.sent()[-1]["text"] == "Staff commands work only in the staff group. Nothing was done."
+    assert tg.api.sent()[-1]["text"] == (
+        "Staff commands work only in the staff group (in a participant's topic, or with their code). Nothing was done here."
+    )
     async with db.reading() as session:
         assert (await session.scalars(select(Participant))).all() == [], "the engine never saw it"
 

@@ -76,6 +76,11 @@ def test_run_with_an_unreachable_bot_api_says_so_in_one_line(monkeypatch, tmp_pa
     monkeypatch.setenv("ICBT_STAFF_CHAT_ID", "-100200")  # else it stops earlier, on the missing staff chat
     monkeypatch.setenv("ICBT_TRIAL_SEED", "a-long-enough-test-seed")
     monkeypatch.setenv("ICBT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'r.sqlite3'}")
+    site = tmp_path / "site" / "instruments"  # the primary outcome's wording (made up), else it stops on that
+    site.mkdir(parents=True)
+    items = "".join(f"  - {{id: c{n}, text: 'Made-up statement {n}'}}\n" for n in range(1, 7))
+    (site / "csq_catastrophizing.yaml").write_text(f"id: csq_catastrophizing\nitems:\n{items}", encoding="utf-8")
+    monkeypatch.setenv("ICBT_SITE_CONTENT_DIR", str(site.parent))
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 3
     assert result.stderr.strip().splitlines()[-1].startswith("cannot reach the Bot API at http://127.0.0.1:9/bot")

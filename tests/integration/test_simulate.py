@@ -137,23 +137,26 @@ def test_simulate_refuses_a_database_that_holds_participants(tmp_path: Path) -> 
     assert "already holds participants" in result.output and "Traceback" not in result.output
 
 
-def test_runs_2_prints_a_power_line_for_the_primary_outcome() -> None:
+def test_runs_2_in_worker_processes_prints_power_and_writes_the_power_curve(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from bot.cli.app import app
 
-    # four reach the draw in each run: enough for a group × time interaction with an error term
-    result = CliRunner().invoke(app, ["simulate", "--participants", "4", "--seed", "1", "--runs", "2"])
+    # four reach the draw in each run: enough for the mixed model to give a p
+    report = tmp_path / "power.html"
+    result = CliRunner().invoke(app, ["simulate", "--participants", "4", "--seed", "1", "--runs", "2", "--workers", "2",
+                                      "--report", str(report)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    line = result.output.strip().splitlines()[-1]
+    line = next(x for x in result.output.splitlines() if x.startswith("power of the primary analysis"))
     found = re.fullmatch(
-        r"power for the primary outcome \(group × time, LOCF, p < 0\.05\): (\d) of (\d) simulated trials "
-        r"significant = (\d+)% \(effect 1, 4 randomized\)", line
+        r"power of the primary analysis \(ITT mixed model, p < 0\.05\) with 4 randomized: (\d) of (\d) simulated "
+        r"trials significant = (\d+)% \(95 % CI \d+%-\d+%\); (\d) failed \(effect 1\)", line
     )  # fmt: skip
     assert found is not None, line
-    hits, counted = int(found[1]), int(found[2])
-    assert counted == 2 and hits <= counted, "both tiny trials gave an interaction"
-    assert int(found[3]) == round(100 * hits / counted)
+    hits, counted, failed = int(found[1]), int(found[2]), int(found[4])
+    assert counted + failed == 2 and hits <= counted
+    html = report.read_text(encoding="utf-8")
+    assert "Power (simulated trials)" in html and 'alt="power against the number randomized"' in html
 
 
 def test_the_report_says_on_its_page_that_a_simulated_database_is_simulated(tmp_path: Path, monkeypatch) -> None:

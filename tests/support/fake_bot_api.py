@@ -181,7 +181,7 @@ def group_message(
         message["message_thread_id"], message["is_topic_message"] = thread, True
         message["reply_to_message"] = {"message_id": thread, "date": 1767600000, "chat": message["chat"],
                                        "forum_topic_created": {"name": "topic", "icon_color": 7322096}}  # fmt: skip
-    elif reply_to is not None:
+    if reply_to is not None:  # a reply to one of the bot's posts (in a topic too: Telegram says which)
         message["reply_to_message"] = {"message_id": reply_to, "date": 1767600000, "chat": message["chat"],
                                        "text": "…", "from": BOT_USER}  # fmt: skip
     if photo:
@@ -190,6 +190,21 @@ def group_message(
     if document:
         message["document"] = {"file_id": document, "file_unique_id": "d", "file_name": "plan.pdf"}
     return {"update_id": update_id, "message": message}
+
+
+def edited_group_message(update_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+    """The staff member edited ``message`` (a ``group_message(...)["message"]``) to say ``text``."""
+    return {"update_id": update_id, "edited_message": {**message, "text": text, "edit_date": 1767600100}}
+
+
+def staff_button(update_id: int, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:
+    """A staff member pressed a button under the bot's message ``message_id`` in the staff group."""
+    return {"update_id": update_id, "callback_query": {
+        "id": f"cb{update_id}", "from": {"id": user_id, "is_bot": False, "first_name": "Staff"},
+        "chat_instance": "staff", "data": data,
+        "message": {"message_id": message_id, "date": 1767600000, "from": BOT_USER, "text": "…",
+                    "chat": {"id": chat_id, "type": "supergroup", "title": "Therapists", "is_forum": True}},
+    }}  # fmt: skip
 
 
 def photo_update(update_id: int, chat_id: int, file_id: str, caption: str = "") -> dict[str, Any]:

@@ -14,6 +14,7 @@ from bot.engine import Inbound
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.service import RelayService
+from bot.relay.store import RelayStore
 from bot.relay.topics import TopicDirectory
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant
@@ -85,3 +86,9 @@ async def active_participant(service: ConversationService, chat: str = "4242", c
         chosen = agree[0] if agree else buttons[0]
         await send(Inbound(kind="choice", text=chosen["data"]))
     raise AssertionError("participant did not get through consent")
+
+
+async def latest_post(db: Database, participant_id: int) -> int | None:
+    """The staff group's id of the participant's latest post: what a therapist's reply answers."""
+    async with db.reading() as session:
+        return await RelayStore(session, relay_config(), lock_rows=False).latest_post_id(participant_id)

@@ -74,3 +74,19 @@ def test_reopening_a_finished_module_walks_it_again_and_returns(p):
     assert any("That was the end of Module 1" in t for t in p.texts()[-5:])
     assert p.state.finished.count("week02") == 1
     assert p.state.status == "active" and p.state.frames == []
+
+
+def test_reading_getting_started_again_never_asks_its_questionnaires_again(p):
+    programme = p.engine.programme
+    questionnaires = {s.id for s in programme.modules["baseline"].steps if s.kind == "questionnaire"}
+    p.command("modules")
+    before = len(p.effects)
+    p.press(programme.text(programme.modules["baseline"].title, "en"))
+    finish_current_module(p)
+    during = p.effects[before:]
+    assert not any(e.scores for e in during), "no questionnaire is scored a second time"
+    stored = [a for e in during for a in e.answers if a.step in questionnaires]
+    assert stored == [], "no questionnaire item is answered a second time"
+    texts = [o.text for e in during for o in e.outbound]
+    assert texts.count(programme.msg("en", "review.questionnaire_closed")) == 1
+    assert p.state.frame.module == "week02" and p.state.frame.detour is None

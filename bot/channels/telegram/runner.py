@@ -37,12 +37,24 @@ def run_telegram(settings: Settings) -> None:
         raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {NO_STAFF_HINT}")
     if settings.telegram_mode == "webhook" and not settings.webhook_url:
         raise ConfigError("config error: ICBT_WEBHOOK_URL: required when telegram_mode is webhook")
+    require_primary_outcome(settings)
     try:
         asyncio.run(serve(settings))
     except InvalidToken:
         raise ConfigError("config error: ICBT_TELEGRAM_TOKEN: Telegram rejected the token") from None
     except NetworkError as exc:
         raise TelegramUnavailable(f"cannot reach the Bot API at {settings.telegram_base_url}: {exc}") from None
+
+
+def require_primary_outcome(settings: Settings) -> None:
+    """No trial without its primary outcome: refuse to start, in one line, while its wording is missing."""
+    from bot.content.loader import load_programme
+    from bot.measures.primary_outcome import primary_outcome_problem
+
+    programme = load_programme(settings.content_dir, settings.site_content_dir)
+    problem = primary_outcome_problem(programme, settings.content_dir, settings.site_content_dir)
+    if problem is not None:
+        raise ConfigError(f"content error: {problem}")
 
 
 async def verify_staff_chat(bot: Bot, settings: Settings) -> None:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from telegram import Bot, Message, MessageId, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
@@ -33,31 +33,39 @@ class TopicResolver(Protocol):
 
 
 def to_staff_inbound(update: Update) -> StaffInbound | None:
-    """A group/supergroup message or membership change, or a /command in a private chat; else None."""
+    """A group/supergroup message, edit, button or membership change, or a /command in a private chat."""
     event_id = str(update.update_id)
     member = update.my_chat_member
     if member is not None:
         if member.chat.type == ChatType.PRIVATE or member.new_chat_member.status in ("left", "kicked"):
             return None
         return StaffInbound(event_id, str(member.chat.id), member.chat.type, member.from_user.id, 0, joined=True)  # type: ignore[arg-type]
-    message = update.message
+    query = update.callback_query
+    if query is not None:
+        if not isinstance(query.message, Message) or query.message.chat.type == ChatType.PRIVATE:
+            return None  # a participant's button: the engine's
+        return StaffInbound(event_id, str(query.message.chat.id), query.message.chat.type, query.from_user.id,  # type: ignore[arg-type]
+                            query.message.message_id, button=query.data or "")  # fmt: skip
+    message = update.message or update.edited_message
     if message is None:
         return None
     text = clean_text(message.text or message.caption or "")  # like a participant's: a lone surrogate loses nothing
     user_id = message.from_user.id if message.from_user else 0
     if message.chat.type == ChatType.PRIVATE:
-        if not text.startswith("/"):
+        if not text.startswith("/") or update.edited_message is not None:
             return None
         return StaffInbound(event_id, str(message.chat.id), "private", user_id, message.message_id, text=text)
     reply = message.reply_to_message
+    replied = reply is not None and reply.forum_topic_created is None  # in a topic, "reply" to its root is none
     return StaffInbound(
         event_id=event_id, chat_id=str(message.chat.id), chat_kind=message.chat.type,  # type: ignore[arg-type]
         user_id=user_id, message_id=message.message_id, text=text,
         thread_id=message.message_thread_id if message.is_topic_message else None,
-        reply_to=reply.message_id if reply is not None and not message.is_topic_message else None,
+        reply_to=reply.message_id if replied and reply is not None else None,
         photo=message.photo[-1].file_id if message.photo else None,
         document=message.document.file_id if message.document else None,
         joined=any(u.is_bot and u.id == message.get_bot().id for u in message.new_chat_members or ()),
+        edited=update.edited_message is not None,
     )  # fmt: skip
 
 
@@ -76,6 +84,8 @@ def register_staff_handlers(application: Application, relay: RelayService) -> No
                 await context.bot.leave_chat(int(msg.chat_id))
             if outcome.answer:
                 await context.bot.send_message(int(msg.chat_id), outcome.answer)
+            if update.callback_query is not None:
+                await update.callback_query.answer(outcome.button_answer)
         except TelegramError as exc:
             log.warning("staff update %s: could not act in chat: %s", msg.event_id, exc.__class__.__name__)
         raise ApplicationHandlerStop
@@ -139,7 +149,18 @@ async def _post(
         return await bot.copy_message(chat_id, int(copy["chat_id"]), int(copy["message_id"]), caption=caption,
                                       message_thread_id=thread)  # fmt: skip
     sent: Message | None = None
-    for part in split(payload.get("text", "")):
-        sent = await bot.send_message(chat_id, part, message_thread_id=thread)
+    parts = split(payload.get("text", ""))
+    for index, part in enumerate(parts):
+        markup = _buttons(payload) if index == len(parts) - 1 else None
+        sent = await bot.send_message(chat_id, part, message_thread_id=thread, reply_markup=markup)
     assert sent is not None
     return sent
+
+
+def _buttons(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    rows = payload.get("buttons") or []
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in rows]
+    )

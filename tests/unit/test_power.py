@@ -1,0 +1,33 @@
+"""Power from repeated simulated trials: hits over the runs that gave a p, failed runs counted apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from bot.cli.simulate import RunOutcome, SimulationRefused, _one_for_power, parse_sizes, power_points
+from bot.simulate.people import SimConfig
+
+
+def test_failed_runs_are_counted_apart_per_trial_size() -> None:
+    outcomes = [RunOutcome(30, 0.01), RunOutcome(30, 0.2), RunOutcome(30, None, "ValueError: broke"),
+                RunOutcome(54, 0.001), RunOutcome(54, 0.04), RunOutcome(54, None)]  # fmt: skip
+    small, large = power_points(outcomes)
+    assert (small.participants, small.significant, small.counted, small.failed) == (30, 1, 2, 1)
+    assert (large.participants, large.significant, large.counted, large.failed) == (54, 2, 2, 1)
+    assert small.power == 0.5
+    assert small.interval == pytest.approx(proportion_confint(1, 2, method="wilson"))
+
+
+def test_a_run_that_breaks_comes_back_as_a_failed_run(tmp_path: Path) -> None:
+    outcome = _one_for_power((tmp_path / "no-content", SimConfig(participants=2), False))
+    assert outcome.p is None and outcome.error is not None and outcome.participants == 2
+    assert power_points([outcome])[0].failed == 1
+
+
+def test_sizes_are_whole_numbers_or_one_readable_line() -> None:
+    assert parse_sizes("30, 54,80") == [30, 54, 80] and parse_sizes(None) is None
+    with pytest.raises(SimulationRefused, match=r"--sizes 'a,3': give whole numbers of at least 2"):
+        parse_sizes("a,3")
