@@ -258,7 +258,13 @@ class RelayService:
 
     # -- what time makes due --------------------------------------------------------------------
     async def sweep(self) -> int:
-        """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures."""
+        """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures.
+
+        What time makes due is done by one process only, the one holding the sweep lock (as the
+        programme's sweep): two would post every nudge and URGENT repeat twice. Posting new items is
+        safe in every process (each item's row is locked) and is done here either way."""
+        if not await self.db.sweep_lock.acquire():
+            return await self.process_pending()
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
         done += await self.process_pending()
