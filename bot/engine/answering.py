@@ -51,8 +51,11 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     elif not hit.urgent:
         try:
             _route(turn, inbound, hit)
-        except InputRejected:
-            resume(turn, full=False)  # not an answer to the step: asked again, without a "didn't catch that"
+        except InputRejected:  # not an answer to the step: asked again, without a "didn't catch that"
+            if turn.state.applying is not None:
+                application.ask(turn, full=False)
+            else:
+                resume(turn, full=False)
     elif turn.state.applying is not None:
         risk.hold_prompt(turn)  # the question is asked again when they carry on
     else:
@@ -103,7 +106,7 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
                 resume(turn, full=False)
         return
     if state.applying is not None:
-        application.answer(turn, inbound)
+        application.answer(turn, inbound, quiet=hit is not None)
         return
     if via_button:
         token, _, value = inbound.text.partition("|")

@@ -63,7 +63,7 @@ class Engine:
         touches the broken one (and is never saved)."""
         blank = ParticipantState(code=code, language=self.programme.language(language), timezone="UTC")
         turn = Turn(self.programme, blank, now, policy=self.policy, attachment=inbound.attachment)
-        words = inbound.text if inbound.kind == "text" else f"/{inbound.text} {inbound.args}".strip()
+        words = inbound.text if inbound.kind in ("text", "edit") else f"/{inbound.text} {inbound.args}".strip()
         if inbound.kind == "choice" or not words.strip():
             turn.say(turn.msg("inbound.held_button"))
             return turn.effects

@@ -149,6 +149,7 @@ class ParticipantState:
     held_days: int = 0  # days the programme calendar moved on /resume (paused days)
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
+    confirming: str | None = None  # the token of the one destructive question still open (/withdraw)
     # The trial's application in chat (bot/engine/application.py): answers so far while applying, and
     # where the person stands as the engine knows it (None: not in a trial; "applying"; "applied").
     applying: dict[str, Any] | None = None
@@ -181,7 +182,7 @@ class ParticipantState:
             if value := own[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
-                    "reminder_count", "held_days", "held_reason", "country"):  # fmt: skip
+                    "reminder_count", "held_days", "held_reason", "country", "confirming"):  # fmt: skip
             if value := own[key]:
                 out[key] = value
         if self.frames:
@@ -242,6 +243,7 @@ def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
         "held_days": int(get("held_days", 0)),
         "paused_on": get("paused_on"),
         "awaiting": get("awaiting"),
+        "confirming": get("confirming"),
         "applying": get("applying"),
         "trial_stage": get("trial_stage"),
         "arm": get("arm"),

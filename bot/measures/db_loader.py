@@ -15,7 +15,9 @@ What comes from where:
   lost (the arm's weeks over without the post measurement, or unreachable) and withdrawn are
   "dropped_out" on their last answer; withdrawn with "do not use my answers" keeps only the line
   the CONSORT flow counts (no answers, scores or characteristics);
-- therapist contacts and minutes: not recorded by any table yet, so empty.
+- therapist contacts and minutes: the relay's ``relay_log`` minutes (feedback measured from the first
+  look at a week to the reply, or corrected with ``/time``), each with its programme week; a contact
+  without minutes is left out rather than counted as zero.
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ from bot.measures.dataset import (
     ModuleProgressRecord,
     ParticipantRecord,
     ScoreRecord,
+    TherapistContactRecord,
     TrialDataset,
 )
 from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_relay import RelayLog
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.arms import last_week
 from bot.trial.flow import DATASET_STATUS, Outcome, outcome_of
@@ -74,6 +78,10 @@ async def load_dataset(
         }
         answers = list(await session.scalars(select(Answer).order_by(Answer.answered_at, Answer.id)))
         scores = list(await session.scalars(select(ScoreRow).order_by(ScoreRow.at, ScoreRow.id)))
+        minutes = list(await session.scalars(
+            select(RelayLog).where(RelayLog.kind.in_(("time", "call")), RelayLog.minutes.is_not(None),
+                                   RelayLog.participant_id.is_not(None)).order_by(RelayLog.at, RelayLog.id)
+        ))  # fmt: skip
     last_answer: dict[int, date] = {}
     for a in answers:
         last_answer[a.participant_id] = max(a.answered_at.date(), last_answer.get(a.participant_id, date.min))
@@ -108,7 +116,19 @@ async def load_dataset(
         scores=tuple(_score_records(scores, codes, programme)),
         diary=tuple(_diary(answer_records)),
         modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
+        contacts=tuple(_contacts(minutes, {k: v for k, v in codes.items() if k not in removed})),
     )
+
+
+def _contacts(rows: list[RelayLog], codes: Mapping[int, str]) -> list[TherapistContactRecord]:
+    """The relay's recorded minutes as contacts: feedback (``time``) and calls with minutes."""
+    return [
+        TherapistContactRecord(
+            codes[r.participant_id], r.at, "feedback" if r.kind == "time" else "call", float(r.minutes or 0), r.week
+        )
+        for r in rows
+        if r.participant_id in codes
+    ]
 
 
 def _outcome(line: ParticipantLine, given: tuple[Arm, date] | None, moment: datetime | None,
