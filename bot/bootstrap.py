@@ -115,5 +115,5 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
         signature=settings.therapist_signature, question_days=settings.relay_question_days,
         report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
         urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
-        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone, stall_days=settings.relay_stall_days,
     )  # fmt: skip

@@ -42,6 +42,7 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "call_task": "code therapist own checklist",
         "call_done": "code therapist",
         "task_done_button": "",
+        "stall_task": "code days module step therapist",
         "task_done": "code therapist",
         "task_already": "code",
         "no_call_task": "code",

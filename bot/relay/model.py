@@ -68,6 +68,7 @@ class RelayConfig:
     day_end_hour: int = 17
     holidays: frozenset[date] = frozenset()
     timezone: str = "Europe/Stockholm"
+    stall_days: int = 4  # not moved inside an open module this long: a kind nudge; twice as long: a task
 
     def name_of(self, therapist_id: int | None) -> str:
         if therapist_id is None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words, timing
+from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -71,6 +72,7 @@ class RelayService:
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
+        self._stalls_at: datetime | None = None
         self._staff = (config.staff_channel, config.staff_chat_id)
 
     def _allocated_arm(self, participant: Participant) -> str | None:
@@ -257,10 +259,25 @@ class RelayService:
         """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures."""
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
+        done += await self._check_stalls()
         done += await self.process_pending()
         if done:
             self.wake_sender()
         return done
+
+    async def _check_stalls(self) -> int:
+        """Who has stood still in a module (``bot.relay.stalls``), looked at once an hour."""
+        now = self.clock.now()
+        if self._stalls_at is not None and now - self._stalls_at < timedelta(hours=1):
+            return 0
+        self._stalls_at = now
+        async with self.db.transaction() as session:
+            store = self.store(session)
+            people = await session.scalars(
+                select(Participant).where(Participant.status == "active", Participant.paused.is_(False))
+            )
+            done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
+        return sum(1 for d in done if d is not None)
 
     async def _assign_new(self) -> int:
         now = self.clock.now()
