@@ -34,8 +34,7 @@ from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
-from bot.relay.week_post import week_post
-from bot.relay.week_store import load_week
+from bot.relay.week_store import report_post
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
@@ -129,7 +128,7 @@ class RelayService:
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
-        text = await self._week_text(store, item, participant, due, therapist)
+        text = await report_post(store, self.programme, self.content, item, participant, due, therapist)
         if text is None:
             diary = ""
             if item.kind == "report":
@@ -156,22 +155,6 @@ class RelayService:
             lang = self.programme.language(participant.language)
             when = fmt.participant_when(due, participant.timezone)
             await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
-
-    async def _week_text(self, store: RelayStore, item: RelayItem, participant: Participant,
-                         due: datetime | None, therapist: int | None) -> str | None:  # fmt: skip
-        """A weekly report (or the alert that it is overdue) is posted as the whole week, never cut."""
-        data = item.data or {}
-        overdue = item.kind == "alert" and item.source.startswith("report:")
-        if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
-            return None
-        view = await load_week(store.session, self.programme, participant, data["week"])
-        if view is None:
-            return None
-        code = participant.code or "?"
-        why = self.content.text("week_why_overdue" if overdue else "week_why_report")
-        footer = self.content.text("week_footer", code=code, due=fmt.when_text(due, self.config.timezone),
-                                   therapist=self.config.name_of(therapist))  # fmt: skip
-        return week_post(self.content, view, why=why, footer=footer)
 
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
