@@ -71,3 +71,28 @@ def test_report_without_the_extra_names_it_in_one_line(monkeypatch, tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "pip install 'icbt-bot[analysis]'" in lines[0], result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def _fake_python(folder: Path, name: str, version: str) -> None:
+    """An interpreter that answers ./dev's two questions as Python ``version`` would."""
+    major, minor = (int(n) for n in version.split("."))
+    ok = 0 if (3, 11) <= (major, minor) <= (3, 13) else 1
+    script = folder / name
+    script.write_text(f'#!/bin/sh\ncase "$2" in *print*) echo "Python {version}";; *) exit {ok};; esac\n')
+    script.chmod(0o755)
+
+
+def test_dev_takes_the_newest_supported_python_and_says_which(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, version in (("python3.11", "3.11"), ("python3.12", "3.12"), ("python3", "3.14")):
+        _fake_python(bin_dir, name, version)
+    find = f'eval "$(sed -n "/^find_python() {{/,/^}}/p" {ROOT / "dev"})"; find_python'
+    result = subprocess.run(["bash", "-c", find], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert result.stdout.strip() == "python3.12", "3.13 is not installed here: 3.12 is the newest supported"
+    assert result.stderr.strip() == f"using Python 3.12 ({bin_dir / 'python3.12'})"
+    _fake_python(bin_dir, "python3.13", "3.13")
+    newest = subprocess.run(["bash", "-c", find], env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert newest.stdout.strip() == "python3.13"
