@@ -84,6 +84,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "inbound.quarantined",
         "safety.hold",
         "safety.hold_no_staff",
+        "safety.carried_on",
         "medical.warning_emergency",
         "medical.warning_same_day",
         "medical.warning_soon",
