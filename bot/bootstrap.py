@@ -99,6 +99,7 @@ async def bootstrap(
         on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
         sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
+        after_sweep=trial_chat.draws_due if trial_chat is not None else None,
     )  # fmt: skip
     service.sweeper.chunk = settings.sweep_chunk
     if relay is not None:
@@ -124,5 +125,5 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
         urgent_backoff=tuple(settings.relay_urgent_backoff_minutes), day_end_hour=settings.relay_day_end_hour,
         urgent_escalate_after=settings.relay_urgent_escalate_after,
         oncall=(staff_target[0], str(settings.oncall_chat_id)) if settings.oncall_chat_id is not None else None,
-        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone, stall_days=settings.relay_stall_days,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any
 from bot.content.schema import Instrument, InstrumentItem
 from bot.content.trial_schema import ApplicationQuestion
 from bot.engine import calendar, risk, safety_intake
+from bot.engine.fields import whole_number
 from bot.engine.model import Button, Inbound, TrialRequest
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
@@ -150,8 +151,8 @@ def _take_item(turn: Turn, instrument: Instrument, item: InstrumentItem, raw: st
     labels = [turn.t(label).casefold() for label in _labels(instrument, item)]
     if text.casefold() in labels:
         score = item.answers[labels.index(text.casefold())]
-    elif text.lstrip("-").isdigit() and int(text) in item.answers:
-        score = int(text)
+    elif (typed := whole_number(text)) is not None and typed in item.answers:
+        score = typed
     else:
         raise InputRejected("reprompt.number", min=str(item.min), max=str(item.max))
     assert turn.state.applying is not None

@@ -98,6 +98,17 @@ class Engine:
         onboarding.allocated(turn, arm, allocated_on)
         return turn.effects
 
+    def draw_due(self, state: ParticipantState, now: datetime) -> bool:
+        """The trial's draw is due for this participant: baseline done, or its window closed."""
+        return trial_calendar.draw_due(self.programme, state, now)
+
+    def request_draw(self, state: ParticipantState, now: datetime) -> Effects:
+        """The draw is due (found by the trial's sweep): mark it requested, as finishing baseline does."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if trial_calendar.draw_due(self.programme, state, now):
+            progress.request_draw(turn)
+        return turn.effects
+
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
         turn = Turn(self.programme, state, now, policy=self.policy)
         if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):

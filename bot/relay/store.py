@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -141,11 +142,6 @@ class RelayStore:
             query = query.where(RelayItem.participant_id == participant_id)
         return list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
 
-    async def paused_participants(self) -> list[Participant]:
-        """Participants whose programme waits after an urgent hit (``held`` in their position)."""
-        rows = await self.session.scalars(select(Participant).order_by(Participant.id))
-        return [p for p in rows if (p.position or {}).get("held")]
-
     async def close_items(self, participant_id: int, kind: str, now: datetime, therapist_id: int) -> int:
         """Close the participant's open items of ``kind`` (an interview task once it is recorded)."""
         items = await self.session.scalars(
@@ -157,6 +153,20 @@ class RelayStore:
             item.status, item.answered_at, item.answered_by = "closed", now, therapist_id
             closed += 1
         return closed
+
+    async def open_alerts(self) -> list[RelayItem]:
+        """Safety alerts nobody has acknowledged yet: URGENT first, then concern, oldest first."""
+        query = select(RelayItem).where(
+            RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.kind.in_(ALERTS),
+            RelayItem.acked_at.is_(None),
+        )  # fmt: skip
+        items = list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
+        return sorted(items, key=lambda item: item.kind != "safety")
+
+    async def paused_participants(self) -> list[Participant]:
+        """Participants whose programme waits after an urgent hit (``held`` in their position)."""
+        rows = await self.session.scalars(select(Participant).order_by(Participant.id))
+        return [p for p in rows if (p.position or {}).get("held")]
 
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
@@ -206,11 +216,12 @@ class RelayStore:
             item.assigned_to = therapist_id
         await self.session.flush()
 
-    async def assignments(self) -> list[tuple[RelayAssignment, Participant]]:
+    async def assignments(self, with_open: Collection[str] = ()) -> list[tuple[RelayAssignment, Participant]]:
+        """Assigned participants who take part, and any other (withdrawn, completed) with something open."""
         rows = await self.session.execute(
             select(RelayAssignment, Participant)
             .join(Participant, Participant.id == RelayAssignment.participant_id)
-            .where(Participant.status.in_(("onboarding", "active")))
+            .where(or_(Participant.status.in_(("onboarding", "active")), Participant.code.in_(list(with_open))))
             .order_by(Participant.id)
         )
         return [(a, p) for a, p in rows.tuples()]

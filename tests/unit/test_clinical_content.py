@@ -20,7 +20,7 @@ FEARFUL = (
     "stop and check",
 )
 URGENCY = {  # how urgent -> the signs that belong there
-    "emergency": ("bladder", "bowel", "numbness around your bottom", "weakness in both legs", "leg getting",
+    "emergency": ("bladder", "bowel", "numbness around your bottom", "weakness in both legs", "getting worse",
                   "chest pain", "sudden tearing pain"),
     "same day": ("fever", "serious fall or accident"),
     "within a few days": ("new or has changed", "cancer", "losing weight", "at night", "immune system",

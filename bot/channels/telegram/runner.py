@@ -8,7 +8,7 @@ import signal
 
 from telegram import Bot
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.request import BaseRequest
 
 from bot.bootstrap import bootstrap
@@ -28,6 +28,10 @@ from scheduler.sender import report_undelivered_staff
 
 log = logging.getLogger(__name__)
 NO_STAFF_HINT = "(add the bot to the staff group, or set ICBT_STAFF_MODE=none to run without one)"
+TWO_POLLERS = (
+    "another process is already polling this bot (Telegram answered 409 Conflict): run one polling "
+    "process, or webhook mode for several workers (docs/scaling.md)"
+)
 UPDATES = [
     "message",
     "edited_message",
@@ -63,6 +67,14 @@ def require_primary_outcome(settings: Settings) -> None:
         raise ConfigError(f"content error: {problem}")
 
 
+class _ConflictSaid(logging.Filter):
+    """A 409 Conflict is said once, in our own line: python-telegram-bot's last ``getUpdates`` on the
+    way out meets it again and would log it with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], Conflict))
+
+
 async def verify_staff_chat(bot: Bot, settings: Settings) -> bool:
     """Whether the staff group takes the bot's messages now (``getChat``); refuse to start only when
     the setting itself is wrong (missing, or not a group).
@@ -89,11 +101,6 @@ async def verify_staff_chat(bot: Bot, settings: Settings) -> bool:
         )
     log.info("staff chat %s reachable (%s, topics %s)", chat.id, chat.type, "on" if chat.is_forum else "off")
     return True
-
-
-def _polling_error(exc: TelegramError) -> None:
-    """One line per failed poll (python-telegram-bot's default logs a traceback each time)."""
-    log.error("polling for updates failed: %s: %s", type(exc).__name__, exc)
 
 
 def staff_target(settings: Settings) -> tuple[str, str] | None:
@@ -136,6 +143,18 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
         inbox=lambda: application.replay(received_before=clock.now() - LEASE),
     )
     stop = asyncio.Event()
+    refused: list[str] = []
+
+    def polling_error(exc: TelegramError) -> None:
+        """One line per failed poll (python-telegram-bot's default logs a traceback each time); a
+        409 Conflict means another process polls this bot: this one stops instead of fighting it."""
+        if isinstance(exc, Conflict):
+            logging.getLogger("telegram.ext.Updater").addFilter(_ConflictSaid())
+            refused.append(TWO_POLLERS)
+            stop.set()
+            return
+        log.error("polling for updates failed: %s: %s", type(exc).__name__, exc)
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # POSIX only; the bot is deployed on Linux
         loop.add_signal_handler(sig, stop.set)
@@ -150,7 +169,7 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
             )  # fmt: skip
         else:
             await application.updater.start_polling(  # type: ignore[union-attr]
-                allowed_updates=UPDATES, error_callback=_polling_error
+                allowed_updates=UPDATES, error_callback=polling_error
             )
         scheduler.start()
         sender_task = asyncio.create_task(app.sender.run(stop))
@@ -166,3 +185,5 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
         await application.stop()
     app.service.sweeper.close()
     await app.db.dispose()
+    if refused:
+        raise TelegramUnavailable(refused[0])
