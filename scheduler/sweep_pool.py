@@ -5,20 +5,28 @@ The pool's workers are forked from the bot's process when it starts sweeping, so
 engine (programme, policy) and picture writer without pickling them; each receives rows as read and
 returns ``TickedChunk``s (``scheduler/sweep_ticks.py``). They never touch the database or the clock.
 
+A worker dies with the process that forked it (``PR_SET_PDEATHSIG``) and keeps none of its sockets:
+a killed sweeper's database connections, and with them the sweep lock, close at once.
+
 ``fork`` is Linux's start method and what this relies on; where it does not exist (or with
 ``workers=0``) the sweep ticks in its own process, with the same code.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import multiprocessing
 import os
+import signal
+import stat
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from pathlib import Path
 
 from bot.engine import Engine
 from scheduler.sweep_ticks import Pictures, RawRow, TickedChunk, Writes, tick_rows
@@ -53,7 +61,7 @@ class TickPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_init_worker,
-                initargs=(self.engine, self.pictures, self.writes),  # inherited through fork, not pickled
+                initargs=(self.engine, self.pictures, self.writes, os.getpid()),  # inherited through fork
             )
             self._executor.submit(_alive)  # the executor forks its workers on the first task: now
 
@@ -86,10 +94,48 @@ class TickPool:
             self._executor = None
 
 
-def _init_worker(engine: Engine, pictures: Pictures, writes: Writes) -> None:
+def _init_worker(engine: Engine, pictures: Pictures, writes: Writes, parent: int) -> None:
     global _engine, _pictures, _writes
+    die_with_parent(parent)
+    drop_inherited_sockets()
     _engine, _pictures, _writes = engine, pictures, writes
     gc.freeze()  # what the worker inherited is never garbage: the collector need not scan it
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """The kernel sends this worker SIGKILL when the process that forked it dies (Linux ``prctl``); a
+    parent that died before that call is noticed by its pid. Elsewhere the pool's own pipes end it."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.debug("prctl is not available; the worker ends when its pool's pipes close")
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def drop_inherited_sockets() -> None:
+    """A forked worker holds a copy of every socket of its parent, the database connections among them:
+    while it lives, a dead parent's connection (and the sweep lock it held) would stay open. Each is
+    pointed at /dev/null instead (not closed: the number stays taken, so nothing reuses it). The pool
+    talks to its workers over pipes, which are kept."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for entry in fds.iterdir():
+            fd = int(entry.name)
+            try:
+                if fd != null and stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.dup2(null, fd)
+            except OSError:  # the directory's own descriptor, gone already
+                continue
+    finally:
+        os.close(null)
 
 
 def _alive() -> bool:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli.staff import staff_app
 from bot.cli.trial import participants_app, trial_app
 from bot.errors import ContentError, IcbtError
 from bot.settings import Settings, load_settings
@@ -32,6 +33,7 @@ app.add_typer(safety_app, name="safety")
 # trial: bodies in bot/cli/trial.py
 app.add_typer(participants_app, name="participants")
 app.add_typer(trial_app, name="trial")
+app.add_typer(staff_app, name="staff")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
 

@@ -20,6 +20,7 @@ from typing import Any
 from bot.content.schema import Instrument, InstrumentItem
 from bot.content.trial_schema import ApplicationQuestion
 from bot.engine import calendar, risk
+from bot.engine.fields import whole_number
 from bot.engine.model import Button, Inbound, TrialRequest
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
@@ -101,8 +102,9 @@ def ask(turn: Turn, full: bool = True) -> None:
     _complete(turn)
 
 
-def answer(turn: Turn, inbound: Inbound) -> None:
-    """A typed answer or a pressed button while applying; a rejected answer is asked again kindly."""
+def answer(turn: Turn, inbound: Inbound, quiet: bool = False) -> None:
+    """A typed answer or a pressed button while applying; a rejected answer is asked again kindly
+    (``quiet``: without saying why, after the safety gate's words to a worrying text)."""
     question, instrument, item = _next(turn)
     value = inbound.text
     if inbound.kind == "choice":
@@ -119,7 +121,8 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         elif instrument is not None and item is not None:
             _take_item(turn, instrument, item, value)
     except InputRejected as exc:
-        turn.say(turn.msg(exc.reason_key, **exc.params))
+        if not quiet:
+            turn.say(turn.msg(exc.reason_key, **exc.params))
         ask(turn, full=False)
         return
     ask(turn)  # full: the first item of a screen comes with the screen's introduction
@@ -147,8 +150,8 @@ def _take_item(turn: Turn, instrument: Instrument, item: InstrumentItem, raw: st
     labels = [turn.t(label).casefold() for label in _labels(instrument, item)]
     if text.casefold() in labels:
         score = item.answers[labels.index(text.casefold())]
-    elif text.lstrip("-").isdigit() and int(text) in item.answers:
-        score = int(text)
+    elif (typed := whole_number(text)) is not None and typed in item.answers:
+        score = typed
     else:
         raise InputRejected("reprompt.number", min=str(item.min), max=str(item.max))
     assert turn.state.applying is not None

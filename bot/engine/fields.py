@@ -216,8 +216,22 @@ def _clock(raw: str) -> str:
 NUMBER_WITH_UNIT = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(?:%|[^\W\d_]{1,12}\.?)?\s*$")
 
 
+MAX_NUMBER_CHARS = 40  # no answer the programme asks for is longer; Python's int() refuses 4,301+ digits
+
+
+def whole_number(raw: str) -> int | None:
+    """A typed whole number ("7", "-2"), or None: anything else, and anything absurdly long."""
+    text = raw.strip()
+    if len(text) > MAX_NUMBER_CHARS or not text.lstrip("-").isdigit() or not text.lstrip("-").isascii():
+        return None
+    return int(text)
+
+
 def parse_number(raw: str) -> float | None:
-    """A number as people type it: "7", "7,5", "10 min", "80%", "20 minutes"."""
+    """A number as people type it: "7", "7,5", "10 min", "80%", "20 minutes"; None when it is not one
+    or is longer than ``MAX_NUMBER_CHARS`` (the caller asks again, kindly)."""
+    if len(raw.strip()) > MAX_NUMBER_CHARS:
+        return None
     match = NUMBER_WITH_UNIT.match(raw)
     cleaned = match.group(1).replace(",", ".") if match else raw.replace(",", ".").strip()
     try:

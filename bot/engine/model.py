@@ -149,12 +149,15 @@ class ParticipantState:
     held_days: int = 0  # days the programme calendar moved on /resume (paused days)
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
+    confirming: str | None = None  # the token of the one destructive question still open (/withdraw)
     # The trial's application in chat (bot/engine/application.py): answers so far while applying, and
     # where the person stands as the engine knows it (None: not in a trial; "applying"; "applied").
     applying: dict[str, Any] | None = None
     trial_stage: str | None = None
     arm: str | None = None  # the allocated arm (bot/engine/trial_calendar.py)
-    allocated_on: date | None = None  # week 0 of the arm's calendar (start_date moves on a crossover)
+    allocated_on: date | None = (
+        None  # week 0 of the arm's calendar, the first day of baseline (start_date moves on a crossover)
+    )
     check_ins: list[str] = field(default_factory=list)  # ISO dates of the waiting list's check-ins sent
     crossover: str | None = None  # None | offered | accepted | declined
     consent_given: dict[str, str] | None = None  # {"version", "at" (UTC ISO)} of the last "I agree" (/consent)
@@ -179,7 +182,7 @@ class ParticipantState:
             if value := own[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
-                    "reminder_count", "held_days", "held_reason", "country"):  # fmt: skip
+                    "reminder_count", "held_days", "held_reason", "country", "confirming"):  # fmt: skip
             if value := own[key]:
                 out[key] = value
         if self.frames:
@@ -240,6 +243,7 @@ def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
         "held_days": int(get("held_days", 0)),
         "paused_on": get("paused_on"),
         "awaiting": get("awaiting"),
+        "confirming": get("confirming"),
         "applying": get("applying"),
         "trial_stage": get("trial_stage"),
         "arm": get("arm"),

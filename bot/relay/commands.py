@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.content.programme import Programme
+from bot.relay import timing
+from bot.relay.alerts import paused_lines
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
-from bot.relay.store import RelayStore, programme_week
+from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
 
 CODE = re.compile(r"^[A-Za-z]+-\d+$")
@@ -85,7 +87,8 @@ async def _reply(ctx: CommandContext) -> None:
     if participant is None:
         await ctx.say(ctx.content.text("unknown_participant", code=first.upper()))
         return
-    await deliver(ctx.store, ctx.now, participant, ctx.therapist, text)
+    await deliver(ctx.store, ctx.now, participant, ctx.therapist, text, message_id=ctx.msg.message_id,
+                  content=ctx.content)  # fmt: skip
 
 
 async def _note(ctx: CommandContext) -> None:
@@ -97,10 +100,15 @@ async def _note(ctx: CommandContext) -> None:
 
 
 async def _queue(ctx: CommandContext) -> None:
-    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page."""
+    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page; then
+    the participants paused after a risk hit, with the reason."""
     page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
     rows = await open_rows(ctx.store.session, ctx.now)
-    await ctx.say(page_text(ctx.content, ctx.config, rows, page, ctx.now))
+    text = page_text(ctx.content, ctx.config, rows, page, ctx.now)
+    paused = await paused_lines(ctx.store, ctx.content)
+    if paused:
+        text = "\n".join([*([text] if rows else []), ctx.content.text("paused_header"), *paused])
+    await ctx.say(text)
 
 
 async def _assign(ctx: CommandContext) -> None:
@@ -120,15 +128,17 @@ async def _assign(ctx: CommandContext) -> None:
 
 
 async def _caseload(ctx: CommandContext) -> None:
+    """Each therapist's participants with their week and what is open; a paused participant says since
+    when, and a withdrawn one stays listed while anything of theirs is still open."""
     by_therapist: dict[int, list[str]] = {t: [] for t in ctx.config.therapist_ids}
-    waiting: dict[int, int] = {}
-    for item in await ctx.store.open_items():
-        waiting[item.participant_id] = waiting.get(item.participant_id, 0) + 1
-    for assignment, participant in await ctx.store.assignments():
-        week = programme_week(participant, ctx.now)
+    waiting: dict[str, int] = {}
+    for row in await open_rows(ctx.store.session, ctx.now):
+        waiting[row.code] = waiting.get(row.code, 0) + 1
+    for assignment, participant in await ctx.store.assignments(with_open=set(waiting)):
+        code = participant.code or "?"
         by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
-            "caseload_participant", code=participant.code, week="?" if week is None else week,
-            waiting=waiting.get(participant.id, 0)))  # fmt: skip
+            "caseload_participant", code=code, week=shown_week(programme_week(participant, ctx.now)),
+            state=_standing(ctx, participant), waiting=waiting.get(code, 0)))  # fmt: skip
     lines = []
     for therapist, rows in by_therapist.items():
         lines.append(ctx.content.text("caseload_line", therapist=ctx.config.name_of(therapist), count=len(rows)))
@@ -136,7 +146,19 @@ async def _caseload(ctx: CommandContext) -> None:
     unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
+    paused = await paused_lines(ctx.store, ctx.content)
+    if paused:
+        lines += [ctx.content.text("paused_header"), *paused]
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
+
+
+def _standing(ctx: CommandContext, participant: Participant) -> str:
+    if participant.status not in ("onboarding", "active"):
+        return ctx.content.text("caseload_status", status=participant.status)
+    if participant.paused:
+        since = (participant.position or {}).get("paused_on") or "?"
+        return ctx.content.text("caseload_paused", since=since)
+    return ""
 
 
 async def _done(ctx: CommandContext) -> None:
@@ -161,7 +183,7 @@ async def _done(ctx: CommandContext) -> None:
 
 
 async def _time(ctx: CommandContext) -> None:
-    usage = "/time 12 (minutes, in a participant's topic)"
+    usage = "/time 12 (your minutes for the participant's feedback week, in their topic: replaces what was measured)"
     participant, rest = await ctx.target(usage)
     if participant is None:
         return
@@ -169,11 +191,10 @@ async def _time(ctx: CommandContext) -> None:
     if not minutes.isdigit() or not 0 < int(minutes) <= 600:
         await ctx.say(ctx.content.text("usage", usage=usage), participant)
         return
-    ctx.store.log("time", ctx.now, participant, ctx.therapist, minutes=int(minutes))
-    week = programme_week(participant, ctx.now)
-    total = await ctx.store.minutes_this_week(participant.id, week)  # includes the row just added
+    week, before = await timing.correct(ctx.store, participant, ctx.therapist, int(minutes),
+                                        programme_week(participant, ctx.now), ctx.now)  # fmt: skip
     await ctx.say(ctx.content.text("time_logged", minutes=minutes, code=participant.code,
-                                   week="?" if week is None else week, total=total), participant)  # fmt: skip
+                                   week=shown_week(week), before=before), participant)  # fmt: skip
 
 
 async def _ack(ctx: CommandContext) -> None:
@@ -189,7 +210,9 @@ async def _ack(ctx: CommandContext) -> None:
         waited = int((ctx.now - item.created_at).total_seconds() // 60)
         ctx.store.log("ack", ctx.now, ctx.participant, ctx.therapist, minutes=waited, item_id=item.id)
     ctx.store.audit(ctx.participant.id, f"therapist:{ctx.therapist}", "safety_ack", ctx.now, items=len(items))
-    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
+    held = bool((ctx.participant.position or {}).get("held"))
+    paused = ctx.content.text("ack_paused") if held else ""
+    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist), paused=paused))
 
 
 def builtin_commands() -> list[StaffCommand]:

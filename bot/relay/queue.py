@@ -25,7 +25,7 @@ PAGE = 15
 ALERT, URGENT, OVERDUE, FEEDBACK, ANSWER, TASK = "alert", "urgent", "overdue", "feedback", "answer", "task"
 ORDER = (URGENT, ALERT, OVERDUE, FEEDBACK, ANSWER, TASK)
 TASK_WORDS = {"call": "week-2 call", "interview": "interview", "medical": "medical warning signs",
-              "technical": "technical help"}  # fmt: skip
+              "technical": "technical help", "stall": "stalled in a module"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class QueueRow:
 def group_of(item: RelayItem, now: datetime) -> str:
     if item.kind == "safety":
         return URGENT
-    if item.kind == "alert":
+    if item.kind in ("alert", "concern"):  # a concern alert: same day, above everything but URGENT
         return ALERT
     if item.kind == "interview":
         return TASK
@@ -61,7 +61,7 @@ async def open_rows(session: AsyncSession, now: datetime) -> list[QueueRow]:
         select(RelayItem, Participant.code)
         .join(Participant, Participant.id == RelayItem.participant_id)
         .where(RelayItem.stage == "posted",
-               or_(RelayItem.status == "open", (RelayItem.kind == "safety") & RelayItem.acked_at.is_(None)))
+               or_(RelayItem.status == "open", RelayItem.kind.in_(("safety", "concern")) & RelayItem.acked_at.is_(None)))
     )  # fmt: skip
     rows = [_item_row(item, code, now) for item, code in items.tuples()]
     tasks = await session.execute(

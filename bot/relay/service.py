@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words
+from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -33,8 +34,7 @@ from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
-from bot.relay.week_post import week_post
-from bot.relay.week_store import load_week
+from bot.relay.week_store import report_post
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
@@ -71,6 +71,7 @@ class RelayService:
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
+        self._stalls_at: datetime | None = None
         self._staff = (config.staff_channel, config.staff_chat_id)
 
     def _allocated_arm(self, participant: Participant) -> str | None:
@@ -127,7 +128,9 @@ class RelayService:
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
-        text = await self._week_text(store, item, participant, due, therapist)
+        if item.kind == "concern":
+            due = sla.same_day(item.created_at, cfg.timezone, cfg.day_end_hour)
+        text = await report_post(store, self.programme, self.content, item, participant, due, therapist)
         if text is None:
             diary = ""
             if item.kind == "report":
@@ -135,41 +138,27 @@ class RelayService:
             text = fmt.item_post(
                 self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week,
                 text=item.text, data=item.data or {}, due=fmt.when_text(due, cfg.timezone),
-                therapist=cfg.name_of(therapist), diary=diary,
+                therapist=cfg.name_of(therapist), diary=diary, contact=fmt.contact_text(self.content, participant.position),
             )  # fmt: skip
         urgent = item.kind == "safety"
-        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name)
+        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent)
         attachment = (item.data or {}).get("attachment")
         if isinstance(attachment, dict) and attachment.get("message_id") is not None:
             copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
             await store.post_staff(now, "", participant, item_id=item.id, copy_from=copy, topic_name=name)
         item.stage, item.posted_at, item.assigned_to, item.due_at = "posted", now, therapist, due
         if urgent:
-            item.repeat_at = now + timedelta(minutes=cfg.urgent_repeat_minutes)
+            item.repeat_at, item.nudges = now + timedelta(minutes=cfg.repeat_gap(0)), 0
             store.audit(participant.id, "relay", "safety_alert_posted", now, item=item.id)
+        elif item.kind == "concern":
+            store.audit(participant.id, "relay", "safety_concern_posted", now, item=item.id)
         else:
             store.audit(participant.id, "relay", "item_posted", now, item=item.id, kind=item.kind)
-        if due is not None:
+        if due is not None and item.kind != "concern":  # (a concern's same-day promise is in its own message)
             key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
             lang = self.programme.language(participant.language)
             when = fmt.participant_when(due, participant.timezone)
             await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
-
-    async def _week_text(self, store: RelayStore, item: RelayItem, participant: Participant,
-                         due: datetime | None, therapist: int | None) -> str | None:  # fmt: skip
-        """A weekly report (or the alert that it is overdue) is posted as the whole week, never cut."""
-        data = item.data or {}
-        overdue = item.kind == "alert" and item.source.startswith("report:")
-        if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
-            return None
-        view = await load_week(store.session, self.programme, participant, data["week"])
-        if view is None:
-            return None
-        code = participant.code or "?"
-        why = self.content.text("week_why_overdue" if overdue else "week_why_report")
-        footer = self.content.text("week_footer", code=code, due=fmt.when_text(due, self.config.timezone),
-                                   therapist=self.config.name_of(therapist))  # fmt: skip
-        return week_post(self.content, view, why=why, footer=footer)
 
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
@@ -228,6 +217,8 @@ class RelayService:
         by_reply = await store.participant_by_reply(msg.reply_to) if msg.reply_to is not None else None
         target = route(msg, by_topic, by_reply)
         participant = await store.participant(target) if target is not None else None
+        if participant is not None and msg.thread_id is not None:  # an action in their topic: a first look
+            await timing.looked(store, participant, msg.user_id, now)
         if access is Access.COMMAND:
             assert msg.command is not None
             name, args = msg.command
@@ -239,7 +230,8 @@ class RelayService:
             await self._say(store, now, self.content.text("unroutable"), None)
         elif by_reply == participant.id:
             copy = {"chat_id": msg.chat_id, "message_id": msg.message_id} if msg.has_attachment else None
-            await deliver(store, now, participant, msg.user_id, msg.text, copy, message_id=msg.message_id)
+            await deliver(store, now, participant, msg.user_id, msg.text, copy, message_id=msg.message_id,
+                          content=self.content)  # fmt: skip
             log.info("therapist reply relayed to %s", participant.code)
         else:
             await staff_words.keep(store, self.content, now, msg, participant)
@@ -251,13 +243,34 @@ class RelayService:
 
     # -- what time makes due --------------------------------------------------------------------
     async def sweep(self) -> int:
-        """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures."""
+        """Assign, open week-2 calls, nudge overdue items, repeat URGENT alerts, report failures.
+
+        What time makes due is done by one process only, the one holding the sweep lock (as the
+        programme's sweep): two would post every nudge and URGENT repeat twice. Posting new items is
+        safe in every process (each item's row is locked) and is done here either way."""
+        if not await self.db.sweep_lock.acquire():
+            return await self.process_pending()
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
+        done += await self._check_stalls()
         done += await self.process_pending()
         if done:
             self.wake_sender()
         return done
+
+    async def _check_stalls(self) -> int:
+        """Who has stood still in a module (``bot.relay.stalls``), looked at once an hour."""
+        now = self.clock.now()
+        if self._stalls_at is not None and now - self._stalls_at < timedelta(hours=1):
+            return 0
+        self._stalls_at = now
+        async with self.db.transaction() as session:
+            store = self.store(session)
+            people = await session.scalars(
+                select(Participant).where(Participant.status == "active", Participant.paused.is_(False))
+            )
+            done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
+        return sum(1 for d in done if d is not None)
 
     async def _assign_new(self) -> int:
         now = self.clock.now()
@@ -343,7 +356,10 @@ class RelayService:
             return nudged
 
     async def _repeat_urgent(self) -> int:
-        now = self.clock.now()
+        """Each unacknowledged URGENT alert again in its topic, after a growing gap (5 min, 15 min, 1 h,
+        then hourly); after ``urgent_escalate_after`` repeats also to the whole group and the on-call
+        contact, once."""
+        now, cfg = self.clock.now(), self.config
         async with self.db.transaction() as session:
             store = self.store(session)
             items = await store.urgent_to_repeat(now)
@@ -353,10 +369,23 @@ class RelayService:
                     continue
                 age = sla.age_text((now - item.created_at).total_seconds())
                 await store.post_staff(now, self.content.text("urgent_repeat", code=participant.code, age=age),
-                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id))  # fmt: skip
-                item.repeat_at = now + timedelta(minutes=self.config.urgent_repeat_minutes)
-                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id)
+                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id),
+                                       urgent=True)  # fmt: skip
+                item.nudges = (item.nudges or 0) + 1
+                item.repeat_at = now + timedelta(minutes=cfg.repeat_gap(item.nudges))
+                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id, repeat=item.nudges)
+                if item.nudges == cfg.urgent_escalate_after:
+                    await self._escalate(store, participant, age, now)
             return len(items)
+
+    async def _escalate(self, store: RelayStore, participant: Participant, age: str, now: datetime) -> None:
+        contact = fmt.contact_text(self.content, participant.position)
+        text = self.content.text("escalate_urgent", code=participant.code, age=age, contact=contact)
+        await store.post_staff(now, text, None, urgent=True)
+        if self.config.oncall is not None:
+            oncall = self.content.text("oncall", code=participant.code, age=age)
+            await store.post_staff(now, oncall, None, urgent=True, chat=self.config.oncall)
+        store.audit(participant.id, "relay", "safety_alert_escalated", now, oncall=self.config.oncall is not None)
 
     async def _report_failures(self) -> int:
         now = self.clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,18 +12,46 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.calendar import local_date
 from bot.relay.model import RelayConfig
-from bot.storage.models import Answer, AuditEntry, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.storage.models import (
+    PRIORITY_BULK,
+    PRIORITY_URGENT,
+    Answer,
+    AuditEntry,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
 
 STAFF_EVENTS = "tg-staff"  # processed_events channel for staff updates (idempotent like participants')
 ANSWERABLE = ("question", "free", "report")
+ALERTS = ("safety", "concern")  # open until /ack; listed above everything in /queue
+
+
+def programme_start(row: Participant) -> date | None:
+    """The day the participant's programme calendar counts from: the start date moved on by the days
+    paused (as the participant's own calendar, ``bot.engine.reminders.programme_start``)."""
+    if row.start_date is None:
+        return None
+    held = (row.position or {}).get("held_days") or 0
+    return row.start_date + timedelta(days=int(held))
 
 
 def programme_week(row: Participant, now: datetime) -> int | None:
-    """Weeks since the participant started (week 0 = the first baseline week, as in Table I)."""
-    if row.start_date is None:
+    """Weeks since the participant started (week 0 = the first baseline week, as in Table I).
+
+    Stored (``relay_log.week``) and compared with the modules' ``week`` as it is; staff read it as
+    ``shown_week``, the number the participant sees ("week 3 of 12")."""
+    start = programme_start(row)
+    if start is None:
         return None
-    return max(0, (local_date(now, row.timezone) - row.start_date).days // 7)
+    return max(0, (local_date(now, row.timezone) - start).days // 7)
+
+
+def shown_week(week: int | None) -> str:
+    """A programme week as people count it, the same on both sides: week 0 is "week 1"."""
+    return "?" if week is None else str(week + 1)
 
 
 class RelayStore:
@@ -113,6 +142,32 @@ class RelayStore:
             query = query.where(RelayItem.participant_id == participant_id)
         return list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
 
+    async def close_items(self, participant_id: int, kind: str, now: datetime, therapist_id: int) -> int:
+        """Close the participant's open items of ``kind`` (an interview task once it is recorded)."""
+        items = await self.session.scalars(
+            select(RelayItem).where(RelayItem.participant_id == participant_id, RelayItem.kind == kind,
+                                    RelayItem.status == "open")
+        )  # fmt: skip
+        closed = 0
+        for item in items:
+            item.status, item.answered_at, item.answered_by = "closed", now, therapist_id
+            closed += 1
+        return closed
+
+    async def open_alerts(self) -> list[RelayItem]:
+        """Safety alerts nobody has acknowledged yet: URGENT first, then concern, oldest first."""
+        query = select(RelayItem).where(
+            RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.kind.in_(ALERTS),
+            RelayItem.acked_at.is_(None),
+        )  # fmt: skip
+        items = list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
+        return sorted(items, key=lambda item: item.kind != "safety")
+
+    async def paused_participants(self) -> list[Participant]:
+        """Participants whose programme waits after an urgent hit (``held`` in their position)."""
+        rows = await self.session.scalars(select(Participant).order_by(Participant.id))
+        return [p for p in rows if (p.position or {}).get("held")]
+
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
             RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.due_at.is_not(None),
@@ -130,7 +185,7 @@ class RelayStore:
     async def unacked_urgent(self, participant_id: int) -> list[RelayItem]:
         """URGENT alerts not yet acknowledged, and other alerts still open (both end with /ack)."""
         query = select(RelayItem).where(
-            RelayItem.participant_id == participant_id, RelayItem.kind.in_(("safety", "alert")),
+            RelayItem.participant_id == participant_id, RelayItem.kind.in_((*ALERTS, "alert")),
             RelayItem.stage == "posted", RelayItem.acked_at.is_(None), RelayItem.status == "open",
         )  # fmt: skip
         return list(await self.session.scalars(query))
@@ -161,11 +216,12 @@ class RelayStore:
             item.assigned_to = therapist_id
         await self.session.flush()
 
-    async def assignments(self) -> list[tuple[RelayAssignment, Participant]]:
+    async def assignments(self, with_open: Collection[str] = ()) -> list[tuple[RelayAssignment, Participant]]:
+        """Assigned participants who take part, and any other (withdrawn, completed) with something open."""
         rows = await self.session.execute(
             select(RelayAssignment, Participant)
             .join(Participant, Participant.id == RelayAssignment.participant_id)
-            .where(Participant.status.in_(("onboarding", "active")))
+            .where(or_(Participant.status.in_(("onboarding", "active")), Participant.code.in_(list(with_open))))
             .order_by(Participant.id)
         )
         return [(a, p) for a, p in rows.tuples()]
@@ -276,9 +332,12 @@ class RelayStore:
         pin: bool = False,
         copy_from: dict[str, Any] | None = None,
         topic_name: str | None = None,
+        urgent: bool = False,
+        chat: tuple[str, str] | None = None,
         buttons: list[list[dict[str, str]]] | None = None,
     ) -> None:
-        """A message for the staff group: into ``participant``'s topic, or the group itself when None.
+        """A message for the staff group: into ``participant``'s topic, or the group itself when None
+        (or for another staff ``chat``, the on-call contact's). ``urgent`` rows overtake every other.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
@@ -290,8 +349,10 @@ class RelayStore:
             payload["pin"] = True
         if copy_from:
             payload["copy_from"] = copy_from
-        row = OutboxMessage(participant_id=None, channel=self.config.staff_channel, chat_id=self.config.staff_chat_id,
-                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now)  # fmt: skip
+        channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
+        row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,
+                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now,
+                            priority=PRIORITY_URGENT if urgent else PRIORITY_BULK)  # fmt: skip
         self.session.add(row)
         if participant is not None:
             await self.session.flush()

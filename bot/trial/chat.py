@@ -5,7 +5,8 @@ conversation service writes it in the event's transaction and hands it here as a
 (``bot/conversation/requests.py``). In that request's one transaction ``TrialService.apply_in`` stores
 and assesses it, the participant is told the result in the content's words (eligible: the interview
 comes next; not eligible: why, kindly, what happens to their answers and where to seek help), the
-engine's view of the stage is updated, and staff are told whom to call.
+engine's view of the stage is updated, and staff get an interview task in the
+participant's topic (a relay item the relay posts; ``/interviewed`` closes it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import Engine
 from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import OutboxMessage, Participant, RelayItem
+from bot.storage.repository import to_state
+from bot.storage.tables_trial import TrialAllocation, TrialRequestRow, TrialWithdrawal
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
@@ -84,6 +87,31 @@ class TrialChat:
             )  # fmt: skip
         return result
 
+    async def draws_due(self) -> int:
+        """Ask for the draw of everyone whose baseline is done (or whose baseline window has closed):
+        run after each sweep, before the pending trial requests are done. For each, in one transaction,
+        the engine marks the draw requested and a durable ``allocate`` request is written, so the draw
+        itself is done (once, and told once) like any other trial request. Returns how many."""
+        now = self.trial.clock.now()
+        async with self.trial.db.reading() as session:
+            rows = (
+                await session.scalars(
+                    select(Participant)
+                    .where(Participant.status == "active", Participant.start_date.is_not(None))
+                    .where(~select(TrialAllocation.id).where(TrialAllocation.participant_id == Participant.id).exists())
+                    .where(~select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == Participant.id).exists())
+                )
+            ).all()
+            due = [row.id for row in rows if self.engine.draw_due(to_state(row), now)]
+        if self.conversation is None:
+            return 0
+        for participant_id in due:
+            async with self.trial.db.transaction() as session:
+                await self.conversation.decide_in(session, participant_id, self.engine.request_draw)
+                session.add(TrialRequestRow(participant_id=participant_id, kind="allocate", answers={},
+                                            status="pending", attempts=0, created_at=now))  # fmt: skip
+        return len(due)
+
     async def withdraw(self, session: AsyncSession, participant_id: int, may_use_data: bool) -> bool:
         """The participant's own /withdraw: every pending message stops, staff are told, it is audited."""
         code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
@@ -110,7 +138,8 @@ class TrialChat:
             contact = request.answers.get(spec.contact_question) or "-"
             words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
                                   code=row.code, contact=contact)  # fmt: skip
-            session.add(_message(row.id, staff[0], staff[1], words, now, None))
+            session.add(RelayItem(participant_id=row.id, source="trial:interview", kind="interview", text=words,
+                                  status="open", created_at=now, data={}, stage="new", nudges=0))  # fmt: skip
         log.info("application of %s answered: %s", row.code, stage)
         return result
 

@@ -69,11 +69,11 @@ class FakeBotAPI(BaseRequest):
         if request_data is not None and request_data.contains_files:
             files = {key: (value[0], value[1]) for key, value in (request_data.multipart_data or {}).items()}
         self.calls.append(Call(url=url, method=endpoint, params=params, files=files))
-        if endpoint == "getUpdates":
-            return 200, json.dumps({"ok": True, "result": await self._get_updates(params)}).encode()
         if self.method_errors.get(endpoint):
             status, body = self.method_errors[endpoint].pop(0)
             return status, json.dumps(body).encode()
+        if endpoint == "getUpdates":
+            return 200, json.dumps({"ok": True, "result": await self._get_updates(params)}).encode()
         if endpoint.startswith("send") and self.errors:
             status, body = self.errors.pop(0)
             return status, json.dumps(body).encode()

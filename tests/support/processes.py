@@ -7,6 +7,7 @@ with the event loop's timeout: a process that dies early fails the test at once 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
@@ -24,11 +25,23 @@ async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subpro
     )  # fmt: skip
 
 
-async def until(check: Callable[[], bool], process: asyncio.subprocess.Process, timeout: float = 60.0) -> None:
+async def tick(seconds: float = 0.05) -> None:
+    """Let ``seconds`` pass on the event loop (a wait on an event nobody sets, bounded by its timeout)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.Event().wait(), timeout=seconds)
+
+
+async def until(
+    check: Callable[[], bool], process: asyncio.subprocess.Process | None = None, timeout: float = 60.0
+) -> None:
+    """``check`` comes true within ``timeout``; with ``process``, that process must not exit first."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout} s")
+        if process is None or process.returncode is not None:
+            await tick()
+            continue
         try:
             await asyncio.wait_for(process.wait(), timeout=0.05)
         except TimeoutError:
@@ -38,9 +51,13 @@ async def until(check: Callable[[], bool], process: asyncio.subprocess.Process, 
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
-    """SIGKILL: nothing of the process runs after this."""
+    """SIGKILL: nothing of the process runs after this. Its end is seen when its output pipes close,
+    which a child it left behind would hold open: that fails the test instead of waiting forever."""
     process.kill()
-    await process.wait()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=10)
+    except TimeoutError:
+        raise AssertionError("killed, but something it started still holds its output open") from None
 
 
 async def stop(process: asyncio.subprocess.Process, timeout: float = 30.0) -> str:

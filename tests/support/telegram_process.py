@@ -1,13 +1,15 @@
 """``icbt run``'s serving loop (``bot.channels.telegram.runner.serve``) in a process of its own, against
 the fake Bot API, for tests that kill it.
 
-    python -m tests.support.telegram_process DATABASE_URL WORKDIR MODE
+    python -m tests.support.telegram_process DATABASE_URL WORKDIR MODE [WEBHOOK_PORT]
 
 Telegram's side outlives the process as files in WORKDIR: ``updates.json`` holds the updates sent to
 the bot, ``offsets`` every ``getUpdates`` offset asked for (an offset confirms every update below it,
-so a later process is never given those again). MODE ``serve`` runs normally; ``hang`` lets each
+so a later process is never given those again). MODE ``serve`` runs normally; ``conflict`` is
+told 409 Conflict by ``getUpdates`` (another process polls this bot); ``hang`` lets each
 participant event be received and then never commits it (it writes ``WORKDIR/received`` and waits):
-the test kills the process there, between receipt and commit.
+the test kills the process there, between receipt and commit. With WEBHOOK_PORT the bot runs in
+webhook mode on 127.0.0.1:WEBHOOK_PORT (path ``/telegram``, secret ``SECRET``) instead of polling.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any
 
 from bot.channels.telegram.runner import serve
 from bot.conversation.service import ConversationService
+from bot.errors import TelegramUnavailable
 from bot.settings import Settings
 from tests.support.fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRET = "webhook-secret-token"
 
 
 class FileBackedTelegram(FakeBotAPI):
@@ -57,9 +61,20 @@ def main() -> None:
             return False
 
         ConversationService.handle = received_then_wait  # type: ignore[method-assign]
+    webhook = {"telegram_mode": "webhook", "webhook_url": "https://bot.example.org/telegram",
+               "webhook_port": int(sys.argv[4]), "webhook_secret": SECRET} if len(sys.argv) > 4 else {}  # fmt: skip
     settings = Settings(database_url=url, content_dir=ROOT / "content", telegram_token="123456789:TEST",
-                        staff_mode="none", sweep_workers=0, sweep_interval_seconds=5)  # fmt: skip
-    asyncio.run(serve(settings, FileBackedTelegram(workdir)))
+                        staff_mode="none", sweep_workers=0, sweep_interval_seconds=5, **webhook)  # fmt: skip
+    telegram = FileBackedTelegram(workdir)
+    if mode == "conflict":  # another process polls this bot already
+        conflict = {"ok": False, "error_code": 409,
+                    "description": "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}  # fmt: skip
+        telegram.method_errors["getUpdates"] = [(409, conflict)] * 50
+    try:
+        asyncio.run(serve(settings, telegram))
+    except TelegramUnavailable as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def test_every_field_of_the_position_round_trips():
         daily_days={"k": ["2026-01-05"]}, held=True, reports={"week01": {"done": True}},
         log={"week01": {"numbers": {"x": [1]}}}, prefs=Preferences(reminder_time="19:30", daily_cap=1),
         snoozed={"k": "2026-01-06T19:00:00+00:00"}, reminded_on="2026-01-06", reminder_count=2, held_days=3,
-        paused_on="2026-01-06", awaiting="reminder_time", applying={"age": 40}, trial_stage="applied",
+        paused_on="2026-01-06", awaiting="reminder_time", confirming="a1b2", applying={"age": 40}, trial_stage="applied",
         arm="treatment", allocated_on=date(2026, 1, 5), check_ins=["2026-01-19"], crossover="offered",
         consent_given={"version": "v3", "at": "2026-01-05T07:00:00+00:00"}, planned=[{"at": "x", "text": "y"}],
         held_reason="thoughts or intent of suicide (urgent), diary", country="GB",

@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot.relay.model import StaffInbound
 from bot.relay.service import RelayService
+from bot.text import clean_text
 
 log = logging.getLogger(__name__)
 GONE = ("thread not found", "topic_deleted", "topic deleted")
@@ -48,7 +49,7 @@ def to_staff_inbound(update: Update) -> StaffInbound | None:
     message = update.message or update.edited_message
     if message is None:
         return None
-    text = message.text or message.caption or ""
+    text = clean_text(message.text or message.caption or "")  # like a participant's: a lone surrogate loses nothing
     user_id = message.from_user.id if message.from_user else 0
     if message.chat.type == ChatType.PRIVATE:
         if not text.startswith("/") or update.edited_message is not None:
