@@ -34,10 +34,15 @@ def interviewed(turn: Turn, outcome: str) -> None:
     """The therapist's interview outcome reached the participant: an include opens the consent (the
     onboarding module with the consent step), an exclude says so kindly with where to seek help."""
     state, programme = turn.state, turn.programme
-    if programme.trial is None or state.trial_stage not in ("applied", "to_interview", "excluded"):
-        return  # not waiting for an interview (e.g. consent already shown): nothing to move on
+    if programme.trial is None or state.trial_stage not in ("applied", "to_interview", "excluded", "consent"):
+        return  # consented already (or not applying): an outcome changes nothing any more
+    if state.trial_stage == "consent" and outcome == "include":
+        return  # the same outcome again: the consent is already in front of them
     turn.audit("interview_outcome", outcome=outcome)
     if outcome != "include":
+        # An exclude, also one correcting an include: told kindly, and the consent is taken from view.
+        consent_modules = {m for m in programme.onboarding if m not in state.finished}
+        state.frames = [f for f in state.frames if f.module not in consent_modules]
         state.trial_stage = "excluded"
         turn.say(turn.t(programme.trial.words.excluded))
         return

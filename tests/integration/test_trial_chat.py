@@ -468,3 +468,35 @@ async def test_withdraw_works_in_the_middle_of_the_application(db, programme, ch
         row = await session.scalar(select(Participant))
     assert withdrawal.may_use_data is False and row.status == "withdrawn"
     assert row.position.get("applying") is None
+
+
+async def test_an_include_corrected_to_exclude_takes_the_consent_away_and_tells_them_kindly(
+    db, programme, chat, trial_chat, sender, transport
+):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED)
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if consent_shown(transport):
+            break
+        await chat.press()
+    consent = transport.sent[CHAT][-1]
+    await trial_chat.record_interview("P-0001", "exclude", "prefers group therapy", by="therapist:1")
+    await sender.drain()
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.excluded, "en")
+    agree = next(b for row in consent["buttons"] for b in row if b["label"] == "I agree to take part")
+    await chat.send(Inbound(kind="choice", text=agree["data"]))  # the old consent button, pressed anyway
+    async with db.reading() as session:
+        assert await session.scalar(select(Consent)) is None and await session.scalar(select(TrialAllocation)) is None
+        assert (await session.scalar(select(Participant))).position["trial_stage"] == "excluded"
+    assert "Traceback" not in " ".join(transport.texts(CHAT))
+    # Corrected back to include: the consent comes again, and "I agree" starts the baseline.
+    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+    await sender.drain()
+    for _ in range(10):
+        if "I agree to take part" in str(transport.sent[CHAT][-1]["buttons"]):
+            break
+        await chat.press()
+    await chat.press("I agree to take part")
+    assert programme.msg("en", "trial.baseline_first") in transport.texts(CHAT)
