@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from bot.bootstrap import App, bootstrap
 from bot.channels.console import (
@@ -70,6 +70,11 @@ async def run_demo(
             await chat.run(_interactive(), echo=False)
         else:
             await chat.run(lines, echo=True)
+            if await _quarantined(app):
+                print(
+                    "error: the bot failed on the last input that quarantined the participant (the log above says which)."
+                )
+                return 1
         return 0
     except Exception:
         log.exception("the demo stopped on an error")
@@ -78,6 +83,16 @@ async def run_demo(
     finally:
         app.service.sweeper.close()
         await app.db.dispose()
+
+
+async def _quarantined(app: App) -> bool:
+    """The service keeps going when an event fails (the participant is quarantined, their words relayed
+    as text), so a script learns of the failure here: a transcript with a failed input exits 1."""
+    async with app.db.reading() as session:
+        found = await session.scalar(
+            select(Participant.id).where(Participant.channel == CHANNEL, Participant.quarantined_at.is_not(None))
+        )
+    return found is not None
 
 
 async def _keep(app: App, at: datetime) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli.staff import staff_app
 from bot.cli.trial import participants_app, trial_app
 from bot.errors import ContentError, IcbtError
 from bot.settings import Settings, load_settings
@@ -25,11 +26,14 @@ app = typer.Typer(
 )
 content_app = typer.Typer(no_args_is_help=True, help="Check and review the YAML content.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+safety_app = typer.Typer(no_args_is_help=True, help="Try the risk screen on your own sentences.")
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
+app.add_typer(safety_app, name="safety")
 # trial: bodies in bot/cli/trial.py
 app.add_typer(participants_app, name="participants")
 app.add_typer(trial_app, name="trial")
+app.add_typer(staff_app, name="staff")
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
 
@@ -114,6 +118,29 @@ def content_outline(
         _fail(exc)
     for line in outline(programme, language):
         typer.echo(line)
+
+
+@safety_app.command("check")
+def safety_check(
+    file: Annotated[Path | None, typer.Argument(help="One text per line (default: standard input).")] = None,
+    content: Annotated[Path, typer.Option("--content", help="Content directory with safety/<lang>.yaml.")] = Path(
+        "content"
+    ),
+    lang: Annotated[str, typer.Option("--lang", help="Language of the phrase list.")] = "en",
+) -> None:
+    """Print `LEVEL<TAB>TEXT` (urgent, concern or none) for each line, as the shipped screen grades it."""
+    from bot.cli.safety import check_command
+
+    if file is not None and not file.is_file():
+        typer.echo(f"safety check: {file}: file not found", err=True)
+        raise typer.Exit(2)
+    try:
+        code = check_command(file, content, lang)
+    except ContentError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from bot.content.dependencies import check_step
 from bot.content.messages import REQUIRED_KEYS
 from bot.content.programme import Programme
-from bot.content.safety_file import load_safety
+from bot.content.safety_file import load_crisis_lines, load_safety
 from bot.content.schema import (
     STEP_KINDS,
     ChoiceStep,
@@ -32,6 +32,7 @@ from bot.content.schema import (
 from bot.content.site import merge_wording, overlay_files, partly_filled, site_digest
 from bot.content.trial_loader import load_trial
 from bot.errors import ContentError
+from bot.safety.rules import SafetyRules
 
 TEXT_KEYS = frozenset(
     {"title", "text", "label", "summary", "button", "agree", "decline", "min_label", "max_label",
@@ -96,6 +97,16 @@ class _Collector:
         return None
 
 
+def load_safety_rules(root: Path, lang: str) -> SafetyRules:
+    """Only ``root/safety/<lang>.yaml`` (what ``icbt safety check`` tries a phrase list with), or
+    ``ContentError``; instrument item rules are not read here."""
+    col = _Collector(root)
+    found = load_safety(col, root, (lang,), {})
+    if col.problems or lang not in found:
+        raise ContentError(col.problems or [f"{root / 'safety' / (lang + '.yaml')}: (top): no safety rules"])
+    return found[lang]
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     parts: list[str] = []
     previous: Any = None
@@ -155,6 +166,7 @@ def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
     instruments = _load_instruments(col, root, languages, default, site_dir)
     messages = _load_messages(col, root, languages, default)
     safety = load_safety(col, root, languages, instruments)
+    crisis_lines = load_crisis_lines(col, root)
     trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
@@ -162,7 +174,15 @@ def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
         raise ContentError(col.problems)
     assert spec is not None
     return Programme.build(
-        spec, modules, instruments, messages, content_version(root, site_dir), root, safety, trial=trial
+        spec,
+        modules,
+        instruments,
+        messages,
+        content_version(root, site_dir),
+        root,
+        safety,
+        trial=trial,
+        crisis_lines=crisis_lines,
     )
 
 

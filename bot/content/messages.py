@@ -83,6 +83,8 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         # inbound (sweeps)
         "inbound.quarantined",
         "safety.hold",
+        "safety.hold_no_staff",
+        "safety.released",
         "buttons.carry_on",
         "skip.nothing",
         # the flow: skips, checks, reflections

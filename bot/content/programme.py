@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
 from bot.content.trial_schema import TrialSpec
+from bot.safety.crisis import CrisisResources
 from bot.safety.rules import SafetyRules
 
 
@@ -33,6 +34,7 @@ class Programme:
     files: Mapping[str, Path] = field(default_factory=dict)
     safety: Mapping[str, SafetyRules] = field(default_factory=dict)  # risk screening per language
     trial: TrialSpec | None = None  # content/trial/trial.yaml; None runs no trial machinery
+    crisis_lines: Mapping[str, CrisisResources] = field(default_factory=dict)  # country code -> resources
 
     @classmethod
     def build(
@@ -45,6 +47,7 @@ class Programme:
         root: Path,
         safety: dict[str, SafetyRules] | None = None,
         trial: TrialSpec | None = None,
+        crisis_lines: dict[str, CrisisResources] | None = None,
     ) -> Programme:
         return cls(
             spec=spec,
@@ -56,6 +59,7 @@ class Programme:
             files=MappingProxyType({k: f for k, (f, _) in modules.items()}),
             safety=MappingProxyType(dict(safety or {})),
             trial=trial,
+            crisis_lines=MappingProxyType(dict(crisis_lines or {})),
         )
 
     # -- text -------------------------------------------------------------------------------

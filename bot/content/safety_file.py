@@ -1,7 +1,7 @@
 """Load ``content/safety/<lang>.yaml`` (risk phrases, crisis texts) for every declared language.
 
 Problems are reported like every other content file, ``file: path.to.field: what is wrong``, through
-the loader's collector. Instrument items marked ``alert_at`` become item rules here, so questionnaire
+the loader's collector. Instrument items marked ``alert_at`` (and ``urgent_at``) become item rules here, so questionnaire
 alerts and phrase alerts are decided by the same ``bot.safety`` code.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.content.schema import Instrument
+from bot.safety.crisis import CrisisResources
 from bot.safety.rules import ItemRule, SafetyRules
 
 
@@ -52,7 +53,10 @@ def _with_alert_items(
     col: Collector, file: Path, rules: SafetyRules, instruments: dict[str, Instrument]
 ) -> SafetyRules:
     alerts = [
-        (i.id, item.id, item.alert_at) for i in instruments.values() for item in i.items if item.alert_at is not None
+        (i.id, item.id, item.alert_at, item.urgent_at)
+        for i in instruments.values()
+        for item in i.items
+        if item.alert_at is not None
     ]
     if not alerts:
         return rules
@@ -61,8 +65,58 @@ def _with_alert_items(
         return rules
     listed = {(r.instrument, r.item) for r in rules.items}
     extra = tuple(
-        ItemRule(instrument=instrument, item=item, at_least=at, category=rules.alert_at_category)
-        for instrument, item, at in alerts
+        ItemRule(instrument=instrument, item=item, at_least=at, category=rules.alert_at_category, urgent_at=urgent)
+        for instrument, item, at, urgent in alerts
         if (instrument, item) not in listed
     )
     return rules.model_copy(update={"items": rules.items + extra})
+
+
+_PHONE = "0123456789 +-"
+
+
+class CountryLines(BaseModel):
+    """One country's emergency number and crisis line (``content/safety/resources.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    emergency_number: str = Field(min_length=2)
+    line_name: str = Field(min_length=1)
+    line_number: str = Field(min_length=2)
+    line_hours: str = ""
+    line_url: str = ""
+
+    @field_validator("emergency_number", "line_number")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if (not value[0].isdigit() and value[0] != "+") or any(ch not in _PHONE for ch in value):
+            raise ValueError(f"{value!r} is not a phone number")
+        return value
+
+
+class ResourcesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    countries: dict[str, CountryLines] = Field(min_length=1)
+
+    @field_validator("countries")
+    @classmethod
+    def _codes(cls, value: dict[str, CountryLines]) -> dict[str, CountryLines]:
+        bad = [code for code in value if len(code) != 2 or not code.isalpha() or not code.isupper()]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a two-letter country code in capitals (SE, GB …)")
+        return value
+
+
+def load_crisis_lines(col: Collector, root: Path) -> dict[str, CrisisResources]:
+    """Crisis resources per country; no file means every participant gets the site's own (settings)."""
+    file = root / "safety" / "resources.yaml"
+    if not file.exists():
+        return {}
+    data = col.read_yaml(file)
+    found = col.validate(file, ResourcesFile, data) if data is not None else None
+    if found is None:
+        return {}
+    return {
+        code: CrisisResources(code, c.emergency_number, c.line_name, c.line_number, c.line_hours, c.line_url)
+        for code, c in found.countries.items()
+    }

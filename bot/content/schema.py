@@ -298,7 +298,8 @@ class InstrumentItem(Strict):
     min: int = 0
     max: int
     reverse: bool = False  # scored as min + max - answer
-    alert_at: int | None = None  # an answer at or above this starts the safety protocol
+    alert_at: int | None = None  # an answer at or above this starts the safety protocol (concern)
+    urgent_at: int | None = None  # an answer at or above this is urgent (crisis message, pause)
     values: dict[int, float] | None = None  # answer -> scored value, when the two differ
     weight: Ident | None = None  # for a weighted_mean scale: the item whose answer weights this one
     response_labels: tuple[LocalText, ...] = ()  # this item's own answer labels, lowest score first
@@ -322,6 +323,8 @@ class InstrumentItem(Strict):
             raise ValueError(f"response_labels needs one label per answer {answers}")
         if self.alert_at is not None and not self.min <= self.alert_at <= self.max:
             raise ValueError(f"alert_at {self.alert_at} is outside {self.min}..{self.max}")
+        if self.urgent_at is not None and (self.alert_at is None or not self.alert_at <= self.urgent_at <= self.max):
+            raise ValueError(f"urgent_at {self.urgent_at} needs an alert_at at or below it and at most {self.max}")
         if self.values is not None and set(self.values) != set(self.answers):
             raise ValueError(f"values must give a scored value for every answer {list(self.answers)}")
         return self

@@ -7,6 +7,9 @@ shown again.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+
 from bot.engine import (
     application,
     dailies,
@@ -27,9 +30,47 @@ from bot.engine.progress import announce_opened, check_unlocks, resume, settle
 from bot.engine.questions import relay_free_text
 from bot.engine.steps import accept
 from bot.engine.turn import Turn, frame_token
+from bot.errors import InputRejected
+from bot.safety import RiskHit
 
 
 def answer(turn: Turn, inbound: Inbound) -> None:
+    """Typed words are screened first, wherever the participant is; then they go where they belong."""
+    if inbound.kind == "choice" or not inbound.text.strip():
+        _route(turn, inbound, None)
+        return
+    held_before = turn.state.held
+    hit = risk.screen_text(turn, inbound.text)
+    if held_before:  # during the pause the words go to the team (a hit's record carries them already)
+        if hit is None:
+            relay_free_text(turn, inbound.text, attachment=turn.attachment)
+        risk.hold_prompt(turn)
+        return
+    if hit is None:
+        _route(turn, inbound, None)
+    elif not hit.urgent:
+        try:
+            _route(turn, inbound, hit)
+        except InputRejected:
+            resume(turn, full=False)  # not an answer to the step: asked again, without a "didn't catch that"
+    elif turn.state.applying is not None:
+        risk.hold_prompt(turn)  # the question is asked again when they carry on
+    else:
+        after_crisis(turn, lambda: _route(turn, inbound, hit))
+
+
+def after_crisis(turn: Turn, handle: Callable[[], None]) -> None:
+    """Let the step take the words (they are stored like any answer), but say nothing after the crisis
+    message except the pause: no re-prompt, no "see you tomorrow"."""
+    said = len(turn.effects.outbound)
+    with contextlib.suppress(InputRejected):  # not an answer to the step: asked again when they carry on
+        handle()
+    del turn.effects.outbound[said:]
+    risk.hold_prompt(turn)
+
+
+def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
+    """Where an answer goes; ``hit`` is the screen's finding on it (already answered), or None."""
     state = turn.state
     if preferences.route(turn, inbound):
         return  # /settings works at every stage, before consent too
@@ -38,33 +79,22 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         return
     value, via_button = inbound.text, inbound.kind == "choice"
     if state.status == "withdrawn":
-        if not via_button and value.strip():  # still screened, and it still reaches the study team
-            risk.screen_text(turn, value, "withdrawn")
+        if not via_button and value.strip() and hit is None:  # screened above; it still reaches the team
             relay_free_text(turn, value, asked=True, attachment=turn.attachment)
         turn.say(turn.msg("trial.withdrawn_here"))
         return
     if state.status == "declined":
         turn.say(turn.msg("consent.declined"))
         return
-    if not via_button and _screened_while_held(turn, value):
-        return
     if diary_rules.close_expired(turn) and not via_button:
-        # the typed answer was for a day now closed: still screened, then where they are now
-        if risk.screen_text(turn, value, "diary_closed") is None:
-            turn.say(turn.msg("measures.diary_closed"))
-            resume(turn, full=True)
+        # the typed answer was for a day now closed: screened above, then where they are now
+        turn.say(turn.msg("measures.diary_closed"))
+        resume(turn, full=True)
         return
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
-        risk.release(turn)
-        if state.applying is not None:
-            application.ask(turn)
-        else:
-            resume(turn)
+        carry_on(turn)
         return
     if state.applying is not None:
-        if not via_button and risk.screen_text(turn, value, "application") is not None:
-            risk.hold_prompt(turn)  # the words are with the therapists; the question is asked again later
-            return
         application.answer(turn, inbound)
         return
     if via_button:
@@ -97,23 +127,28 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
-    hit = risk.screen_text(turn, value, frame.step if frame is not None else "free") if not via_button else None
     if frame is None and state.trial_stage in application.TURNED_DOWN:
         if hit is None:  # not taken into the study: the kind words again, not the programme's help
             application.tell_where(turn, welcome_back=False)
         return
     if frame is None:
-        relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
+        if hit is None:  # a hit's record already carries the words, with a same-day promise
+            relay_free_text(turn, value if not via_button else "", attachment=turn.attachment)
         return
     settle(turn, accept(turn, frame, turn.step_of(frame), value, via_button))
 
 
-def _screened_while_held(turn: Turn, text: str) -> bool:
-    """While the programme is held after a risk hit, what the participant types goes to the therapist
-    (screened again), not into a step they cannot see; the pause is shown again."""
-    if not turn.state.held:
-        return False
-    risk.screen_text(turn, text, "held")
-    relay_free_text(turn, text, attachment=turn.attachment)
-    risk.hold_prompt(turn)
-    return True
+def carry_on(turn: Turn, by: str = "participant") -> None:
+    """The pause after a risk hit ends: the interrupted step (or application question) comes back."""
+    state = turn.state
+    released = risk.release(turn, by)
+    if by != "participant" and released:
+        turn.say(turn.msg("safety.released"))
+    if state.status == "new":
+        onboarding.begin(turn)
+    elif state.applying is not None:
+        application.ask(turn)
+    elif state.status == "withdrawn":
+        turn.say(turn.msg("trial.withdrawn_here"))
+    else:
+        resume(turn)

@@ -165,7 +165,6 @@ def _resume(turn: Turn, inbound: Inbound) -> None:
 
 
 def _ask(turn: Turn, inbound: Inbound) -> None:
-    risk.screen_text(turn, inbound.args, "ask")
     if turn.state.status == "new":
         if inbound.args.strip():  # a newcomer's first words still reach a person
             relay_free_text(turn, inbound.args, asked=True, attachment=turn.attachment)

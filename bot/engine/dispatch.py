@@ -28,7 +28,7 @@ from bot.engine import (
     snoozing,
     trial_calendar,
 )
-from bot.engine.answering import answer
+from bot.engine.answering import after_crisis, answer, carry_on
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, RelayRecord, StoredAnswer
 from bot.engine.turn import Turn
@@ -48,7 +48,9 @@ class Engine:
         try:
             if inbound.kind == "command":
                 preferences.forget_waiting(state)
-                run_command(turn, inbound)
+                _command(turn, inbound)
+            elif inbound.kind == "edit":
+                _edited(turn, inbound)
             else:
                 answer(turn, inbound)
         except InputRejected as exc:
@@ -69,6 +71,14 @@ class Engine:
             data = {"attachment": inbound.attachment} if inbound.attachment else {}
             turn.effects.relays.append(RelayRecord(source="participant:held", text=words, kind="free", data=data))
             turn.say(turn.msg("inbound.held"))
+        return turn.effects
+
+    def released(self, state: ParticipantState, by: str, now: datetime) -> Effects:
+        """Staff lifted the pause a risk hit made (from the participant's topic): the participant is told,
+        and the interrupted step comes back."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if state.held:
+            carry_on(turn, by=by)
         return turn.effects
 
     @staticmethod
@@ -106,3 +116,21 @@ class Engine:
     def next_due(self, state: ParticipantState, now: datetime) -> datetime | None:
         """When ``tick`` next has something to do for this participant (None: nothing planned)."""
         return reminders.after_quiet(state, schedule.next_due(self.programme, state, now), now)
+
+
+def _command(turn: Turn, inbound: Inbound) -> None:
+    """A command's words are screened like any text (``/ask I want to die``) before the command runs;
+    after an urgent hit the command still does its work, but says nothing after the crisis message."""
+    name = inbound.text.lower().lstrip("/").split("@", 1)[0]
+    hit = risk.screen_text(turn, inbound.args, f"{risk.where(turn)}, /{name}") if inbound.args.strip() else None
+    if hit is not None and hit.urgent:
+        after_crisis(turn, lambda: run_command(turn, inbound))
+    else:
+        run_command(turn, inbound)
+
+
+def _edited(turn: Turn, inbound: Inbound) -> None:
+    """An edited message changes no stored answer, but its new words are screened like new ones."""
+    hit = risk.screen_text(turn, inbound.text, f"{risk.where(turn)}, edited message")
+    if hit is not None and hit.urgent:
+        risk.hold_prompt(turn)

@@ -14,12 +14,12 @@ from typing import Any, Literal
 from bot.measures.scoring import Score
 from bot.safety.crisis import SafetySite
 
-InboundKind = Literal["text", "choice", "command"]
+InboundKind = Literal["text", "choice", "command", "edit"]  # "edit": new words of an earlier message
 
 
 @dataclass(frozen=True)
 class Inbound:
-    """One thing a participant did: typed text, pressed a button, or sent a /command."""
+    """One thing a participant did: typed text, pressed a button, sent a /command or edited a message."""
 
     kind: InboundKind
     text: str = ""  # the text, the button's data, or the command name without "/"
@@ -136,7 +136,9 @@ class ParticipantState:
     daily_offered: dict[str, str] = field(default_factory=dict)  # prompt key -> ISO date
     daily_done: dict[str, str] = field(default_factory=dict)
     daily_days: dict[str, list[str]] = field(default_factory=dict)  # prompt key -> recent ISO days done
-    held: bool = False  # after a risk hit the next step waits until the participant carries on
+    held: bool = False  # after an urgent risk hit the next step waits until the participant carries on
+    held_reason: str | None = None  # why (what was found, where): staff see it in /queue and /caseload
+    country: str | None = None  # for the crisis resources of the participant's own country (None: the site's)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -178,7 +180,7 @@ class ParticipantState:
             if value := own[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
-                    "reminder_count", "held_days", "confirming"):  # fmt: skip
+                    "reminder_count", "held_days", "held_reason", "country", "confirming"):  # fmt: skip
             if value := own[key]:
                 out[key] = value
         if self.frames:
@@ -228,6 +230,8 @@ def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
         "daily_done": get("daily_done") or {},
         "daily_days": get("daily_days") or {},
         "held": bool(get("held", False)),
+        "held_reason": get("held_reason"),
+        "country": get("country"),
         "reports": get("reports") or {},
         "log": get("log") or {},
         "prefs": Preferences.load(get("prefs")),

@@ -82,6 +82,7 @@ class TherapistContactRecord:
     at: datetime
     kind: str  # message | feedback | call | alert
     minutes: float
+    week: int | None = None  # programme week the minutes were for (week 0 = the first baseline week)
 
 
 @dataclass(frozen=True)

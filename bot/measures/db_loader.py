@@ -13,7 +13,9 @@ What comes from where:
   records module events;
 - drop-out: a randomized person still "active" whose arm's last week ended before the data's last
   answer (the day the data stand at) did not finish: counted as dropped out on their last answer;
-- therapist contacts and minutes: not recorded by any table yet, so empty.
+- therapist contacts and minutes: the relay's ``relay_log`` minutes (feedback measured from the first
+  look at a week to the reply, or corrected with ``/time``), each with its programme week; a contact
+  without minutes is left out rather than counted as zero.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from bot.measures.dataset import (
     ModuleProgressRecord,
     ParticipantRecord,
     ScoreRecord,
+    TherapistContactRecord,
     TrialDataset,
 )
 from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_relay import RelayLog
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.arms import last_week
 
@@ -62,6 +66,10 @@ async def load_dataset(
         }
         answers = list(await session.scalars(select(Answer).order_by(Answer.answered_at, Answer.id)))
         scores = list(await session.scalars(select(ScoreRow).order_by(ScoreRow.at, ScoreRow.id)))
+        minutes = list(await session.scalars(
+            select(RelayLog).where(RelayLog.kind.in_(("time", "call")), RelayLog.minutes.is_not(None),
+                                   RelayLog.participant_id.is_not(None)).order_by(RelayLog.at, RelayLog.id)
+        ))  # fmt: skip
     last_answer: dict[int, date] = {}
     for a in answers:
         last_answer[a.participant_id] = max(a.answered_at.date(), last_answer.get(a.participant_id, date.min))
@@ -92,7 +100,19 @@ async def load_dataset(
         scores=tuple(_score_records(scores, codes, programme)),
         diary=tuple(_diary(answer_records)),
         modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
+        contacts=tuple(_contacts(minutes, codes)),
     )
+
+
+def _contacts(rows: list[RelayLog], codes: Mapping[int, str]) -> list[TherapistContactRecord]:
+    """The relay's recorded minutes as contacts: feedback (``time``) and calls with minutes."""
+    return [
+        TherapistContactRecord(
+            codes[r.participant_id], r.at, "feedback" if r.kind == "time" else "call", float(r.minutes or 0), r.week
+        )
+        for r in rows
+        if r.participant_id in codes
+    ]
 
 
 def _status(

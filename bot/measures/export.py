@@ -107,6 +107,7 @@ FILES: dict[str, tuple[type, tuple[Column, ...]]] = {
         _c("at", "datetime", "when the therapist contact happened"),
         _c("kind", "text", "kind of contact", "message, feedback, call, alert"),
         _c("minutes", "number", "therapist minutes spent", ">= 0"),
+        _c("week", "integer?", "programme week the minutes were for (0 = first baseline week)", "0-11"),
     )),
 }  # fmt: skip
 

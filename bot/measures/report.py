@@ -132,9 +132,12 @@ def _adherence(dataset: TrialDataset) -> list[str]:
         [m, str(opened), str(done), f"{100 * done / treated:.0f}%" if treated else "–"]
         for m, treated, opened, done in completion
     ]
+    per_week = an.minutes_per_week(dataset)
     time_rows = [
-        [arm, *an.therapist_time(dataset)[arm][:2], f"{an.therapist_time(dataset)[arm][2]:.0f}"] for arm in an.ARMS
-    ]
+        [arm, *an.therapist_time(dataset)[arm][:2], f"{per_week[arm][0]} (n={per_week[arm][1]})",
+         f"{an.therapist_time(dataset)[arm][2]:.0f}"]
+        for arm in an.ARMS
+    ]  # fmt: skip
     out = [
         "<h2>8. Drop-out</h2>",
         _table(["Group", "allocated", "dropped out", "%"], drop_rows),
@@ -147,7 +150,13 @@ def _adherence(dataset: TrialDataset) -> list[str]:
     out += [
         "<h2>10. Therapist time</h2>",
         _table(
-            ["Group", "minutes per participant, mean (SD)", "contacts per participant, mean (SD)", "total minutes"],
+            [
+                "Group",
+                "minutes per participant, mean (SD)",
+                "contacts per participant, mean (SD)",
+                "minutes per participant and week, mean (SD) (seed: 10–15)",
+                "total minutes",
+            ],
             time_rows,
         ),
         "<h2>11. Pain diary</h2>",

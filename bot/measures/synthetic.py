@@ -177,7 +177,7 @@ class _Builder:
             self.modules.append(ModuleProgressRecord(code, module_id, number + 2, opened, done))
             minutes = float(np.clip(rng.normal(11, 4), 3, 30))
             self.contacts.append(
-                TherapistContactRecord(code, opened + timedelta(days=6), "feedback", round(minutes, 1))
+                TherapistContactRecord(code, opened + timedelta(days=6), "feedback", round(minutes, 1), number + 2)
             )
             if rng.random() < 0.35:
                 self.contacts.append(

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.content.programme import Programme
+from bot.relay import timing
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
-from bot.relay.store import RelayStore, programme_week
+from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
 
 CODE = re.compile(r"^[A-Za-z]+-\d+$")
@@ -85,7 +86,8 @@ async def _reply(ctx: CommandContext) -> None:
     if participant is None:
         await ctx.say(ctx.content.text("unknown_participant", code=first.upper()))
         return
-    await deliver(ctx.store, ctx.now, participant, ctx.therapist, text)
+    await deliver(ctx.store, ctx.now, participant, ctx.therapist, text, message_id=ctx.msg.message_id,
+                  content=ctx.content)  # fmt: skip
 
 
 async def _note(ctx: CommandContext) -> None:
@@ -127,7 +129,7 @@ async def _caseload(ctx: CommandContext) -> None:
     for assignment, participant in await ctx.store.assignments():
         week = programme_week(participant, ctx.now)
         by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
-            "caseload_participant", code=participant.code, week="?" if week is None else week,
+            "caseload_participant", code=participant.code, week=shown_week(week),
             waiting=waiting.get(participant.id, 0)))  # fmt: skip
     lines = []
     for therapist, rows in by_therapist.items():
@@ -161,7 +163,7 @@ async def _done(ctx: CommandContext) -> None:
 
 
 async def _time(ctx: CommandContext) -> None:
-    usage = "/time 12 (minutes, in a participant's topic)"
+    usage = "/time 12 (your minutes for the participant's feedback week, in their topic: replaces what was measured)"
     participant, rest = await ctx.target(usage)
     if participant is None:
         return
@@ -169,11 +171,10 @@ async def _time(ctx: CommandContext) -> None:
     if not minutes.isdigit() or not 0 < int(minutes) <= 600:
         await ctx.say(ctx.content.text("usage", usage=usage), participant)
         return
-    ctx.store.log("time", ctx.now, participant, ctx.therapist, minutes=int(minutes))
-    week = programme_week(participant, ctx.now)
-    total = await ctx.store.minutes_this_week(participant.id, week)  # includes the row just added
+    week, before = await timing.correct(ctx.store, participant, ctx.therapist, int(minutes),
+                                        programme_week(participant, ctx.now), ctx.now)  # fmt: skip
     await ctx.say(ctx.content.text("time_logged", minutes=minutes, code=participant.code,
-                                   week="?" if week is None else week, total=total), participant)  # fmt: skip
+                                   week=shown_week(week), before=before), participant)  # fmt: skip
 
 
 async def _ack(ctx: CommandContext) -> None:

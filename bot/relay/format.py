@@ -24,7 +24,7 @@ def item_kind(kind: str, source: str) -> str:
 
 
 def topic_name(code: str, arm: str | None, week: int | None) -> str:
-    parts = [code] + ([arm] if arm else []) + ([f"week {week}"] if week is not None else [])
+    parts = [code] + ([arm] if arm else []) + ([f"week {week + 1}"] if week is not None else [])
     return " · ".join(parts)[:128]
 
 
@@ -84,7 +84,7 @@ def item_post(
     diary: str,
 ) -> str:
     """The first post of an item in the participant's topic (a long one is split by the channel, never cut)."""
-    week_text = "?" if week is None else str(week)
+    week_text = "?" if week is None else str(week + 1)  # as the participant counts (see store.shown_week)
     if kind == "safety":
         body = content.text("urgent", code=code, text=text)
     elif kind == "report":
@@ -94,6 +94,8 @@ def item_post(
             therapist=therapist)  # fmt: skip
     elif kind == "alert":
         body = content.text("alert", code=code, week=week_text, text=text)
+    elif kind == "interview":
+        body = content.text("interview", code=code, text=text, therapist=therapist)
     elif kind == "free":
         body = content.text("free", code=code, week=week_text, text=text, due=due, therapist=therapist)
     else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.relay import timing
+from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig
 from bot.relay.store import RelayStore
 from bot.storage.models import Participant
@@ -26,11 +28,15 @@ async def deliver(
     text: str,
     copy_from: dict[str, Any] | None = None,
     message_id: int | None = None,
+    content: RelayContent | None = None,
 ) -> int:
     """Queue the reply for the participant and close what they were waiting for; returns items closed.
 
-    ``message_id`` is the staff message the words came from: an edit of it later becomes a correction."""
+    ``message_id`` is the staff message the words came from: an edit of it later becomes a correction.
+    Feedback on a waiting week stops the therapist's clock (``bot.relay.timing``); with ``content`` the
+    minutes are told in the topic."""
     config = store.config
+    minutes = await timing.replied(store, participant, therapist_id, now)
     if copy_from is not None:
         copy_from = {**copy_from, "caption": signed(config, therapist_id, text)}
         await store.post_participant(now, participant, "", copy_from=copy_from)
@@ -45,4 +51,7 @@ async def deliver(
         closed += 1
     store.audit(participant.id, f"therapist:{therapist_id}", "relay_reply", now, closed=closed,
                 attachment=copy_from is not None)  # fmt: skip
+    if minutes is not None and content is not None:
+        note = content.text("time_measured", minutes=minutes, code=participant.code)
+        await store.post_staff(now, note, participant, topic_name=await store.topic_name(participant.id))
     return closed

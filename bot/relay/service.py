@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words
+from bot.relay import sla, staff_words, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -228,6 +228,8 @@ class RelayService:
         by_reply = await store.participant_by_reply(msg.reply_to) if msg.reply_to is not None else None
         target = route(msg, by_topic, by_reply)
         participant = await store.participant(target) if target is not None else None
+        if participant is not None and msg.thread_id is not None:  # an action in their topic: a first look
+            await timing.looked(store, participant, msg.user_id, now)
         if access is Access.COMMAND:
             assert msg.command is not None
             name, args = msg.command
@@ -239,7 +241,8 @@ class RelayService:
             await self._say(store, now, self.content.text("unroutable"), None)
         elif by_reply == participant.id:
             copy = {"chat_id": msg.chat_id, "message_id": msg.message_id} if msg.has_attachment else None
-            await deliver(store, now, participant, msg.user_id, msg.text, copy, message_id=msg.message_id)
+            await deliver(store, now, participant, msg.user_id, msg.text, copy, message_id=msg.message_id,
+                          content=self.content)  # fmt: skip
             log.info("therapist reply relayed to %s", participant.code)
         else:
             await staff_words.keep(store, self.content, now, msg, participant)

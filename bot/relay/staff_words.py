@@ -54,7 +54,7 @@ async def send_kept(store: RelayStore, content: RelayContent, now: datetime, msg
         return content.text("send_already", code=participant.code)
     copy = {"chat_id": store.config.staff_chat_id, "message_id": row.message_id} if row.kind == KEPT_FILE else None
     therapist = row.therapist_id or msg.user_id
-    await deliver(store, now, participant, therapist, row.text or "", copy, message_id=row.message_id)
+    await deliver(store, now, participant, therapist, row.text or "", copy, message_id=row.message_id, content=content)
     row.kind = KEPT_SENT
     await store.post_staff(now, content.text("send_done", code=participant.code), participant,
                            topic_name=await store.topic_name(participant.id))  # fmt: skip

@@ -18,11 +18,29 @@ STAFF_EVENTS = "tg-staff"  # processed_events channel for staff updates (idempot
 ANSWERABLE = ("question", "free", "report")
 
 
-def programme_week(row: Participant, now: datetime) -> int | None:
-    """Weeks since the participant started (week 0 = the first baseline week, as in Table I)."""
+def programme_start(row: Participant) -> date | None:
+    """The day the participant's programme calendar counts from: the start date moved on by the days
+    paused (as the participant's own calendar, ``bot.engine.reminders.programme_start``)."""
     if row.start_date is None:
         return None
-    return max(0, (local_date(now, row.timezone) - row.start_date).days // 7)
+    held = (row.position or {}).get("held_days") or 0
+    return row.start_date + timedelta(days=int(held))
+
+
+def programme_week(row: Participant, now: datetime) -> int | None:
+    """Weeks since the participant started (week 0 = the first baseline week, as in Table I).
+
+    Stored (``relay_log.week``) and compared with the modules' ``week`` as it is; staff read it as
+    ``shown_week``, the number the participant sees ("week 3 of 12")."""
+    start = programme_start(row)
+    if start is None:
+        return None
+    return max(0, (local_date(now, row.timezone) - start).days // 7)
+
+
+def shown_week(week: int | None) -> str:
+    """A programme week as people count it, the same on both sides: week 0 is "week 1"."""
+    return "?" if week is None else str(week + 1)
 
 
 class RelayStore:
@@ -112,6 +130,18 @@ class RelayStore:
         if participant_id is not None:
             query = query.where(RelayItem.participant_id == participant_id)
         return list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
+
+    async def close_items(self, participant_id: int, kind: str, now: datetime, therapist_id: int) -> int:
+        """Close the participant's open items of ``kind`` (an interview task once it is recorded)."""
+        items = await self.session.scalars(
+            select(RelayItem).where(RelayItem.participant_id == participant_id, RelayItem.kind == kind,
+                                    RelayItem.status == "open")
+        )  # fmt: skip
+        closed = 0
+        for item in items:
+            item.status, item.answered_at, item.answered_by = "closed", now, therapist_id
+            closed += 1
+        return closed
 
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(

@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from bot.relay import format as fmt
 from bot.relay.commands import CommandContext, StaffCommand
-from bot.relay.store import programme_week
+from bot.relay.store import programme_week, shown_week
 from bot.relay.week import WeekView
 from bot.relay.week_post import diary_line, homework_line, practice_line, week_post
 from bot.relay.week_store import load_form, load_week
 from bot.storage.models import Participant, RelayItem
 
-WEEK_USAGE = "/week P-0002 4"
+WEEK_USAGE = "/week P-0002 4 (the week as the participant counts it)"
 ANSWERS_USAGE = "/answers P-0002 goals"
 TPL_USAGE = "/tpl <template> (in a topic) or /tpl P-0007 <template>"
 
@@ -41,13 +41,16 @@ async def _week(ctx: CommandContext) -> None:
     if participant is None:
         return
     wanted = rest.strip().lower().removeprefix("week").strip()
-    week = int(wanted) if wanted.isdigit() else await feedback_week(ctx, participant) if not wanted else None
+    if wanted.isdigit() and int(wanted) >= 1:
+        week: int | None = int(wanted) - 1  # typed as the participant counts (week 1 = programme week 0)
+    else:
+        week = await feedback_week(ctx, participant) if not wanted else None
     if week is None:
         await ctx.say(ctx.content.text("usage", usage=WEEK_USAGE), participant)
         return
     view = await _view(ctx, participant, week)
     if view is None:
-        await ctx.say(ctx.content.text("week_none", code=participant.code, week=week), participant)
+        await ctx.say(ctx.content.text("week_none", code=participant.code, week=shown_week(week)), participant)
         return
     await ctx.say(week_post(ctx.content, view), participant)
 
@@ -94,11 +97,10 @@ async def _tpl(ctx: CommandContext) -> None:
     week = await feedback_week(ctx, participant)
     view = await _view(ctx, participant, week) if week is not None else None
     if view is None:
-        await ctx.say(ctx.content.text("week_none", code=participant.code, week="?" if week is None else week),
-                      participant)  # fmt: skip
+        await ctx.say(ctx.content.text("week_none", code=participant.code, week=shown_week(week)), participant)
         return
     text = fmt.fill_template(
-        template, code=participant.code, week=view.week, module=view.module_title or "–",
+        template, code=participant.code, week=view.week + 1, module=view.module_title or "–",
         goals=fmt.goals_text(ctx.content, await ctx.store.goals(participant.id)),
         homework=homework_line(ctx.content, view), practice=practice_line(ctx.content, view),
         diary=diary_line(ctx.content, view.diary), therapist=ctx.config.therapist_names.get(ctx.therapist, ""),

@@ -63,7 +63,7 @@ def homework_line(content: RelayContent, view: WeekView) -> str:
 def week_post(content: RelayContent, view: WeekView, why: str = "", footer: str = "") -> str:
     """The whole week in one text: report, forms, practice, diary, questions and alerts, reading."""
     t = content.text
-    out = [t("week_title", code=view.code, week=view.week, module=view.module_title or "–", why=why)]
+    out = [t("week_title", code=view.code, week=view.week + 1, module=view.module_title or "–", why=why)]
     reading = t(f"week_reading_{view.reading.replace(' ', '_')}")
     out.append(t("week_reading", state=reading))
     if view.skipped:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
 from bot.engine import calendar
+from bot.relay.store import programme_start
 from bot.relay.week import (
     PAIN_FIELDS,
     AnswerRow,
@@ -34,9 +35,10 @@ async def load_week(
     session: AsyncSession, programme: Programme, participant: Participant, week: int
 ) -> WeekView | None:
     """The participant's programme week ``week``; None before they have a start date."""
-    if participant.start_date is None:
+    start = programme_start(participant)
+    if start is None:
         return None
-    first, after = week_range(participant.start_date, week)
+    first, after = week_range(start, week)
     since = calendar.at_local(first, calendar.parse_hhmm("00:00"), participant.timezone) - timedelta(days=1)
     until = calendar.at_local(after, calendar.parse_hhmm("00:00"), participant.timezone) + timedelta(days=2)
     module = module_for_week(programme, week)
@@ -61,7 +63,7 @@ async def load_week(
     position = participant.position or {}
     current = next((f.get("module") for f in position.get("frames", []) if not f.get("detour")), None)
     return build_week(
-        programme, code=participant.code or "?", week=week, start=participant.start_date,
+        programme, code=participant.code or "?", week=week, start=start,
         timezone=participant.timezone, language=participant.language, rows=rows,
         finished=position.get("finished", []), current=current,
         messages=[Message(kind, text, at) for kind, text, at in items.tuples()],

@@ -5,7 +5,7 @@ Pure code (no I/O, no YAML parsing): the engine may import it. Content is loaded
 
 from bot.safety.crisis import CrisisResources, SafetySite, StaffAvailability, crisis_message
 from bot.safety.rules import SafetyRules
-from bot.safety.screen import RiskHit, item_risk, screen
+from bot.safety.screen import RiskHit, item_risk, level, screen
 
 __all__ = [
     "CrisisResources",
@@ -15,5 +15,6 @@ __all__ = [
     "StaffAvailability",
     "crisis_message",
     "item_risk",
+    "level",
     "screen",
 ]

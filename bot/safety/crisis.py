@@ -1,8 +1,9 @@
-"""The crisis message: the site's real numbers, and only claims that are true for this site.
+"""The crisis message: the site's real numbers, and only claims that are true at that moment.
 
-With a reachable staff chat the participant is told the team has been alerted and will contact them
-as soon as they can; in no-staff mode the message says plainly that nobody reads this chat in real
-time. Either way the emergency number and a named crisis line come first.
+With a reachable staff chat the participant is told an alert is on its way to the team; with the staff
+chat unreachable just now, that the team could not be reached; in no-staff mode, that nobody reads this
+chat in real time. Either way the emergency number and a named crisis line come first. An urgent hit
+gets the crisis text, a concern hit the warmer concern text of the same three kinds.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class CrisisResources:
 class StaffAvailability(Enum):
     """Whether a human will see a safety alert: decides what the crisis message may promise."""
 
-    TEAM = "team"  # a staff chat is configured and was reachable at start-up
+    TEAM = "team"  # a staff chat is configured and reachable
+    UNREACHABLE = "unreachable"  # a staff chat is configured but refuses the bot just now (degraded mode)
     NONE = "none"  # explicit no-staff mode: nobody reads this chat in real time
 
     @classmethod
@@ -69,11 +71,21 @@ class StaffAvailability(Enum):
 
 
 def crisis_message(
-    resources: CrisisResources, staff: StaffAvailability, lang: str, safety: Mapping[str, SafetyRules]
+    resources: CrisisResources,
+    staff: StaffAvailability,
+    lang: str,
+    safety: Mapping[str, SafetyRules],
+    level: str = "urgent",
 ) -> str:
-    """The participant's crisis text in ``lang`` (else the first language loaded), with the site's numbers."""
+    """The participant's text for a hit of ``level`` in ``lang`` (else the first language loaded), with
+    the numbers in ``resources`` and only the claim about the team that is true for ``staff``."""
     rules = safety.get(lang) or next(iter(safety.values()))
-    template = rules.crisis.with_staff if staff is StaffAvailability.TEAM else rules.crisis.no_staff
+    replies = rules.crisis if level == "urgent" else rules.concern
+    template = {
+        StaffAvailability.TEAM: replies.with_staff,
+        StaffAvailability.UNREACHABLE: replies.unreachable,
+        StaffAvailability.NONE: replies.no_staff,
+    }[staff]
     return template.format_map(
         {
             "emergency_number": resources.emergency_number,
@@ -96,5 +108,14 @@ class SafetySite:
     def from_settings(cls, settings: SiteSafetySettings) -> SafetySite:
         return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings))
 
-    def crisis_message(self, lang: str, safety: Mapping[str, SafetyRules]) -> str:
-        return crisis_message(self.resources, self.staff, lang, safety)
+    def crisis_message(
+        self,
+        lang: str,
+        safety: Mapping[str, SafetyRules],
+        level: str = "urgent",
+        resources: CrisisResources | None = None,
+        staff: StaffAvailability | None = None,
+    ) -> str:
+        """The site's message, or one with a participant's own country's ``resources`` and the team's
+        reachability as it is now (``staff``)."""
+        return crisis_message(resources or self.resources, staff or self.staff, lang, safety, level)

@@ -1,8 +1,9 @@
-"""The shape of ``content/safety/<lang>.yaml``: risk phrases, negations, benign phrases, crisis texts.
+"""The shape of ``content/safety/<lang>.yaml``: phrase families with their level, short forms, negations,
+harmless phrases and what the participant is told.
 
 Admins tune what counts as risk by editing YAML, not code; these frozen models make every mistake show
-up at validation time with the path of the offending field. Phrases are normalised once here (lower
-case, straight apostrophes, no punctuation) so that screening compares like with like.
+up at validation time with the path of the offending field. Patterns are expanded and normalised once
+(``compiled``), so that screening compares like with like (see ``bot.safety.patterns``).
 """
 
 from __future__ import annotations
@@ -13,37 +14,28 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-Severity = Literal["urgent", "high", "moderate"]
-SEVERITY_RANK: dict[str, int] = {"urgent": 3, "high": 2, "moderate": 1}
+from bot.safety.normalise import compile_rewrites, words
+from bot.safety.patterns import PatternError, PhraseIndex, sequences
+
+Level = Literal["urgent", "concern"]
+LEVEL_RANK: dict[str, int] = {"none": 0, "concern": 1, "urgent": 2}
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
-_NOT_WORD = re.compile(r"[^\w]+|_")
-_REPEATS = re.compile(r"(.)\1+")
 CRISIS_PLACEHOLDERS = ("emergency_number", "crisis_line")
 CRISIS_OPTIONAL = ("crisis_line_name", "crisis_line_number", "country")
 _PLACEHOLDER = re.compile(r"\{(\w*)\}")
-
-
-def normalise(text: str) -> tuple[str, ...]:
-    """Lower case word tokens: apostrophes dropped ("don't" -> "dont"), punctuation is a word break."""
-    folded = text.translate(_APOSTROPHES).casefold().replace("'", "")
-    return tuple(token for token in _NOT_WORD.split(folded) if token)
-
-
-def squashed(text: str) -> tuple[str, ...]:
-    """``normalise`` with doubled letters counted once ("killl" and "kil" both become "kil")."""
-    return tuple(_REPEATS.sub(r"\1", token) for token in normalise(text))
 
 
 @dataclass(frozen=True)
 class Compiled:
     """The rules prepared for matching, built once per loaded file (patterns indexed by first letter)."""
 
-    by_initial: dict[str, tuple[tuple[tuple[str, ...], str, str], ...]]  # letter -> (tokens, phrase id, category)
-    benign: tuple[tuple[str, ...], ...]
+    phrases: PhraseIndex  # payload: (phrase id, category)
+    benign: PhraseIndex
     negations: frozenset[str]
+    hedges: frozenset[str]
     breaks: frozenset[str]
+    rewrites: dict[str, tuple[str, ...]]
 
 
 def check_id(value: str) -> str:
@@ -54,8 +46,10 @@ def check_id(value: str) -> str:
 
 def _check_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
-        if not normalise(value):
-            raise ValueError(f"pattern {value!r} has no letters or digits")
+        try:
+            sequences(value, {})
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
     return values
 
 
@@ -67,14 +61,14 @@ Patterns = Annotated[tuple[str, ...], Field(min_length=1)]
 
 
 class Category(_Strict):
-    """A kind of risk (suicide, self-harm, harm to others …) and how urgently staff must act."""
+    """A kind of risk (a plan, a recent act, a wish to be dead …) and how soon staff must act."""
 
-    severity: Severity
-    label: str = Field(min_length=1)  # what staff read in the alert, e.g. "thoughts of suicide"
+    level: Level
+    label: str = Field(min_length=1)  # what staff read in the alert, e.g. "a plan or means to die"
 
 
 class RiskPhrase(_Strict):
-    """One risk phrase with its spellings; a hit names the phrase ``id``, never the participant's text."""
+    """One family of ways to say a thing; a hit names the family ``id``, never the participant's text."""
 
     id: str
     category: str
@@ -85,7 +79,7 @@ class RiskPhrase(_Strict):
 
 
 class BenignPhrase(_Strict):
-    """Everyday talk that contains a risk phrase; a hit inside one of these is dropped."""
+    """Everyday talk that contains a risk phrase ("dead tired"); it silences only a shorter hit inside it."""
 
     id: str
     patterns: Patterns
@@ -95,21 +89,27 @@ class BenignPhrase(_Strict):
 
 
 class ItemRule(_Strict):
-    """A questionnaire answer that starts the safety protocol (e.g. PHQ-9 item 9 at 1 or more)."""
+    """A questionnaire answer that starts the safety protocol (PHQ-9 item 9 at 1 or more).
+
+    At ``at_least`` it raises its category's level; at ``urgent_at`` (when given) it is urgent."""
 
     instrument: str
     item: str
     at_least: int = Field(ge=0)
     category: str
+    urgent_at: int | None = None
 
 
-class CrisisTexts(_Strict):
-    """What the participant is told; one text per staff situation so that each claims only what is true."""
+class Replies(_Strict):
+    """What the participant is told, one text per staff situation so that each claims only what is true:
+    the team has the alert (``with_staff``), the team could not be reached just now (``unreachable``), or
+    nobody reads this chat (``no_staff``)."""
 
     with_staff: str = Field(min_length=1)
+    unreachable: str = Field(min_length=1)
     no_staff: str = Field(min_length=1)
 
-    @field_validator("with_staff", "no_staff")
+    @field_validator("with_staff", "unreachable", "no_staff")
     @classmethod
     def _placeholders(cls, value: str) -> str:
         missing = [name for name in CRISIS_PLACEHOLDERS if "{" + name + "}" not in value]
@@ -127,30 +127,51 @@ class SafetyRules(_Strict):
 
     categories: dict[str, Category] = Field(min_length=1)
     phrases: tuple[RiskPhrase, ...] = Field(min_length=1)
+    rewrites: dict[str, str] = Field(default_factory=dict)  # short form -> plain words ("wanna": "want to")
     negations: tuple[str, ...] = ()
+    hedges: tuple[str, ...] = ()  # "not sure I want to live": a negation followed by one of these is none
     negation_window: int = Field(default=3, ge=0, le=8)
     clause_breaks: tuple[str, ...] = ("but", "though", "although", "however", "yet")
     benign: tuple[BenignPhrase, ...] = ()
     items: tuple[ItemRule, ...] = ()
     alert_at_category: str | None = None  # the category of instrument items marked ``alert_at``
-    crisis: CrisisTexts
+    crisis: Replies  # for an urgent hit
+    concern: Replies  # for a concern hit
     _compiled: Compiled | None = PrivateAttr(default=None)
 
+    @field_validator("rewrites")
+    @classmethod
+    def _rewrites(cls, value: dict[str, str]) -> dict[str, str]:
+        for short, plain in value.items():
+            if len(words(short)) != 1:
+                raise ValueError(f"{short!r}: a short form is one word")
+            if not words(plain):
+                raise ValueError(f"{short!r}: the plain words have no letters")
+        return value
+
     def compiled(self) -> Compiled:
-        """Patterns normalised and indexed, computed on first use and kept with the rules."""
+        """Patterns expanded, normalised and indexed, computed on first use and kept with the rules."""
         if self._compiled is None:
-            index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
-            for phrase in self.phrases:
-                for pattern in phrase.patterns:
-                    tokens = squashed(pattern)
-                    index.setdefault(tokens[0][0], []).append((tokens, phrase.id, phrase.category))
+            rewrites = compile_rewrites(self.rewrites)
+            phrases = [
+                (seq, (phrase.id, phrase.category))
+                for phrase in self.phrases
+                for pattern in phrase.patterns
+                for seq in sequences(pattern, rewrites)
+            ]
+            benign = [(seq, b.id) for b in self.benign for p in b.patterns for seq in sequences(p, rewrites)]
             self._compiled = Compiled(
-                by_initial={letter: tuple(entries) for letter, entries in index.items()},
-                benign=tuple(squashed(p) for b in self.benign for p in b.patterns),
-                negations=frozenset(t for word in self.negations for t in squashed(word)),
-                breaks=frozenset(t for word in self.clause_breaks for t in squashed(word)),
+                phrases=PhraseIndex(phrases),
+                benign=PhraseIndex(benign),
+                negations=_word_set(self.negations, rewrites),
+                hedges=_word_set(self.hedges, rewrites),
+                breaks=_word_set(self.clause_breaks, rewrites),
+                rewrites=rewrites,
             )
         return self._compiled
+
+    def level_of(self, category: str) -> str:
+        return self.categories[category].level
 
     @model_validator(mode="after")
     def _references(self) -> SafetyRules:
@@ -168,3 +189,7 @@ class SafetyRules(_Strict):
         if doubled:
             raise ValueError(f"phrase ids used twice: {', '.join(doubled)}")
         return self
+
+
+def _word_set(values: tuple[str, ...], rewrites: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    return frozenset(t for value in values for word in words(value) for t in rewrites.get(word, (word,)))

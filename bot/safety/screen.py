@@ -1,58 +1,83 @@
-"""Screening: does a participant's text or answer signal risk? Values in, values out.
+"""Screening: how worrying is what a participant wrote or answered? Values in, values out.
 
-Matching works on word tokens (see ``rules.normalise``), so case, curly apostrophes, punctuation and
-spacing ("end it all!!!", "self-harm", "selfharm", "kill my self") do not matter. Small misspellings
-are forgiven: doubled letters count once ("killl", "kil") and a word of six letters or more may be
-one letter off ("suicidel"), though not in its first letter (patterns are looked up by it). A hit is
-dropped when a negation word ("not", "never", "no" …) comes shortly before it in the same clause
-("I would never kill myself"), or when it lies inside a benign phrase the admin listed. The result
-names the category and phrase id, never the text itself, so it is safe to log.
+``screen`` gives the most worrying phrase family found in a text (``RiskHit`` with its level,
+``urgent`` or ``concern``), or None. The text is read as normalised words (``bot.safety.normalise``),
+clause by clause, against the phrase families of the participant's language (``bot.safety.patterns``).
+Two rules keep everyday talk quiet without ever hiding risk:
+
+- a **negation** shortly before a phrase ("I would never kill myself") lowers it one level, never
+  silences it outright: urgent becomes concern, concern becomes nothing. A negation followed by a
+  hedge or a new subject ("not sure I want to live", "no, I want to die") is no negation;
+- a **harmless phrase** ("dead tired", "overdose of coffee") silences a hit only when it covers the
+  whole hit and is longer than it, so "take an overdose of my tramadol" stays urgent.
+
+The result names the level, category and phrase id, never the text itself, so it is safe to log.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from bot.safety.rules import SEVERITY_RANK, Compiled, SafetyRules, squashed
+from bot.safety.normalise import clauses, tokens
+from bot.safety.rules import LEVEL_RANK, Compiled, SafetyRules
 
-_CLAUSE = re.compile(r"[.!?;:,\n\u2013\u2014]+|\s-\s")
-FUZZY_MIN_LENGTH = 6
-MAX_JOIN = 3  # "kill my self" ~ "kill myself", "selfharm" ~ "self harm": at most three words joined
+LOWER = {"urgent": "concern", "concern": "none"}
 
 
 @dataclass(frozen=True)
 class RiskHit:
     """What was found: safe to log and to show staff (it holds no participant text)."""
 
+    level: str  # "urgent" | "concern"
     category: str
-    phrase: str  # the phrase id, or "<instrument>.<item>" for an answer
-    severity: str
+    phrase: str  # the phrase family's id, or "<instrument>.<item>" for an answer
+    negated: bool = False  # found after a negation ("I would never …"): one level lower
+
+    @property
+    def urgent(self) -> bool:
+        return self.level == "urgent"
 
     def data(self) -> dict[str, str]:
         """What goes into the staff relay record and the audit row (no participant text)."""
-        return {"category": self.category, "phrase": self.phrase, "severity": self.severity}
+        return {"level": self.level, "category": self.category, "phrase": self.phrase}
 
     def describe(self, rules: SafetyRules) -> str:
-        """One line for staff, e.g. "thoughts of suicide (urgent, phrase kill_myself)"."""
+        """One line for staff, e.g. "a plan or intent to die (urgent, phrase kill_myself)"."""
         category = rules.categories.get(self.category)
         label = category.label if category else self.category
-        return f"{label} ({self.severity}, phrase {self.phrase})"
+        negated = ", said with a negation" if self.negated else ""
+        return f"{label} ({self.level}, phrase {self.phrase}{negated})"
 
 
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
-    """The most severe risk phrase in ``text`` that is neither negated nor inside a benign phrase."""
+    """The most worrying phrase family in ``text`` (urgent before concern, then the longest match)."""
     compiled = rules.compiled()
-    best: RiskHit | None = None
-    for clause in _CLAUSE.split(text):
-        tokens = squashed(clause)
-        for start, end, phrase_id, category in _phrase_spans(tokens, compiled):
-            if _negated(tokens, start, compiled, rules.negation_window) or _inside_benign(tokens, start, end, compiled):
+    best: tuple[int, int, RiskHit] | None = None
+    for clause in clauses(text):
+        words = tokens(clause, compiled.rewrites)
+        if not words:
+            continue
+        spans = compiled.phrases.spans(words)
+        benign = [(b_start, b_end) for b_start, b_end, _ in compiled.benign.spans(words)] if spans else []
+        for start, end, payload in spans:
+            phrase_id, category = payload  # type: ignore[misc]
+            if any(b_start <= start and end <= b_end and b_end - b_start > end - start for b_start, b_end in benign):
                 continue
-            hit = RiskHit(category=category, phrase=phrase_id, severity=rules.categories[category].severity)
-            if best is None or SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]:
-                best = hit
-    return best
+            level, negated = rules.level_of(category), _negated(words, start, compiled, rules.negation_window)
+            if negated:
+                level = LOWER[level]
+            if level == "none":
+                continue
+            rank = (LEVEL_RANK[level], end - start)
+            if best is None or rank > best[:2]:
+                best = (*rank, RiskHit(level=level, category=category, phrase=phrase_id, negated=negated))
+    return best[2] if best is not None else None
+
+
+def level(text: str, rules: SafetyRules) -> str:
+    """``urgent``, ``concern`` or ``none`` for a text (what ``icbt safety check`` prints)."""
+    hit = screen(text, rules)
+    return hit.level if hit is not None else "none"
 
 
 def item_risk(instrument_id: str, item_id: str, value: object, rules: SafetyRules) -> RiskHit | None:
@@ -63,72 +88,19 @@ def item_risk(instrument_id: str, item_id: str, value: object, rules: SafetyRule
         return None
     for rule in rules.items:
         if rule.instrument == instrument_id and rule.item == item_id and number >= rule.at_least:
-            category = rules.categories[rule.category]
-            return RiskHit(category=rule.category, phrase=f"{instrument_id}.{item_id}", severity=category.severity)
+            urgent = rule.urgent_at is not None and number >= rule.urgent_at
+            found = "urgent" if urgent else rules.level_of(rule.category)
+            return RiskHit(level=found, category=rule.category, phrase=f"{instrument_id}.{item_id}")
     return None
 
 
-def _phrase_spans(tokens: tuple[str, ...], compiled: Compiled) -> list[tuple[int, int, str, str]]:
-    """Every (start, end, phrase id, category) where a pattern matches; patterns looked up by first letter."""
-    spans = []
-    for start, token in enumerate(tokens):
-        for wanted, phrase_id, category in compiled.by_initial.get(token[0], ()):
-            end = _match(wanted, 0, tokens, start)
-            if end is not None:
-                spans.append((start, end, phrase_id, category))
-    return spans
-
-
-def _match(wanted: tuple[str, ...], w: int, tokens: tuple[str, ...], t: int) -> int | None:
-    """Where the text span matching ``wanted[w:]`` from token ``t`` ends, or None."""
-    if w == len(wanted):
-        return t
-    if t == len(tokens) or tokens[t][0] != wanted[w][0]:
-        return None  # (fuzzy matching never forgives the first letter)
-    for take_w in range(1, min(MAX_JOIN, len(wanted) - w) + 1):
-        for take_t in range(1, min(MAX_JOIN, len(tokens) - t) + 1):
-            if take_w > 1 and take_t > 1:
-                continue  # join words on one side only
-            if _same("".join(wanted[w : w + take_w]), "".join(tokens[t : t + take_t])):
-                end = _match(wanted, w + take_w, tokens, t + take_t)
-                if end is not None:
-                    return end
-    return None
-
-
-def _same(wanted: str, seen: str) -> bool:
-    if wanted == seen:
-        return True
-    if len(wanted) < FUZZY_MIN_LENGTH or abs(len(wanted) - len(seen)) > 1:
-        return False
-    return _one_edit(wanted, seen)
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by one substitution, insertion or deletion."""
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1 :] == b[i + 1 :]
-    return a[i:] == b[i + 1 :]
-
-
-def _negated(tokens: tuple[str, ...], start: int, compiled: Compiled, window: int) -> bool:
+def _negated(words: tuple[str, ...], start: int, compiled: Compiled, window: int) -> bool:
+    """A negation word at most ``window`` words before ``start`` in the same clause, with no hedge or
+    new subject between ("I would never kill myself" yes; "I'm not sure I want to die" no)."""
     for index in range(start - 1, max(-1, start - 1 - window), -1):
-        if tokens[index] in compiled.breaks:
+        word = words[index]
+        if word in compiled.breaks or word in compiled.hedges:
             return False
-        if tokens[index] in compiled.negations:
+        if word in compiled.negations:
             return True
-    return False
-
-
-def _inside_benign(tokens: tuple[str, ...], start: int, end: int, compiled: Compiled) -> bool:
-    for wanted in compiled.benign:
-        for b_start in range(max(0, start - len(wanted) - MAX_JOIN), min(len(tokens), end)):
-            b_end = _match(wanted, 0, tokens, b_start)
-            if b_end is not None and b_end > start:
-                return True
     return False

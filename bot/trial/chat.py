@@ -5,7 +5,8 @@ conversation service writes it in the event's transaction and hands it here as a
 (``bot/conversation/requests.py``). In that request's one transaction ``TrialService.apply_in`` stores
 and assesses it, the participant is told the result in the content's words (eligible: the interview
 comes next; not eligible: why, kindly, what happens to their answers and where to seek help), the
-engine's view of the stage is updated, and staff are told whom to call.
+engine's view of the stage is updated, and staff get an interview task in the
+participant's topic (a relay item the relay posts; ``/interviewed`` closes it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine import Engine
 from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import OutboxMessage, Participant, RelayItem
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
@@ -110,7 +111,8 @@ class TrialChat:
             contact = request.answers.get(spec.contact_question) or "-"
             words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
                                   code=row.code, contact=contact)  # fmt: skip
-            session.add(_message(row.id, staff[0], staff[1], words, now, None))
+            session.add(RelayItem(participant_id=row.id, source="trial:interview", kind="interview", text=words,
+                                  status="open", created_at=now, data={}, stage="new", nudges=0))  # fmt: skip
         log.info("application of %s answered: %s", row.code, stage)
         return result
 

@@ -40,6 +40,7 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
             return
         participant = await ctx.store.participant_by_code(command.code)
         assert participant is not None  # record_interview has just found it
+        await ctx.store.close_items(participant.id, "interview", ctx.now, ctx.therapist)
         decide = decide_in()
         if decide is not None:
             await decide(ctx.store.session, participant.id,

@@ -262,14 +262,15 @@ async def test_staff_commands_assign_caseload_time_and_template(service, relay, 
     await sender.drain()
     out = transport.texts("staff")
     assert out[0] == f"👤 {p.code} is now with Cleo."
-    assert f"Cleo: 1 participant(s)\n   {p.code} · week 0 · 0 waiting" in out[1]
-    assert out[2].endswith("(this week so far: 12 min).") and out[3].endswith("(this week so far: 17 min).")
+    assert f"Cleo: 1 participant(s)\n   {p.code} · week 1 · 0 waiting" in out[1]
+    assert out[2] == f"⏱ {p.code}, week 1: your time is now 12 min (was 0 min)."
+    assert out[3] == f"⏱ {p.code}, week 1: your time is now 5 min (was 12 min).", "/time corrects, never adds"
     assert out[4].startswith("How to use it: /time 12")
-    assert out[5].startswith(f'Draft "Steady week" for {p.code}') and "week 0" in out[5]
+    assert out[5].startswith(f'Draft "Steady week" for {p.code}') and "week 1" in out[5]
     assert out[6].startswith("There is no template nope.")
     async with db.reading() as session:
         minutes = list(await session.scalars(select(RelayLog.minutes).where(RelayLog.kind == "time")))
-    assert sorted(minutes) == [5, 12]
+    assert minutes == [5]
 
 
 async def test_failed_delivery_is_reported_back_into_the_topic(service, relay, sender, transport, db, clock, topics):

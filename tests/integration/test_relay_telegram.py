@@ -104,7 +104,7 @@ async def test_relay_burst_of_20_first_messages_creates_one_topic(tg):
     assert len(tg.api.sent("createForumTopic")) == 1 and len(set(threads)) == 1
     questions = [m for m in tg.to_staff() if m["text"].startswith("❓")]
     assert len(questions) == 20 and {int(m["message_thread_id"]) for m in questions} == set(threads)
-    assert tg.api.sent("createForumTopic")[0]["name"] == f"{p.code} · week 0", "named by code, never the Telegram name"
+    assert tg.api.sent("createForumTopic")[0]["name"] == f"{p.code} · week 1", "named by code, never the Telegram name"
 
 
 async def test_relay_question_report_and_photo_are_copied_into_the_topic(tg, db, clock):
@@ -120,7 +120,7 @@ async def test_relay_question_report_and_photo_are_copied_into_the_topic(tg, db,
     await tg.settle()
     posted = tg.to_staff()[-1]
     assert int(posted["message_thread_id"]) == thread
-    assert posted["text"].startswith(f"📋 Week 2 · {p.code} · Module 1: Understanding pain · weekly report in")
+    assert posted["text"].startswith(f"📋 Week 3 · {p.code} · Module 1: Understanding pain · weekly report in")
     assert f"To answer {p.code}: reply to this post" in posted["text"]
     # A participant's photo: the channel keeps a reference; the relay copies it by chat + message id.
     incoming = to_incoming(Update.de_json(photo_update(900, CHAT, "PHOTO1", "my desk"), tg.application.bot))
@@ -255,10 +255,10 @@ async def test_topic_is_renamed_when_the_participant_week_changes(tg, clock):
     p = await tg.participant()
     await tg.ask("week zero question")
     thread = await tg.thread(p.id)
-    assert tg.api.topics[thread] == f"{p.code} · week 0"
+    assert tg.api.topics[thread] == f"{p.code} · week 1"
     clock.advance(timedelta(days=7))
     await tg.ask("week one question")
-    assert await tg.thread(p.id) == thread and tg.api.topics[thread] == f"{p.code} · week 1"
+    assert await tg.thread(p.id) == thread and tg.api.topics[thread] == f"{p.code} · week 2"
     assert len(tg.api.sent("createForumTopic")) == 1 and len(tg.api.sent("editForumTopic")) == 1
 
 
@@ -269,13 +269,14 @@ async def test_topic_name_carries_the_allocated_arm(tg):
         row.position = {**row.position, "arm": "waiting_list"}  # as the chat's draw stores it
     await tg.ask("a question after the draw")
     thread = await tg.thread(p.id)
-    assert tg.api.topics[thread] == f"{p.code} · Waiting list · week 0"
+    assert tg.api.topics[thread] == f"{p.code} · Waiting list · week 1"
 
 
 async def test_a_therapist_reply_with_a_lone_surrogate_reaches_the_participant(tg, db):
     p = await tg.participant()
     await tg.ask("Is swimming good?")
-    await tg.staff("Yes \ud83d it is, go gently.", thread=await tg.thread(p.id))  # half an emoji from a client
+    thread, question = await tg.thread(p.id), await latest_post(tg.db, p.id)
+    await tg.staff("Yes \ud83d it is, go gently.", thread=thread, reply_to=question)  # half an emoji from a client
     reply = tg.to_participant()[-1]
     assert reply["text"] == "Yes \ufffd it is, go gently.\n\n— Your therapist Anna"
     async with db.reading() as session:

@@ -68,7 +68,7 @@ async def test_the_weekly_report_is_the_whole_week_in_the_participants_words(ser
     clock.set(local(25, 19))
     await report_in(db, relay, p, clock)
     post = (await staff_texts(db))[-1]
-    assert post.startswith(f"📋 Week 2 · {p.code} · Module 1: Understanding pain · weekly report in")
+    assert post.startswith(f"📋 Week 3 · {p.code} · Module 1: Understanding pain · weekly report in")
     assert f"• What is your goal? Be specific: what, how much, how often.\n   → {GOAL}" in post
     assert "• How sure are you that you can reach this goal?\n   → 7 of 10" in post
     assert "• Which area of life do you choose?\n   → Family" in post, "a choice in the words the participant saw"
@@ -88,7 +88,7 @@ async def test_a_long_week_is_sent_whole_never_cut(service, relay, db, clock, se
     clock.set(local(25, 19))
     await report_in(db, relay, p, clock)
     await sender.drain()
-    posted = [t for t in transport.texts("staff") if t.startswith("📋 Week 2")][-1]
+    posted = [t for t in transport.texts("staff") if t.startswith("📋 Week 3")][-1]
     assert len(posted) > 4096 and long_words in posted, "the text is kept whole (the channel splits it)"
 
 
@@ -103,9 +103,9 @@ async def test_week_and_answers_commands_show_older_weeks_and_any_form(service, 
         )
     await module_1_done(db, p.id)
     clock.set(local(27, 10))
-    await relay.handle_staff(staff_msg(f"/week {p.code} 0"))
+    await relay.handle_staff(staff_msg(f"/week {p.code} 1"))
     shown = (await staff_texts(db))[-1]
-    assert shown.startswith(f"📋 Week 0 · {p.code} · Getting started")
+    assert shown.startswith(f"📋 Week 1 · {p.code} · Getting started")
     assert "3 of 7 days filled in, average pain 5 of 10, worst 9" in shown
     assert "average ·▄▅·▅··\nworst   ·▆▇·▇··   (one mark a day from Mon; · = no entry)" in shown
     assert "🗒 Tue 6 Jan: Long drive to my sister" in shown
@@ -124,7 +124,7 @@ async def test_tpl_drafts_name_the_reported_week_and_what_was_really_done(servic
     clock.advance(timedelta(days=2))  # the therapist writes on Tuesday of the next programme week
     await relay.handle_staff(staff_msg(f"/tpl {p.code} steady"))
     draft = (await staff_texts(db))[-1]
-    assert "week 2 (Module 1: Understanding pain)" in draft, "the reported week, not today's"
+    assert "week 3 (Module 1: Understanding pain)" in draft, "the reported week, not today's"
     assert "You did: My goals, My compass heading." in draft
     assert "Practice: Calm breathing on 3 of 7 days." in draft
     assert "Your goals were: " + GOAL in draft
@@ -139,7 +139,7 @@ async def test_tpl_draft_for_a_week_without_homework_practice_or_diary(service, 
     await report_in(db, relay, p, clock)
     await relay.handle_staff(staff_msg(f"/tpl {p.code} steady"))
     draft = (await staff_texts(db))[-1]
-    assert "week 2 (Module 1: Understanding pain)" in draft
+    assert "week 3 (Module 1: Understanding pain)" in draft
     assert "You did: no homework forms filled in." in draft
     assert "Practice: no practice logged." in draft
     assert "Pain diary: no pain diary this week." in draft

@@ -104,8 +104,9 @@ async def test_a_newcomer_goes_from_start_to_the_to_interview_message(db, progra
         assert application.answers["age"] == 47 and application.answers["sick_leave_months"] == 2
         assert application.answers["phq9"] == {f"q{i}": 0 for i in range(1, 10)}
         assert await session.scalar(select(Consent)) is None
-    staff = transport.texts("staff")
-    assert "P-0001" in staff[-1] and "Phone, weekday mornings" in staff[-1]
+    async with db.reading() as session:  # the interview is a task for the participant's topic
+        task = await session.scalar(select(RelayItem).where(RelayItem.kind == "interview"))
+    assert task.status == "open" and "P-0001" in task.text and "Phone, weekday mornings" in task.text
     # Back later: no consent yet, only where things stand.
     await chat.send(Inbound(kind="command", text="start"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_waiting")

@@ -22,6 +22,7 @@ from tests.integration.test_relay_telegram import CHAT, STAFF, tg  # noqa: F401 
 from tests.support.fake_bot_api import group_message
 
 DOC = ROOT / "docs" / "therapist-week.md"
+P = "P-0001"
 OPEN, CLOSE = "## Transcript\n\n```text\n", "\n```\n"
 WORDS = {  # what this participant writes, by the question they are asked
     "What is your goal": "Walk to the park and back, 20 minutes, three times a week",
@@ -57,11 +58,11 @@ WORDS = {  # what this participant writes, by the question they are asked
     "question for your therapist": "Is a heat pad all right during a flare-up?",
 }
 FEEDBACK = {
-    2: "Thank you for week 2. Your goal to walk to the park three times a week is clear and sized well. "
+    3: "Thank you for week 3. Your goal to walk to the park three times a week is clear and sized well. "
     "Calm breathing on most days is a good start. For long meetings: could you stand up once every half hour?",
-    3: "Thank you for week 3. You kept up the body scan and the stretching. Your exercise plan looks realistic; "
+    4: "Thank you for week 4. You kept up the body scan and the stretching. Your exercise plan looks realistic; "
     "start low and build up slowly.",
-    4: "Thank you for week 4. Pacing is hard at first. Your flare-up plan is a good one to keep on the fridge.",
+    5: "Thank you for week 5. Pacing is hard at first. Your flare-up plan is a good one to keep on the fridge.",
 }
 
 
@@ -163,22 +164,31 @@ async def test_a_therapist_gives_three_weeks_of_feedback_from_the_topic_alone(tg
     journey = Journey(tg, clock)
     await journey.send(Inbound(kind="command", text="start"))
     await journey.answer_until_idle()
-    for week in (2, 3, 4):
+    for week in (3, 4, 5):  # modules 1 to 3, in the weeks as both sides count them
         post = await journey.live_until_week_post(week)
         journey.lines += ["", f"===== week {week} =====", f"[{clock.now():%a %d %b %H:%M}] in the topic:", post]
         _, post_id = await journey.week_post(week)  # type: ignore[misc]
+        await journey.send(Inbound(kind="command", text="menu"))
+        menu = [m["text"] for m in tg.to_participant()[-3:]]
+        assert any(f"This is week {week} of " in text for text in menu), "the same week number on both sides"
+        await journey.answer_until_idle()
         assert "Homework in their words:" in post and "Practice:" in post and "Pain diary:" in post
-        if week == 2:
+        if week == 3:
             assert "→ Walk to the park and back, 20 minutes, three times a week" in post
             assert "→ Being a patient, playful dad" in post
             assert "→ Sitting still through long meetings at work" in post
         clock.advance(timedelta(hours=14))
         draft = await journey.therapist("/tpl steady")
-        assert f"week {week} (" in draft and "You did: " in draft
+        assert f"week {week} (Module {week - 2}:" in draft and "You did: " in draft
         heard = len(tg.to_participant())
         kept = await journey.therapist("Ben, this one is going well; no call needed from you this week.")
         assert kept.startswith("🔒 Kept among staff") and len(tg.to_participant()) == heard, "staff talk stays"
-        await journey.therapist(FEEDBACK[week], reply_to=post_id)
+        clock.advance(timedelta(minutes=12))  # reading the week and writing the feedback
+        timed = await journey.therapist(FEEDBACK[week], reply_to=post_id)
+        assert (
+            timed
+            == f"⏱ 12 min recorded for {P}: from your first look at the week to this feedback. /time 12 corrects it."
+        )
         received = tg.to_participant()[-1]["text"]
         assert received == FEEDBACK[week] + "\n\n— Your therapist Anna"
         journey.lines.append("  participant received: " + received.replace("\n", "\n  "))

@@ -81,6 +81,9 @@ class Transcript:
         await self.chat.press(label)
 
     async def staff(self, text: str) -> None:
+        await self.relay.process_pending()  # the interview task reaches the participant's topic first
+        await self.sender.drain()
+        self.collect({})
         self.lines.append(f"staff (therapist): {text}")
         await self.relay.handle_staff(staff_msg(text, user=ANNA))
         await self.sender.drain()

@@ -184,14 +184,23 @@ def _to_phq9_item_9(p: Participant) -> None:
     raise AssertionError("PHQ-9 item 9 not reached")
 
 
-def test_phq9_item_9_above_zero_sends_crisis_resources_and_alerts_staff(p):
+def test_phq9_item_9_at_one_is_a_concern_with_resources_and_a_same_day_alert(p):
     _to_phq9_item_9(p)
     effects = p.press("Several days")
     assert any("112" in o.text and "90101" in o.text for o in effects.outbound), "the site's real numbers"
-    assert [(r.kind, r.source) for r in effects.relays] == [("safety", "safety:phq9.q9")]
+    assert [(r.kind, r.source) for r in effects.relays] == [("concern", "safety:phq9.q9")]
     alert = effects.relays[0].text
     assert "question 9 of 9" in alert and "“Several days” (1)" in alert, "the therapist reads words, not ids"
     assert [a.value for a in effects.answers] == [1], "the answer is still stored"
+    assert not p.state.held, "a concern does not pause the programme"
+
+
+def test_phq9_item_9_at_two_sends_crisis_resources_alerts_staff_and_pauses(p):
+    _to_phq9_item_9(p)
+    effects = p.press("More than half the days")
+    assert any("112" in o.text and "90101" in o.text for o in effects.outbound), "the site's real numbers"
+    assert [(r.kind, r.source) for r in effects.relays] == [("safety", "safety:phq9.q9")]
+    assert [a.value for a in effects.answers] == [2], "the answer is still stored"
     assert p.state.held and effects.outbound[-1].buttons, "the questionnaire does not carry straight on"
     p.press("Carry on when I'm ready")
     assert not p.state.held and p.last_message.buttons

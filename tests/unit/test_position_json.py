@@ -47,6 +47,7 @@ def test_every_field_of_the_position_round_trips():
         paused_on="2026-01-06", awaiting="reminder_time", confirming="a1b2", applying={"age": 40}, trial_stage="applied",
         arm="treatment", allocated_on=date(2026, 1, 5), check_ins=["2026-01-19"], crossover="offered",
         consent_given={"version": "v3", "at": "2026-01-05T07:00:00+00:00"}, planned=[{"at": "x", "text": "y"}],
+        held_reason="thoughts or intent of suicide (urgent), diary", country="GB",
     )  # fmt: skip
     columns = {"code", "language", "timezone", "status", "paused", "start_date"}
     position = state.position_json()

@@ -22,16 +22,19 @@ def test_safety_phrase_with_unknown_category(copy: Path):  # noqa: F811
     assert f"{SAFETY}: phrases.1.category: unknown category 'sadness'" in lines
 
 
-def test_safety_unknown_key_and_bad_severity(copy: Path):  # noqa: F811
+def test_safety_unknown_key_and_bad_level(copy: Path):  # noqa: F811
     def change(d):
         d["phrases"][0]["pattern"] = "typo"
-        d["categories"]["suicide"]["severity"] = "extreme"
+        d["categories"]["suicide_intent"]["level"] = "extreme"
 
     edit(copy / "safety/en.yaml", change)
     code, lines = validate(copy)
     assert code == 1
     assert any(line.startswith(f"{SAFETY}: phrases.0.pattern: unknown key") for line in lines), lines
-    assert any(line.startswith(f"{SAFETY}: categories.suicide.severity: Input should be 'urgent'") for line in lines)
+    assert any(
+        line.startswith(f"{SAFETY}: categories.suicide_intent.level: Input should be 'urgent' or 'concern'")
+        for line in lines
+    )
 
 
 def test_safety_crisis_text_must_name_the_numbers(copy: Path):  # noqa: F811
@@ -56,7 +59,7 @@ def test_safety_crisis_text_with_unknown_placeholder(copy: Path):  # noqa: F811
 def test_safety_item_rule_for_a_missing_item(copy: Path):  # noqa: F811
     edit(
         copy / "safety/en.yaml",
-        lambda d: d.update(items=[{"instrument": "phq9", "item": "q10", "at_least": 1, "category": "suicide"}]),
+        lambda d: d.update(items=[{"instrument": "phq9", "item": "q10", "at_least": 1, "category": "suicide_intent"}]),
     )
     code, lines = validate(copy)
     assert code == 1
@@ -84,7 +87,32 @@ def test_safety_empty_pattern(copy: Path):  # noqa: F811
     edit(copy / "safety/en.yaml", change)
     code, lines = validate(copy)
     assert code == 1
-    assert any(line.startswith(f"{SAFETY}: benign.0.patterns: pattern '!!!' has no letters") for line in lines), lines
+    assert any(
+        line.startswith(f"{SAFETY}: benign.0.patterns: pattern '!!!' has a form with no words") for line in lines
+    )
+
+
+def test_safety_pattern_marks_in_the_wrong_place(copy: Path):  # noqa: F811
+    edit(copy / "safety/en.yaml", lambda d: d["phrases"][0].update(patterns=["... kill myself"]))
+    code, lines = validate(copy)
+    assert code == 1
+    assert any("phrases.0.patterns: pattern '... kill myself': '...' goes between words" in line for line in lines)
+
+
+def test_safety_rewrite_must_be_one_word(copy: Path):  # noqa: F811
+    edit(copy / "safety/en.yaml", lambda d: d["rewrites"].update({"wan na": "want to"}))
+    code, lines = validate(copy)
+    assert code == 1
+    assert any(
+        line.startswith(f"{SAFETY}: rewrites: ") and "'wan na': a short form is one word" in line for line in lines
+    )
+
+
+def test_safety_needs_a_concern_text_of_each_kind(copy: Path):  # noqa: F811
+    edit(copy / "safety/en.yaml", lambda d: d["concern"].pop("unreachable"))
+    code, lines = validate(copy)
+    assert code == 1
+    assert f"{SAFETY}: concern.unreachable: required field is missing" in lines, lines
 
 
 def test_safety_duplicate_phrase_id(copy: Path):  # noqa: F811

@@ -33,7 +33,7 @@ def test_risk_phrase_in_a_form_field_gives_crisis_resources_staff_alert_and_a_pa
     effects = p.type("I want to kill myself")
     assert any("112" in o.text for o in effects.outbound), "crisis resources at once"
     safety = [r for r in effects.relays if r.kind == "safety"]
-    assert len(safety) == 1 and safety[0].data["category"] == "suicide"
+    assert len(safety) == 1 and safety[0].data["category"] == "suicide_intent"
     assert safety[0].text == "I want to kill myself", "the therapists see the participant's words"
     assert any(action == "safety_alert" for action, _ in effects.audit)
     assert effects.answers, "what they wrote is still stored"
@@ -50,15 +50,17 @@ def test_risk_phrase_in_a_form_field_gives_crisis_resources_staff_alert_and_a_pa
 )
 def test_risk_phrases_via_ask_and_free_text_are_not_routine(p, text):
     effects = p.command("ask", text)
-    assert any(r.kind == "safety" for r in effects.relays)
+    assert any(r.kind in ("safety", "concern") for r in effects.relays)
     assert any(r.kind == "question" for r in effects.relays), "the question still reaches the queue"
     assert any("112" in o.text for o in effects.outbound)
 
 
-def test_harmless_pain_talk_and_negations_raise_nothing(p):
-    for text in ("This pain is killing me", "I would never kill myself", "I could kill for a coffee"):
+def test_harmless_pain_talk_raises_nothing_and_a_negation_only_a_concern(p):
+    for text in ("This pain is killing me", "I could kill for a coffee", "I'm dead tired today"):
         effects = p.command("ask", text)
-        assert not [r for r in effects.relays if r.kind == "safety"], text
+        assert not [r for r in effects.relays if r.kind in ("safety", "concern")], text
+    effects = p.command("ask", "I would never kill myself")
+    assert [r.kind for r in effects.relays if r.kind in ("safety", "concern")] == ["concern"]
     assert not p.state.held
 
 

@@ -1,10 +1,18 @@
-"""Safety screening, table-tested on the shipped content/safety/en.yaml and on small hand-made rules."""
+"""Safety screening, table-tested on the shipped content/safety/en.yaml, on the sentence sets in
+tests/fixtures/safety/ and on small hand-made rules."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.safety import RiskHit, SafetyRules, item_risk, screen
+from bot.cli.safety import split_line
+from bot.safety import RiskHit, SafetyRules, item_risk, level, screen
+from bot.safety.normalise import tokens
+from bot.safety.patterns import expand, match_at, same, sequences
+
+SETS = Path(__file__).resolve().parents[1] / "fixtures" / "safety"
 
 
 @pytest.fixture(scope="module")
@@ -14,78 +22,131 @@ def rules(programme) -> SafetyRules:
     return found
 
 
-RISK = [
-    ("I want to kill myself", "suicide", "kill_myself"),
-    ("I don't want to be here anymore", "hopelessness", "not_want_to_live"),
-    ("I don\u2019t want to be here anymore", "hopelessness", "not_want_to_live"),
-    ("I don't want to live", "hopelessness", "not_want_to_live"),
-    ("Some days I feel like ending it all", "suicide", "end_it_all"),
-    ("kil myself", "suicide", "kill_myself"),
-    ("i want to killl myself", "suicide", "kill_myself"),
-    ("thinking about how to kill my self", "suicide", "kill_myself"),
-    ("suicidel thoughts again", "suicide", "suicide_word"),
-    ("end it all!!!", "suicide", "end_it_all"),
-    ("selfharm", "self_harm", "self_harm"),
-    ("self-harm", "self_harm", "self_harm"),
-    ("I WANT TO DIE", "suicide", "want_to_die"),
-    ("I'm not ok, I want to die", "suicide", "want_to_die"),
-    ("I'm not suicidal but I want to die", "suicide", "want_to_die"),
-    ("Sometimes I think I'd be better off dead.", "suicide", "want_to_die"),
-    ("I feel like I could kill someone", "harm_to_others", "harm_others"),
-    ("I have no reason to live", "hopelessness", "not_want_to_live"),
-    ("Everyone would be better off without me", "hopelessness", "not_want_to_live"),
-    ("I wish I could go to sleep and never wake up", "hopelessness", "not_want_to_live"),
-    ("I hope I don't wake up tomorrow", "hopelessness", "not_want_to_live"),
-    ("I can’t go on like this", "hopelessness", "not_want_to_live"),
-]
-
-NO_RISK = [
-    "I would never kill myself",
-    "I'm not suicidal",
-    "I\u2019m not suicidal",
-    "no thoughts of self-harm",
-    "this pain is killing me",
-    "I could kill for a coffee",
-    "the exercise killed my back",
-    "I hurt myself lifting a box",
-    "I'm cutting myself some slack this week",
-    "I want to diet",
-    "I don't want to die from this pain, I want to move again",
-    "I'm not going to hurt myself",
-    "I can't go on walks this week",
-    "walked 3 kms today",
-    "",
-    "!!!",
-]
+def labelled(name: str) -> list[tuple[str, str]]:
+    rows = [split_line(line) for line in (SETS / name).read_text(encoding="utf-8").splitlines()]
+    return [(want, text) for want, text in rows if want is not None]
 
 
-@pytest.mark.parametrize(("text", "category", "phrase"), RISK)
-def test_risk_phrase_is_a_safety_hit(rules, text, category, phrase):
-    hit = screen(text, rules)
-    assert hit is not None, text
-    assert (hit.category, hit.phrase) == (category, phrase)
-    assert hit.severity == rules.categories[category].severity
+def test_sentence_sets_are_large_enough_and_labelled():
+    risk, everyday = labelled("risk.tsv"), labelled("everyday.tsv")
+    assert len(risk) >= 150 and {w for w, _ in risk} == {"urgent", "concern"}
+    assert len(everyday) >= 60 and {w for w, _ in everyday} == {"none"}
 
 
-@pytest.mark.parametrize("text", NO_RISK)
-def test_negated_or_harmless_text_is_no_safety_hit(rules, text):
-    assert screen(text, rules) is None
+def test_risk_sentences_are_caught_at_their_level(rules):
+    rows = labelled("risk.tsv")
+    found = [(want, level(text, rules), text) for want, text in rows]
+    missed = [text for want, got, text in found if got == "none"]
+    assert len(missed) <= len(rows) * 0.02, missed
+    urgent_low = [text for want, got, text in found if want == "urgent" and got != "urgent"]
+    assert len(urgent_low) <= 2, urgent_low
+    assert sum(want == got for want, got, _ in found) >= 0.97 * len(rows)
+
+
+def test_everyday_pain_sentences_stay_quiet(rules):
+    raised = [text for _, text in labelled("everyday.tsv") if level(text, rules) != "none"]
+    assert len(raised) <= 3, raised
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the sentences a participant wrote that the old screen missed or got wrong
+        ("life isn't worth living", "concern"),
+        ("I can't go on", "concern"),
+        ("I can't take it anymore", "concern"),
+        ("I'm thinking of ending things", "urgent"),
+        ("everyone would be better off without me", "concern"),
+        ("I've been stockpiling my pills", "urgent"),
+        ("I took all my pills", "urgent"),
+        ("I wrote goodbye letters", "urgent"),
+        ("I'm going to jump off a bridge", "urgent"),
+        ("i wanna die", "concern"),
+        ("I want to kill myslef", "urgent"),
+        ("I'm going to take an overdose of my tramadol", "urgent"),
+        ("I'm tired of living with this pain", "none"),
+        ("I'd rather be dead tired than lazy", "none"),
+        ("I want to kill myself", "urgent"),
+        ("I don't see the point of living anymore", "concern"),
+        ("What will you do if that happens? I want to kill myself", "urgent"),
+        # normalisation: case, accents, repeats, slang
+        ("I WANT TO KILLLL MYSELF", "urgent"),
+        ("kms", "urgent"),
+        ("gonna unalive myself", "urgent"),
+        ("I cánt gó on", "concern"),
+        ("self-harm", "urgent"),
+        ("selfharm", "urgent"),
+        ("kill my self", "urgent"),
+        # negation lowers, never silences
+        ("I would never kill myself", "concern"),
+        ("I'm not suicidal", "concern"),
+        ("I don't want to die from this pain, I want to move again", "none"),
+        ("I'm not sure I want to live anymore", "concern"),
+        ("I'm not ok, I want to die", "concern"),
+        # pain idioms
+        ("this pain is killing me", "none"),
+        ("I could kill for a coffee", "none"),
+        ("I can't go on walks this week", "none"),
+        ("I hurt myself lifting a box", "none"),
+        ("I'm cutting myself some slack this week", "none"),
+        ("walked 3 kms today", "none"),
+        ("I took 2 paracetamol", "none"),
+        ("I took 30 paracetamol", "urgent"),
+        ("", "none"),
+        ("!!!", "none"),
+    ],
+)
+def test_screen_grades_a_sentence(rules, text, expected):
+    assert level(text, rules) == expected
+
+
+def test_a_harmless_phrase_never_silences_a_longer_risk_match(rules):
+    assert level("I had an overdose of sunshine", rules) == "none"
+    assert level("I'm going to take an overdose of my tramadol", rules) == "urgent"
 
 
 def test_safety_hit_holds_no_participant_text(rules):
     hit = screen("Some days I feel like ending it all", rules)
-    assert hit is not None
+    assert hit is not None and hit.urgent
     assert "ending" not in repr(hit) and "feel" not in repr(hit)
+    assert hit.data() == {"level": "urgent", "category": "suicide_intent", "phrase": "end_it"}
+    assert hit.describe(rules) == "thoughts or intent of suicide (urgent, phrase end_it)"
+
+
+def test_pattern_marks_expand_and_match():
+    assert sorted(expand("(want|going) to (really|) die")) == [
+        "going to die",
+        "going to really die",
+        "want to die",
+        "want to really die",
+    ]
+    [gap] = sequences("took ... pills", {})
+    assert match_at(gap, tokens("took all of my pills", {}), 0) == 5
+    assert match_at(gap, tokens("took a b c d e pills", {}), 0) is None  # more than four words
+    [end] = sequences("can not go on $", {"cant": ("can", "not")})
+    assert match_at(end, ("can", "not", "go", "on"), 0) == 4
+    assert match_at(end, ("can", "not", "go", "on", "walks"), 0) is None
+
+
+def test_normalisation_folds_accents_repeats_and_short_forms(rules):
+    rewrites = rules.compiled().rewrites
+    assert tokens("I CAN’T gooo ón", rewrites) == ("i", "can", "not", "go", "on")
+    assert tokens("wanna", rewrites) == ("want", "to")
+    assert same("myself", "myslef") and same("suicide", "sucide")
+    assert not same("die", "dye")
 
 
 def small_rules(**extra) -> SafetyRules:
+    replies = {"with_staff": "{emergency_number} {crisis_line}", "unreachable": "{emergency_number} {crisis_line}",
+               "no_staff": "{emergency_number} {crisis_line}"}  # fmt: skip
     data = {
-        "categories": {"suicide": {"severity": "urgent", "label": "suicide"},
-                       "low": {"severity": "moderate", "label": "low mood"}},
-        "phrases": [{"id": "die", "category": "suicide", "patterns": ["die"]},
+        "categories": {"act": {"level": "urgent", "label": "suicide"},
+                       "low": {"level": "concern", "label": "low mood"}},
+        "phrases": [{"id": "die", "category": "act", "patterns": ["die"]},
                     {"id": "sad", "category": "low", "patterns": ["sad"]}],
         "negations": ["never"],
-        "crisis": {"with_staff": "{emergency_number} {crisis_line}", "no_staff": "{emergency_number} {crisis_line}"},
+        "crisis": replies,
+        "concern": replies,
     }  # fmt: skip
     data.update(extra)
     return SafetyRules.model_validate(data)
@@ -98,18 +159,18 @@ def test_benign_phrase_drops_a_safety_hit_inside_it():
     assert screen("I could die laughing, and some days I just want to die", tuned) is not None
 
 
-def test_most_severe_safety_category_wins():
+def test_most_worrying_level_wins():
     hit = screen("I am sad and want to die", small_rules())
-    assert hit == RiskHit(category="suicide", phrase="die", severity="urgent")
+    assert hit == RiskHit(level="urgent", category="act", phrase="die")
 
 
-def test_negation_window_and_clause_breaks_in_safety_screen():
+def test_negation_lowers_one_level_within_its_window_and_clause():
     rules = small_rules()
-    assert screen("I never ever would die", rules) is None  # "never" three words before
-    assert screen("never did I think about it and die", rules) is not None  # too far back
-    assert screen("I never said it, but I want to die", rules) is not None
-    assert screen("never mind, I want to die", rules) is not None
-    assert screen("I never want to die", small_rules(negation_window=0)) is not None
+    assert level("I never ever would die", rules) == "concern"  # "never" three words before
+    assert level("I am never sad", rules) == "none"
+    assert level("never did I think about it and die", rules) == "urgent"  # too far back
+    assert level("I never said it, but I want to die", rules) == "urgent"
+    assert level("I never want to die", small_rules(negation_window=0)) == "urgent"
 
 
 def test_short_words_are_not_fuzzy_in_safety_screen():
@@ -118,10 +179,9 @@ def test_short_words_are_not_fuzzy_in_safety_screen():
     assert screen("dye my hair", rules) is None
 
 
-def test_phq9_item9_is_a_safety_item_risk(rules):
-    hit = item_risk("phq9", "q9", 1, rules)
-    assert hit == RiskHit(category="suicide", phrase="phq9.q9", severity="urgent")
-    assert item_risk("phq9", "q9", "3", rules) is not None
+def test_phq9_item9_alerts_by_its_own_thresholds(rules):
+    assert item_risk("phq9", "q9", 1, rules) == RiskHit(level="concern", category="risk_answer", phrase="phq9.q9")
+    assert item_risk("phq9", "q9", "3", rules) == RiskHit(level="urgent", category="risk_answer", phrase="phq9.q9")
     assert item_risk("phq9", "q9", 0, rules) is None
     assert item_risk("phq9", "q8", 3, rules) is None
     assert item_risk("gad7", "q9", 3, rules) is None
@@ -129,14 +189,13 @@ def test_phq9_item9_is_a_safety_item_risk(rules):
     assert item_risk("phq9", "q9", None, rules) is None
 
 
+def test_madrs_s_item9_is_a_risk_item_too(rules):
+    assert item_risk("madrs_s", "s9", 1, rules) is None
+    assert item_risk("madrs_s", "s9", 2, rules).level == "concern"
+    assert item_risk("madrs_s", "s9", 5, rules).level == "urgent"
+
+
 def test_explicit_safety_item_rule():
     rules = small_rules(items=[{"instrument": "gad7", "item": "q1", "at_least": 3, "category": "low"}])
     assert item_risk("gad7", "q1", 2, rules) is None
-    assert item_risk("gad7", "q1", 3, rules) == RiskHit(category="low", phrase="gad7.q1", severity="moderate")
-
-
-def test_safety_hit_data_and_staff_description(rules):
-    hit = screen("I want to kill myself", rules)
-    assert hit is not None
-    assert hit.data() == {"category": "suicide", "phrase": "kill_myself", "severity": "urgent"}
-    assert hit.describe(rules) == "thoughts of suicide (urgent, phrase kill_myself)"
+    assert item_risk("gad7", "q1", 3, rules) == RiskHit(level="concern", category="low", phrase="gad7.q1")

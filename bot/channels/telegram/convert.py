@@ -33,9 +33,13 @@ def to_incoming(update: Update) -> Incoming | None:
     if update.callback_query is not None:
         data = clean_text(update.callback_query.data or "")
         return Incoming(str(chat.id), event_id, Inbound(kind="choice", text=data), language)
+    if update.edited_message is not None:  # new words in an old message: screened, nothing else
+        edited = update.edited_message
+        text = clean_text(edited.text or edited.caption or "")
+        return Incoming(str(chat.id), event_id, Inbound(kind="edit", text=text), language) if text else None
     message = update.message
     if message is None:
-        return None  # edits, reactions, etc.: nothing to answer
+        return None  # reactions, etc.: nothing to answer
     text = clean_text(message.text or message.caption or "")  # NUL etc. would fail the event on PostgreSQL
     if text.startswith("/"):
         name, _, args = text[1:].partition(" ")

@@ -31,7 +31,12 @@ TWO_POLLERS = (
     "another process is already polling this bot (Telegram answered 409 Conflict): run one polling "
     "process, or webhook mode for several workers (docs/scaling.md)"
 )
-UPDATES = ["message", "callback_query", "my_chat_member"]  # my_chat_member: the relay leaves foreign groups
+UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+]  # edits are screened; my_chat_member: the relay leaves foreign groups
 
 
 def run_telegram(settings: Settings) -> None:

@@ -1,0 +1,55 @@
+"""``icbt staff time``: therapist minutes per participant and week, by arm, against the seed's 10–15."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.errors import IcbtError
+from bot.relay.time_report import SEED_MINUTES, WeekMinutes, by_arm, week_minutes
+from bot.settings import load_settings
+from bot.storage.database import Database
+
+staff_app = typer.Typer(no_args_is_help=True, help="What the therapists did: their time.")
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
+
+
+@staff_app.command("time")
+def time(config: ConfigOpt = None) -> None:
+    """Recorded therapist minutes per participant and week, and per arm (weeks without a record left out)."""
+
+    async def main() -> list[WeekMinutes]:
+        db = Database(load_settings(config).database_url)
+        try:
+            await db.upgrade()
+            return await week_minutes(db)
+        finally:
+            await db.dispose()
+
+    try:
+        rows = asyncio.run(main())
+    except IcbtError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(exc.exit_code) from None
+    console = Console(width=120)
+    if not rows:
+        console.print("No therapist minutes recorded yet.")
+        return
+    table = Table(title="Therapist minutes per participant and week")
+    for column in ("participant", "arm", "week", "minutes"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.code, row.arm, row.week, str(row.minutes))
+    console.print(table)
+    low, high = SEED_MINUTES
+    summary = Table(title=f"By arm (the seed's guidance: {low}–{high} min a week)")
+    for column in ("arm", "participant-weeks", "minutes a week, mean (SD)"):
+        summary.add_column(column)
+    for arm in by_arm(rows):
+        summary.add_row(arm.arm, str(arm.weeks), f"{arm.mean:.1f} ({arm.sd:.1f})")
+    console.print(summary)
