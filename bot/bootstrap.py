@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
+from bot.conversation.release import release_command
 from bot.conversation.service import ConversationService
 from bot.engine import Engine
 from bot.engine.model import Policy
@@ -19,6 +20,7 @@ from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
+from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.trial.chat import TrialChat
@@ -52,9 +54,11 @@ async def bootstrap(
     demo_therapist: int | None = None,
     on_unreachable: OnUnreachable | None = None,
     trial_seed: bytes | None = None,
+    staff_status: StaffStatus | None = None,
 ) -> App:
     """With ``trial_seed`` (and a trial in the content) the chat runs the trial: application, interview
-    gate, consent, the draw and each arm's calendar (bot/trial/chat.py)."""
+    gate, consent, the draw and each arm's calendar (bot/trial/chat.py). ``staff_status`` (the staff
+    group's reachability) is kept up to date by the sender and read by the crisis message."""
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     db = Database(settings.database_url)
     if migrate:
@@ -65,7 +69,7 @@ async def bootstrap(
     sender = OutboxSender(
         db, transports, clock, limiter or RateLimiter(time.monotonic, asyncio.sleep, pace),
         max_in_flight=settings.sender_max_in_flight, lease=timedelta(seconds=settings.sender_lease_seconds),
-        on_unreachable=on_unreachable,
+        on_unreachable=on_unreachable, staff_status=staff_status,
     )  # fmt: skip
     await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
     relay = None
@@ -79,7 +83,7 @@ async def bootstrap(
             relay.wake.set()
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
-                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings),
+                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings, staff_status),
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)
@@ -94,8 +98,11 @@ async def bootstrap(
         on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
         sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
+        after_sweep=trial_chat.draws_due if trial_chat is not None else None,
     )  # fmt: skip
     service.sweeper.chunk = settings.sweep_chunk
+    if relay is not None:
+        relay.registry["release"] = release_command(service)  # /release: staff lift a safety pause
     if trial_chat is not None:
         trial_chat.conversation = service
         if relay is not None:
@@ -114,6 +121,8 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
         staff_channel=staff_target[0], staff_chat_id=staff_target[1], therapist_ids=ids, therapist_names=names,
         signature=settings.therapist_signature, question_days=settings.relay_question_days,
         report_days=settings.relay_report_days, escalate_hours=settings.relay_escalate_hours,
-        urgent_repeat_minutes=settings.relay_urgent_repeat_minutes, day_end_hour=settings.relay_day_end_hour,
+        urgent_backoff=tuple(settings.relay_urgent_backoff_minutes), day_end_hour=settings.relay_day_end_hour,
+        urgent_escalate_after=settings.relay_urgent_escalate_after,
+        oncall=(staff_target[0], str(settings.oncall_chat_id)) if settings.oncall_chat_id is not None else None,
         holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
     )  # fmt: skip

@@ -110,7 +110,11 @@ class Settings(BaseSettings):
     relay_question_days: int = Field(default=1, ge=1, le=10)  # answer questions within N working days
     relay_report_days: int = Field(default=2, ge=1, le=10)  # weekly feedback within N working days
     relay_escalate_hours: int = Field(default=4, ge=1, le=72)  # after the therapist's nudge, tell the group
-    relay_urgent_repeat_minutes: int = Field(default=15, ge=1, le=240)  # URGENT repeats until /ack
+    # URGENT alerts repeat until /ack after these gaps in minutes, the last one over and over (back-off);
+    # after the escalation count of repeats the group and the on-call contact are told as well.
+    relay_urgent_backoff_minutes: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [5, 15, 60])
+    relay_urgent_escalate_after: int = Field(default=3, ge=1, le=50)
+    oncall_chat_id: int | None = None  # a private chat the bot may write to (the on-call person /start-ed it)
     relay_day_end_hour: int = Field(default=17, ge=1, le=23)  # a working day's answers are due by this hour
     relay_holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)  # not working days
     staff_topics: bool = True  # one forum topic per participant; false: reply-to routing in a plain group
@@ -141,6 +145,17 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         if isinstance(value, int):
             return [value]
+        return value
+
+    @field_validator("relay_urgent_backoff_minutes", mode="before")
+    @classmethod
+    def _split_minutes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            value = [value]
+        if not value or any(int(v) < 1 or int(v) > 1440 for v in value):
+            raise ValueError("must be one or more minutes between 1 and 1440, e.g. 5,15,60")
         return value
 
     @field_validator("relay_holidays", mode="before")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, OutboxMessage, Participant
+from bot.storage.models import PRIORITY_URGENT, AuditEntry, OutboxMessage, Participant
 
 log = logging.getLogger(__name__)
 OPEN = ("pending", "sending")
@@ -61,16 +61,23 @@ class OutboxStore:
             return []
         now = self.clock.now()
         o, earlier = OutboxMessage, aliased(OutboxMessage)
+        # A chat's rows go one at a time, in order, except that an URGENT row overtakes the chat's
+        # waiting rows (never one already being sent), and holds them back until it is out.
         older_open = (
             select(earlier.id)
             .where(
                 earlier.channel == o.channel,
                 earlier.chat_id == o.chat_id,
-                earlier.status.in_(OPEN),
-                earlier.id < o.id,
+                earlier.id != o.id,
+                or_(
+                    earlier.status == "sending",
+                    and_(earlier.status == "pending", earlier.priority == PRIORITY_URGENT, o.priority != PRIORITY_URGENT),
+                    and_(earlier.status == "pending", earlier.id < o.id,
+                         or_(o.priority != PRIORITY_URGENT, earlier.priority == PRIORITY_URGENT)),
+                ),
             )
             .exists()
-        )
+        )  # fmt: skip
         query = (
             select(o.id)
             .where(o.status == "pending", o.not_before <= now, ~older_open)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from bot.clock import Clock
+from bot.safety.crisis import StaffStatus
 from bot.storage.database import Database
 from scheduler.outbox_store import Claimed, OutboxStore, Recovery
 from scheduler.ratelimit import RateLimiter, Unlimited
@@ -80,8 +81,9 @@ def network_backoff(attempts: int) -> timedelta:
 
 
 def refusal_backoff(attempts: int) -> timedelta:
-    """Wait before retrying a message the staff group refused: 1, 2, 4 … 60 minutes, for ever."""
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+    """Wait before retrying a message the staff group refused: 1, 2, 4, then every 5 minutes, for ever
+    (each refusal is an ERROR line, so an unreachable group is in the log every few minutes)."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 300))
 
 
 def default_owner() -> str:
@@ -102,11 +104,13 @@ class OutboxSender:
         lease: timedelta = timedelta(seconds=60),
         on_unreachable: OnUnreachable | None = None,
         owner: str | None = None,
+        staff_status: StaffStatus | None = None,
     ) -> None:
         self.db, self.transports, self.clock, self.limiter = db, transports, clock, limiter
         self.store = OutboxStore(db, clock, owner or default_owner(), lease)
         self.claim_batch = claim_batch
         self.on_unreachable = on_unreachable
+        self.staff_status = staff_status  # told of every refusal and delivery in the staff group
         self.wake = asyncio.Event()
         self._slots = asyncio.Semaphore(max_in_flight)
 
@@ -196,6 +200,8 @@ class OutboxSender:
             await self.store.fail(row.id, parts_sent=index, error=f"could not be sent: {type(exc).__name__}")
             return False
         await self.store.sent(row.id, total, message_id)
+        if self.staff_status is not None:
+            self.staff_status.seen(row.chat_id, delivered=True)
         return True
 
     async def _failed(self, row: Claimed, index: int, exc: DeliveryFailed) -> None:
@@ -218,6 +224,8 @@ class OutboxSender:
                 except Exception:
                     log.exception("on_unreachable failed for participant %d", row.participant_id)
         elif exc.chat_gone:
+            if self.staff_status is not None:
+                self.staff_status.seen(row.chat_id, delivered=False)
             delay = refusal_backoff(row.attempts + 1)
             log.error("chat %s refused outbox %d (%s); not dropped, retrying in %s", row.chat_id, row.id, error, delay)
             await self.store.retry(row.id, parts_sent=index, delay=delay, error=error, refused=True)

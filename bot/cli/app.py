@@ -252,9 +252,16 @@ def simulate(
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same simulated trial.")] = 1,
     runs: Annotated[int, typer.Option("--runs", min=1, help="Repeat the trial K times to estimate power.")] = 1,
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: the configured one).")] = None,
-    adherence: Annotated[float, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering.")] = 0.85,
-    dropout: Annotated[float, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good.")] = 0.1,
-    effect: Annotated[float, typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's.")] = 1.0,
+    adherence: Annotated[
+        float | None, typer.Option(min=0.05, max=1.0, help="Mean daily chance of answering (default: simulation.yaml).")
+    ] = None,
+    dropout: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="Chance of stopping for good (default: simulation.yaml).")
+    ] = None,
+    effect: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Treatment effect as a multiple of the seed's (default: simulation.yaml)."),
+    ] = None,
     sizes: Annotated[
         str | None, typer.Option("--sizes", help="With --runs: trial sizes for the power curve, e.g. 30,54,80.")
     ] = None,
@@ -268,11 +275,13 @@ def simulate(
 ) -> None:
     """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
     from bot.cli.simulate import parse_sizes, simulate_command
+    from bot.simulate.calibration import load_calibration
     from bot.simulate.people import SimConfig
 
     settings = _settings(config)
-    sim = SimConfig(participants=participants, seed=seed, adherence=adherence, dropout=dropout, effect=effect)
     try:
+        sim = SimConfig.calibrated(load_calibration(settings.content_dir), participants=participants, seed=seed,
+                                   adherence=adherence, dropout=dropout, effect=effect)  # fmt: skip
         typer.echo(simulate_command(settings, sim, runs=runs, db_url=db, sizes=parse_sizes(sizes), workers=workers,
                                     report=report))  # fmt: skip
     except IcbtError as exc:

@@ -207,6 +207,18 @@ def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
     for (arm, week), n in summary.weeks.items():
         weeks.add_row(arm, str(week), str(n))
     console.print(weeks)
+    if summary.flow is not None:  # the same count as the report's enrolment flow and the export
+        flow = Table(title="CONSORT flow (as the report and the export count it)")
+        flow.add_column("arm")
+        flow.add_column("outcome")
+        flow.add_column("participants", justify="right")
+        for outcome, n in sorted(summary.flow.before_draw.items()):
+            flow.add_row("not randomised", outcome, str(n))
+        for arm, outcomes in summary.flow.arms.items():
+            for outcome, n in sorted(outcomes.items()):
+                flow.add_row(arm, outcome, str(n))
+            flow.add_row(arm, "analysed (intention to treat)", str(summary.flow.analysed(arm)))
+        console.print(flow)
 
 
 @trial_app.command("audit")

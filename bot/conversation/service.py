@@ -12,7 +12,7 @@ who is due (see ``scheduler/sweep.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +64,10 @@ class ConversationService:
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
         charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
         sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
+        after_sweep: Callable[[], Awaitable[int]]
+        | None = None,  # the trial's draws due become requests (TrialChat.draws_due)
     ) -> None:
+        self.after_sweep = after_sweep
         self.db, self.engine, self.clock = db, engine, clock
         self.timezone, self.language = timezone, language
         self.staff_target = staff_target
@@ -105,6 +108,8 @@ class ConversationService:
 
         Trial requests a crashed process left pending are done first (by the one sweeper)."""
         result = await self.sweeper.sweep()
+        if not result.skipped and self.after_sweep is not None:
+            await self.after_sweep()  # the trial's draws now due become requests, done just below
         if not result.skipped and self.requests is not None:
             await self.requests.complete()
         if result.messages or result.quarantined:  # reminders to send, alerts for the relay to post

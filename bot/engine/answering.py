@@ -51,8 +51,11 @@ def answer(turn: Turn, inbound: Inbound) -> None:
     elif not hit.urgent:
         try:
             _route(turn, inbound, hit)
-        except InputRejected:
-            resume(turn, full=False)  # not an answer to the step: asked again, without a "didn't catch that"
+        except InputRejected:  # not an answer to the step: asked again, without a "didn't catch that"
+            if turn.state.applying is not None:
+                application.ask(turn, full=False)
+            else:
+                resume(turn, full=False)
     elif turn.state.applying is not None:
         risk.hold_prompt(turn)  # the question is asked again when they carry on
     else:
@@ -94,16 +97,21 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
         carry_on(turn)
         return
+    if via_button and inbound.text.partition("|")[0] == withdrawal.WITHDRAW_TOKEN:
+        withdrawal.on_button(turn, inbound.text.partition("|")[2])  # at every stage, the application included
+        if state.status != "withdrawn":  # they stay: back to where they were
+            if state.applying is not None:
+                application.ask(turn, full=False)
+            else:
+                resume(turn, full=False)
+        return
     if state.applying is not None:
-        application.answer(turn, inbound)
+        application.answer(turn, inbound, quiet=hit is not None)
         return
     if via_button:
         token, _, value = inbound.text.partition("|")
         if token == reminders.SNOOZE_TOKEN:
             snoozing.snooze(turn, value)
-            return
-        if token == withdrawal.WITHDRAW_TOKEN:
-            withdrawal.on_button(turn, value)
             return
         if token == trial_calendar.CROSSOVER_TOKEN:
             if trial_calendar.answer_crossover(turn, value):

@@ -102,8 +102,9 @@ def ask(turn: Turn, full: bool = True) -> None:
     _complete(turn)
 
 
-def answer(turn: Turn, inbound: Inbound) -> None:
-    """A typed answer or a pressed button while applying; a rejected answer is asked again kindly."""
+def answer(turn: Turn, inbound: Inbound, quiet: bool = False) -> None:
+    """A typed answer or a pressed button while applying; a rejected answer is asked again kindly
+    (``quiet``: without saying why, after the safety gate's words to a worrying text)."""
     question, instrument, item = _next(turn)
     value = inbound.text
     if inbound.kind == "choice":
@@ -120,7 +121,8 @@ def answer(turn: Turn, inbound: Inbound) -> None:
         elif instrument is not None and item is not None:
             _take_item(turn, instrument, item, value)
     except InputRejected as exc:
-        turn.say(turn.msg(exc.reason_key, **exc.params))
+        if not quiet:
+            turn.say(turn.msg(exc.reason_key, **exc.params))
         ask(turn, full=False)
         return
     ask(turn)  # full: the first item of a screen comes with the screen's introduction

@@ -63,7 +63,7 @@ class Engine:
         touches the broken one (and is never saved)."""
         blank = ParticipantState(code=code, language=self.programme.language(language), timezone="UTC")
         turn = Turn(self.programme, blank, now, policy=self.policy, attachment=inbound.attachment)
-        words = inbound.text if inbound.kind == "text" else f"/{inbound.text} {inbound.args}".strip()
+        words = inbound.text if inbound.kind in ("text", "edit") else f"/{inbound.text} {inbound.args}".strip()
         if inbound.kind == "choice" or not words.strip():
             turn.say(turn.msg("inbound.held_button"))
             return turn.effects
@@ -96,6 +96,17 @@ class Engine:
         """The draw is made (trial): the arm's calendar starts on the allocation day."""
         turn = Turn(self.programme, state, now, policy=self.policy)
         onboarding.allocated(turn, arm, allocated_on)
+        return turn.effects
+
+    def draw_due(self, state: ParticipantState, now: datetime) -> bool:
+        """The trial's draw is due for this participant: baseline done, or its window closed."""
+        return trial_calendar.draw_due(self.programme, state, now)
+
+    def request_draw(self, state: ParticipantState, now: datetime) -> Effects:
+        """The draw is due (found by the trial's sweep): mark it requested, as finishing baseline does."""
+        turn = Turn(self.programme, state, now, policy=self.policy)
+        if trial_calendar.draw_due(self.programme, state, now):
+            progress.request_draw(turn)
         return turn.effects
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:

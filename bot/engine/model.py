@@ -155,7 +155,9 @@ class ParticipantState:
     applying: dict[str, Any] | None = None
     trial_stage: str | None = None
     arm: str | None = None  # the allocated arm (bot/engine/trial_calendar.py)
-    allocated_on: date | None = None  # week 0 of the arm's calendar (start_date moves on a crossover)
+    allocated_on: date | None = (
+        None  # week 0 of the arm's calendar, the first day of baseline (start_date moves on a crossover)
+    )
     check_ins: list[str] = field(default_factory=list)  # ISO dates of the waiting list's check-ins sent
     crossover: str | None = None  # None | offered | accepted | declined
     consent_given: dict[str, str] | None = None  # {"version", "at" (UTC ISO)} of the last "I agree" (/consent)

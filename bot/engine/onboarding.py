@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.engine.progress import check_unlocks, start_module
+from bot.engine.trial_calendar import BEFORE_DRAW, baseline_modules
 from bot.engine.turn import Turn
 
 
@@ -48,11 +49,22 @@ def interviewed(turn: Turn, outcome: str) -> None:
 
 
 def allocated(turn: Turn, arm: str, allocated_on: date) -> None:
-    """The trial service made the draw and told the arm: the arm's calendar starts on the allocation day."""
+    """The trial service made the draw and told the arm: the arm's calendar goes on from baseline.
+
+    Weeks still count from the first day of baseline, so the draw falls at the start of the week the
+    arms part. A baseline module left unfinished when its window closed is closed unanswered: nothing
+    of the baseline is asked once the participant knows their arm."""
     state = turn.state
-    if state.trial_stage != "allocating":
+    if state.trial_stage not in BEFORE_DRAW:
         return  # told already (a repeated request)
-    state.trial_stage, state.arm, state.allocated_on = "allocated", arm, allocated_on
-    state.status, state.start_date = "active", allocated_on
-    turn.audit("programme_started", start_date=allocated_on.isoformat(), arm=arm)
+    if state.start_date is None:  # consented before baseline came first: the calendar starts now
+        state.status, state.start_date = "active", allocated_on
+    state.trial_stage, state.arm, state.allocated_on = "allocated", arm, state.start_date
+    baseline = {m.id for m in baseline_modules(turn.programme)}
+    for frame in [f for f in state.frames if f.module in baseline]:
+        state.frames.remove(frame)
+        turn.audit("baseline_closed_unfinished", module=frame.module)
+        if frame.module not in state.finished and frame.detour is None:
+            state.finished.append(frame.module)
+    turn.audit("allocated", arm=arm, allocated_on=allocated_on.isoformat())
     check_unlocks(turn, tell_wait=True)

@@ -141,19 +141,31 @@ def finish_module(turn: Turn, module: Module) -> None:
         if remaining:
             start_module(turn, programme.modules[remaining[0]])
             return
-        if turn.policy.trial and state.trial_stage == "consent":
-            state.trial_stage = "allocating"  # the trial service draws and tells the arm (bot/trial/chat.py)
-            turn.effects.trial.append(TrialRequest("allocate"))
-            return
+        trial = turn.policy.trial and state.trial_stage == "consent"
         state.status = "active"
         state.start_date = calendar.local_date(turn.now, state.timezone)
         turn.audit("programme_started", start_date=state.start_date.isoformat())
-        turn.say(turn.msg("programme.started"))
+        if trial:
+            # The seed's order: the baseline questionnaires and diary come first, the draw after them.
+            state.trial_stage = "baseline"
+            turn.say(turn.msg("trial.baseline_first"))
+        else:
+            turn.say(turn.msg("programme.started"))
         check_unlocks(turn, tell_wait=True)
         return
     turn.say(finished_text(turn, module))
     weekly.on_module_finished(turn, module)
+    if trial_calendar.draw_due(turn.programme, state, turn.now):
+        request_draw(turn)
+        return
     check_unlocks(turn, tell_wait=True)
+
+
+def request_draw(turn: Turn) -> None:
+    """Baseline done (or its window closed): the trial service draws and tells the arm (bot/trial/chat.py)."""
+    turn.state.trial_stage = "allocating"
+    turn.audit("draw_requested")
+    turn.effects.trial.append(TrialRequest("allocate"))
 
 
 def finished_text(turn: Turn, module: Module) -> str:
@@ -181,6 +193,10 @@ def check_unlocks(turn: Turn, tell_wait: bool) -> None:
         return
     module = schedule.next_unfinished(programme, state)
     if module is None:
+        if trial_calendar.before_draw(programme, state):
+            if tell_wait:
+                turn.say(turn.msg("trial.draw_waits"))
+            return  # baseline done: the draw comes at the start of the draw week
         if schedule.dailies_remaining(programme, state, turn.now):
             return  # the last weeks' diaries are still running
         if trial_calendar.crossover_pending(programme, state):

@@ -129,7 +129,7 @@ def hold_prompt(turn: Turn) -> None:
 
 def hold_text(turn: Turn) -> str:
     """What the pause says: that a person reads on only where one does."""
-    staffed = site(turn).staff is StaffAvailability.TEAM
+    staffed = site(turn).staff is not StaffAvailability.NONE  # (an unreachable team reads it later)
     return turn.msg("safety.hold" if staffed else "safety.hold_no_staff")
 
 

@@ -66,7 +66,8 @@ _REACHED: dict[tuple[Any, ...], tuple[Programme, tuple[Any, ...], tuple[Any, ...
 
 def _reached(programme: Programme, state: ParticipantState) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     frames = tuple((f.module, f.step, f.daily, f.detour) for f in state.frames)
-    key = (id(programme), state.arm, state.crossover, tuple(state.announced), tuple(state.finished), frames)
+    key = (id(programme), state.arm, state.crossover, state.trial_stage in trial_calendar.BEFORE_DRAW,
+           tuple(state.announced), tuple(state.finished), frames)  # fmt: skip
     entry = _REACHED.get(key)
     if entry is None or entry[0] is not programme:
         active = []
@@ -122,7 +123,7 @@ def next_due(programme: Programme, state: ParticipantState, now: datetime) -> da
     if reports:  # a turn only to ask when each is next due (most evenings there is none)
         turn = Turn(programme, state, now)
         due.extend(weekly.next_action_at(turn, module) for module in reports)
-    if not due and not state.frames:
+    if not due and not state.frames and not trial_calendar.before_draw(programme, state):
         # Everything is done and no diary is left: the next sweep marks the programme complete.
         last_day = last_daily_day(programme, state)
         release = time(programme.spec.release_hour)

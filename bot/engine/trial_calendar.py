@@ -1,7 +1,12 @@
 """Each trial arm's calendar inside the engine: which modules an arm opens, the waiting list's check-ins
 and the crossover offer.
 
-The programme calendar counts from the allocation day (``start_date``). The treatment arm opens every
+The programme calendar counts from the first day of baseline (``start_date``, the day of consent): the
+seed's order is consent, then the baseline questionnaires and two weeks of baseline diary, and only
+then the draw, so nobody answers a baseline knowing their arm. Before the draw only the modules that
+every arm shares at the start (``baseline_modules``) open; the draw is due at the start of the first
+week in which the arms differ (``draw_week``) once the baseline modules are finished, and at the
+latest a week later, when the baseline window closes (``draw_at``). The treatment arm opens every
 scheduled module as the programme's phases say; the waiting list opens only the modules of its
 non-waiting phases (baseline, post), gets a short check-in at the start of every second waiting week,
 and after its last week is offered the programme (``crossover``). Accepting moves the calendar so
@@ -15,10 +20,10 @@ from datetime import date, datetime, time, timedelta
 from bot.content.programme import Programme
 from bot.content.schema import Module
 from bot.content.trial_schema import Arm
-from bot.engine import calendar
+from bot.engine import calendar, reminders
 from bot.engine.model import Button, ParticipantState
 from bot.engine.turn import Turn
-from bot.trial.arms import check_in_days, crossover_day, last_week, open_modules
+from bot.trial.arms import check_in_days, crossover_day, last_week, open_modules, phase_at
 
 CROSSOVER_TOKEN = "XO"  # button data: "XO|yes" / "XO|no"
 
@@ -29,8 +34,52 @@ def arm_of(programme: Programme, state: ParticipantState) -> Arm | None:
     return next((a for a in programme.trial.arms if a.id == state.arm), None)
 
 
+BEFORE_DRAW = ("baseline", "allocating")  # consented, baseline under way; the draw still to come
+BASELINE_GRACE = timedelta(weeks=1)  # an unfinished baseline waits this long after its window, then the draw goes ahead
+
+
+def before_draw(programme: Programme, state: ParticipantState) -> bool:
+    return programme.trial is not None and state.arm is None and state.trial_stage in BEFORE_DRAW
+
+
+def draw_week(programme: Programme) -> int:
+    """The first week in which the arms' calendars differ: the draw is told at its start."""
+    trial = programme.trial
+    assert trial is not None
+    week = 0
+    while len({(p.phase if (p := phase_at(arm, week)) else None) for arm in trial.arms}) == 1 and week < 520:
+        week += 1
+    return week
+
+
+def baseline_modules(programme: Programme) -> tuple[Module, ...]:
+    """The scheduled modules every arm opens before the draw (the baseline questionnaires and diary)."""
+    week = draw_week(programme)
+    return tuple(m for m in programme.scheduled if m.week is not None and m.week < week)
+
+
+def draw_at(programme: Programme, state: ParticipantState) -> datetime | None:
+    """When the draw is due: the start of the draw week if the baseline modules are finished by then
+    (else as soon as they are), at the latest a week later when the baseline window closes."""
+    start = reminders.programme_start(state)
+    if not before_draw(programme, state) or start is None:
+        return None
+    opens = calendar.at_local(start + timedelta(weeks=draw_week(programme)), time(programme.spec.release_hour),
+                              state.timezone)  # fmt: skip
+    done = all(m.id in state.finished for m in baseline_modules(programme))
+    return opens if done else opens + BASELINE_GRACE
+
+
+def draw_due(programme: Programme, state: ParticipantState, now: datetime) -> bool:
+    due = draw_at(programme, state)
+    return state.trial_stage == "baseline" and due is not None and due <= now
+
+
 def scheduled(programme: Programme, state: ParticipantState) -> tuple[Module, ...]:
-    """The scheduled modules this participant's arm opens (all of them outside a trial, or after crossover)."""
+    """The scheduled modules this participant's arm opens (all of them outside a trial, or after
+    crossover; before the draw only the baseline modules every arm shares)."""
+    if before_draw(programme, state):
+        return baseline_modules(programme)
     arm = arm_of(programme, state)
     if arm is None or state.crossover == "accepted":
         return programme.scheduled

@@ -11,8 +11,10 @@ What comes from where:
 - module progress: PROXIES from answers (opened = first answer in the module; completed = an answer
   to its last step, or any answer in a later module, as modules run in order) until the engine
   records module events;
-- drop-out: a randomized person still "active" whose arm's last week ended before the data's last
-  answer (the day the data stand at) did not finish: counted as dropped out on their last answer;
+- status: each person's outcome from ``bot/trial/flow.py`` (the one count ``icbt trial status`` uses):
+  lost (the arm's weeks over without the post measurement, or unreachable) and withdrawn are
+  "dropped_out" on their last answer; withdrawn with "do not use my answers" keeps only the line
+  the CONSORT flow counts (no answers, scores or characteristics);
 - therapist contacts and minutes: the relay's ``relay_log`` minutes (feedback measured from the first
   look at a week to the reply, or corrected with ``/time``), each with its programme week; a contact
   without minutes is left out rather than counted as zero.
@@ -22,9 +24,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
@@ -45,18 +48,27 @@ from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import RelayLog
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.arms import last_week
+from bot.trial.flow import DATASET_STATUS, Outcome, outcome_of
+from bot.trial.report import ParticipantLine, read_lines
 
 DIARY_PREFIX = "pain_diary"
-POST = "post"  # the arm calendar's last module (TrialDataset.post_module)
-STATUS = {"withdrawn": "dropped_out", "declined": "excluded", "new": "applied", "onboarding": "applied"}
 
 
 async def load_dataset(
-    db: Database, programme: Programme, allocations: Mapping[str, tuple[Arm, date]] | None = None
+    db: Database,
+    programme: Programme,
+    allocations: Mapping[str, tuple[Arm, date]] | None = None,
+    now: datetime | None = None,
 ) -> TrialDataset:
+    """``now``: the moment the trial's outcomes are counted at (as ``icbt trial status`` counts them);
+    by default the day the data stand at (the last answer). People whose data are marked for removal
+    (withdrawn with "do not use my answers") keep their line for the CONSORT count, and nothing else."""
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant).where(Participant.code.is_not(None))))
         codes = {p.id: p.code or "" for p in people}
+        last_at = await session.scalar(select(func.max(Answer.answered_at)))
+        moment = now or last_at or max((p.updated_at for p in people), default=None)
+        lines = await read_lines(session, programme, people, moment) if moment is not None else []
         if allocations is None:
             allocations = await _allocations(session, codes, programme)
         excluded = await _exclusions(session, codes)
@@ -73,8 +85,12 @@ async def load_dataset(
     last_answer: dict[int, date] = {}
     for a in answers:
         last_answer[a.participant_id] = max(a.answered_at.date(), last_answer.get(a.participant_id, date.min))
-    as_of = max(last_answer.values(), default=None)
-    status = {p.id: _status(p, codes[p.id], excluded, allocations, last_answer, as_of, programme) for p in people}
+    outcomes = {p.id: _outcome(line, allocations.get(codes[p.id]), moment, programme)
+                for p, line in zip(people, lines, strict=True)}  # fmt: skip
+    status = {p.id: DATASET_STATUS[outcomes[p.id]] for p in people}
+    removed = {p.id for p in people if outcomes[p.id] == "withdrawn_removed"}
+    answers = [a for a in answers if a.participant_id not in removed]
+    scores = [s for s in scores if s.participant_id not in removed]
     participants = tuple(
         ParticipantRecord(
             code=codes[p.id],
@@ -85,7 +101,7 @@ async def load_dataset(
             randomized_on=allocations.get(codes[p.id], (None, None))[1],
             exclusion_reason=excluded.get(codes[p.id]),
             dropped_out_on=last_answer.get(p.id) if status[p.id] == "dropped_out" else None,
-            characteristics=characteristics.get(p.id, {}),
+            characteristics=characteristics.get(p.id, {}) if p.id not in removed else {},
         )
         for p in sorted(people, key=lambda p: codes[p.id])
     )
@@ -100,7 +116,7 @@ async def load_dataset(
         scores=tuple(_score_records(scores, codes, programme)),
         diary=tuple(_diary(answer_records)),
         modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
-        contacts=tuple(_contacts(minutes, codes)),
+        contacts=tuple(_contacts(minutes, {k: v for k, v in codes.items() if k not in removed})),
     )
 
 
@@ -115,24 +131,16 @@ def _contacts(rows: list[RelayLog], codes: Mapping[int, str]) -> list[TherapistC
     ]
 
 
-def _status(
-    person: Participant,
-    code: str,
-    excluded: Mapping[str, str],
-    allocations: Mapping[str, tuple[Arm, date]],
-    last_answer: Mapping[int, date],
-    as_of: date | None,
-    programme: Programme,
-) -> str:
-    if code in excluded:
-        return "excluded"
-    if person.status == "active" and POST in (person.position or {}).get("finished", []):
-        return "completed"  # the arm's calendar is done (the waiting list may have crossed over since)
-    if person.status == "active" and code in allocations and as_of is not None and programme.trial is not None:
-        weeks = max(last_week(a) for a in programme.trial.arms) + 1
-        if allocations[code][1] + timedelta(weeks=weeks) < as_of and person.id in last_answer:
-            return "dropped_out"
-    return STATUS.get(person.status, person.status)
+def _outcome(line: ParticipantLine, given: tuple[Arm, date] | None, moment: datetime | None,
+             programme: Programme) -> Outcome:  # fmt: skip
+    """The person's outcome as ``icbt trial status`` counts it; an allocation given by the caller (not
+    in ``trial_allocations``) counts as a draw made that day."""
+    person = line.person
+    if person is None or given is None or person.facts.allocated or moment is None or programme.trial is None:
+        return line.outcome
+    weeks = max(last_week(a) for a in programme.trial.arms) + 1
+    over = given[1] + timedelta(weeks=weeks) < moment.date()
+    return outcome_of(replace(person, facts=replace(person.facts, allocated=True), arm=given[0], arm_over=over))
 
 
 async def _characteristics(session: AsyncSession) -> dict[int, dict[str, Characteristic]]:

@@ -19,7 +19,7 @@ from bot.storage.models import AuditEntry
 ACTOR, ACTION = "simulator", "simulated_trial"
 NOTE = ("Simulated data: every participant in this report is a synthetic person from `icbt simulate` "
         "(seed {seed}, {participants} randomized, treatment effect {effect:g} × the seed's, adherence "
-        "{adherence:g}, drop-out {dropout:g}), not a real person.")  # fmt: skip
+        "{adherence:g}, drop-out {dropout:g}, crossover taken {crossover_accept:g}), not a real person.")  # fmt: skip
 
 
 async def mark_simulated(db: Database, at: datetime, settings: dict[str, Any]) -> None:
@@ -36,7 +36,15 @@ async def simulated_note(db: Database) -> str:
         )
     if row is None:
         return ""
-    detail = {"seed": "?", "participants": "?", "effect": 1.0, "adherence": 0.0, "dropout": 0.0, **row.detail}
+    detail = {
+        "seed": "?",
+        "participants": "?",
+        "effect": 1.0,
+        "adherence": 0.0,
+        "dropout": 0.0,
+        "crossover_accept": 0.0,
+        **row.detail,
+    }
     try:
         return NOTE.format(**detail)
     except (ValueError, KeyError):

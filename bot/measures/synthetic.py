@@ -57,7 +57,7 @@ TARGETS: dict[tuple[str, str], tuple[float, float, float, float, float]] = {
 INSTRUMENTS = ("pain_rating", "phq9", "gad7", "csq", "mpi_s", "pairs", "hads", "qoli")
 MODULES = tuple(f"week{n:02d}" for n in range(2, 10))
 EXCLUSIONS = (
-    "MADRS-S at or above the cut-off (20)",
+    "MADRS-S above the cut-off (20)",
     "back pain for less than 3 months",
     "other treatment for back pain under way",
     "did not complete the baseline assessment",

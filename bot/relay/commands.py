@@ -16,6 +16,7 @@ from datetime import datetime
 
 from bot.content.programme import Programme
 from bot.relay import timing
+from bot.relay.alerts import paused_lines
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.queue import open_rows, page_text
@@ -99,10 +100,15 @@ async def _note(ctx: CommandContext) -> None:
 
 
 async def _queue(ctx: CommandContext) -> None:
-    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page."""
+    """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page; then
+    the participants paused after a risk hit, with the reason."""
     page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
     rows = await open_rows(ctx.store.session, ctx.now)
-    await ctx.say(page_text(ctx.content, ctx.config, rows, page, ctx.now))
+    text = page_text(ctx.content, ctx.config, rows, page, ctx.now)
+    paused = await paused_lines(ctx.store, ctx.content)
+    if paused:
+        text = "\n".join([*([text] if rows else []), ctx.content.text("paused_header"), *paused])
+    await ctx.say(text)
 
 
 async def _assign(ctx: CommandContext) -> None:
@@ -138,6 +144,9 @@ async def _caseload(ctx: CommandContext) -> None:
     unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
+    paused = await paused_lines(ctx.store, ctx.content)
+    if paused:
+        lines += [ctx.content.text("paused_header"), *paused]
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
 
 
@@ -190,7 +199,9 @@ async def _ack(ctx: CommandContext) -> None:
         waited = int((ctx.now - item.created_at).total_seconds() // 60)
         ctx.store.log("ack", ctx.now, ctx.participant, ctx.therapist, minutes=waited, item_id=item.id)
     ctx.store.audit(ctx.participant.id, f"therapist:{ctx.therapist}", "safety_ack", ctx.now, items=len(items))
-    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist)))
+    held = bool((ctx.participant.position or {}).get("held"))
+    paused = ctx.content.text("ack_paused") if held else ""
+    await ctx.say(ctx.content.text("ack", therapist=ctx.config.name_of(ctx.therapist), paused=paused))
 
 
 def builtin_commands() -> list[StaffCommand]:

@@ -15,12 +15,30 @@ from zoneinfo import ZoneInfo
 from bot.relay.content import RelayContent, Template
 
 KIND_WORDS = {"question": "question", "free": "message", "report": "weekly report", "safety": "URGENT alert",
-              "alert": "alert", "interview": "interview"}  # fmt: skip
+              "concern": "concern alert", "alert": "alert", "interview": "interview"}  # fmt: skip
 
 
 def item_kind(kind: str, source: str) -> str:
     """Safety records from before ``kind`` existed say so in their source ("SAFETY", "safety:<where>")."""
+    if kind in ("safety", "concern"):
+        return kind
     return "safety" if source.lower().startswith("safety") else kind
+
+
+def found_text(data: Mapping[str, Any]) -> str:
+    """What the screen found and where, from a safety record's data (never the words themselves)."""
+    found = ", ".join(str(data[k]) for k in ("category", "phrase") if data.get(k)) or "risk"
+    return f"{found} · in: {data.get('where', '?')}"
+
+
+def contact_text(content: RelayContent, position: Mapping[str, Any] | None) -> str:
+    """The participant's phone for safety calls and their GP or health centre, as they gave them at the
+    application ("" when none were asked), ending in a blank line."""
+    contact = (position or {}).get("safety_contact") or {}
+    phone, doctor = contact.get("phone"), contact.get("doctor")
+    if not phone and not doctor:
+        return ""
+    return content.text("contact", phone=phone or "not given", doctor=doctor or "not given") + "\n\n"
 
 
 def topic_name(code: str, arm: str | None, week: int | None) -> str:
@@ -82,11 +100,15 @@ def item_post(
     due: str,
     therapist: str,
     diary: str,
+    contact: str = "",
 ) -> str:
     """The first post of an item in the participant's topic (a long one is split by the channel, never cut)."""
     week_text = "?" if week is None else str(week + 1)  # as the participant counts (see store.shown_week)
     if kind == "safety":
-        body = content.text("urgent", code=code, text=text)
+        body = content.text("urgent", code=code, text=text, found=found_text(data), contact=contact)
+    elif kind == "concern":
+        body = content.text("concern", code=code, week=week_text, text=text, found=found_text(data), due=due,
+                            therapist=therapist, contact=contact)  # fmt: skip
     elif kind == "report":
         words = str(data.get("words") or text or "–")
         body = content.text("report", code=code, week=data.get("week", week_text), homework=homework_text(

@@ -64,10 +64,17 @@ class RelayConfig:
     question_days: int = 1
     report_days: int = 2
     escalate_hours: int = 4
-    urgent_repeat_minutes: int = 15
+    urgent_backoff: tuple[int, ...] = (5, 15, 60)  # minutes before each URGENT repeat; the last one repeats
+    urgent_escalate_after: int = 3  # repeats without /ack before the group and the on-call contact are told
+    oncall: tuple[str, str] | None = None  # (channel, chat id) of the on-call contact
+
     day_end_hour: int = 17
     holidays: frozenset[date] = frozenset()
     timezone: str = "Europe/Stockholm"
+
+    def repeat_gap(self, repeats_done: int) -> int:
+        """Minutes until the next URGENT repeat after ``repeats_done`` repeats (5, 15, 60, 60 …)."""
+        return self.urgent_backoff[min(repeats_done, len(self.urgent_backoff) - 1)]
 
     def name_of(self, therapist_id: int | None) -> str:
         if therapist_id is None:

@@ -46,7 +46,7 @@ class QueueRow:
 def group_of(item: RelayItem, now: datetime) -> str:
     if item.kind == "safety":
         return URGENT
-    if item.kind == "alert":
+    if item.kind in ("alert", "concern"):  # a concern alert: same day, above everything but URGENT
         return ALERT
     if item.kind == "interview":
         return TASK
@@ -61,7 +61,7 @@ async def open_rows(session: AsyncSession, now: datetime) -> list[QueueRow]:
         select(RelayItem, Participant.code)
         .join(Participant, Participant.id == RelayItem.participant_id)
         .where(RelayItem.stage == "posted",
-               or_(RelayItem.status == "open", (RelayItem.kind == "safety") & RelayItem.acked_at.is_(None)))
+               or_(RelayItem.status == "open", RelayItem.kind.in_(("safety", "concern")) & RelayItem.acked_at.is_(None)))
     )  # fmt: skip
     rows = [_item_row(item, code, now) for item, code in items.tuples()]
     tasks = await session.execute(

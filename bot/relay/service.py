@@ -127,6 +127,8 @@ class RelayService:
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
+        if item.kind == "concern":
+            due = sla.same_day(item.created_at, cfg.timezone, cfg.day_end_hour)
         text = await self._week_text(store, item, participant, due, therapist)
         if text is None:
             diary = ""
@@ -135,21 +137,23 @@ class RelayService:
             text = fmt.item_post(
                 self.content, kind=item.kind, source=item.source, code=participant.code or "?", week=week,
                 text=item.text, data=item.data or {}, due=fmt.when_text(due, cfg.timezone),
-                therapist=cfg.name_of(therapist), diary=diary,
+                therapist=cfg.name_of(therapist), diary=diary, contact=fmt.contact_text(self.content, participant.position),
             )  # fmt: skip
         urgent = item.kind == "safety"
-        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name)
+        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent)
         attachment = (item.data or {}).get("attachment")
         if isinstance(attachment, dict) and attachment.get("message_id") is not None:
             copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
             await store.post_staff(now, "", participant, item_id=item.id, copy_from=copy, topic_name=name)
         item.stage, item.posted_at, item.assigned_to, item.due_at = "posted", now, therapist, due
         if urgent:
-            item.repeat_at = now + timedelta(minutes=cfg.urgent_repeat_minutes)
+            item.repeat_at, item.nudges = now + timedelta(minutes=cfg.repeat_gap(0)), 0
             store.audit(participant.id, "relay", "safety_alert_posted", now, item=item.id)
+        elif item.kind == "concern":
+            store.audit(participant.id, "relay", "safety_concern_posted", now, item=item.id)
         else:
             store.audit(participant.id, "relay", "item_posted", now, item=item.id, kind=item.kind)
-        if due is not None:
+        if due is not None and item.kind != "concern":  # (a concern's same-day promise is in its own message)
             key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
             lang = self.programme.language(participant.language)
             when = fmt.participant_when(due, participant.timezone)
@@ -352,7 +356,10 @@ class RelayService:
             return nudged
 
     async def _repeat_urgent(self) -> int:
-        now = self.clock.now()
+        """Each unacknowledged URGENT alert again in its topic, after a growing gap (5 min, 15 min, 1 h,
+        then hourly); after ``urgent_escalate_after`` repeats also to the whole group and the on-call
+        contact, once."""
+        now, cfg = self.clock.now(), self.config
         async with self.db.transaction() as session:
             store = self.store(session)
             items = await store.urgent_to_repeat(now)
@@ -362,10 +369,23 @@ class RelayService:
                     continue
                 age = sla.age_text((now - item.created_at).total_seconds())
                 await store.post_staff(now, self.content.text("urgent_repeat", code=participant.code, age=age),
-                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id))  # fmt: skip
-                item.repeat_at = now + timedelta(minutes=self.config.urgent_repeat_minutes)
-                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id)
+                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id),
+                                       urgent=True)  # fmt: skip
+                item.nudges = (item.nudges or 0) + 1
+                item.repeat_at = now + timedelta(minutes=cfg.repeat_gap(item.nudges))
+                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id, repeat=item.nudges)
+                if item.nudges == cfg.urgent_escalate_after:
+                    await self._escalate(store, participant, age, now)
             return len(items)
+
+    async def _escalate(self, store: RelayStore, participant: Participant, age: str, now: datetime) -> None:
+        contact = fmt.contact_text(self.content, participant.position)
+        text = self.content.text("escalate_urgent", code=participant.code, age=age, contact=contact)
+        await store.post_staff(now, text, None, urgent=True)
+        if self.config.oncall is not None:
+            oncall = self.content.text("oncall", code=participant.code, age=age)
+            await store.post_staff(now, oncall, None, urgent=True, chat=self.config.oncall)
+        store.audit(participant.id, "relay", "safety_alert_escalated", now, oncall=self.config.oncall is not None)
 
     async def _report_failures(self) -> int:
         now = self.clock.now()

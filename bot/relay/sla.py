@@ -30,6 +30,15 @@ def due_at(
     return datetime.combine(day, time(day_end_hour), tzinfo=zone).astimezone(UTC)
 
 
+def same_day(arrived: datetime, tz: str, day_end_hour: int = 17) -> datetime:
+    """A same-day target: the end of the arrival's local day (``day_end_hour``), or, when it arrived
+    after that, the end of the next day, whatever day it is (risk does not wait for Monday)."""
+    zone = ZoneInfo(tz)
+    local = arrived.astimezone(zone)
+    day = local.date() if local.hour < day_end_hour else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(day_end_hour), tzinfo=zone).astimezone(UTC)
+
+
 def nudge_level(now: datetime, due: datetime | None, escalate_hours: int) -> int:
     """0: not yet due; 1: overdue, nudge the assigned therapist; 2: still waiting, tell the group."""
     if due is None or now < due:

@@ -11,11 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.calendar import local_date
 from bot.relay.model import RelayConfig
-from bot.storage.models import Answer, AuditEntry, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.storage.models import (
+    PRIORITY_BULK,
+    PRIORITY_URGENT,
+    Answer,
+    AuditEntry,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
 
 STAFF_EVENTS = "tg-staff"  # processed_events channel for staff updates (idempotent like participants')
 ANSWERABLE = ("question", "free", "report")
+ALERTS = ("safety", "concern")  # open until /ack; listed above everything in /queue
 
 
 def programme_start(row: Participant) -> date | None:
@@ -143,6 +153,20 @@ class RelayStore:
             closed += 1
         return closed
 
+    async def open_alerts(self) -> list[RelayItem]:
+        """Safety alerts nobody has acknowledged yet: URGENT first, then concern, oldest first."""
+        query = select(RelayItem).where(
+            RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.kind.in_(ALERTS),
+            RelayItem.acked_at.is_(None),
+        )  # fmt: skip
+        items = list(await self.session.scalars(query.order_by(RelayItem.created_at, RelayItem.id)))
+        return sorted(items, key=lambda item: item.kind != "safety")
+
+    async def paused_participants(self) -> list[Participant]:
+        """Participants whose programme waits after an urgent hit (``held`` in their position)."""
+        rows = await self.session.scalars(select(Participant).order_by(Participant.id))
+        return [p for p in rows if (p.position or {}).get("held")]
+
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
             RelayItem.status == "open", RelayItem.stage == "posted", RelayItem.due_at.is_not(None),
@@ -160,7 +184,7 @@ class RelayStore:
     async def unacked_urgent(self, participant_id: int) -> list[RelayItem]:
         """URGENT alerts not yet acknowledged, and other alerts still open (both end with /ack)."""
         query = select(RelayItem).where(
-            RelayItem.participant_id == participant_id, RelayItem.kind.in_(("safety", "alert")),
+            RelayItem.participant_id == participant_id, RelayItem.kind.in_((*ALERTS, "alert")),
             RelayItem.stage == "posted", RelayItem.acked_at.is_(None), RelayItem.status == "open",
         )  # fmt: skip
         return list(await self.session.scalars(query))
@@ -306,9 +330,12 @@ class RelayStore:
         pin: bool = False,
         copy_from: dict[str, Any] | None = None,
         topic_name: str | None = None,
+        urgent: bool = False,
+        chat: tuple[str, str] | None = None,
         buttons: list[list[dict[str, str]]] | None = None,
     ) -> None:
-        """A message for the staff group: into ``participant``'s topic, or the group itself when None.
+        """A message for the staff group: into ``participant``'s topic, or the group itself when None
+        (or for another staff ``chat``, the on-call contact's). ``urgent`` rows overtake every other.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
@@ -320,8 +347,10 @@ class RelayStore:
             payload["pin"] = True
         if copy_from:
             payload["copy_from"] = copy_from
-        row = OutboxMessage(participant_id=None, channel=self.config.staff_channel, chat_id=self.config.staff_chat_id,
-                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now)  # fmt: skip
+        channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
+        row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,
+                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now,
+                            priority=PRIORITY_URGENT if urgent else PRIORITY_BULK)  # fmt: skip
         self.session.add(row)
         if participant is not None:
             await self.session.flush()

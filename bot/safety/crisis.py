@@ -97,16 +97,36 @@ def crisis_message(
     ).strip()
 
 
+@dataclass
+class StaffStatus:
+    """Whether the staff group takes the bot's messages right now: set at start-up (``getChat``) and by
+    the sender on every refusal or delivery there, read by the crisis message (degraded mode)."""
+
+    chat_id: str
+    reachable: bool = True
+
+    def seen(self, chat_id: str, delivered: bool) -> None:
+        if chat_id == self.chat_id:
+            self.reachable = delivered
+
+
 @dataclass(frozen=True)
 class SafetySite:
     """What the engine needs from the site's settings to answer a risk hit (built once in bootstrap)."""
 
     resources: CrisisResources
     staff: StaffAvailability
+    status: StaffStatus | None = None  # the staff group's reachability as the sender last saw it
 
     @classmethod
-    def from_settings(cls, settings: SiteSafetySettings) -> SafetySite:
-        return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings))
+    def from_settings(cls, settings: SiteSafetySettings, status: StaffStatus | None = None) -> SafetySite:
+        return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings), status)
+
+    def staff_now(self) -> StaffAvailability:
+        """The configured availability, or UNREACHABLE while the staff group refuses the bot."""
+        if self.staff is StaffAvailability.TEAM and self.status is not None and not self.status.reachable:
+            return StaffAvailability.UNREACHABLE
+        return self.staff
 
     def crisis_message(
         self,
@@ -118,4 +138,4 @@ class SafetySite:
     ) -> str:
         """The site's message, or one with a participant's own country's ``resources`` and the team's
         reachability as it is now (``staff``)."""
-        return crisis_message(resources or self.resources, staff or self.staff, lang, safety, level)
+        return crisis_message(resources or self.resources, staff or self.staff_now(), lang, safety, level)

@@ -26,6 +26,7 @@ from bot.engine import Inbound
 from bot.engine.application import APPLY_TOKEN, NO, YES
 from bot.engine.model import Frame, ParticipantState
 from bot.engine.risk import HOLD_TOKEN
+from bot.engine.trial_calendar import CROSSOVER_TOKEN
 from bot.simulate.people import Person, administer, application, diary_values, reached_at
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant
@@ -135,6 +136,7 @@ class Chat:
             or state.applying is not None
             or offer
             or (state.held and any(d.startswith(f"{HOLD_TOKEN}|") for d in data))
+            or state.crossover == "offered"  # the waiting list's offer waits for a yes or a no
         )
 
     def reply(self, programme: Programme, state: ParticipantState, payload: dict[str, Any] | None) -> Inbound:
@@ -144,6 +146,8 @@ class Chat:
         hold = next((b["data"] for b in buttons if b["data"].startswith(f"{HOLD_TOKEN}|")), None)
         if hold is not None:
             return Inbound(kind="choice", text=hold)
+        if state.crossover == "offered" and not state.frames:  # the waiting list's offer, once nothing else waits
+            return Inbound(kind="choice", text=f"{CROSSOVER_TOKEN}|{'yes' if self.person.takes_crossover else 'no'}")
         if state.applying is not None:
             return self.apply(programme, state.applying)
         frame = state.frame

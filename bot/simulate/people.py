@@ -16,6 +16,7 @@ import numpy as np
 
 from bot.content.schema import Instrument
 from bot.measures.synthetic import TARGETS, item_answers
+from bot.simulate.calibration import Calibration
 
 TREATED = "treatment"
 PRIMARY = ("csq_catastrophizing", "catastrophizing")
@@ -33,12 +34,27 @@ class SimConfig:
     excluded: int | None = None  # extra applicants not taken in; None: the seed's ratio (38 per 54)
     excluded_at_interview: float = 0.5  # share of those who pass the application but not the interview
     adherence: float = 0.85  # mean chance that a person answers the bot on a given day
-    dropout: float = 0.1  # chance that a randomized person stops answering for good during weeks 2-9
+    dropout: float = 0.074  # chance that a randomized person stops answering for good during weeks 2-9
     effect: float = 1.0  # treatment effect as a multiple of the seed's (0 = none)
     recruit_days: int = 28  # arrivals are spread over this many days
+    crossover_accept: float = 0.8  # share of the waiting list who take the programme when offered
+    primary_change: tuple[float, float, float] = (-4.8, -0.4, 4.5)  # treatment, control mean change; SD
+    other_change_sd: float = 0.55  # every other scale's SD of individual change, as a share of its SD
 
     def applicants_excluded(self) -> int:
         return round(self.participants * 38 / 54) if self.excluded is None else self.excluded
+
+    @classmethod
+    def calibrated(cls, calibration: Calibration, **given: object) -> SimConfig:
+        """The configuration from ``content/trial/simulation.yaml``; ``given`` values (not None) win."""
+        change = calibration.primary_change
+        values: dict[str, object] = {
+            "adherence": calibration.adherence, "dropout": calibration.dropout, "effect": calibration.effect,
+            "crossover_accept": calibration.crossover_accept, "other_change_sd": calibration.other_change_sd,
+            "primary_change": (change.treatment, change.control, change.sd),
+        }  # fmt: skip
+        values |= {k: v for k, v in given.items() if v is not None}
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -54,6 +70,7 @@ class Person:
     offsets: dict[tuple[str, str], float]
     change: dict[tuple[str, str], float] = field(default_factory=dict)
     pain_level: float = 5.4
+    takes_crossover: bool = False  # on the waiting list: says yes when the programme is offered
     arm: str | None = None
     code: str | None = None
     participant_id: int | None = None
@@ -86,6 +103,8 @@ def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:
                 index=index, chat=f"sim-{index + 1:04d}", arrives=float(rng.uniform(0, config.recruit_days)),
                 screened_out=fate, adherence=adherence, drop_week=drop, offsets=offsets,
                 pain_level=float(np.clip(rng.normal(5.4, 1.6), 1, 9)),
+                # its own stream: adding the crossover left every other draw of a seed as it was
+                takes_crossover=bool(np.random.default_rng([config.seed, index]).random() < config.crossover_accept),
             )
         )  # fmt: skip
     assert len(people) == total
@@ -95,21 +114,18 @@ def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:
 def decide_change(person: Person, config: SimConfig, rng: np.random.Generator) -> None:
     """The person's pre-to-post change on every scale, once the draw has named the arm.
 
-    The primary outcome changes as responders and non-responders do (the seed's reliable-change
-    counts: 58 % of the treated and 18 % of the waiting list improved reliably). Responders are drawn a
-    little more often than that (75 % / 20 %) because a low baseline leaves no room for a reliable
-    change; with a smaller ``effect`` the treated respond less often."""
+    The primary outcome's change is normal around its arm's mean change in the seed (scaled by
+    ``effect`` for the treated) with the SD the seed's F implies (``content/trial/simulation.yaml``),
+    so simulated effect sizes land near the seed's instead of responders dropping to zero. Every other
+    scale changes by the seed's mean change plus noise of ``other_change_sd`` times its SD."""
     treated = person.arm == TREATED
     for key, (t_pre, t_post, c_pre, c_post, sd) in TARGETS.items():
         control = c_post - c_pre
         mean = control + config.effect * ((t_post - t_pre) - control) if treated else control
-        person.change[key] = mean + float(rng.normal(0, 0.55)) * sd
-    key = ALIASES[PRIMARY]
-    t_pre, _, c_pre, _, sd = TARGETS[key]
-    chance = 0.2 + (config.effect * (0.75 - 0.2) if treated else 0.0)
-    pre = max(0.0, _pre_mean(key, treated) + person.offsets[key] * sd)
-    responds = rng.random() < float(np.clip(chance, 0.0, 1.0))
-    person.change[key] = -pre * float(rng.uniform(0.8, 1.0)) if responds else float(rng.normal(1.0, 3.0))
+        person.change[key] = mean + float(rng.normal(0, config.other_change_sd)) * sd
+    treatment_change, control_change, change_sd = config.primary_change
+    mean = control_change + config.effect * (treatment_change - control_change) if treated else control_change
+    person.change[ALIASES[PRIMARY]] = float(rng.normal(mean, change_sd))
     person.change[("pain", "diary")] = -0.9 * config.effect if treated else -0.1
 
 

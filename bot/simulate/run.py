@@ -149,7 +149,7 @@ class Simulation:
         for _ in range(ROUNDS):
             if not chats:
                 return
-            states = await self._states()
+            states = await self._states([chat.person.chat for chat in chats])
             pending = []
             for chat in chats:
                 state = states.get(chat.person.chat)
@@ -162,10 +162,12 @@ class Simulation:
                 await self.transport.deliver()
             chats = [chat for chat, _ in pending]
 
-    async def _states(self) -> dict[str, ParticipantState]:
-        """Every simulated person's state, from one query."""
+    async def _states(self, chat_ids: list[str]) -> dict[str, ParticipantState]:
+        """These simulated people's states, from one query."""
         async with self.db.reading() as session:
-            rows = list(await session.scalars(select(Participant).where(Participant.channel == CHANNEL)))
+            rows = list(await session.scalars(
+                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id.in_(chat_ids))
+            ))  # fmt: skip
         return {row.chat_id: self.chats[row.chat_id].observe(row) for row in rows if row.chat_id in self.chats}
 
     async def arrive(self, person: Person) -> None:
@@ -198,7 +200,8 @@ async def simulate(db: Database, content_dir: Path, config: SimConfig,
                    on_day: Callable[[int, int], None] | None = None) -> SimResult:  # fmt: skip
     """Run one simulated trial into ``db`` (already at the current schema)."""
     await mark_simulated(db, START, {"seed": config.seed, "participants": config.participants, "effect": config.effect,
-                                     "adherence": config.adherence, "dropout": config.dropout})  # fmt: skip
+                                     "adherence": config.adherence, "dropout": config.dropout,
+                                     "crossover_accept": config.crossover_accept})  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
         programme = simulated_programme(content_dir, Path(folder))
         return await Simulation(db, programme, config, content_dir).run(on_day)

@@ -61,7 +61,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # sender: outbox.priority. Rows written for an inbound event (the reply) are interactive and go out
 # ahead of bulk rows (sweeps, ticks, staff copies). The column defaults to bulk; the inbound write
-# path sets PRIORITY_INTERACTIVE on the rows it writes.
+# path sets PRIORITY_INTERACTIVE on the rows it writes. An URGENT safety alert for the staff group is
+# PRIORITY_URGENT: it goes ahead of everything, even of older rows waiting for the same chat.
+PRIORITY_URGENT = -1
 PRIORITY_INTERACTIVE = 0
 PRIORITY_BULK = 1
 

@@ -22,6 +22,8 @@ from bot.engine import Engine
 from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant, RelayItem
+from bot.storage.repository import to_state
+from bot.storage.tables_trial import TrialAllocation, TrialRequestRow, TrialWithdrawal
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
@@ -84,6 +86,31 @@ class TrialChat:
                 lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now),
             )  # fmt: skip
         return result
+
+    async def draws_due(self) -> int:
+        """Ask for the draw of everyone whose baseline is done (or whose baseline window has closed):
+        run after each sweep, before the pending trial requests are done. For each, in one transaction,
+        the engine marks the draw requested and a durable ``allocate`` request is written, so the draw
+        itself is done (once, and told once) like any other trial request. Returns how many."""
+        now = self.trial.clock.now()
+        async with self.trial.db.reading() as session:
+            rows = (
+                await session.scalars(
+                    select(Participant)
+                    .where(Participant.status == "active", Participant.start_date.is_not(None))
+                    .where(~select(TrialAllocation.id).where(TrialAllocation.participant_id == Participant.id).exists())
+                    .where(~select(TrialWithdrawal.id).where(TrialWithdrawal.participant_id == Participant.id).exists())
+                )
+            ).all()
+            due = [row.id for row in rows if self.engine.draw_due(to_state(row), now)]
+        if self.conversation is None:
+            return 0
+        for participant_id in due:
+            async with self.trial.db.transaction() as session:
+                await self.conversation.decide_in(session, participant_id, self.engine.request_draw)
+                session.add(TrialRequestRow(participant_id=participant_id, kind="allocate", answers={},
+                                            status="pending", attempts=0, created_at=now))  # fmt: skip
+        return len(due)
 
     async def withdraw(self, session: AsyncSession, participant_id: int, may_use_data: bool) -> bool:
         """The participant's own /withdraw: every pending message stops, staff are told, it is audited."""

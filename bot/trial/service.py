@@ -296,7 +296,8 @@ class TrialService:
         )  # fmt: skip
         lang = self.programme.language(row.language)
         if tell_participant:
-            session.add(self._message(row, self.programme.msg(lang, "trial.withdrawn"), now, f"withdrawn:{row.id}"))
+            key = "trial.withdrawn" if may_use_data else "trial.withdrawn_removed"
+            session.add(self._message(row, self.programme.msg(lang, key), now, f"withdrawn:{row.id}"))
         if self.staff_target is not None:
             key = "trial.staff_withdrawn_use" if may_use_data else "trial.staff_withdrawn_no_use"
             staff = self.programme.msg(self.programme.spec.default_language, key, code=row.code)

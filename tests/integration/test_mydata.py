@@ -94,7 +94,7 @@ async def test_after_the_draw_mydata_holds_the_arm_the_consent_and_the_applicati
 ):
     trial_chat, chat = trial_chat_for(db, programme, clock, sender, transport)
     trial_chat.mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
-    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list", clock)
     await chat.send(Inbound(kind="command", text="mydata"))
     document = transport.sent[CHAT][-1]["document"]
     data = json.loads(document["content"])

@@ -174,12 +174,17 @@ async def test_urgent_safety_item_is_pinned_and_repeats_until_ack(service, relay
     await sender.drain()
     first = transport.sent["staff"][-1]
     assert first["text"].startswith("🚨 URGENT · " + p.code) and first.get("pin") is True
-    for _ in range(3):
-        clock.advance(timedelta(minutes=15))
+
+    async def repeats_after(minutes: int) -> int:
+        clock.advance(timedelta(minutes=minutes))
         await relay.sweep()
-    await sender.drain()
-    repeats = [t for t in transport.texts("staff") if t.startswith("🚨 URGENT, not yet acknowledged")]
-    assert len(repeats) == 3
+        await sender.drain()
+        return sum(t.startswith("🚨 URGENT, not yet acknowledged") for t in transport.texts("staff"))
+
+    # back-off: 5 min, 15 min, 1 h, then hourly
+    assert [await repeats_after(m) for m in (4, 1, 14, 1, 59, 1)] == [0, 1, 1, 2, 2, 3]
+    escalated = [t for t in transport.texts("staff") if t.startswith("🚨 For everyone")]
+    assert len(escalated) == 1 and p.code in escalated[0], "after three repeats the whole group is told"
     thread = await directory(db, clock, topics).thread_for(p.id, p.code)
     await relay.handle_staff(staff_msg("/ack", user=BEN, thread=thread))
     clock.advance(timedelta(hours=2))
@@ -192,6 +197,7 @@ async def test_urgent_safety_item_is_pinned_and_repeats_until_ack(service, relay
     async with db.reading() as session:
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions.count("safety_alert_repeated") == 3 and "safety_alert_posted" in actions and "safety_ack" in actions
+    assert "safety_alert_escalated" in actions
 
 
 async def test_old_style_safety_source_is_treated_as_urgent(service, relay, sender, transport, clock, db):

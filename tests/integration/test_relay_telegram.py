@@ -275,7 +275,7 @@ async def test_topic_name_carries_the_allocated_arm(tg):
 async def test_a_therapist_reply_with_a_lone_surrogate_reaches_the_participant(tg, db):
     p = await tg.participant()
     await tg.ask("Is swimming good?")
-    thread, question = await tg.thread(p.id), await latest_post(tg.db, p.id)
+    thread, question = await tg.thread(p.id), await latest_post(db, p.id)
     await tg.staff("Yes \ud83d it is, go gently.", thread=thread, reply_to=question)  # half an emoji from a client
     reply = tg.to_participant()[-1]
     assert reply["text"] == "Yes \ufffd it is, go gently.\n\n— Your therapist Anna"

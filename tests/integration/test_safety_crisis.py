@@ -38,7 +38,7 @@ def test_crisis_message_with_staff_says_team_alerted_and_not_watched_around_the_
     text = crisis_message(resources, StaffAvailability.TEAM, "en", programme.safety)
     assert "112" in text
     assert "Mind Självmordslinjen, 90101 (open around the clock, https://mind.se)" in text
-    assert "therapist team has been alerted" in text
+    assert "urgent alert with your words is on its way to your therapist team" in text
     assert "not watched around the clock" in text
     assert "{" not in text
 
@@ -99,7 +99,31 @@ def test_safety_site_from_settings_gives_the_truthful_message(programme, monkeyp
     site = SafetySite.from_settings(load_settings())
     assert site.staff is StaffAvailability.TEAM
     assert "999" in site.crisis_message("en", programme.safety)
-    assert "therapist team has been alerted" in site.crisis_message("en", programme.safety)
+    assert "on its way to your therapist team" in site.crisis_message("en", programme.safety)
     monkeypatch.setenv("ICBT_STAFF_MODE", "none")
     quiet = SafetySite.from_settings(load_settings())
     assert "No one reads this chat in real time" in quiet.crisis_message("en", programme.safety)
+
+
+def test_crisis_message_with_the_staff_group_unreachable_says_the_team_could_not_be_reached(programme):
+    resources = CrisisResources("SE", "112", "Mind Självmordslinjen", "90101")
+    text = crisis_message(resources, StaffAvailability.UNREACHABLE, "en", programme.safety)
+    assert "112" in text and "Mind Självmordslinjen, 90101" in text
+    assert "could not reach your therapist team" in text and "on its way" not in text
+
+
+@pytest.mark.parametrize("staff", list(StaffAvailability))
+def test_concern_message_is_warm_names_the_numbers_and_only_true_promises(programme, staff):
+    resources = CrisisResources("GB", "999", "Samaritans", "116 123")
+    text = crisis_message(resources, staff, "en", programme.safety, level="concern")
+    assert "999" in text and "Samaritans, 116 123" in text
+    assert ("get in touch with you today" in text) is (staff is StaffAvailability.TEAM)
+
+
+def test_crisis_resources_of_the_participant_country_come_from_content(programme):
+    lines = programme.crisis_lines
+    assert lines["GB"].emergency_number == "999" and lines["GB"].line_name == "Samaritans"
+    assert lines["US"].line_number == "988" and lines["NO"].emergency_number == "113"
+    site = SafetySite(CrisisResources("SE", "112", "Mind Självmordslinjen", "90101"), StaffAvailability.TEAM)
+    assert "999" in site.crisis_message("en", programme.safety, resources=lines["GB"])
+    assert "112" in site.crisis_message("en", programme.safety), "no country: the site's own numbers"

@@ -1,4 +1,6 @@
-"""`icbt run` refuses to start without a reachable staff chat (getChat over the fake Bot API)."""
+"""`icbt run` and the staff chat (getChat over the fake Bot API): a wrong setting stops start-up in one
+line; an unreachable group does not (degraded mode): the bot serves participants, keeps staff posts
+queued, and the crisis message says the team could not be reached until the group takes it again."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 from bot.channels.telegram.app import build_application
 from bot.channels.telegram.runner import staff_target, verify_staff_chat
 from bot.errors import ConfigError
+from bot.safety.crisis import SafetySite, StaffAvailability, StaffStatus
 from bot.settings import load_settings
 from tests.support.fake_bot_api import FakeBotAPI
 
@@ -20,7 +23,7 @@ def api() -> FakeBotAPI:
     return FakeBotAPI()
 
 
-async def check(monkeypatch, api: FakeBotAPI, **env: str) -> None:
+async def check(monkeypatch, api: FakeBotAPI, **env: str) -> bool:
     monkeypatch.setenv("ICBT_TELEGRAM_TOKEN", "123456:TEST")
     monkeypatch.setenv("ICBT_TELEGRAM_BASE_URL", "http://127.0.0.1:8081/bot")
     for name, value in env.items():
@@ -28,7 +31,7 @@ async def check(monkeypatch, api: FakeBotAPI, **env: str) -> None:
     settings = load_settings()
     application = build_application(settings, request=api)
     async with application.bot:
-        await verify_staff_chat(application.bot, settings)
+        return await verify_staff_chat(application.bot, settings)
 
 
 async def test_staff_chat_reachable_lets_run_start(monkeypatch, api, caplog):
@@ -39,23 +42,31 @@ async def test_staff_chat_reachable_lets_run_start(monkeypatch, api, caplog):
     assert "staff chat -1001234 reachable (supergroup, topics on)" in caplog.text
 
 
-async def test_staff_chat_not_found_stops_start_up_with_one_line(monkeypatch, api):
-    api.method_errors["getChat"] = [
-        (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
-    ]
-    with pytest.raises(ConfigError) as caught:
-        await check(monkeypatch, api, staff_chat_id=str(STAFF))
-    message = str(caught.value)
-    assert message.startswith("config error: ICBT_STAFF_CHAT_ID: staff chat -1001234 is not reachable: Chat not found")
-    assert "ICBT_STAFF_MODE=none" in message and "\n" not in message
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(400, "Bad Request: chat not found"), (403, "Forbidden: bot was kicked from the supergroup chat")],
+)
+async def test_staff_chat_unreachable_at_start_runs_degraded_with_an_error_line(
+    monkeypatch, api, caplog, status, description
+):
+    caplog.set_level(logging.INFO, logger="bot.channels.telegram.runner")
+    api.method_errors["getChat"] = [(status, {"ok": False, "error_code": status, "description": description})]
+    assert await check(monkeypatch, api, staff_chat_id=str(STAFF)) is False, "start-up goes on"
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "staff chat -1001234 is not reachable" in errors[0].getMessage()
+    assert "degraded mode" in errors[0].getMessage()
 
 
-async def test_staff_chat_forbidden_stops_start_up(monkeypatch, api):
-    api.method_errors["getChat"] = [
-        (403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was kicked from the supergroup chat"})
-    ]
-    with pytest.raises(ConfigError, match=r"^config error: ICBT_STAFF_CHAT_ID: staff chat -1001234 is not reachable"):
-        await check(monkeypatch, api, staff_chat_id=str(STAFF))
+def test_crisis_message_follows_the_staff_group_reachability(programme, monkeypatch):
+    monkeypatch.setenv("ICBT_STAFF_CHAT_ID", str(STAFF))
+    status = StaffStatus(str(STAFF), reachable=False)
+    site = SafetySite.from_settings(load_settings(), status)
+    assert site.staff_now() is StaffAvailability.UNREACHABLE
+    assert "could not reach your therapist team" in site.crisis_message("en", programme.safety)
+    status.seen(str(STAFF), delivered=True)  # the sender delivered a staff post: the group is back
+    assert "on its way to your therapist team" in site.crisis_message("en", programme.safety)
+    status.seen("-999", delivered=False)  # another chat's refusal says nothing about the staff group
+    assert site.staff_now() is StaffAvailability.TEAM
 
 
 async def test_staff_chat_missing_stops_start_up_before_any_request(monkeypatch, api):

@@ -17,7 +17,9 @@ import yaml
 from rich.console import Console
 from sqlalchemy import select
 
+from bot.clock import FakeClock
 from bot.content.loader import load_programme
+from bot.measures.analysis import enrolment_flow
 from bot.measures.db_loader import load_dataset
 from bot.measures.export import write_export
 from bot.simulate.overlay import PLACEHOLDER, write_overlay
@@ -26,9 +28,10 @@ from bot.simulate.run import THERAPIST, simulate
 from bot.storage.models import Answer, AuditEntry, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
+from bot.trial.report import TrialReport
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
-SEED = 1  # with this seed the two people taken in are drawn into different arms
+SEED = 1  # with this seed (and no drop-out) the two people taken in are drawn into different arms
 
 
 def test_the_overlay_is_made_up_wording_for_every_licensed_instrument(tmp_path: Path) -> None:
@@ -47,7 +50,9 @@ def test_the_overlay_is_made_up_wording_for_every_licensed_instrument(tmp_path: 
 async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_answer(db, tmp_path: Path) -> None:
     """Four applicants: one not eligible by the answers given in the chat, one excluded by the
     therapist's /interviewed in the staff group, two drawn in the chat after the consent."""
-    result = await simulate(db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED))
+    result = await simulate(
+        db, CONTENT, SimConfig(participants=2, excluded=2, seed=SEED, dropout=0.0, crossover_accept=1.0)
+    )
     assert result.applied == 4
     async with db.reading() as session:
         people = list(await session.scalars(select(Participant)))
@@ -78,6 +83,7 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     check_ins = [a for a in audit if a.action == "trial_check_in"]
     assert {a.participant_id for a in check_ins} == {waiting} and len(check_ins) == 4
     assert [a.participant_id for a in audit if a.action == "crossover_offered"] == [waiting]
+    assert [a.participant_id for a in audit if a.action == "crossover_accepted"] == [waiting]  # the offer is taken
     # the primary outcome was asked (with the made-up wording) and scored at baseline, for both arms
     baseline = {(s.participant_id, s.instrument) for s in scores if s.module_id == "baseline"}
     for allocation in allocations:
@@ -86,7 +92,7 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     diary_days = {(a.participant_id, a.entry_id) for a in answers if a.step_id == "pain_diary"}
     assert len(diary_days) >= 2 * 7, "most diary days of the baseline window were filled in"
     before_crossover = min(a.at for a in audit if a.action == "crossover_offered")
-    modules = {(a.participant_id, a.module_id) for a in answers if a.answered_at <= before_crossover}
+    modules = {(a.participant_id, a.module_id) for a in answers if a.answered_at < before_crossover}
     assert (treated, "week02") in modules and not any(pid == waiting and m.startswith("week") for pid, m in modules)
 
     programme = load_programme(CONTENT)
@@ -96,6 +102,11 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     assert arms[codes[treated]] == "treatment" and arms[codes[waiting]] == "control"
     screened = [p for p in dataset.participants if p.arm is None]
     assert len(screened) == 2 and all(p.status == "excluded" and p.exclusion_reason for p in screened)
+    # the report's CONSORT counts reconcile with `icbt trial status`
+    status = await TrialReport(db, programme, FakeClock(result.finished_at)).status("test")
+    flow = enrolment_flow(dataset)
+    assert (status.stages["applied"], status.stages["randomized"]) == (flow.applied, flow.randomized) == (4, 2)
+    assert {"treatment" if arm == "treatment" else "control": n for arm, n in status.arms.items()} == flow.allocated
 
     write_export(dataset, tmp_path / "out", programme.instruments, console=Console(quiet=True))
     with (tmp_path / "out" / "answers.csv").open(encoding="utf-8", newline="") as handle:

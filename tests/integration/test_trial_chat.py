@@ -17,6 +17,7 @@ from bot.engine.model import Policy
 from bot.errors import TrialStateError
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
 from bot.trial.chat import TrialChat
@@ -40,6 +41,7 @@ def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, 
     service = ConversationService(
         db, trial_chat.engine, clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,
+        after_sweep=trial_chat.draws_due,
     )  # fmt: skip
     trial_chat.conversation = service
     return trial_chat, Driver(service, sender, transport)
@@ -143,13 +145,10 @@ async def test_a_risk_answer_in_the_screen_starts_the_safety_protocol(db, progra
     await through_welcome(chat, programme)
     await apply(chat, programme, TYPED, mood=1)  # "several days" on every item, item 9 included
     texts = transport.texts(CHAT)
-    assert any("112" in t for t in texts), "the site's crisis resources at once"
-    assert texts[-1] == programme.msg("en", "safety.hold"), "the application waits until they carry on"
+    assert any("112" in t and "get in touch with you today" in t for t in texts), "a concern: resources, same day"
     async with db.reading() as session:
         items = (await session.scalars(select(RelayItem))).all()
-        assert [i.kind for i in items] == ["safety"] and items[0].source == "safety:phq9.q9"
-        assert await session.scalar(select(TrialApplication)) is None
-    await chat.press("Carry on when I'm ready")
+        assert [i.kind for i in items] == ["concern"] and items[0].source == "safety:phq9.q9"
     assert transport.texts(CHAT)[-1].startswith(programme.text(programme.trial.not_eligible_intro, "en"))
     async with db.reading() as session:
         application = await session.scalar(select(TrialApplication))
@@ -249,7 +248,7 @@ def sex_drawn_into(programme, arm: str) -> str:
     raise AssertionError(f"no stratum starts with {arm}")
 
 
-async def to_allocation(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
+async def to_consent(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
     await through_welcome(chat, programme)
     await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, arm)})
     await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
@@ -261,35 +260,93 @@ async def to_allocation(chat: Driver, programme, trial_chat, sender, transport, 
     await chat.press("I agree to take part")
 
 
+async def answer_on(chat: Driver, until, limit: int = 400) -> None:
+    """Answer as a cooperative participant (the first button, else "5") until ``until()`` is true."""
+    for _ in range(limit):
+        if await until():
+            return
+        last = chat.transport.sent[CHAT][-1]
+        if last["buttons"]:
+            await chat.press()
+        else:
+            await chat.send(Inbound(kind="text", text="5"))
+    raise AssertionError(chat.transport.texts(CHAT)[-4:])
+
+
+async def baseline_finished(db) -> bool:
+    async with db.reading() as session:
+        row = await session.scalar(select(Participant))
+    return "baseline" in (row.position or {}).get("finished", [])
+
+
+async def to_allocation(chat: Driver, programme, trial_chat, sender, transport, arm: str, clock=None) -> None:
+    """Consent, the baseline module answered, then the two weeks of baseline pass and the draw is told."""
+    await to_consent(chat, programme, trial_chat, sender, transport, arm)
+    await answer_on(chat, lambda: baseline_finished(trial_chat.trial.db))
+    assert clock is not None
+    clock.advance(timedelta(days=14, hours=10))
+    await chat.service.tick_due()
+    await sender.drain()
+
+
 def told(programme, arm: str) -> str:
     return programme.text(programme.trial.arm(arm).told, "en").strip()
 
 
-async def test_include_consent_then_the_draw_is_told_and_the_treatment_calendar_runs(
+async def test_consent_then_baseline_then_the_draw_is_told_and_the_treatment_calendar_runs(
     db, programme, chat, trial_chat, sender, transport, clock
 ):
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
+    texts = transport.texts(CHAT)
+    assert programme.msg("en", "trial.baseline_first") in texts
+    baseline = programme.text(programme.modules["baseline"].title, "en")
+    assert any(baseline in t for t in texts)
+    await answer_on(chat, lambda: baseline_finished(db))
+    await chat.service.tick_due()
+    async with db.reading() as session:
+        assert await session.scalar(select(TrialAllocation)) is None, "no draw before the two weeks of baseline"
+        row = await session.scalar(select(Participant))
+        scored = {s.step_id for s in await session.scalars(select(ScoreRow))}
+    assert {"phq9", "pain_rating", "gad7"} <= scored, "baseline questionnaires answered before the draw"
+    assert not any(told(programme, arm) in t for t in transport.texts(CHAT) for arm in ("treatment", "waiting_list"))
+    consented_on = row.start_date
+    clock.advance(timedelta(days=14, hours=10))
+    await chat.service.tick_due()
+    await sender.drain()
     texts = transport.texts(CHAT)
     at = next(i for i, t in enumerate(texts) if t.strip() == told(programme, "treatment"))
-    assert programme.msg("en", "consent.recorded") in texts[:at]
     async with db.reading() as session:
         allocation = await session.scalar(select(TrialAllocation))
         row = await session.scalar(select(Participant))
     assert allocation.arm == "treatment" and row.status == "active"
-    assert row.start_date == allocation.allocated_on
+    assert row.start_date == consented_on and (allocation.allocated_on - consented_on).days == 14
     week2 = programme.text(programme.modules["week02"].title, "en")
-    assert not any(week2 in t for t in texts)
-    # Week 2 of the arm's calendar: module 1 of the programme opens (the baseline left unfinished).
-    clock.advance(timedelta(weeks=2, hours=10))
+    assert not any(week2 in t for t in texts[:at])
+    assert any(week2 in t for t in texts[at:]), "module 1 opens right after the draw, in week 2"
+
+
+async def test_an_unfinished_baseline_is_closed_when_its_window_ends_and_the_draw_goes_ahead(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
+    clock.advance(timedelta(days=14, hours=10))
+    await chat.service.tick_due()
+    async with db.reading() as session:
+        assert await session.scalar(select(TrialAllocation)) is None, "the baseline still has a week"
+    clock.advance(timedelta(days=7))
     await chat.service.tick_due()
     await sender.drain()
-    assert any(week2 in t for t in transport.texts(CHAT))
+    async with db.reading() as session:
+        allocation = await session.scalar(select(TrialAllocation))
+        row = await session.scalar(select(Participant))
+    assert allocation is not None
+    assert not any(f["module"] == "baseline" for f in row.position.get("frames", []))
 
 
 async def test_the_waiting_list_gets_check_ins_and_then_the_crossover_offer(
     db, programme, chat, trial_chat, sender, transport, clock
 ):
-    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list", clock)
     assert told(programme, "waiting_list") in [t.strip() for t in transport.texts(CHAT)]
     check_in = programme.msg("en", "trial.check_in")
     offer = programme.text(programme.trial.arm("waiting_list").crossover_offer, "en")
@@ -320,14 +377,15 @@ async def test_bootstrap_runs_the_trial_in_the_chat_only_with_a_seed(tmp_path, c
 async def test_withdraw_asks_about_the_data_then_stops_every_message(
     db, programme, chat, trial_chat, sender, transport, clock
 ):
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment", clock)
     await chat.send(Inbound(kind="command", text="withdraw"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdraw_ask")
     await chat.press(programme.msg("en", "trial.withdraw_stay"))  # staying changes nothing
-    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdraw_stay")
+    assert transport.texts(CHAT)[-2] == programme.msg("en", "trial.withdraw_stay")
+    assert transport.sent[CHAT][-1]["buttons"], "the step they were at is shown again"
     await chat.send(Inbound(kind="command", text="withdraw"))
     await chat.press(programme.msg("en", "trial.withdraw_no_use"))
-    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdrawn")
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdrawn_removed")
     assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_withdrawn_no_use", code="P-0001")
     async with db.reading() as session:
         withdrawal = await session.scalar(select(TrialWithdrawal))
@@ -389,3 +447,22 @@ def test_button_tokens_are_all_different():
     tokens = [risk.HOLD_TOKEN, application.APPLY_TOKEN, withdrawal.WITHDRAW_TOKEN, trial_calendar.CROSSOVER_TOKEN, *detours.TOKENS,
               dailies.DAILY_TOKEN, preferences.SETTINGS_TOKEN, weekly.REPORT_TOKEN, reminders.SNOOZE_TOKEN]  # fmt: skip
     assert len(set(tokens)) == len(tokens)
+
+
+async def test_withdraw_works_in_the_middle_of_the_application(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await chat.send(Inbound(kind="text", text="47"))  # the first question answered
+    await chat.send(Inbound(kind="command", text="withdraw"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdraw_ask")
+    await chat.press(programme.msg("en", "trial.withdraw_stay"))  # staying: the question comes back
+    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.questions[1].text, "en")
+    await chat.send(Inbound(kind="command", text="withdraw"))
+    await chat.press(programme.msg("en", "trial.withdraw_no_use"))
+    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdrawn_removed")
+    assert programme.msg("en", "reprompt.stale_button") not in transport.texts(CHAT)
+    assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_withdrawn_no_use", code="P-0001")
+    async with db.reading() as session:
+        withdrawal = await session.scalar(select(TrialWithdrawal))
+        row = await session.scalar(select(Participant))
+    assert withdrawal.may_use_data is False and row.status == "withdrawn"
+    assert row.position.get("applying") is None

@@ -5,11 +5,10 @@ again is screened and answered kindly (real service on SQLite and PostgreSQL).""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.engine import Inbound
-from bot.storage.models import Participant, RelayItem
-from bot.storage.tables_trial import TrialAllocation
+from bot.storage.models import RelayItem
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
@@ -18,9 +17,7 @@ from tests.integration.test_trial_chat import (
     TYPED,
     apply,
     consent_shown,
-    sex_drawn_into,
     through_welcome,
-    told,
     trial_chat_for,
 )
 from tests.integration.test_trial_privacy import file_bytes, rows_holding
@@ -67,33 +64,6 @@ async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_datab
     assert await rows_holding(db, "0701234567") == []
     if db.is_sqlite:
         assert marker.encode() not in file_bytes(db)
-
-
-async def test_a_draw_whose_result_never_reached_the_state_is_picked_up_by_start_and_told_once(
-    db, programme, chat, trial_chat, sender, transport
-):
-    await through_welcome(chat, programme)
-    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, "treatment")})
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
-    conversation, trial_chat.conversation = trial_chat.conversation, None  # the process dies after the draw
-    await chat.press("I agree to take part")
-    trial_chat.conversation = conversation
-    async with db.reading() as session:
-        assert (await session.scalar(select(Participant))).status == "onboarding"
-    await chat.send(Inbound(kind="command", text="start"))
-    texts = transport.texts(CHAT)
-    assert [t.strip() for t in texts].count(told(programme, "treatment")) == 1
-    async with db.reading() as session:
-        row = await session.scalar(select(Participant))
-        assert row.status == "active" and await session.scalar(select(func.count(TrialAllocation.id))) == 1
-    assert (
-        programme.msg("en", "module.opened", title=programme.text(programme.modules["baseline"].title, "en")) in texts
-    )
 
 
 async def test_someone_not_taken_in_who_writes_again_gets_the_kind_words_and_is_still_screened(

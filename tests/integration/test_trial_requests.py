@@ -82,11 +82,11 @@ async def test_an_application_survives_a_fault_at_either_boundary_and_staff_are_
 
 @pytest.mark.parametrize("where", ["before", "inside"])
 async def test_the_draw_survives_a_fault_at_either_boundary_and_is_told_once(
-    db, programme, pair, sender, transport, where
+    db, programme, pair, sender, transport, clock, where
 ):
     trial_chat, chat = pair
     chat.service.requests.step = FaultOnce(trial_chat.run, "allocate", where)
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment", clock)
     assert await _count(db, TrialAllocation) == 0
     await _sweep(chat)
     await _sweep(chat)
@@ -98,11 +98,11 @@ async def test_the_draw_survives_a_fault_at_either_boundary_and_is_told_once(
 
 @pytest.mark.parametrize("where", ["before", "inside"])
 async def test_a_withdrawal_survives_a_fault_at_either_boundary_and_staff_are_told_once(
-    db, programme, pair, sender, transport, where
+    db, programme, pair, sender, transport, clock, where
 ):
     trial_chat, chat = pair
     chat.service.requests.step = FaultOnce(trial_chat.run, "withdraw", where)
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment", clock)
     await chat.send(Inbound(kind="command", text="withdraw"))
     await chat.press(programme.msg("en", "trial.withdraw_no_use"))
     assert await _count(db, TrialWithdrawal) == 0
@@ -111,7 +111,7 @@ async def test_a_withdrawal_survives_a_fault_at_either_boundary_and_staff_are_to
     assert await _count(db, TrialWithdrawal) == 1
     staff_words = programme.msg("en", "trial.staff_withdrawn_no_use", code="P-0001")
     assert transport.texts("staff").count(staff_words) == 1
-    assert transport.texts(CHAT).count(programme.msg("en", "trial.withdrawn")) == 1
+    assert transport.texts(CHAT).count(programme.msg("en", "trial.withdrawn_removed")) == 1
 
 
 async def test_a_step_that_can_never_be_done_is_marked_failed_and_staff_are_told(

@@ -165,12 +165,12 @@ async def test_withdrawal_stops_every_message_at_once_and_tells_staff(db, clock,
     assert await trial.withdraw("P-0001", may_use_data=False, by="participant") is True
     assert await trial.withdraw("P-0001", may_use_data=True, by="participant") is False  # once
     await sender.drain()
-    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn")]
+    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn_removed")]
     assert transport.texts("staff")[-1] == "P-0001 has withdrawn from the study. Data already given may NOT be used."
     clock.advance(timedelta(weeks=3))
     assert await service.tick_due() == 0  # nothing is due for a withdrawn participant
     await sender.drain()
-    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn")]
+    assert transport.texts(CHAT)[before:] == [trial.programme.msg("en", "trial.withdrawn_removed")]
     async with db.reading() as session:
         row = (await session.scalars(select(Participant))).one()
         withdrawal = (await session.scalars(select(TrialWithdrawal))).one()

@@ -48,17 +48,17 @@ def test_the_transcript_covers_the_first_two_weeks_and_module_1():
 
 def test_the_draw_and_the_application_read_right_in_the_transcript():
     """The demo's fixed trial seed draws the demo participant into the programme-now arm, after the
-    application and the therapist's include; the words at the draw count weeks as a person does."""
+    application, the therapist's include and the baseline; the words at the draw count weeks as a person does."""
     kept = DOC.read_text().split(OPEN)[1]
     order = [
         "Before the study can begin, I'd like to ask you some questions",
         "you: /staff /interviewed P-0001 include",
         "Here is the consent to read once more.",
-        "The draw has been made: you start the programme now.",
         "A new module is open: Getting started: the two weeks before the programme.",
+        "The draw has been made: you start the programme now.",
         "A new module is open: Module 1: Understanding pain.",
     ]
     places = [kept.find(text) for text in order]
     assert -1 not in places and places == sorted(places), dict(zip(order, places, strict=True))
-    told = kept[places[3] : places[4]]
+    told = kept[places[4] : places[5]]
     assert "in week 2" not in told, "the engine's week 2 is the third week a person counts: name no week number"

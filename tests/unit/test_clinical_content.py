@@ -20,10 +20,12 @@ FEARFUL = (
     "stop and check",
 )
 URGENCY = {  # how urgent -> the signs that belong there
-    "emergency": ("bladder", "bowel", "numbness around your bottom", "chest pain", "breathlessness"),
-    "same day": ("weakness or numbness in a leg", "fall or accident"),
-    "within a few days": ("fever", "weight loss", "cancer"),
-}
+    "emergency": ("bladder", "bowel", "numbness around your bottom", "weakness in both legs", "getting worse",
+                  "chest pain", "sudden tearing pain"),
+    "same day": ("fever", "serious fall or accident"),
+    "within a few days": ("new or has changed", "cancer", "losing weight", "at night", "immune system",
+                          "inject drugs"),
+}  # fmt: skip
 
 
 def paragraphs(text: str) -> list[str]:

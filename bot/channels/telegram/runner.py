@@ -20,6 +20,7 @@ from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
 from bot.relay.topics import TopicDirectory
+from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
 from bot.trial.seed import run_seed
 from scheduler.jobs import build_scheduler
@@ -74,29 +75,32 @@ class _ConflictSaid(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], Conflict))
 
 
-async def verify_staff_chat(bot: Bot, settings: Settings) -> None:
-    """Refuse to start when the staff group is missing or unreachable, unless the site chose no-staff mode.
+async def verify_staff_chat(bot: Bot, settings: Settings) -> bool:
+    """Whether the staff group takes the bot's messages now (``getChat``); refuse to start only when
+    the setting itself is wrong (missing, or not a group).
 
-    A crisis message promises that the therapist team has been alerted; that must be true from the
-    first event, so the group is checked with ``getChat`` before any update is taken.
+    An unreachable group does not stop the bot (degraded mode): participants keep the programme, the
+    reminders and the crisis message, which then says the team could not be reached; every staff post
+    stays queued and goes out, URGENT first, once the group takes the bot again.
     """
     if settings.staff_mode == "none":
         log.warning("staff_mode is none: no staff group; the crisis message says nobody is alerted")
-        return
+        return False
     hint = NO_STAFF_HINT
     if settings.staff_chat_id is None:
         raise ConfigError(f"config error: ICBT_STAFF_CHAT_ID: required for `icbt run` {hint}")
     try:
         chat = await bot.get_chat(settings.staff_chat_id)
     except (BadRequest, Forbidden) as exc:
-        raise ConfigError(
-            f"config error: ICBT_STAFF_CHAT_ID: staff chat {settings.staff_chat_id} is not reachable: {exc.message} {hint}"
-        ) from None
+        log.error("staff chat %s is not reachable: %s %s; running in degraded mode: staff posts are queued and "
+                  "crisis messages say the team could not be reached", settings.staff_chat_id, exc.message, hint)  # fmt: skip
+        return False
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         raise ConfigError(
             f"config error: ICBT_STAFF_CHAT_ID: chat {settings.staff_chat_id} is a {chat.type} chat, not a group {hint}"
         )
     log.info("staff chat %s reachable (%s, topics %s)", chat.id, chat.type, "on" if chat.is_forum else "off")
+    return True
 
 
 def staff_target(settings: Settings) -> tuple[str, str] | None:
@@ -111,7 +115,7 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
     application = build_application(settings, request)
     await application.bot.initialize()  # getMe: a rejected token stops here, before the database
     try:
-        await verify_staff_chat(application.bot, settings)
+        reachable = await verify_staff_chat(application.bot, settings)
     except ConfigError:
         await application.bot.shutdown()
         raise
@@ -119,7 +123,9 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
     clock = SystemClock()
     transport = TelegramTransport(application.bot)
     seed = run_seed(settings) if settings.trial_seed is not None else None  # `icbt run` requires it (cli.py)
-    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff, trial_seed=seed)
+    status = StaffStatus(str(settings.staff_chat_id), reachable) if staff is not None else None
+    app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff, trial_seed=seed,
+                          staff_status=status)  # fmt: skip
     if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
         transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,

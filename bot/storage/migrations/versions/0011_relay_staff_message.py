@@ -2,8 +2,8 @@
 
 An edited reply finds the participant's copy, and a kept message its text, by this id.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-06
 """
 
