@@ -124,5 +124,5 @@ def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapi
         urgent_backoff=tuple(settings.relay_urgent_backoff_minutes), day_end_hour=settings.relay_day_end_hour,
         urgent_escalate_after=settings.relay_urgent_escalate_after,
         oncall=(staff_target[0], str(settings.oncall_chat_id)) if settings.oncall_chat_id is not None else None,
-        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone,
+        holidays=frozenset(settings.relay_holidays), timezone=settings.timezone, stall_days=settings.relay_stall_days,
     )  # fmt: skip

@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     oncall_chat_id: int | None = None  # a private chat the bot may write to (the on-call person /start-ed it)
     relay_day_end_hour: int = Field(default=17, ge=1, le=23)  # a working day's answers are due by this hour
     relay_holidays: Annotated[list[date], NoDecode] = Field(default_factory=list)  # not working days
+    relay_stall_days: int = Field(default=4, ge=1, le=30)  # not moved in a module: nudge, then a therapist task
     staff_topics: bool = True  # one forum topic per participant; false: reply-to routing in a plain group
     # sender: the overall pace (at most this many messages counted at once, each from its request
     # until a second after its answer; Telegram allows about 30 a second per bot), requests in flight

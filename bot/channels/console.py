@@ -56,6 +56,8 @@ class ConsoleTransport:
             where = f" · topic {relay['topic_name']}" if relay else ""
             if payload.get("copy_from"):
                 text = (text + "\n" if text else "") + "[a copy of the participant's photo or document]"
+            if payload.get("delete_topic"):
+                text = "[the participant's topic is deleted, with everything in it]"
             pinned = " · PINNED" if payload.get("pin") else ""
             self.write(_boxed(f"STAFF GROUP (what the therapists see){where}{pinned}", text))
             return str(self.sent)

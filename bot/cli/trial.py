@@ -29,6 +29,7 @@ from bot.settings import Settings, load_settings
 from bot.storage.database import Database
 from bot.storage.models import Participant
 from bot.trial.allocation import ArmWeight, mismatches
+from bot.trial.chain import breaks
 from bot.trial.commands import CommandRejected, parse_interviewed
 from bot.trial.privacy import ParticipantData, as_document
 from bot.trial.report import STAGE_ROWS, TrialReport
@@ -76,8 +77,10 @@ def _with(config: Path | None, work: Callable[[Settings, Database, Programme], A
 
 
 def _data(settings: Settings, db: Database, programme: Programme) -> ParticipantData:
+    staff = ("telegram", str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
     return ParticipantData(db, programme, SystemClock(), retention_days=settings.trial_retention_days,
-                           outbox_purge_days=settings.trial_outbox_purge_days)  # fmt: skip
+                           outbox_purge_days=settings.trial_outbox_purge_days, charts_dir=settings.charts_dir,
+                           staff_chat=staff)  # fmt: skip
 
 
 @participants_app.command("list")
@@ -223,22 +226,27 @@ def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
 
 @trial_app.command("audit")
 def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
-    """Check every allocation made against the sequence the seed (ICBT_TRIAL_SEED) reproduces.
+    """Check every allocation made against the sequence the seed (ICBT_TRIAL_SEED) reproduces, and the
+    allocations' hash chain (a deleted, edited or redrawn allocation breaks it).
 
     Prints only counts and the allocations already made that do not match; nothing ahead is shown.
     """
 
-    async def work(settings: Settings, db: Database, programme: Programme) -> tuple[int, list[Any]]:
+    async def work(settings: Settings, db: Database, programme: Programme) -> tuple[int, list[Any], list[str]]:
         seed = run_seed(settings)
         if programme.trial is None:
             raise TrialStateError("the content has no trial/trial.yaml")
-        made = await TrialReport(db, programme, SystemClock()).allocations_made(_actor(by))
+        report = TrialReport(db, programme, SystemClock())
+        made = await report.allocations_made(_actor(by))
+        links, audited = await report.allocation_chain()
         weights = [ArmWeight(a.id, a.weight) for a in programme.trial.arms]
-        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made)
+        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made), breaks(links, audited)
 
-    checked, wrong = _with(config, work)
+    checked, wrong, broken = _with(config, work)
     for stratum, index, arm, expected in wrong:
         typer.echo(f"MISMATCH {stratum} #{index}: stored {arm}, the seed gives {expected}")
-    typer.echo(f"{checked} allocation(s) checked, {len(wrong)} mismatch(es)")
-    if wrong:
+    for problem in broken:
+        typer.echo(f"CHAIN {problem}")
+    typer.echo(f"{checked} allocation(s) checked, {len(wrong)} mismatch(es), {len(broken)} break(s) in the chain")
+    if wrong or broken:
         raise typer.Exit(1)

@@ -213,6 +213,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "relay_delivery.expect_answer",
         "relay_delivery.expect_feedback",
         "relay_delivery.correction",
+        "relay_delivery.stall_nudge",
         # hooks: the question after an implausible pair of answers (content ``checks``)
         "hooks.check_right",
         "hooks.check_change",

@@ -160,7 +160,7 @@ class TrialSpec(Strict):
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     screens: tuple[Screen, ...] = ()
     arms: tuple[Arm, ...] = Field(min_length=2)
-    block_sizes: tuple[int, ...] = Field(min_length=1)
+    block_sizes: tuple[int, ...] = Field(default=(4, 6, 8), min_length=1)  # drawn at random for each block
     strata: tuple[Ident, ...] = ()
     primary_outcome: PrimaryOutcome | None = None  # `icbt run` refuses a trial without it (or its wording)
     not_eligible_intro: LocalText

@@ -27,7 +27,7 @@ from bot.measures.stats import two_by_two
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1180px;margin:2em auto;color:#222;line-height:1.4}
 table{border-collapse:collapse;margin:0.6em 0 1.4em}th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
-th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}h2{margin-top:1.8em;border-bottom:2px solid #ccd}
+th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}td.nw{white-space:nowrap}h2{margin-top:1.8em;border-bottom:2px solid #ccd}
 .note{background:#fff8e1;padding:0.6em 1em;border-left:4px solid #e0a800}img{max-width:100%}
 caption{caption-side:top;text-align:left;font-weight:600;padding:0.3em 0}
 @media print{body{max-width:none;margin:0;font-size:8pt}th,td{padding:2px 5px}h2{break-after:avoid}table,img,.consort{break-inside:avoid}
@@ -45,14 +45,7 @@ _img = ro.img
 
 
 def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{' class=num' if i >= numeric_from else ''}>{escape(c)}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return ro.table(header, rows, numeric_from)
 
 
 def build_report(

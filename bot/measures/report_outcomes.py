@@ -21,6 +21,7 @@ from bot.measures.analysis_effects import Interval
 from bot.measures.outcomes import Outcome
 from bot.measures.stats import Interaction, two_by_two
 
+SHORT = 26  # a number cell up to this long stays on one line
 CSS = """
 .consort{display:grid;grid-template-columns:1fr 1fr;gap:0 2em;max-width:760px;margin:1em 0}
 .consort .box{border:1px solid #556;border-radius:6px;background:#f4f6f8;padding:0.5em 0.8em;font-size:0.92em}
@@ -53,13 +54,15 @@ def _ms(value: tuple[float, float] | None) -> str:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1, caption: str = "") -> str:
+    """An HTML table; number cells right-aligned, and kept on one line when short (an interval never breaks)."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{' class=num' if i >= numeric_from else ''}>{escape(c)}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
+
+    def cell(i: int, c: str) -> str:
+        if i < numeric_from:
+            return f"<td>{escape(c)}</td>"
+        return f"<td class=num>{escape(c)}</td>" if len(c) > SHORT else f'<td class="num nw">{escape(c)}</td>'
+
+    body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -128,15 +128,17 @@ async def _assign(ctx: CommandContext) -> None:
 
 
 async def _caseload(ctx: CommandContext) -> None:
+    """Each therapist's participants with their week and what is open; a paused participant says since
+    when, and a withdrawn one stays listed while anything of theirs is still open."""
     by_therapist: dict[int, list[str]] = {t: [] for t in ctx.config.therapist_ids}
-    waiting: dict[int, int] = {}
-    for item in await ctx.store.open_items():
-        waiting[item.participant_id] = waiting.get(item.participant_id, 0) + 1
-    for assignment, participant in await ctx.store.assignments():
-        week = programme_week(participant, ctx.now)
+    waiting: dict[str, int] = {}
+    for row in await open_rows(ctx.store.session, ctx.now):
+        waiting[row.code] = waiting.get(row.code, 0) + 1
+    for assignment, participant in await ctx.store.assignments(with_open=set(waiting)):
+        code = participant.code or "?"
         by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
-            "caseload_participant", code=participant.code, week=shown_week(week),
-            waiting=waiting.get(participant.id, 0)))  # fmt: skip
+            "caseload_participant", code=code, week=shown_week(programme_week(participant, ctx.now)),
+            state=_standing(ctx, participant), waiting=waiting.get(code, 0)))  # fmt: skip
     lines = []
     for therapist, rows in by_therapist.items():
         lines.append(ctx.content.text("caseload_line", therapist=ctx.config.name_of(therapist), count=len(rows)))
@@ -148,6 +150,15 @@ async def _caseload(ctx: CommandContext) -> None:
     if paused:
         lines += [ctx.content.text("paused_header"), *paused]
     await ctx.say("\n".join(lines) or ctx.content.text("queue_empty"))
+
+
+def _standing(ctx: CommandContext, participant: Participant) -> str:
+    if participant.status not in ("onboarding", "active"):
+        return ctx.content.text("caseload_status", status=participant.status)
+    if participant.paused:
+        since = (participant.position or {}).get("paused_on") or "?"
+        return ctx.content.text("caseload_paused", since=since)
+    return ""
 
 
 async def _done(ctx: CommandContext) -> None:

@@ -71,6 +71,7 @@ class RelayConfig:
     day_end_hour: int = 17
     holidays: frozenset[date] = frozenset()
     timezone: str = "Europe/Stockholm"
+    stall_days: int = 4  # not moved inside an open module this long: a kind nudge; twice as long: a task
 
     def repeat_gap(self, repeats_done: int) -> int:
         """Minutes until the next URGENT repeat after ``repeats_done`` repeats (5, 15, 60, 60 …)."""

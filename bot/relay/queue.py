@@ -25,7 +25,7 @@ PAGE = 15
 ALERT, URGENT, OVERDUE, FEEDBACK, ANSWER, TASK = "alert", "urgent", "overdue", "feedback", "answer", "task"
 ORDER = (URGENT, ALERT, OVERDUE, FEEDBACK, ANSWER, TASK)
 TASK_WORDS = {"call": "week-2 call", "interview": "interview", "medical": "medical warning signs",
-              "technical": "technical help"}  # fmt: skip
+              "technical": "technical help", "stall": "stalled in a module"}  # fmt: skip
 
 
 @dataclass(frozen=True)

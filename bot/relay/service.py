@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,7 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words, timing
+from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -33,8 +34,7 @@ from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
-from bot.relay.week_post import week_post
-from bot.relay.week_store import load_week
+from bot.relay.week_store import report_post
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
@@ -71,6 +71,7 @@ class RelayService:
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
+        self._stalls_at: datetime | None = None
         self._staff = (config.staff_channel, config.staff_chat_id)
 
     def _allocated_arm(self, participant: Participant) -> str | None:
@@ -129,7 +130,7 @@ class RelayService:
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
         if item.kind == "concern":
             due = sla.same_day(item.created_at, cfg.timezone, cfg.day_end_hour)
-        text = await self._week_text(store, item, participant, due, therapist)
+        text = await report_post(store, self.programme, self.content, item, participant, due, therapist)
         if text is None:
             diary = ""
             if item.kind == "report":
@@ -158,22 +159,6 @@ class RelayService:
             lang = self.programme.language(participant.language)
             when = fmt.participant_when(due, participant.timezone)
             await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
-
-    async def _week_text(self, store: RelayStore, item: RelayItem, participant: Participant,
-                         due: datetime | None, therapist: int | None) -> str | None:  # fmt: skip
-        """A weekly report (or the alert that it is overdue) is posted as the whole week, never cut."""
-        data = item.data or {}
-        overdue = item.kind == "alert" and item.source.startswith("report:")
-        if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
-            return None
-        view = await load_week(store.session, self.programme, participant, data["week"])
-        if view is None:
-            return None
-        code = participant.code or "?"
-        why = self.content.text("week_why_overdue" if overdue else "week_why_report")
-        footer = self.content.text("week_footer", code=code, due=fmt.when_text(due, self.config.timezone),
-                                   therapist=self.config.name_of(therapist))  # fmt: skip
-        return week_post(self.content, view, why=why, footer=footer)
 
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
@@ -267,10 +252,25 @@ class RelayService:
             return await self.process_pending()
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
+        done += await self._check_stalls()
         done += await self.process_pending()
         if done:
             self.wake_sender()
         return done
+
+    async def _check_stalls(self) -> int:
+        """Who has stood still in a module (``bot.relay.stalls``), looked at once an hour."""
+        now = self.clock.now()
+        if self._stalls_at is not None and now - self._stalls_at < timedelta(hours=1):
+            return 0
+        self._stalls_at = now
+        async with self.db.transaction() as session:
+            store = self.store(session)
+            people = await session.scalars(
+                select(Participant).where(Participant.status == "active", Participant.paused.is_(False))
+            )
+            done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
+        return sum(1 for d in done if d is not None)
 
     async def _assign_new(self) -> int:
         now = self.clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -215,11 +216,12 @@ class RelayStore:
             item.assigned_to = therapist_id
         await self.session.flush()
 
-    async def assignments(self) -> list[tuple[RelayAssignment, Participant]]:
+    async def assignments(self, with_open: Collection[str] = ()) -> list[tuple[RelayAssignment, Participant]]:
+        """Assigned participants who take part, and any other (withdrawn, completed) with something open."""
         rows = await self.session.execute(
             select(RelayAssignment, Participant)
             .join(Participant, Participant.id == RelayAssignment.participant_id)
-            .where(Participant.status.in_(("onboarding", "active")))
+            .where(or_(Participant.status.in_(("onboarding", "active")), Participant.code.in_(list(with_open))))
             .order_by(Participant.id)
         )
         return [(a, p) for a, p in rows.tuples()]

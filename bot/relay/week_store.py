@@ -6,14 +6,16 @@ the participant raised that week. Runs inside the caller's session (one transact
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
 from bot.engine import calendar
-from bot.relay.store import programme_start
+from bot.relay import format as fmt
+from bot.relay.content import RelayContent
+from bot.relay.store import RelayStore, programme_start
 from bot.relay.week import (
     PAIN_FIELDS,
     AnswerRow,
@@ -26,6 +28,7 @@ from bot.relay.week import (
     module_for_week,
     week_range,
 )
+from bot.relay.week_post import week_post
 from bot.storage.models import Answer, Participant, RelayItem
 
 MESSAGE_KINDS = ("question", "free", "alert", "safety")
@@ -88,3 +91,28 @@ async def load_form(
         rows = [AnswerRow(*r) for r in result.tuples()]
         filled += form_entries(programme, module, rows, participant.timezone, participant.language)
     return found[0][2], sorted(filled, key=lambda f: f.day)
+
+
+async def report_post(
+    store: RelayStore,
+    programme: Programme,
+    content: RelayContent,
+    item: RelayItem,
+    participant: Participant,
+    due: datetime | None,
+    therapist: int | None,
+) -> str | None:
+    """A weekly report (or the alert that it is overdue) posted as the whole week, never cut; None
+    for any other item (or a participant without a start date), which keeps its own post."""
+    data = item.data or {}
+    overdue = item.kind == "alert" and item.source.startswith("report:")
+    if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
+        return None
+    view = await load_week(store.session, programme, participant, data["week"])
+    if view is None:
+        return None
+    config = store.config
+    why = content.text("week_why_overdue" if overdue else "week_why_report")
+    footer = content.text("week_footer", code=participant.code or "?", due=fmt.when_text(due, config.timezone),
+                          therapist=config.name_of(therapist))  # fmt: skip
+    return week_post(content, view, why=why, footer=footer)

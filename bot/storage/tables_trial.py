@@ -56,8 +56,10 @@ class TrialAllocation(Base):
     arm: Mapped[str] = mapped_column(String(40))
     stratum: Mapped[str] = mapped_column(String(120))
     sequence_index: Mapped[int] = mapped_column(Integer)
-    allocated_on: Mapped[date] = mapped_column(Date)  # the participant's local date: week 0 of the arm
+    allocated_on: Mapped[date] = mapped_column(Date)  # the participant's local date of the draw
     at: Mapped[datetime]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))  # the allocation made before (bot/trial/chain.py)
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class TrialStratumCounter(Base):

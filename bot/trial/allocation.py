@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
-DEMO_SEED = "icbt-demo-seed-not-for-a-real-trial"
+DEMO_SEED = "icbt-demo-seed-not-for-a-real-trial-6"
 
 
 @dataclass(frozen=True)

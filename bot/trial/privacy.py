@@ -12,19 +12,31 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, text, update
+from sqlalchemy import Table, Text, cast, delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.errors import TrialStateError
 from bot.storage.database import Database, dumps
-from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
+from bot.storage.models import (
+    Answer,
+    AuditEntry,
+    Base,
+    Consent,
+    OutboxMessage,
+    Participant,
+    ProcessedEvent,
+    RelayItem,
+)
 from bot.storage.repository import Repository
+from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
 from bot.storage.tables_trial import (
     TrialAllocation,
@@ -39,7 +51,7 @@ log = logging.getLogger(__name__)
 ERASED_TABLES = (
     "answers", "consents", "relay_items", "outbox", "processed_events", "audit_log", "trial_applications",
     "trial_interviews", "trial_allocations", "trial_withdrawals", "trial_requests", "participants",
-    "relay_messages", "relay_log", "relay_tasks", "relay_topics", "relay_assignments",
+    "relay_messages", "relay_log", "relay_tasks", "relay_topics", "relay_assignments", "scores",
 )  # fmt: skip
 PURGED = {"purged": True}
 PURGED_TEXT = dumps(PURGED)  # how the JSON columns store it on SQLite and PostgreSQL
@@ -71,9 +83,12 @@ class ParticipantData:
         *,
         retention_days: int,
         outbox_purge_days: int,
+        charts_dir: Path | None = None,  # where the participant's chart pictures are written (var/charts)
+        staff_chat: tuple[str, str] | None = None,  # (channel, chat id) of the staff group, whose topic goes too
     ) -> None:
         self.db, self.programme, self.clock = db, programme, clock
         self.retention_days, self.outbox_purge_days = retention_days, outbox_purge_days
+        self.charts_dir, self.staff_chat = charts_dir, staff_chat
 
     async def _participant(self, session: AsyncSession, code: str) -> Participant:
         row = await session.scalar(select(Participant).where(Participant.code == code))
@@ -157,17 +172,47 @@ class ParticipantData:
                 )
             )  # fmt: skip
             removed["outbox"] = result.rowcount or 0
-            for model in (RelayMessage, RelayLog, RelayTask, RelayTopic, RelayAssignment):
+            topics = (await session.execute(select(RelayTopic.chat_id, RelayTopic.thread_id)
+                                            .where(RelayTopic.participant_id == pid))).all()  # fmt: skip
+            for model in (RelayMessage, RelayLog, RelayTask, RelayTopic, RelayAssignment, ScoreRow):
                 result = await session.execute(delete(model).where(model.participant_id == pid))
                 removed[model.__tablename__] = result.rowcount or 0
+            for table in _other_tables_of_a_participant(models):  # tables added since (one rule for all)
+                result = await session.execute(delete(table).where(table.c.participant_id == pid))
+                removed[table.name] = result.rowcount or 0
             result = await session.execute(update(AuditEntry).where(AuditEntry.participant_id == pid).values(detail={}))
             removed["audit_log details"] = result.rowcount or 0
+            removed["staff topics"] = self._delete_topics(session, topics, now)
             row.chat_id, row.status, row.position = f"erased-{pid}", "erased", {}
             row.next_due_at, row.paused, row.updated_at = None, True, now
-            Repository(session, False).audit(pid, by, "erased", {"kept": keep}, now)
+            row.timezone, row.unreachable = "UTC", False
+            Repository(session, False).audit(pid, by, "erased", {"kept": keep}, now)  # the tombstone: code, date, who
+        removed["chart files"] = self._delete_charts(code)
         await self.db.vacuum(ERASED_TABLES)
         log.info("erased %s by %s (kept: %s)", code, by, keep)
         return Erasure(code, removed, keep)
+
+    def _delete_topics(self, session: AsyncSession, topics: Sequence[Any], now: datetime) -> int:
+        """The participant's forum topic in the staff group, with every copy in it, deleted through the Bot
+        API (``deleteForumTopic``, sent by the outbox like any staff message)."""
+        count = 0
+        for chat_id, thread_id in topics:
+            if thread_id is None or self.staff_chat is None:
+                continue
+            session.add(OutboxMessage(participant_id=None, channel=self.staff_chat[0], chat_id=chat_id,
+                                      payload={"text": "", "buttons": [], "image": None, "delete_topic": thread_id},
+                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+            count += 1
+        return count
+
+    def _delete_charts(self, code: str) -> int:
+        """The participant's chart pictures (``<code>-<n>.png``) in the charts folder."""
+        if self.charts_dir is None or not self.charts_dir.is_dir():
+            return 0
+        files = list(self.charts_dir.glob(f"{code}-*.png"))
+        for path in files:
+            path.unlink(missing_ok=True)
+        return len(files)
 
     # -- timed purges (the sweep calls this) ---------------------------------------------------------
     async def purge(self) -> tuple[int, int]:
@@ -195,6 +240,16 @@ class ParticipantData:
         if any(counts):
             log.info("purged %d message payloads and %d applications", *counts)
         return counts
+
+
+def _other_tables_of_a_participant(done: Sequence[Any]) -> list[Table]:
+    """Every other table with a ``participant_id`` column (answers' kin added by later features), except
+    the ones erasure keeps or handles itself."""
+    handled = {m.__tablename__ for m in done} | {
+        "participants", "audit_log", "outbox", "trial_allocations", "trial_withdrawals", "relay_messages",
+        "relay_log", "relay_tasks", "relay_topics", "relay_assignments", "scores",
+    }  # fmt: skip
+    return [t for t in Base.metadata.sorted_tables if "participant_id" in t.c and t.name not in handled]
 
 
 def as_document(data: dict[str, Any]) -> tuple[str, bytes]:

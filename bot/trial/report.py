@@ -20,10 +20,11 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.errors import TrialStateError
 from bot.storage.database import Database
-from bot.storage.models import Consent, Participant
+from bot.storage.models import AuditEntry, Consent, Participant
 from bot.storage.repository import Repository
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.arms import arm_day, local_day
+from bot.trial.chain import Link
 from bot.trial.flow import Consort, Outcome, Person, consort, outcome_of
 from bot.trial.stage import Facts, Stage, stage_of
 
@@ -113,6 +114,17 @@ class TrialReport:
             ).all()
             Repository(session, False).audit(None, by, "staff_read", {"what": "allocation_audit"}, now)
         return [(s, i, a) for s, i, a in rows]
+
+    async def allocation_chain(self) -> tuple[list[Link], list[str]]:
+        """The stored allocations in the order made, and the hashes the audit log recorded (for the chain
+        check of ``icbt trial audit``; read in the transaction ``allocations_made`` audits)."""
+        async with self.db.reading() as session:
+            rows = (await session.scalars(select(TrialAllocation).order_by(TrialAllocation.id))).all()
+            details = await session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "allocated"))
+            audited = [str(d["hash"]) for d in details if isinstance(d, dict) and d.get("hash")]
+        links = [Link(r.id, r.participant_id, r.arm, r.stratum, r.sequence_index, r.allocated_on, r.prev_hash, r.hash)
+                 for r in rows]  # fmt: skip
+        return links, audited
 
     async def status(self, by: str) -> TrialStatus:
         return summarise(await self.lines(by))

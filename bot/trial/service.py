@@ -39,10 +39,13 @@ from bot.storage.tables_trial import (
 )
 from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
 from bot.trial.arms import local_day
+from bot.trial.chain import GENESIS, link
 from bot.trial.eligibility import Eligibility, active_screens, assess
 from bot.trial.stage import Facts, Stage, stage_of
 
 log = logging.getLogger(__name__)
+
+CHAIN = "#chain"  # the counter row every allocation locks, so the allocations' hash chain has one head
 
 
 @dataclass(frozen=True)
@@ -235,14 +238,19 @@ class TrialService:
         index = await self._take_index(session, stratum)
         weights = [ArmWeight(a.id, a.weight) for a in self.spec.arms]
         arm = allocation_at(self.seed, weights, self.spec.block_sizes, stratum, index)
+        allocated_on = local_day(now, row.timezone)
+        await self._take_index(session, CHAIN)  # one lock for every stratum: the chain has one head
+        prev = await session.scalar(select(TrialAllocation.hash).order_by(TrialAllocation.id.desc()).limit(1))
+        prev = prev or GENESIS
+        own = link(prev, row.id, arm, stratum, index, allocated_on)
         allocation = TrialAllocation(participant_id=row.id, arm=arm, stratum=stratum, sequence_index=index,
-                                     allocated_on=local_day(now, row.timezone), at=now)  # fmt: skip
+                                     allocated_on=allocated_on, at=now, prev_hash=prev, hash=own)  # fmt: skip
         session.add(allocation)
         await session.flush()
         result = self._result(row, allocation, new=True)
         lang = self.programme.language(row.language)
         session.add(self._message(row, self.programme.text(result.told, lang), now, f"allocation:{row.id}"))
-        repo.audit(row.id, "trial", "allocated", {"arm": arm, "stratum": stratum, "index": index}, now)
+        repo.audit(None, "trial", "allocated", {"stratum": stratum, "index": index, "hash": own}, now)
         log.info("allocated %s", row.code)
         return result
 

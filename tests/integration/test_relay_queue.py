@@ -84,3 +84,20 @@ async def test_a_long_queue_comes_a_page_at_a_time_and_no_row_is_lost(service, r
     assert second[-1] == "Page 2 of 2: /queue 1 for the next."
     rows = [line.split(" · ")[0].strip() for line in first + second if line.startswith("   ")]
     assert sorted(rows) == sorted(p.code for p in people), "every open question on exactly one page"
+
+
+async def test_caseload_keeps_a_withdrawn_participant_with_open_items_and_says_who_is_paused(service, relay, db):
+    gone, paused, quiet = [await active_participant(service, chat=str(8000 + i)) for i in range(3)]
+    await ask(service, gone, "Do I need to fill in the last diary?", "q-gone")
+    await relay.process_pending()
+    await relay.sweep()  # everyone assigned
+    async with db.transaction() as session:
+        await session.execute(update(Participant).where(Participant.id == gone.id).values(status="withdrawn"))
+        await session.execute(update(Participant).where(Participant.id == quiet.id).values(status="withdrawn"))
+        row = await session.get(Participant, paused.id)
+        row.paused, row.position = True, {**(row.position or {}), "paused_on": "2026-01-05"}
+    await relay.handle_staff(staff_msg("/caseload"))
+    shown = (await staff_texts(db))[-1]
+    assert f"   {gone.code} · week 1 · withdrawn · 1 waiting" in shown, "withdrawn, but something is still open"
+    assert f"   {paused.code} · week 1 · paused since 2026-01-05 · 0 waiting" in shown
+    assert quiet.code not in shown, "withdrawn with nothing open: off the caseload"

@@ -13,8 +13,13 @@ from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.transport import TelegramTransport, split_text
 from bot.conversation.service import ConversationService
 from bot.engine import Engine
+from bot.measures.scoring import score
+from bot.measures.store import store_score
 from bot.settings import load_settings
-from bot.storage.models import Answer, OutboxMessage, Participant
+from bot.storage.models import Answer, AuditEntry, OutboxMessage, Participant
+from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_relay import RelayTopic
+from bot.trial.privacy import ParticipantData
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.support.fake_bot_api import FakeBotAPI, callback_update, text_update
@@ -165,3 +170,31 @@ async def test_a_pressed_keyboard_is_removed_so_old_buttons_never_look_tappable(
     edits = [c for c in tg.api.calls if c.method == "editMessageReplyMarkup"]
     assert len(edits) == 1 and int(edits[0].params["chat_id"]) == CHAT and int(edits[0].params["message_id"]) == 1
     assert "reply_markup" not in edits[0].params or not edits[0].params["reply_markup"]
+
+
+async def test_erasure_deletes_the_staff_topic_through_the_bot_api_and_the_scores_and_charts(
+    tg, db, programme, clock, tmp_path
+):
+    await tg.text("/start")
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    (charts / "P-0001-1.png").write_bytes(b"a chart of P-0001")
+    (charts / "P-0012-1.png").write_bytes(b"someone else's chart")
+    async with db.transaction() as session:
+        session.add(RelayTopic(participant_id=1, chat_id="-100200", thread_id=4321, name="P-0001",
+                               created_at=clock.now()))  # fmt: skip
+        phq9 = programme.instruments["phq9"]
+        await store_score(session, 1, "baseline", "phq9", score(phq9, {i.id: 1 for i in phq9.items}), "v", clock.now())
+    data = ParticipantData(db, programme, clock, retention_days=30, outbox_purge_days=7, charts_dir=charts,
+                           staff_chat=("telegram", "-100200"))  # fmt: skip
+    erasure = await data.erase("P-0001", by="admin:alice")
+    await tg.sender.drain()
+    assert [int(p["message_thread_id"]) for p in tg.api.sent("deleteForumTopic")] == [4321]
+    assert erasure.removed["scores"] == 1 and erasure.removed["chart files"] == 1
+    assert not (charts / "P-0001-1.png").exists() and (charts / "P-0012-1.png").exists()
+    async with db.reading() as session:
+        assert await session.scalar(select(ScoreRow)) is None and await session.scalar(select(RelayTopic)) is None
+        tombstone = await session.scalar(select(Participant))
+        erased = await session.scalar(select(AuditEntry).where(AuditEntry.action == "erased"))
+    assert (tombstone.code, tombstone.status, tombstone.chat_id) == ("P-0001", "erased", "erased-1")
+    assert (erased.actor, erased.at) == ("admin:alice", clock.now())

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
 from bot.cli.app import app
@@ -135,7 +135,8 @@ def test_run_without_a_trial_seed_stops_with_one_line(monkeypatch, tmp_path):
 def test_audit_reproduces_every_allocation_from_the_seed(site, monkeypatch):
     monkeypatch.setenv("ICBT_TRIAL_SEED", SEED.decode())
     result = invoke("trial", "audit", "--by", "auditor:carol")
-    assert (result.exit_code, result.stdout.strip()) == (0, "2 allocation(s) checked, 0 mismatch(es)")
+    assert (result.exit_code, result.stdout.strip()) == (
+        0, "2 allocation(s) checked, 0 mismatch(es), 0 break(s) in the chain")  # fmt: skip
     asyncio.run(tamper(site))  # someone changes a stored allocation
     wrong = invoke("trial", "audit")
     assert wrong.exit_code == 1
@@ -192,3 +193,44 @@ def test_interviewed_from_the_cli_records_it_and_brings_the_consent(site, progra
     assert programme.text(programme.trial.words.included, "en") in texts
     assert any(t.startswith(programme.text(programme.modules["consent"].steps[0].text, "en")) for t in texts)
     assert audits(site, "interviewed") == ["therapist:1", "therapist:1", "therapist:ann"]
+
+
+async def delete_and_redraw(url: str, programme, clock, redraw: bool) -> None:
+    """Someone with database access removes the first allocation (and, with ``redraw``, draws that
+    participant again, as the service would: the counter moves on to the next index)."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            row = (await session.scalars(select(TrialAllocation).order_by(TrialAllocation.id))).first()
+            pid = row.participant_id
+            await session.delete(row)
+            await session.execute(delete(OutboxMessage).where(OutboxMessage.dedup_key == f"allocation:{pid}"))
+        if redraw:
+            await TrialService(db, programme, clock, seed=SEED).allocate(pid)
+    finally:
+        await db.dispose()
+
+
+async def edit_date(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            row = (await session.scalars(select(TrialAllocation).order_by(TrialAllocation.id))).first()
+            row.allocated_on = row.allocated_on.replace(year=row.allocated_on.year - 1)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("how", ["deleted", "redrawn", "edited"])
+def test_audit_finds_a_deleted_edited_or_redrawn_allocation_in_the_chain(site, monkeypatch, programme, clock, how):
+    monkeypatch.setenv("ICBT_TRIAL_SEED", SEED.decode())
+    assert invoke("trial", "audit").exit_code == 0
+    if how == "edited":
+        asyncio.run(edit_date(site))
+    else:
+        asyncio.run(delete_and_redraw(site, programme, clock, redraw=how == "redrawn"))
+    result = invoke("trial", "audit")
+    assert result.exit_code == 1, result.stdout
+    assert "0 mismatch(es)" in result.stdout, "the seed alone cannot see it: the arms stored are the seed's"
+    expected = {"deleted": "is not stored", "redrawn": "missing (deleted or redrawn?)", "edited": "(edited?)"}[how]
+    assert any(line.startswith("CHAIN ") and expected in line for line in result.stdout.splitlines()), result.stdout

@@ -58,7 +58,7 @@ def test_rule_without_its_bounds(copy):
 
 def test_block_size_must_fit_the_ratio(copy):
     edit(copy / TRIAL, lambda d: d["arms"][0].update(weight=2))
-    assert "content/trial/trial.yaml: block_sizes: 2 is not a multiple of the arms' weights (3)" in problems(copy)
+    assert "content/trial/trial.yaml: block_sizes: 4 is not a multiple of the arms' weights (3)" in problems(copy)
 
 
 def test_criterion_naming_an_unknown_question(copy):

@@ -73,6 +73,8 @@ def plan(payload: dict[str, Any]) -> list[Part]:
     A photo whose caption fits is one message; a longer text goes after the photo, cut into parts;
     the buttons ride on the last message.
     """
+    if payload.get("delete_topic"):  # an erasure: the participant's topic in the staff group goes
+        return [Part("delete_topic", None, False)]
     if payload.get("relay") or payload.get("copy_from"):
         return [Part("relay", None, True)]  # sent whole by bot/channels/telegram/staff.py
     text, image = payload.get("text", ""), payload.get("image")
@@ -111,6 +113,9 @@ class TelegramTransport:
     async def send_part(self, chat_id: str, payload: dict[str, Any], index: int) -> str:
         """Send part ``index`` of the payload; translate the Bot API's errors for the sender."""
         try:
+            if payload.get("delete_topic"):
+                await self.bot.delete_forum_topic(int(chat_id), int(payload["delete_topic"]))
+                return ""
             message = await self._send(int(chat_id), payload, plan(payload)[index])
         except RetryAfter as exc:
             wait = exc.retry_after
