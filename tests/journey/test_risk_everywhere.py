@@ -257,10 +257,10 @@ async def test_risk_words_during_the_application(db, programme, clock, transport
 async def test_risk_words_after_withdrawal_still_reach_the_team_at_once(db, programme, clock, transport, sender,
                                                                        trial_journey):  # fmt: skip
     trial_chat, chat, relay = trial_journey
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment", clock)
     await chat.send(Inbound(kind="command", text="withdraw"))
     await chat.press(programme.msg("en", "trial.withdraw_no_use"))
-    assert transport.texts(TEST_CHAT)[-1] == programme.msg("en", "trial.withdrawn")
+    assert transport.texts(TEST_CHAT)[-1] == programme.msg("en", "trial.withdrawn_removed")
     await chat.send(Inbound(kind="text", text="I feel like killing myself"))
     texts = transport.texts(TEST_CHAT)
     assert "112" in texts[-2] and texts[-1] == programme.msg("en", "safety.hold")
