@@ -83,7 +83,8 @@ async def bootstrap(
             relay.wake.set()
 
     policy = Policy(question_days=settings.relay_question_days, feedback_days=settings.relay_report_days,
-                    staff_available=staff_target is not None, safety=SafetySite.from_settings(settings, staff_status),
+                    staff_available=staff_target is not None,
+                    safety=SafetySite.from_settings(settings, staff_status, staff_posted=staff_target is not None),
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = Engine(programme, policy)

@@ -55,3 +55,10 @@ class TrialStateError(IcbtError):
     """A trial step asked for out of order (e.g. allocation before the interview's include and consent)."""
 
     exit_code = 1
+
+
+class AnalysisMissing(IcbtError):
+    """The report's statistics (scipy, statsmodels, pandas) are the ``analysis`` extra, which the bot
+    itself does not need; a command that needs them says so in one line."""
+
+    exit_code = 2

@@ -16,7 +16,7 @@ import typer
 
 from bot.cli.staff import staff_app
 from bot.cli.trial import participants_app, trial_app
-from bot.errors import ContentError, IcbtError
+from bot.errors import AnalysisMissing, ContentError, IcbtError
 from bot.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -55,6 +55,17 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run(coro)
     except IcbtError as exc:
         _fail(exc)
+
+
+def _needs_analysis(command: str) -> None:
+    """The statistics are an extra (``icbt-bot[analysis]``): without it, one line says how to add it."""
+    try:
+        import pandas  # noqa: F401
+        import scipy.stats  # noqa: F401
+        import statsmodels.formula.api  # noqa: F401
+    except ImportError as exc:
+        _fail(AnalysisMissing(f"icbt {command} needs the analysis extra ({exc.name} is not installed): "
+                              "pip install 'icbt-bot[analysis]' (./dev installs it)"))  # fmt: skip
 
 
 def _logging(level: str, settings: Settings | None = None) -> None:
@@ -221,6 +232,7 @@ def report(
     config: ConfigOpt = None,
 ) -> None:
     """Write the trial report: one self-contained HTML file with tables and plots."""
+    _needs_analysis("report")
     from bot.cli.report import report_command
 
     settings = _settings(config)
@@ -274,6 +286,7 @@ def simulate(
     config: ConfigOpt = None,
 ) -> None:
     """Run synthetic people through the real engine on the simulated clock (a protocol rehearsal)."""
+    _needs_analysis("simulate")
     from bot.cli.simulate import parse_sizes, simulate_command
     from bot.simulate.calibration import load_calibration
     from bot.simulate.people import SimConfig

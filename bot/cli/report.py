@@ -19,7 +19,6 @@ from bot.content.programme import Programme
 from bot.errors import IcbtError, StorageUnavailable
 from bot.measures.dataset import TrialDataset
 from bot.measures.export import write_export
-from bot.measures.report import build_report
 from bot.measures.synthetic import synthetic_trial
 from bot.settings import Settings
 
@@ -74,6 +73,8 @@ class ReportOptionError(IcbtError):
 def report_command(settings: Settings, out: Path, seed: int | None = None, sd_source: str = "sample") -> str:
     if sd_source not in ("sample", "instrument"):
         raise ReportOptionError(f"report: --rc-sd must be 'sample' or 'instrument', not {sd_source!r}")
+    from bot.measures.report import build_report  # the analysis extra: the export does not need it
+
     programme, dataset, note = _dataset(settings, seed)
     html = build_report(
         dataset,

@@ -11,9 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.errors import IcbtError
-from bot.relay.time_report import SEED_MINUTES, WeekMinutes, by_arm, week_minutes
 from bot.settings import load_settings
-from bot.storage.database import Database
 
 staff_app = typer.Typer(no_args_is_help=True, help="What the therapists did: their time.")
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (default config/icbt.toml).")]
@@ -22,8 +20,10 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file 
 @staff_app.command("time")
 def time(config: ConfigOpt = None) -> None:
     """Recorded therapist minutes per participant and week, and per arm (weeks without a record left out)."""
+    from bot.relay.time_report import SEED_MINUTES, by_arm, week_minutes  # the database stack: not for --help
+    from bot.storage.database import Database
 
-    async def main() -> list[WeekMinutes]:
+    async def main() -> list:
         db = Database(load_settings(config).database_url)
         try:
             await db.upgrade()

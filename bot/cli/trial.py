@@ -2,6 +2,8 @@
 
 Every command reads settings once, runs one service call and prints; an ``IcbtError`` becomes one
 line and its exit code. Who ran a command is recorded in the audit log (``--by``, default the login).
+The database stack is imported inside the commands, so ``icbt --help`` and every other command start
+without SQLAlchemy or Alembic.
 """
 
 from __future__ import annotations
@@ -10,31 +12,20 @@ import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from bot.clock import SystemClock
-from bot.content.loader import load_programme
-from bot.content.programme import Programme
-from bot.conversation.service import ConversationService
-from bot.engine import Engine
-from bot.engine.model import Policy
 from bot.errors import IcbtError, TrialStateError
-from bot.safety import SafetySite
 from bot.settings import Settings, load_settings
-from bot.storage.database import Database
-from bot.storage.models import Participant
-from bot.trial.allocation import ArmWeight, mismatches
-from bot.trial.chain import breaks
-from bot.trial.commands import CommandRejected, parse_interviewed
-from bot.trial.privacy import ParticipantData, as_document
-from bot.trial.report import STAGE_ROWS, TrialReport
-from bot.trial.seed import run_seed
-from bot.trial.service import TrialService
+
+if TYPE_CHECKING:
+    from bot.content.programme import Programme
+    from bot.storage.database import Database
+    from bot.trial.privacy import ParticipantData
 
 T = TypeVar("T")
 
@@ -60,6 +51,9 @@ def _actor(by: str | None) -> str:
 def _with(config: Path | None, work: Callable[[Settings, Database, Programme], Awaitable[T]]) -> T:
     """Run one unit of work against the configured database; errors end as one line."""
 
+    from bot.content.loader import load_programme
+    from bot.storage.database import Database
+
     async def main() -> T:
         settings = load_settings(config)
         programme = load_programme(settings.content_dir)
@@ -77,6 +71,8 @@ def _with(config: Path | None, work: Callable[[Settings, Database, Programme], A
 
 
 def _data(settings: Settings, db: Database, programme: Programme) -> ParticipantData:
+    from bot.trial.privacy import ParticipantData
+
     staff = ("telegram", str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
     return ParticipantData(db, programme, SystemClock(), retention_days=settings.trial_retention_days,
                            outbox_purge_days=settings.trial_outbox_purge_days, charts_dir=settings.charts_dir,
@@ -86,6 +82,8 @@ def _data(settings: Settings, db: Database, programme: Programme) -> Participant
 @participants_app.command("list")
 def list_participants(config: ConfigOpt = None, by: ByOpt = None) -> None:
     """One line per participant: stage, arm and week (a staff read: audited)."""
+    from bot.trial.report import TrialReport
+
     lines = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).lines(_actor(by)))
     table = Table(title=f"{len(lines)} participant(s)")
     for column in ("code", "status", "stage", "arm", "week", "reachable"):
@@ -99,6 +97,8 @@ def list_participants(config: ConfigOpt = None, by: ByOpt = None) -> None:
 @participants_app.command("show")
 def show(code: CodeArg, config: ConfigOpt = None, by: ByOpt = None) -> None:
     """Where one participant stands, with the interviewer's contact details (audited)."""
+    from bot.trial.report import TrialReport
+
     line = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).lines(_actor(by), code.upper()))[0]
     table = Table(title=line.code, show_header=False)
     rows: dict[str, Any] = {"status": line.status, "stage": line.stage, "arm": line.arm,
@@ -116,6 +116,7 @@ def withdraw(
     by: ByOpt = None,
 ) -> None:
     """Withdraw a participant: every pending message stops, staff are told, the choice is kept."""
+    from bot.trial.service import TrialService
 
     async def work(settings: Settings, db: Database, programme: Programme) -> bool:
         staff = ("telegram", str(settings.staff_chat_id)) if settings.staff_chat_id is not None else None
@@ -135,6 +136,15 @@ def interviewed(
     by: ByOpt = None,
 ) -> None:
     """Record the interview (as /interviewed in the staff group): an include brings the consent."""
+    from sqlalchemy import select
+
+    from bot.conversation.service import ConversationService
+    from bot.engine import Engine
+    from bot.engine.model import Policy
+    from bot.safety import SafetySite
+    from bot.storage.models import Participant
+    from bot.trial.commands import CommandRejected, parse_interviewed
+    from bot.trial.service import TrialService
 
     async def work(settings: Settings, db: Database, programme: Programme) -> str:
         try:
@@ -166,6 +176,8 @@ def export(
     by: ByOpt = None,
 ) -> None:
     """Write everything stored about a participant as JSON (a subject-access request; audited)."""
+    from bot.trial.privacy import as_document
+
     data = _with(config, lambda s, db, p: _data(s, db, p).export(code.upper(), _actor(by)))
     name, document = as_document(data)
     if out is not None and str(out) == "-":
@@ -194,6 +206,8 @@ def erase(
 @trial_app.command("status")
 def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
     """Counts per stage, per arm, and per week of each arm (audited)."""
+    from bot.trial.report import STAGE_ROWS, TrialReport
+
     summary = _with(config, lambda s, db, p: TrialReport(db, p, SystemClock()).status(_actor(by)))
     console = Console()
     stages = Table(title="Trial status")
@@ -231,6 +245,10 @@ def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
 
     Prints only counts and the allocations already made that do not match; nothing ahead is shown.
     """
+    from bot.trial.allocation import ArmWeight, mismatches
+    from bot.trial.chain import breaks
+    from bot.trial.report import TrialReport
+    from bot.trial.seed import run_seed
 
     async def work(settings: Settings, db: Database, programme: Programme) -> tuple[int, list[Any], list[str]]:
         seed = run_seed(settings)

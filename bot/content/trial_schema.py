@@ -26,6 +26,10 @@ class ApplicationQuestion(Strict):
     min: float | None = None
     max: float | None = None
     optional: bool = False
+    # for the safety net (bot/engine/safety_intake.py): the answer kept in the participant's state, or a
+    # yes_no warning sign of serious illness and how soon it needs a doctor
+    keeps: Literal["country", "safety_phone", "doctor"] | None = None
+    warning: Literal["emergency", "same_day", "soon"] | None = None
 
     _id = field_validator("id")(check_id)
 
@@ -33,6 +37,8 @@ class ApplicationQuestion(Strict):
     def _shape(self) -> ApplicationQuestion:
         if self.kind == "choice" and len(self.options) < 2:
             raise ValueError("a choice needs at least two options")
+        if self.warning is not None and self.kind != "yes_no":
+            raise ValueError("a warning sign is a yes_no question")
         if self.kind == "number" and (self.min is None or self.max is None or self.min >= self.max):
             raise ValueError("a number needs min below max")
         return self

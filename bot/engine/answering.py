@@ -158,5 +158,10 @@ def carry_on(turn: Turn, by: str = "participant") -> None:
         application.ask(turn)
     elif state.status == "withdrawn":
         turn.say(turn.msg("trial.withdrawn_here"))
+    elif state.status == "declined":
+        turn.say(turn.msg("consent.declined"))
     else:
+        said = len(turn.effects.outbound)
         resume(turn)
+        if len(turn.effects.outbound) == said:  # nothing to go back to (after the programme): never silent
+            turn.say(turn.msg("safety.carried_on"))

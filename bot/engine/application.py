@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.content.schema import Instrument, InstrumentItem
 from bot.content.trial_schema import ApplicationQuestion
-from bot.engine import calendar, risk
+from bot.engine import calendar, risk, safety_intake
 from bot.engine.fields import whole_number
 from bot.engine.model import Button, Inbound, TrialRequest
 from bot.engine.turn import Turn
@@ -143,6 +143,7 @@ def _take_question(turn: Turn, question: ApplicationQuestion, raw: str) -> None:
     value = read_answer(question, text, today)
     assert turn.state.applying is not None
     turn.state.applying["given"][question.id] = value
+    safety_intake.keep(turn, question, value)  # country, safety phone, GP; warning signs answered at once
 
 
 def _take_item(turn: Turn, instrument: Instrument, item: InstrumentItem, raw: str) -> None:

@@ -139,6 +139,7 @@ class ParticipantState:
     held: bool = False  # after an urgent risk hit the next step waits until the participant carries on
     held_reason: str | None = None  # why (what was found, where): staff see it in /queue and /caseload
     country: str | None = None  # for the crisis resources of the participant's own country (None: the site's)
+    safety_contact: dict[str, str] | None = None  # {"phone", "doctor"} from the application, shown in alerts
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> weekly report progress
     log: dict[str, dict[str, Any]] = field(default_factory=dict)  # module id -> running tallies of its week
     # The participant's own clock (bot/engine/reminders.py, bot/engine/preferences.py):
@@ -182,7 +183,8 @@ class ParticipantState:
             if value := own[key]:
                 out[key] = dict(value) if copies else value
         for key in ("reminded_on", "paused_on", "awaiting", "trial_stage", "arm", "crossover", "held",
-                    "reminder_count", "held_days", "held_reason", "country", "confirming"):  # fmt: skip
+                    "reminder_count", "held_days", "held_reason", "country", "safety_contact",
+                    "confirming"):  # fmt: skip
             if value := own[key]:
                 out[key] = value
         if self.frames:
@@ -234,6 +236,7 @@ def position_fields(data: dict[str, Any] | None) -> dict[str, Any]:
         "held": bool(get("held", False)),
         "held_reason": get("held_reason"),
         "country": get("country"),
+        "safety_contact": get("safety_contact") or None,
         "reports": get("reports") or {},
         "log": get("log") or {},
         "prefs": Preferences.load(get("prefs")),

@@ -78,7 +78,7 @@ def methods(
         allocation = (
             f"Participants were allocated to {arms} by a concealed, seeded sequence of permuted blocks of "
             f"{blocks} (sizes drawn at random), stratified by {', '.join(trial.strata) or 'nothing'}; the draw was made in "
-            "the chat after consent, and every allocation was recorded with its stratum and sequence index for audit."
+            "the chat after consent and the baseline measurements, and every allocation was recorded with its stratum and sequence index for audit."
         )
     else:
         allocation = "The allocation scheme is not part of this dataset's configuration."

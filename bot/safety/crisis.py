@@ -119,8 +119,15 @@ class SafetySite:
     status: StaffStatus | None = None  # the staff group's reachability as the sender last saw it
 
     @classmethod
-    def from_settings(cls, settings: SiteSafetySettings, status: StaffStatus | None = None) -> SafetySite:
-        return cls(CrisisResources.from_settings(settings), StaffAvailability.from_settings(settings), status)
+    def from_settings(
+        cls, settings: SiteSafetySettings, status: StaffStatus | None = None, staff_posted: bool | None = None
+    ) -> SafetySite:
+        """``staff_posted``: whether this run posts to a staff chat at all (the demo's console staff view
+        counts); None decides from the settings alone."""
+        staff = StaffAvailability.from_settings(settings)
+        if staff_posted is not None:
+            staff = StaffAvailability.TEAM if staff_posted else StaffAvailability.NONE
+        return cls(CrisisResources.from_settings(settings), staff, status)
 
     def staff_now(self) -> StaffAvailability:
         """The configured availability, or UNREACHABLE while the staff group refuses the bot."""

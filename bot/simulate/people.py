@@ -196,6 +196,12 @@ def application(person: Person, applied_on: date, rng: np.random.Generator) -> d
         "wheelchair": False,
         "surgery_planned": False,
         "heart_disease": False,
+        "warning_now": False,  # the safety questions: no warning sign, the site's country, who to call
+        "warning_today": False,
+        "warning_soon": False,
+        "country": "se",
+        "safety_phone": "phone (simulated)",
+        "doctor": "health centre (simulated)",
         "contact": "phone, afternoons (simulated)",
     }
     if person.screened_out == "application":

@@ -39,7 +39,7 @@ def test_icbt_report_takes_reliable_changes_sd_from_the_instrument_when_asked(tm
     )
     assert result.exit_code == 0, result.output
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "7.30 / 0.8" in html and "permuted blocks of 2, 4, 6" in html
+    assert "7.30 / 0.8" in html and "stratified by sex" in html
     wrong = runner.invoke(app, ["report", "--out", str(tmp_path / "r.html"), "--synthetic", "1", "--rc-sd", "seed"])
     assert wrong.exit_code == 1
     assert wrong.output.strip().splitlines()[-1] == "report: --rc-sd must be 'sample' or 'instrument', not 'seed'"

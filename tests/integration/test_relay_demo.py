@@ -27,3 +27,19 @@ async def test_demo_shows_the_staff_group_and_relays_the_therapist_answer(tmp_pa
     assert "📝 Internal note saved for P-0001" in out
     assert "bot: seemed relieved" not in out, "a note never reaches the participant"
     assert "(usage: /staff TEXT" in out
+
+
+async def test_demo_risk_words_get_the_true_crisis_message_the_pause_and_an_urgent_alert(tmp_path, capsys):
+    settings = load_settings(database_url=sqlite_url(tmp_path))
+    lines = ["/start", "", "", "", "1", "I don't see the point of living anymore", "/ask I want to kill myself",
+             "hello?", "/staff /ack", "/staff"]  # fmt: skip
+    code = await run_demo(settings, iter(lines), start=datetime(2026, 1, 5, 7, 0, tzinfo=UTC))
+    out = capsys.readouterr().out
+    assert code == 0, out[-2000:]
+    assert "nobody has been alerted" not in out, "the demo's staff view does get the alert"
+    crisis = out.index("An urgent alert with your words is on its way to your therapist team")
+    after = out[crisis : out.index("hello?", crisis)]
+    assert "Let's pause the programme here" in after and "Sorry, I didn't catch that" not in after
+    assert "get in touch with you today" in out, "the concern before it: warm words, same day"
+    assert "🚨 URGENT · P-0001" in out and "🟠 Concern · P-0001" in out
+    assert "✅ Acknowledged by Alex (demo)" in out

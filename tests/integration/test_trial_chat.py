@@ -31,6 +31,8 @@ TYPED = {
     "age": "47", "sex": "Female", "internet": "Yes", "physician": "yes", "pain_region": "Lower back",
     "pain_since": "2024-09-01", "work": "I am on sick leave", "sick_leave_months": "2", "wheelchair": "No",
     "surgery_planned": "no", "heart_disease": "no", "contact": "Phone, weekday mornings",
+    "warning_now": "no", "warning_today": "no", "warning_soon": "no", "country": "Sweden",
+    "safety_phone": "070-123 45 67", "doctor": "Centrum health centre",
 }  # fmt: skip
 
 

@@ -48,6 +48,7 @@ def test_every_field_of_the_position_round_trips():
         arm="treatment", allocated_on=date(2026, 1, 5), check_ins=["2026-01-19"], crossover="offered",
         consent_given={"version": "v3", "at": "2026-01-05T07:00:00+00:00"}, planned=[{"at": "x", "text": "y"}],
         held_reason="thoughts or intent of suicide (urgent), diary", country="GB",
+        safety_contact={"phone": "070-1234567", "doctor": "Centrum health centre"},
     )  # fmt: skip
     columns = {"code", "language", "timezone", "status", "paused", "start_date"}
     position = state.position_json()

@@ -75,3 +75,27 @@ def test_crisis_message_claims_only_what_is_true_without_a_staff_group(programme
     with_staff.through_consent()
     told = next(o.text for o in with_staff.command("ask", "I want to end my life").outbound if "112" in o.text)
     assert "nobody has been alerted" not in told
+
+
+def test_carry_on_after_the_programme_is_never_silent(programme, clock):
+    p = Participant(programme, clock)
+    p.through_consent()
+    p.state.status, p.state.frames = "completed", []
+    effects = p.type("I took an overdose last night")
+    assert "112" in effects.outbound[0].text and p.state.held
+    assert effects.outbound[-1].text == programme.msg("en", "safety.hold"), "the pause, nothing else"
+    after = p.press("Carry on when I'm ready")
+    assert [o.text for o in after.outbound] == [programme.msg("en", "safety.carried_on")]
+    assert not p.state.held
+
+
+def test_an_edited_message_is_screened_and_changes_nothing_else(p):
+    from bot.engine import Inbound
+
+    step = p.state.frame.step
+    quiet = p.send(Inbound(kind="edit", text="I meant 6, not 5"))
+    assert quiet.outbound == [] and quiet.relays == [] and quiet.answers == []
+    effects = p.send(Inbound(kind="edit", text="i wanna kms"))
+    assert "112" in effects.outbound[0].text and [r.kind for r in effects.relays] == ["safety"]
+    assert effects.relays[0].data["where"].endswith("edited message") and effects.answers == []
+    assert p.state.held and p.state.frame.step == step
