@@ -114,7 +114,7 @@ def die_with_parent(parent: int) -> None:
     except (OSError, AttributeError):
         log.debug("prctl is not available; the worker ends when its pool's pipes close")
     if os.getppid() != parent:
-        os._exit(0)
+        signal.raise_signal(signal.SIGKILL)  # the parent is gone already: go at once, like its death signal
 
 
 def drop_inherited_sockets() -> None:

@@ -1,7 +1,7 @@
 """One participant whose relay item cannot be posted never holds up anyone else's.
 
 When posting an item fails (their stored state cannot be read, the item's data is malformed, a
-bug), ``isolate_item`` posts the item's own words to the staff group as plain text, built from a
+bug), ``isolate_item`` posts the item's own words to the participant's topic as plain text, built from a
 handful of plain columns (the item's kind and text, the participant's code) without loading the
 participant or the item as objects; marks the item posted and the participant quarantined (sweeps
 skip them until an admin runs ``icbt participants unquarantine``), in one transaction, with one
@@ -11,6 +11,7 @@ ERROR line. If even that fails, the item is set aside (``stage = failed``) so th
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -39,7 +40,10 @@ async def isolate_item(
             code = await session.scalar(select(Participant.code).where(Participant.id == item.participant_id))
             code = code or f"P-{item.participant_id:04d}"
             text = content.text("plain", code=code, kind=item.kind, text=item.text or "")
-            payload = {"text": text, "buttons": [], "image": None, **({"pin": True} if item.kind == "safety" else {})}
+            payload: dict[str, Any] = {"text": text, "buttons": [], "image": None,
+                                       "relay": {"participant_id": item.participant_id, "topic_name": code}}  # fmt: skip
+            if item.kind == "safety":
+                payload["pin"] = True  # an URGENT alert is pinned, as when posted as usual
             session.add(OutboxMessage(participant_id=None, channel=staff[0], chat_id=staff[1], payload=payload,
                                       status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
             await session.execute(

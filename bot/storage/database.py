@@ -13,6 +13,7 @@ locks (``SELECT … FOR UPDATE``) order it against other writers.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -33,9 +34,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.errors import StorageUnavailable
+from bot.storage.outage import Outage, is_outage, missing_schema
 from bot.storage.sweeplock import SweepLock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 # JSON columns (participant positions, outbox payloads) are read and written for every event and
@@ -74,9 +77,27 @@ class Database:
         self._sync: Engine | None = None
         self._thread: ThreadPoolExecutor | None = None
         self.sweep_lock = SweepLock(self)
+        self.outage = Outage()
 
     async def run_write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one transaction in one hop; commit when it returns, roll back if it raises."""
+        """Run ``fn`` in one transaction in one hop; commit when it returns, roll back if it raises.
+
+        An outage is logged once when it starts and once when it ends (``bot/storage/outage.py``); a
+        database found without our tables (dropped and recreated) is migrated, then ``fn`` runs again."""
+        try:
+            result = await self._run_write(fn)
+        except Exception as exc:
+            if not missing_schema(exc):
+                if is_outage(exc):
+                    self.outage.failed(exc)
+                raise
+            log.error("the database has no icbt tables (created anew?): migrating it now")
+            await self.upgrade()
+            result = await self._run_write(fn)
+        self.outage.ok()
+        return result
+
+    async def _run_write(self, fn: Callable[[Connection], T]) -> T:
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn)

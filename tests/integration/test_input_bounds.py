@@ -45,23 +45,31 @@ async def _withdrawn(db) -> int:
 
 async def test_withdrawal_buttons_act_only_for_the_question_just_asked(db, programme, clock, sender, transport):
     trial_chat, chat = trial_chat_for(db, programme, clock, sender, transport)
-    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment")
-    stale = programme.msg("en", "trial.withdraw_stale")
+    await to_allocation(chat, programme, trial_chat, sender, transport, "treatment", clock)
+    stale, ask = programme.msg("en", "trial.withdraw_stale"), programme.msg("en", "trial.withdraw_ask")
+
+    def said(text: str) -> int:
+        return transport.texts(CHAT).count(text)
+
+    def buttons_asked() -> list[str]:
+        question = next(p for p in reversed(transport.sent[CHAT]) if p["text"] == ask)
+        return [b["data"] for row in question["buttons"] for b in row]
+
     await chat.send(Inbound(kind="choice", text="WD|use"))  # forged: nobody asked
-    assert transport.texts(CHAT)[-1] == stale
+    assert said(stale) == 1
     await chat.send(Inbound(kind="command", text="withdraw"))
-    first = [b["data"] for row in transport.sent[CHAT][-1]["buttons"] for b in row]
+    first = buttons_asked()
     await chat.send(Inbound(kind="choice", text="WD|no_use|0000000000"))  # a guessed token
-    assert transport.texts(CHAT)[-1] == stale
+    assert said(stale) == 2
     await chat.send(Inbound(kind="command", text="withdraw"))  # asked again: the first buttons are stale
-    second = [b["data"] for row in transport.sent[CHAT][-1]["buttons"] for b in row]
+    second = buttons_asked()
     assert first != second
     await chat.send(Inbound(kind="choice", text=first[0]))
-    assert transport.texts(CHAT)[-1] == stale and await _withdrawn(db) == 0
+    assert said(stale) == 3 and await _withdrawn(db) == 0
     async with db.reading() as session:
         assert (await session.scalar(select(Participant))).status == "active"
     await chat.send(Inbound(kind="choice", text=second[1]))  # "do not use my answers", as asked now
     assert await _withdrawn(db) == 1
-    assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.withdrawn")
+    assert said(programme.msg("en", "trial.withdrawn_removed")) == 1
     await chat.send(Inbound(kind="choice", text=second[0]))  # the same question's other button, later
     assert await _withdrawn(db) == 1

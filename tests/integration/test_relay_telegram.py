@@ -13,7 +13,7 @@ from telegram import Update
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.convert import to_incoming
 from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
-from bot.channels.telegram.transport import TelegramTransport
+from bot.channels.telegram.transport import TEXT_LIMIT, TelegramTransport, utf16_units
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
 from bot.engine.model import RelayRecord
@@ -281,3 +281,12 @@ async def test_a_therapist_reply_with_a_lone_surrogate_reaches_the_participant(t
     assert reply["text"] == "Yes \ufffd it is, go gently.\n\n— Your therapist Anna"
     async with db.reading() as session:
         assert (await session.scalars(select(RelayItem))).one().status == "closed"
+
+
+async def test_a_long_message_full_of_emoji_reaches_staff_in_parts_within_telegrams_limit(tg):
+    await tg.participant()
+    words = " ".join(["my back 😣 hurts"] * 300)  # ~4,800 characters, each 😣 two UTF-16 units
+    await tg.ask(words)
+    posts = [p["text"] for p in tg.api.sent() if int(p["chat_id"]) == STAFF]
+    assert all(utf16_units(text) <= TEXT_LIMIT for text in posts)
+    assert "".join(posts).count("😣") == 300  # every word arrived

@@ -20,6 +20,7 @@ from bot.channels.telegram.convert import CHANNEL, to_incoming
 from bot.channels.telegram.inbox import DurableQueue, Inbox, InboxApplication
 from bot.conversation.service import ConversationService
 from bot.settings import Settings
+from bot.storage.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,10 @@ def register_handlers(application: Application, service: ConversationService) ->
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(context.application, InboxApplication):
             context.application.mark_failed(update)  # its inbox row stays for another try
-        log.error("update failed: %s", context.error.__class__.__name__, exc_info=context.error)
+        if context.error is not None and is_outage(context.error):  # said once by the database's Outage
+            log.debug("update failed during a database outage: %s", type(context.error).__name__)
+        else:
+            log.error("update failed: %s", context.error.__class__.__name__, exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             programme = service.engine.programme
             text = programme.msg(programme.spec.default_language, "error.generic")

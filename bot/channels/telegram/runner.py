@@ -14,7 +14,7 @@ from telegram.request import BaseRequest
 from bot.bootstrap import bootstrap
 from bot.channels.telegram.app import build_application, open_inbox, register_handlers
 from bot.channels.telegram.convert import CHANNEL
-from bot.channels.telegram.inbox import LEASE, Inbox
+from bot.channels.telegram.inbox import LEASE, Inbox, InboxUnavailable
 from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
@@ -152,6 +152,8 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
             logging.getLogger("telegram.ext.Updater").addFilter(_ConflictSaid())
             refused.append(TWO_POLLERS)
             stop.set()
+            return
+        if isinstance(exc, InboxUnavailable):  # the database's outage, said once by its Outage
             return
         log.error("polling for updates failed: %s: %s", type(exc).__name__, exc)
 

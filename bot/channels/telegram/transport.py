@@ -18,14 +18,31 @@ TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1024
 
 
+def utf16_units(text: str) -> int:
+    """A text's length as Telegram counts it: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 units."""
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a long text into message-sized parts, at paragraph, line or word breaks where possible."""
+    """Cut a long text into message-sized parts, at paragraph, line or word breaks where possible;
+    sizes are measured as Telegram measures them (UTF-16 units), so no part is refused as too long."""
     parts: list[str] = []
     rest = text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+    while utf16_units(rest) > limit:
+        end = _fitting(rest, limit)
+        cut = max(rest.rfind("\n\n", 0, end), rest.rfind("\n", 0, end), rest.rfind(" ", 0, end))
         if cut <= 0:
-            cut = limit
+            cut = end
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     parts.append(rest)
@@ -62,10 +79,10 @@ def plan(payload: dict[str, Any]) -> list[Part]:
         return [Part("relay", None, True)]  # sent whole by bot/channels/telegram/staff.py
     text, image = payload.get("text", ""), payload.get("image")
     if payload.get("document"):  # /mydata: the file, its caption on it when the text fits
-        if len(text) <= CAPTION_LIMIT:
+        if utf16_units(text) <= CAPTION_LIMIT:
             return [Part("document", text or None, True)]
         return [Part("text", piece, False) for piece in split_text(text)] + [Part("document", None, True)]
-    if image and len(text) <= CAPTION_LIMIT:
+    if image and utf16_units(text) <= CAPTION_LIMIT:
         return [Part("photo", text or None, True)]
     parts = [Part("photo", None, False)] if image else []
     pieces = split_text(text)
