@@ -6,7 +6,7 @@ kind of step the participant stands on (from the stored position), so a new step
 still gets a sensible answer: an application question as the person's model answers it, a
 questionnaire item or a diary scale from the person's model, the consent's agree button, any other
 button, or a number or a few words when the bot waits for text. The draw is made in the chat after the
-consent; the person learns the arm from the stored state (``on_arm``), as a participant from the message.
+consent and the baseline; the person learns the arm from the stored state (``on_arm``), as a participant from the message.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ screening questionnaires in the chat (``bot/simulate/chat.py``); the trial servi
 application after its commit, as in the running bot (``bot/trial/chat.py``). Every morning a
 synthetic therapist records the interviews of those waiting with ``/interviewed P-0007
 include|exclude <reason>`` through the relay's staff-command registry, the same path a message in the
-staff group takes. An include brings the consent; "I agree" makes the concealed draw in the chat, and
+staff group takes. An include brings the consent; after "I agree" and the baseline the sweep makes the concealed draw, and
 from then on one engine follows each arm's calendar (treatment modules; the waiting list's check-ins,
 post weeks and crossover offer). Due participants are ticked, due messages are handed to an in-memory
 transport, and every person who uses the bot that day answers whatever waits for them.
@@ -79,7 +79,7 @@ class Simulation:
         self.trial_chat = TrialChat(trial, engine)
         self.service = ConversationService(
             db, engine, self.clock, timezone=TIMEZONE, language="en", staff_target=staff,
-            on_trial=self.trial_chat.run, symptoms=SymptomPolicy(),
+            on_trial=self.trial_chat.run, after_sweep=self.trial_chat.draws_due, symptoms=SymptomPolicy(),
             charts_dir=Path(tempfile.gettempdir()) / "icbt-sim-charts",
         )  # fmt: skip
         self.trial_chat.conversation = self.service
