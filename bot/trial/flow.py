@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.trial.stage import Facts
+from bot.trial.stage import Facts, stage_of
 
 Outcome = Literal[
     "applying", "not_eligible", "to_interview", "excluded", "consent", "declined", "baseline",
@@ -52,28 +52,27 @@ class Person:
 
 
 def outcome_of(person: Person) -> Outcome:
+    """The person's place in the CONSORT flow: the trial stage (``stage_of``) refined by what only the
+    count needs (the withdrawal's choice, the arm's end, a declined consent)."""
     f = person.facts
-    if f.withdrawn:
+    stage = stage_of(f)
+    if stage == "withdrawn":
         if not f.allocated:
             return "withdrawn_before_draw"
         return "withdrawn" if person.may_use_data else "withdrawn_removed"
-    if f.allocated:
+    if stage == "allocated":
         if POST in person.finished:
             return "completed"
         if person.unreachable or person.arm_over:
             return "lost"
         return "ongoing"
-    if not f.applied:
+    if stage == "apply":
         return "applying"
-    if not f.eligible:
-        return "not_eligible"
-    if f.interview is None:
-        return "to_interview"
-    if f.interview == "exclude":
-        return "excluded"
+    if stage in ("not_eligible", "to_interview", "excluded"):
+        return stage
     if person.status == "declined":
         return "declined"
-    return "baseline" if f.consented else "consent"
+    return "baseline" if stage == "allocate" else "consent"
 
 
 @dataclass(frozen=True)
