@@ -258,7 +258,11 @@ def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
         made = await report.allocations_made(_actor(by))
         links, audited = await report.allocation_chain()
         weights = [ArmWeight(a.id, a.weight) for a in programme.trial.arms]
-        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made), breaks(links, audited)
+        return (
+            len(made),
+            mismatches(seed, weights, programme.trial.block_sizes, made, programme.trial.max_imbalance),
+            breaks(links, audited),
+        )
 
     checked, wrong, broken = _with(config, work)
     for stratum, index, arm, expected in wrong:

@@ -153,7 +153,9 @@ async def test_concurrent_draws_follow_the_auditors_sequence_per_stratum(db, clo
     for stratum in ("sex=male", "sex=female"):
         mine = [r for r in rows if r.stratum == stratum]
         assert [r.sequence_index for r in mine] == list(range(len(mine)))
-        assert [r.arm for r in mine] == sequence(SEED, weights, trial.spec.block_sizes, stratum, len(mine))
+        assert [r.arm for r in mine] == sequence(
+            SEED, weights, trial.spec.block_sizes, stratum, len(mine), trial.spec.max_imbalance
+        )
     assert sum(Counter(r.stratum for r in rows).values()) == 12
     chain = [Link(r.id, r.participant_id, r.arm, r.stratum, r.sequence_index, r.allocated_on, r.prev_hash, r.hash)
              for r in sorted(rows, key=lambda r: r.id)]  # fmt: skip
