@@ -113,7 +113,9 @@ def _backstop(
     found: RiskHit | None = None
     for words, judged in read:
         harmless = [(start, end) for start, end, _ in compiled.benign.spans(words)]
-        hit = backstop.grade(words, judged, partial(_negated, words, compiled=compiled, window=rules.negation_window), harmless)
+        hit = backstop.grade(
+            words, judged, partial(_negated, words, compiled=compiled, window=rules.negation_window), harmless
+        )
         if hit is None:
             continue
         level = "concern" if joking else hit.level
