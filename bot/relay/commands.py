@@ -18,6 +18,8 @@ from bot.content.programme import Programme
 from bot.relay import timing
 from bot.relay.alerts import paused_lines
 from bot.relay.content import RelayContent
+from bot.relay.dropout import describe
+from bot.relay.dropout_store import risk_of
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.queue import open_rows, page_text
 from bot.relay.replies import deliver
@@ -128,21 +130,25 @@ async def _assign(ctx: CommandContext) -> None:
 
 
 async def _caseload(ctx: CommandContext) -> None:
-    """Each therapist's participants with their week and what is open; a paused participant says since
-    when, and a withdrawn one stays listed while anything of theirs is still open."""
-    by_therapist: dict[int, list[str]] = {t: [] for t in ctx.config.therapist_ids}
+    """Each therapist's participants, highest drop-out risk first (``bot.relay.dropout``), with their
+    week, what is open and the risk's reasons; a paused participant says since when, and a withdrawn
+    one stays listed while anything of theirs is still open."""
+    by_therapist: dict[int, list[tuple[tuple[int, float], str]]] = {t: [] for t in ctx.config.therapist_ids}
     waiting: dict[str, int] = {}
     for row in await open_rows(ctx.store.session, ctx.now):
         waiting[row.code] = waiting.get(row.code, 0) + 1
     for assignment, participant in await ctx.store.assignments(with_open=set(waiting)):
         code = participant.code or "?"
-        by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
+        risk = await risk_of(ctx.store, ctx.programme, participant, ctx.now)
+        line = ctx.content.text(
             "caseload_participant", code=code, week=shown_week(programme_week(participant, ctx.now)),
-            state=_standing(ctx, participant), waiting=waiting.get(code, 0)))  # fmt: skip
+            state=_standing(ctx, participant), waiting=waiting.get(code, 0))  # fmt: skip
+        line += "\n" + ctx.content.text("caseload_risk", risk=describe(ctx.content, risk))
+        by_therapist.setdefault(assignment.therapist_id, []).append((risk.rank, line))
     lines = []
     for therapist, rows in by_therapist.items():
         lines.append(ctx.content.text("caseload_line", therapist=ctx.config.name_of(therapist), count=len(rows)))
-        lines.extend(rows)
+        lines.extend(line for _, line in sorted(rows, key=lambda r: r[0]))
     unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))

@@ -127,6 +127,21 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "week_none": "code week",
         "answers_none": "code form",
         "answers_header": "code title count",
+        "caseload_risk": "risk",
+        "dropout_level_high": "",
+        "dropout_level_medium": "",
+        "dropout_level_low": "",
+        "dropout_summary": "level reasons",
+        "dropout_silent": "days",
+        "dropout_reports": "count",
+        "dropout_diary": "days",
+        "dropout_module": "days",
+        "dropout_pain": "change",
+        "dropout_unanswered": "days",
+        "dropout_digest_header": "",
+        "dropout_digest_line": "code therapist risk",
+        "dropout_digest_none": "",
+        "dropout_digest_footer": "",
     }.items()
 }
 TEMPLATE_FIELDS = frozenset({"code", "week", "module", "goals", "homework", "practice", "diary", "therapist"})

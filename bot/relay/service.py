@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
+from bot.relay import digest, sla, staff_words, stalls, timing
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -252,7 +252,7 @@ class RelayService:
             return await self.process_pending()
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
-        done += await self._check_stalls()
+        done += await self._check_stalls() + await self._general_thread()
         done += await self.process_pending()
         if done:
             self.wake_sender()
@@ -271,6 +271,12 @@ class RelayService:
             )
             done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
         return sum(1 for d in done if d is not None)
+
+    async def _general_thread(self) -> int:
+        """The posts of the group's general thread that time makes due: the weekly drop-out digest."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            return int(await digest.post_digest(self.store(session), self.content, self.programme, now))
 
     async def _assign_new(self) -> int:
         now = self.clock.now()
