@@ -21,7 +21,7 @@ from bot.relay.content import RelayContent
 from bot.relay.dropout import describe
 from bot.relay.dropout_store import risk_of
 from bot.relay.model import RelayConfig, StaffInbound
-from bot.relay.queue import open_rows, page_text
+from bot.relay.queue import open_rows, queue_text
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
@@ -105,11 +105,7 @@ async def _queue(ctx: CommandContext) -> None:
     """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page; then
     the participants paused after a risk hit, with the reason."""
     page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
-    rows = await open_rows(ctx.store.session, ctx.now)
-    text = page_text(ctx.content, ctx.config, rows, page, ctx.now)
-    paused = await paused_lines(ctx.store, ctx.content)
-    if paused:
-        text = "\n".join([*([text] if rows else []), ctx.content.text("paused_header"), *paused])
+    text, _ = await queue_text(ctx.store, ctx.content, ctx.now, page)
     await ctx.say(text)
 
 

@@ -128,6 +128,7 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "answers_none": "code form",
         "answers_header": "code title count",
         "caseload_risk": "risk",
+        "overview_header": "when",
         "dropout_level_high": "",
         "dropout_level_medium": "",
         "dropout_level_low": "",

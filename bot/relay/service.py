@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
-from bot.relay import digest, sla, staff_words, stalls, timing
+from bot.relay import digest, overview, sla, staff_words, stalls, timing
 from bot.relay import format as fmt
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
@@ -273,10 +273,13 @@ class RelayService:
         return sum(1 for d in done if d is not None)
 
     async def _general_thread(self) -> int:
-        """The posts of the group's general thread that time makes due: the weekly drop-out digest."""
+        """The general thread's posts that time makes due: the weekly drop-out digest, and the pinned
+        queue overview edited in place when the queue changed."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            return int(await digest.post_digest(self.store(session), self.content, self.programme, now))
+            store = self.store(session)
+            posted = await digest.post_digest(store, self.content, self.programme, now)
+            return int(posted) + int(await overview.refresh(store, self.content, now))
 
     async def _assign_new(self) -> int:
         now = self.clock.now()
