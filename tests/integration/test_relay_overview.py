@@ -13,13 +13,13 @@ from tests.support.relay import latest_post
 HEADER = "📌 The queue as of"
 
 
-async def sweep(tg) -> None:
-    await tg.relay.sweep()
-    await tg.sender.drain()
+async def sweep(harness) -> None:
+    await harness.relay.sweep()
+    await harness.sender.drain()
 
 
-def overview_posts(tg) -> list[dict]:
-    return [m for m in tg.to_staff() if m["text"].startswith(HEADER)]
+def overview_posts(harness) -> list[dict]:
+    return [m for m in harness.to_staff() if m["text"].startswith(HEADER)]
 
 
 async def stored_id(db) -> int | None:
