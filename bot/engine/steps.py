@@ -42,7 +42,7 @@ from bot.engine.responses import (
     reply_to,
     shown_fields,
 )
-from bot.engine.turn import Turn, untally
+from bot.engine.turn import ASK, TECH_HELP, Turn, untally
 from bot.errors import InputRejected
 from bot.measures.scoring import score
 
@@ -372,8 +372,13 @@ def _question_accept(turn: Turn, frame: Frame, step: QuestionStep, value: str, v
         raise InputRejected("reprompt.text_empty")
     turn.store(frame, None, text)
     data = {"attachment": turn.attachment} if turn.attachment else {}
-    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data))
-    turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
+    technical = frame.module == ASK and frame.step == TECH_HELP  # "something isn't working": a task for staff
+    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data,
+                                           kind="technical" if technical else "question"))  # fmt: skip
+    if technical:
+        turn.say(turn.msg("techhelp.sent"))
+    else:
+        turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
     return DONE
 
 

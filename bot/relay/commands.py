@@ -21,7 +21,7 @@ from bot.relay.content import RelayContent
 from bot.relay.dropout import describe
 from bot.relay.dropout_store import risk_of
 from bot.relay.model import RelayConfig, StaffInbound
-from bot.relay.queue import open_rows, queue_text
+from bot.relay.queue import TASK_WORDS, open_rows, queue_text
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
@@ -164,23 +164,27 @@ def _standing(ctx: CommandContext, participant: Participant) -> str:
 
 
 async def _done(ctx: CommandContext) -> None:
-    usage = "/done P-0007 call <notes>"
+    """Close a task: the week-2 call (with the call's notes), technical help, or a stall."""
+    usage = "/done P-0007 call|technical|stall <notes>"
     participant, rest = await ctx.target(usage)
     if participant is None:
         return
     kind, _, notes = rest.partition(" ")
-    if kind.lower() != "call":
+    kind = kind.lower()
+    if kind not in ("call", "technical", "stall"):
         await ctx.say(ctx.content.text("usage", usage=usage), participant)
         return
-    task = await ctx.store.task(participant.id, "call")
+    task = await ctx.store.task(participant.id, kind)
     if task is None or task.status != "open":
-        await ctx.say(ctx.content.text("no_call_task", code=participant.code), participant)
+        missing = "no_call_task" if kind == "call" else "no_task"
+        await ctx.say(ctx.content.text(missing, code=participant.code, kind=TASK_WORDS.get(kind, kind)), participant)
         return
     task.status, task.done_at, task.notes = "done", ctx.now, notes.strip()
     task.therapist_id = task.therapist_id or ctx.therapist
-    ctx.store.log("call", ctx.now, participant, ctx.therapist, text=notes.strip())
-    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", "call_done", ctx.now)
-    await ctx.say(ctx.content.text("call_done", code=participant.code,
+    ctx.store.log(kind, ctx.now, participant, ctx.therapist, text=notes.strip())
+    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", f"{kind}_done", ctx.now)
+    done = "call_done" if kind == "call" else "task_done"
+    await ctx.say(ctx.content.text(done, code=participant.code,
                                    therapist=ctx.config.name_of(ctx.therapist)), participant)  # fmt: skip
 
 
@@ -224,7 +228,7 @@ def builtin_commands() -> list[StaffCommand]:
         StaffCommand("queue", _queue, "/queue (or /queue 2 for the next page)"),
         StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
         StaffCommand("caseload", _caseload, "/caseload"),
-        StaffCommand("done", _done, "/done P-0007 call <notes>"),
+        StaffCommand("done", _done, "/done P-0007 call|technical|stall <notes>"),
         StaffCommand("time", _time, "/time 12"),
         StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
         StaffCommand("help", _help, "/help"),

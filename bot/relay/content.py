@@ -55,6 +55,8 @@ STAFF_KEYS: dict[str, frozenset[str]] = {
         "task_done": "code therapist",
         "task_already": "code",
         "no_call_task": "code",
+        "no_task": "code kind",
+        "technical_task": "code text therapist",
         "queue_header": "count",
         "queue_group_urgent": "",
         "queue_group_alert": "",

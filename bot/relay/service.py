@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
-from bot.relay import digest, overview, sla, staff_words, stalls, timing
+from bot.relay import digest, overview, sla, staff_words, stalls, tech_help, timing
 from bot.relay import format as fmt
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
@@ -126,6 +126,9 @@ class RelayService:
         cfg = self.config
         week = programme_week(participant, now)
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
+        if item.kind == tech_help.KIND:  # "something isn't working": a task, not an answer with a target
+            await tech_help.open_task(store, self.content, item, participant, therapist, now, name)
+            return
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
         if item.kind == "concern":
