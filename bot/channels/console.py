@@ -60,6 +60,8 @@ class ConsoleTransport:
                 text = (text + "\n" if text else "") + "[a copy of the participant's photo or document]"
             if payload.get("delete_topic"):
                 text = "[the participant's topic is deleted, with everything in it]"
+            if payload.get("image"):
+                text += f"\n[picture: {payload['image']}]"
             pinned = " · PINNED" if payload.get("pin") else ""
             self.write(_boxed(f"STAFF GROUP (what the therapists see){where}{pinned}", text))
             return str(self.sent)

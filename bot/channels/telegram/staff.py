@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId, Update
@@ -149,6 +150,11 @@ async def _post(
         caption = copy.get("caption")
         return await bot.copy_message(chat_id, int(copy["chat_id"]), int(copy["message_id"]), caption=caption,
                                       message_thread_id=thread)  # fmt: skip
+    image = payload.get("image")
+    if image and Path(image).is_file():  # a week's pain chart: the photo, its text line as the caption
+        with Path(image).open("rb") as photo:
+            return await bot.send_photo(chat_id, photo, caption=payload.get("text") or None,
+                                        message_thread_id=thread)  # fmt: skip
     sent: Message | None = None
     parts = split(payload.get("text", ""))
     for index, part in enumerate(parts):
