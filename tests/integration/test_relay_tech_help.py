@@ -73,13 +73,26 @@ async def test_techhelp_becomes_a_task_in_the_topic_listed_in_the_queue_and_clos
     assert "technical help" not in await queue(relay, db)
 
 
-async def test_a_new_request_opens_the_task_again_and_done_closes_it(service, relay, db, sender):
+def sender_buttons(transport, chat: str) -> list[dict]:
+    return [b for row in transport.sent[chat][-1]["buttons"] for b in row]
+
+
+async def test_a_new_request_opens_the_task_again_and_done_closes_it(service, relay, db, sender, transport):
     p = await active_participant(service, chat="6102")
     await service.handle("test", "6102", "th-1", Inbound(kind="command", text="techhelp", args="Buttons do nothing"))
     await relay.process_pending()
     await relay.handle_staff(staff_msg(f"/done {p.code} technical restarted the app with them"))
     assert (await task_of(db, p.id)).status == "done"
     assert (await staff_texts(db))[-1] == f"✅ Task for {p.code} marked done by Anna."
+    await service.handle("test", "6102", "th-3", Inbound(kind="command", text="techhelp"))
+    await sender.drain()
+    cancel = sender_buttons(transport, "6102")[0]
+    assert cancel["label"] == "Never mind, it works now"
+    await service.handle("test", "6102", "th-4", Inbound(kind="choice", text=cancel["data"]))
+    await relay.process_pending()
+    await sender.drain()
+    assert any(t.startswith("Good to hear. If something stops working") for t in transport.texts("6102")[-3:])
+    assert (await task_of(db, p.id)).status == "done", "nothing sent, nothing opened"
     await relay.handle_staff(staff_msg(f"/done {p.code} technical"))
     assert (await staff_texts(db))[-1] == f"There is no open technical help task for {p.code}."
     await service.handle("test", "6102", "th-2", Inbound(kind="command", text="techhelp", args="Still nothing"))
