@@ -245,7 +245,7 @@ def sex_drawn_into(programme, arm: str) -> str:
     weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
     for option in spec.questions[1].options:
         stratum = stratum_of(spec.strata, {"sex": option.id})
-        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0) == arm:
+        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0, spec.max_imbalance) == arm:
             return programme.text(option.label, "en")
     raise AssertionError(f"no stratum starts with {arm}")
 
