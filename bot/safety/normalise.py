@@ -20,6 +20,8 @@ _REPEATS = re.compile(r"(.)\1+")
 CLAUSE = re.compile(r"[.!?;:,\n\u2013\u2014()]+|\s-\s")
 
 Rewrites = Mapping[str, tuple[str, ...]]
+# words as voice-to-text or a guess at spelling wrote them -> the words meant ("tram a doll" -> "tramadol")
+SoundAlikes = Mapping[tuple[str, ...], tuple[str, ...]]
 
 
 def fold(text: str) -> str:
@@ -54,6 +56,34 @@ def rewrite(tokens: tuple[str, ...], rewrites: Rewrites) -> tuple[str, ...]:
 def tokens(text: str, rewrites: Rewrites) -> tuple[str, ...]:
     """``text`` as the screen compares it: folded, squashed, short forms written out."""
     return rewrite(words(text), rewrites)
+
+
+def respell(tokens: tuple[str, ...], table: SoundAlikes) -> tuple[str, ...]:
+    """Word groups that sound like a risk word written as what they mean, longest group first.
+
+    Voice typing writes "tram a doll" for "tramadol" and "my rests" for "my wrists"; a group names its
+    context ("my rests", not "rests") so that "the rests between sets" stays what it is."""
+    if not table:
+        return tokens
+    longest = max(len(key) for key in table)
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        for size in range(min(longest, len(tokens) - index), 0, -1):
+            meant = table.get(tokens[index : index + size])
+            if meant is not None:
+                out.extend(meant)
+                index += size
+                break
+        else:
+            out.append(tokens[index])
+            index += 1
+    return tuple(out)
+
+
+def compile_sound_alikes(table: Mapping[str, str], rewrites: Rewrites) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """The YAML's ``sound_alikes`` keyed by their words as the screen sees them (short forms written out)."""
+    return {rewrite(words(heard), rewrites): rewrite(words(meant), rewrites) for heard, meant in table.items()}
 
 
 def clauses(text: str) -> list[str]:

@@ -10,6 +10,9 @@ A pattern is plain words with three marks, so one line covers a family of ways t
 - ``$`` the end of a clause: ``can not go on $`` finds "I can't go on." but not "I can't go on walks";
 - ``#`` a number of ``BIG_NUMBER`` or more written in digits: ``took # ... tablets`` finds "took 30
   tablets", not "took 2 tablets";
+- ``stem*`` any word that begins with the stem: ``suicid*`` finds "suicide", "suicidal", "suicidally"
+  and ``overdos*`` "overdosing", so a family need not list every ending (a slip is forgiven in a stem
+  of five letters or more, as in a word);
 - ``<name>`` any entry of the word list ``name`` (the YAML's ``word_lists``: ``<pills>`` is "tablets",
   "co-codamol", "sleeping pills" …), so one family names every medicine or method without a pattern
   growing into thousands of forms; a list entry forgives a slip like any word and may be written as
@@ -18,6 +21,8 @@ A pattern is plain words with three marks, so one line covers a family of ways t
 Words are compared after ``normalise`` (so "don't" is "do not", "wanna" is "want to"); a word of
 ``FUZZY_MIN_LENGTH`` letters or more may be one letter off or have two letters swapped ("myslef",
 "suicde"), though never in its first letter; "kill my self" and "selfharm" join or split words.
+An index may be given ``plain_words``: everyday words that are never read as a slip of another
+("doing" is not "dying", "going" not "gone").
 """
 
 from __future__ import annotations
@@ -25,16 +30,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from bot.safety.normalise import Rewrites, rewrite, words
+from bot.safety.normalise import Rewrites, fold, rewrite, words
 
-GAP, END, NUMBER = "...", "$", "#"
+GAP, END, NUMBER, STEM = "...", "$", "#", "*"
 BIG_NUMBER = 10  # "took 30 tramadol": a count of pills worth an alert (two paracetamol is not)
 GAP_WORDS = 4
 FUZZY_MIN_LENGTH = 5
 MAX_JOIN = 3  # "kill my self" ~ "kill myself", "selfharm" ~ "self harm": at most three words joined
 MAX_EXPANSIONS = 5000
 _GROUP = re.compile(r"\(([^()]*)\)")
-_MARKS = re.compile(r"(\.\.\.|\$|#|<[a-z][a-z0-9_]*>)")
+_MARKS = re.compile(r"(\.\.\.|\$|#|<[a-z][a-z0-9_]*>|\b[a-z]+\*)")
 LIST_NAME = re.compile(r"<([a-z][a-z0-9_]*)>")
 
 Sequence_ = tuple[str, ...]
@@ -71,6 +76,8 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
         for part in _MARKS.split(line):
             if part in (GAP, END, NUMBER) or is_list(part):
                 seq.append(part)
+            elif is_stem(part):
+                seq.append(fold(part))
             else:
                 seq.extend(rewrite(words(part), rewrites))
         cleaned = _tidy(seq)
@@ -80,6 +87,23 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
             raise PatternError(f"pattern {pattern!r}: '...' goes between words and '$' only at the end")
         found.append(cleaned)
     return list(dict.fromkeys(found))
+
+
+def is_stem(token: str) -> bool:
+    """A ``stem*`` mark: any word that begins with the stem."""
+    return len(token) > 1 and token.endswith(STEM)
+
+
+def stem_matches(stem: str, seen: str) -> bool:
+    """``seen`` begins with ``stem`` (its ``*`` cut off), or with a slip of it in a long stem."""
+    base = stem[:-1]
+    if seen.startswith(base):
+        return True
+    if len(base) < FUZZY_MIN_LENGTH or seen[:1] != base[:1]:
+        return False
+    return any(same(base, seen[:size]) for size in (len(base) - 1, len(base) + 1) if size <= len(seen)) or (
+        len(seen) >= len(base) and same(base, seen[: len(base)])
+    )
 
 
 def is_list(token: str) -> bool:
@@ -159,6 +183,8 @@ def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int, lists: WordList
             if end is not None:
                 return end
         return None
+    if is_stem(word):
+        return _match(wanted, w + 1, tokens, t + 1, lists) if t < len(tokens) and stem_matches(word, tokens[t]) else None
     if t == len(tokens) or tokens[t][0] != word[0]:
         return None  # (fuzzy matching never forgives the first letter)
     for take_w in range(1, _plain_run(wanted, w) + 1):
@@ -182,7 +208,7 @@ def _plain_run(wanted: Sequence_, w: int) -> int:
 
 
 def _mark(token: str) -> bool:
-    return token in (GAP, END, NUMBER) or is_list(token)
+    return token in (GAP, END, NUMBER) or is_list(token) or is_stem(token)
 
 
 def same(wanted: str, seen: str) -> bool:
@@ -217,13 +243,14 @@ def _swapped(a: str, b: str) -> bool:
 class _Node:
     """One place in the trie of sequences: the words that may come next, and what ends here."""
 
-    __slots__ = ("edges", "ends", "fuzzy", "joins", "lists")
+    __slots__ = ("edges", "ends", "fuzzy", "joins", "lists", "stems")
 
     def __init__(self) -> None:
         self.edges: dict[str, _Node] = {}
         self.fuzzy: tuple[str, ...] = ()  # edge words long enough to forgive a slip in
         self.joins: dict[str, _Node] = {}  # two or three edge words in a row written as one ("selfharm")
         self.lists: tuple[str, ...] = ()  # edges that are a ``<name>`` word list
+        self.stems: tuple[str, ...] = ()  # edges that are a ``stem*``
         self.ends: list[object] = []
 
 
@@ -234,9 +261,15 @@ class PhraseIndex:
     The walk does what ``match_at`` does for one sequence: a word one slip away, words joined on either
     side ("selfharm", "kill my self"), gaps, the clause end and big numbers."""
 
-    def __init__(self, entries: list[tuple[Sequence_, object]], lists: WordLists | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[tuple[Sequence_, object]],
+        lists: WordLists | None = None,
+        plain_words: frozenset[str] = frozenset(),
+    ) -> None:
         self._root = _Node()
         self._lists = lists or {}
+        self._plain = plain_words
         self._size = 0
         for seq, payload in entries:
             self._insert(seq, payload)
@@ -258,6 +291,7 @@ class PhraseIndex:
         (kept as edges to the node after the last joined word, so no branch of the trie is copied)."""
         node.fuzzy = tuple(w for w in node.edges if len(w) >= FUZZY_MIN_LENGTH and not _mark(w))
         node.lists = tuple(w for w in node.edges if is_list(w))
+        node.stems = tuple(w for w in node.edges if is_stem(w))
         todo: list[tuple[str, _Node, int]] = [(w, child, 1) for w, child in node.edges.items() if not _mark(w)]
         while todo:
             joined, at, size = todo.pop()
@@ -293,7 +327,10 @@ class PhraseIndex:
             for skip in range(GAP_WORDS + 1):
                 if t + skip > len(tokens):
                     break
-                yield from self._walk_plain(edges[GAP], tokens, t + skip)
+                after = edges[GAP]
+                if END in after.edges and t + skip == len(tokens):  # "join my husband ... $"
+                    yield from self._walk(after.edges[END], tokens, t + skip)
+                yield from self._walk_plain(after, tokens, t + skip)
         yield from self._walk_plain(node, tokens, t)
 
     def _walk_plain(self, node: _Node, tokens: Sequence_, t: int) -> Iterator[tuple[int, object]]:
@@ -306,6 +343,9 @@ class PhraseIndex:
         for name in node.lists:
             for after in self._lists[name[1:-1]].ends(tokens, t):
                 yield from self._walk(edges[name], tokens, after)
+        for stem in node.stems:
+            if stem_matches(stem, tokens[t]):
+                yield from self._walk(edges[stem], tokens, t + 1)
         for take in range(1, min(MAX_JOIN, len(tokens) - t) + 1):
             seen = "".join(tokens[t : t + take])
             child = edges.get(seen)
@@ -313,7 +353,7 @@ class PhraseIndex:
                 yield from self._walk(child, tokens, t + take)
             if take == 1 and seen in node.joins:
                 yield from self._walk(node.joins[seen], tokens, t + 1)
-            if take == 1 and len(seen) >= FUZZY_MIN_LENGTH - 1:  # a slip only inside one word of each side
+            if take == 1 and len(seen) >= FUZZY_MIN_LENGTH - 1 and seen not in self._plain:  # a slip: one word
                 for word in node.fuzzy:
                     if word != seen and word[0] == seen[0] and same(word, seen):
                         yield from self._walk(edges[word], tokens, t + take)

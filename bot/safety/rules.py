@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bot.safety.backstop import CompiledBackstop, Term
-from bot.safety.normalise import compile_rewrites, rewrite, words
+from bot.safety.normalise import compile_rewrites, compile_sound_alikes, rewrite, words
 from bot.safety.patterns import LIST_NAME, PatternError, PhraseIndex, WordList, sequences
 
 Level = Literal["urgent", "concern"]
@@ -39,7 +39,9 @@ class Compiled:
     rewrites: dict[str, tuple[str, ...]]
     jokes: frozenset[str] = frozenset()
     backstop: CompiledBackstop | None = None
-
+    sound_alikes: dict[tuple[str, ...], tuple[str, ...]] | None = None
+    reasons: PhraseIndex | None = None  # "I'm visiting my sister": why someone will not be around
+    excusable: frozenset[str] = frozenset()  # phrase ids a reason explains away
 
 def check_id(value: str) -> str:
     if not _ID.match(value):
@@ -76,6 +78,9 @@ class RiskPhrase(_Strict):
     id: str
     category: str
     patterns: Patterns
+    # "I won't be here tomorrow": said of an absence, which a reason that follows ("I'm visiting my
+    # sister") explains away (``reasons``)
+    excusable: bool = False
 
     _id = field_validator("id")(check_id)
     _patterns = field_validator("patterns")(_check_patterns)
@@ -100,6 +105,12 @@ class BackstopTerm(_Strict):
     strength: Literal["strong", "weak"]
     lifts: bool = False
     thing: bool = False
+    # a hopelessness word: "it", "this", "everything" before it are the writer's life ("it's all pointless")
+    impersonal: bool = False
+    # a means used plainly every day ("exhaust", "razor blades", "jumped off"): only with the writer
+    # named as its subject and a word of death, self-harm or intent in the clause
+    needs_self: bool = False
+    excusable: bool = False  # an absence ("won't be around") a reason that follows explains away
     patterns: Patterns
 
     _id = field_validator("id")(check_id)
@@ -116,6 +127,7 @@ class Backstop(_Strict):
     intent: Patterns  # "tonight", "decided", "when everyone is asleep"
     benign: tuple[str, ...] = ()  # idioms where a term is harmless ("this pain is killing me")
     selves: tuple[str, ...] = ("i", "me", "myself")
+    impersonal: tuple[str, ...] = ()  # "it", "this", "everything": the writer's life for a hopelessness word
     others: tuple[str, ...] = ()
     articles: tuple[str, ...] = ()
     possessives: tuple[str, ...] = ()
@@ -125,9 +137,11 @@ class Backstop(_Strict):
     _benign = field_validator("benign")(_check_patterns)
     _intent = field_validator("intent")(_check_patterns)
 
-    def compiled(self, rewrites: dict[str, tuple[str, ...]], lists: dict[str, WordList]) -> CompiledBackstop:
+    def compiled(
+        self, rewrites: dict[str, tuple[str, ...]], lists: dict[str, WordList], plain: frozenset[str]
+    ) -> CompiledBackstop:
         terms = [
-            (seq, Term(id=t.id, strong=t.strength == "strong", lifts=t.lifts, thing=t.thing))
+            (seq, Term(t.id, t.strength == "strong", t.lifts, t.thing, t.impersonal, t.needs_self, t.excusable))
             for t in self.terms
             for pattern in t.patterns
             for seq in sequences(pattern, rewrites)
@@ -135,14 +149,15 @@ class Backstop(_Strict):
         intent = [(seq, "intent") for pattern in self.intent for seq in sequences(pattern, rewrites)]
         benign = [(seq, "benign") for pattern in self.benign for seq in sequences(pattern, rewrites)]
         return CompiledBackstop(
-            terms=PhraseIndex(terms, lists),
-            intent=PhraseIndex(intent, lists),
-            benign=PhraseIndex(benign, lists),
+            terms=PhraseIndex(terms, lists, plain),
+            intent=PhraseIndex(intent, lists, plain),
+            benign=PhraseIndex(benign, lists, plain),
             selves=_word_set(self.selves, rewrites),
             others=_word_set(self.others, rewrites),
             articles=_word_set(self.articles, rewrites),
             possessives=_word_set(self.possessives, rewrites),
             self_nouns=_word_set(self.self_nouns, rewrites),
+            impersonal=_word_set(self.impersonal, rewrites),
             joins=_word_set(self.joins, rewrites),
         )
 
@@ -195,6 +210,13 @@ class SafetyRules(_Strict):
     clause_breaks: tuple[str, ...] = ("but", "though", "although", "however", "yet")
     # "lol", "(joking)": anywhere in the text, an urgent hit is read as concern (never as nothing)
     jokes: tuple[str, ...] = ()
+    # voice typing and spelling by ear: "tram a doll" -> "tramadol", "my rests" -> "my wrists"
+    sound_alikes: dict[str, str] = Field(default_factory=dict)
+    # everyday words never read as a slip of a risk word ("doing" is not "dying")
+    plain_words: tuple[str, ...] = ()
+    # what explains an absence ("on holiday", "visiting my sister", "hospital appointment"): after an
+    # ``excusable`` hit, in its clause or the next, it drops that hit and nothing else
+    reasons: tuple[str, ...] = ()
     benign: tuple[BenignPhrase, ...] = ()
     backstop: Backstop | None = None
     items: tuple[ItemRule, ...] = ()
@@ -202,6 +224,16 @@ class SafetyRules(_Strict):
     crisis: Replies  # for an urgent hit
     concern: Replies  # for a concern hit
     _compiled: Compiled | None = PrivateAttr(default=None)
+
+    _reasons = field_validator("reasons")(_check_patterns)
+
+    @field_validator("sound_alikes")
+    @classmethod
+    def _sound_alikes(cls, value: dict[str, str]) -> dict[str, str]:
+        for heard, meant in value.items():
+            if not words(heard) or not words(meant):
+                raise ValueError(f"{heard!r}: both the words heard and the words meant need letters")
+        return value
 
     @field_validator("rewrites")
     @classmethod
@@ -217,6 +249,7 @@ class SafetyRules(_Strict):
         """Patterns expanded, normalised and indexed, computed on first use and kept with the rules."""
         if self._compiled is None:
             rewrites = compile_rewrites(self.rewrites)
+            plain = _word_set(self.plain_words, rewrites)
             lists = {
                 name: WordList([rewrite(words(entry), rewrites) for entry in entries])
                 for name, entries in self.word_lists.items()
@@ -228,15 +261,19 @@ class SafetyRules(_Strict):
                 for seq in sequences(pattern, rewrites)
             ]
             benign = [(seq, b.id) for b in self.benign for p in b.patterns for seq in sequences(p, rewrites)]
+            reasons = [(seq, "reason") for p in self.reasons for seq in sequences(p, rewrites)]
             self._compiled = Compiled(
-                phrases=PhraseIndex(phrases, lists),
-                benign=PhraseIndex(benign, lists),
+                phrases=PhraseIndex(phrases, lists, plain),
+                benign=PhraseIndex(benign, lists, plain),
                 negations=_word_set(self.negations, rewrites),
                 hedges=_word_set(self.hedges, rewrites),
                 breaks=_word_set(self.clause_breaks, rewrites),
                 rewrites=rewrites,
                 jokes=_word_set(self.jokes, rewrites),
-                backstop=self.backstop.compiled(rewrites, lists) if self.backstop else None,
+                backstop=self.backstop.compiled(rewrites, lists, plain) if self.backstop else None,
+                sound_alikes=compile_sound_alikes(self.sound_alikes, rewrites),
+                reasons=PhraseIndex(reasons, lists, plain) if reasons else None,
+                excusable=frozenset(phrase.id for phrase in self.phrases if phrase.excusable),
             )
         return self._compiled
 

@@ -13,6 +13,11 @@ Two rules keep everyday talk quiet without ever hiding risk:
 - a **joke mark** anywhere in the text ("lol", "(joking)") reads an urgent hit as concern: "I'll kill
   someone lol" is not an emergency, but a joke about dying still reaches the therapist today.
 
+Words are read as ``bot.safety.normalise`` leaves them, then with the file's sound-alikes written as
+what they mean ("tram a doll" is "tramadol"). A hit that speaks of an absence ("I won't be here
+tomorrow") is explained away by a reason that follows it in its clause or the next ("I'm visiting my
+sister"), and only that hit.
+
 When no family found anything urgent, the **lexical backstop** (``bot.safety.backstop``) reads the
 words no family matched: a word of death, means, self-harm or hopelessness in the writer's voice is
 at least concern, and urgent only with a sign of intent in the same clause.
@@ -22,10 +27,11 @@ The result names the level, category and phrase id, never the text itself, so it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from bot.safety.normalise import clauses, tokens
+from bot.safety.normalise import clauses, respell, tokens
 from bot.safety.rules import LEVEL_RANK, Compiled, SafetyRules
 
 LOWER = {"urgent": "concern", "concern": "none"}
@@ -60,27 +66,45 @@ def screen(text: str, rules: SafetyRules) -> RiskHit | None:
     """The most worrying phrase family in ``text`` (urgent before concern, then the longest match); when
     none is urgent, the lexical backstop may still find words of risk no family named."""
     compiled = rules.compiled()
-    joking = _joking(tokens(text, compiled.rewrites), compiled)
+    joking = _joking(_read(text, compiled), compiled)
     best: tuple[int, int, RiskHit] | None = None
     read: list[tuple[tuple[str, ...], list[tuple[int, int]]]] = []
-    for clause in clauses(text):
-        words = tokens(clause, compiled.rewrites)
-        if not words:
-            continue
+    every = [words for words in (_read(clause, compiled) for clause in clauses(text)) if words]
+    for index, words in enumerate(every):
         judged: list[tuple[int, int]] = []
-        for rank, hit in _phrase_hits(words, compiled, rules, joking, judged):
+        excused = partial(_excused, every, index, compiled)
+        for rank, hit in _phrase_hits(words, compiled, rules, joking, judged, excused):
             if best is None or rank > best[:2]:
                 best = (*rank, hit)
         read.append((words, judged))
     if best is None or best[0] < LEVEL_RANK["urgent"]:
-        extra = _backstop(read, compiled, rules, joking)
+        extra = _backstop(read, compiled, rules, joking, every)
         if extra is not None and (best is None or LEVEL_RANK[extra.level] > best[0]):
             return extra
     return best[2] if best is not None else None
 
 
+def _read(text: str, compiled: Compiled) -> tuple[str, ...]:
+    """The words of ``text`` as every pattern is compared with them: normalised, then respelt."""
+    return respell(tokens(text, compiled.rewrites), compiled.sound_alikes or {})
+
+
+def _excused(every: list[tuple[str, ...]], index: int, compiled: Compiled, end: int) -> bool:
+    """A reason for an absence after ``end`` in clause ``index``, or in the clause after it."""
+    if compiled.reasons is None:
+        return False
+    if compiled.reasons.spans(every[index][end:]):
+        return True
+    return index + 1 < len(every) and bool(compiled.reasons.spans(every[index + 1]))
+
+
 def _phrase_hits(
-    words: tuple[str, ...], compiled: Compiled, rules: SafetyRules, joking: bool, judged: list[tuple[int, int]]
+    words: tuple[str, ...],
+    compiled: Compiled,
+    rules: SafetyRules,
+    joking: bool,
+    judged: list[tuple[int, int]],
+    excused: Callable[[int], bool],
 ) -> list[tuple[tuple[int, int], RiskHit]]:
     """The phrase families' hits in one clause with their rank; every span judged (even one a harmless
     phrase or a negation silenced) goes into ``judged``, so the backstop does not read it again."""
@@ -91,6 +115,8 @@ def _phrase_hits(
         phrase_id, category = payload  # type: ignore[misc]
         judged.append((start, end))
         if any(b_start <= start and end <= b_end and b_end - b_start > end - start for b_start, b_end in benign):
+            continue
+        if phrase_id in compiled.excusable and excused(end):
             continue
         level, negated = rules.level_of(category), _negated(words, start, compiled, rules.negation_window)
         if negated:
@@ -104,18 +130,21 @@ def _phrase_hits(
 
 
 def _backstop(
-    read: list[tuple[tuple[str, ...], list[tuple[int, int]]]], compiled: Compiled, rules: SafetyRules, joking: bool
+    read: list[tuple[tuple[str, ...], list[tuple[int, int]]]],
+    compiled: Compiled,
+    rules: SafetyRules,
+    joking: bool,
+    every: list[tuple[str, ...]],
 ) -> RiskHit | None:
     """The backstop's most worrying clause (``bot.safety.backstop``), as a hit in its own categories."""
     backstop = compiled.backstop
     if backstop is None or rules.backstop is None:
         return None
     found: RiskHit | None = None
-    for words, judged in read:
+    for index, (words, judged) in enumerate(read):
         harmless = [(start, end) for start, end, _ in compiled.benign.spans(words)]
-        hit = backstop.grade(
-            words, judged, partial(_negated, words, compiled=compiled, window=rules.negation_window), harmless
-        )
+        negated = partial(_negated, words, compiled=compiled, window=rules.negation_window)
+        hit = backstop.grade(words, judged, negated, harmless, partial(_excused, every, index, compiled))
         if hit is None:
             continue
         level = "concern" if joking else hit.level
