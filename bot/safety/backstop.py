@@ -112,7 +112,8 @@ class CompiledBackstop:
         strong = [t for t in terms.values() if t.strong]
         if not strong and len(terms) < 2 and not intent:
             return None
-        lifting = [t for t in terms.values() if t.lifts and (t.strong or len(terms) > 1)]
+        # a plain means got here only with the writer and a sign beside it: it lifts like a strong one
+        lifting = [t for t in terms.values() if t.lifts and (t.strong or t.needs_self or len(terms) > 1)]
         if intent and lifting:
             return BackstopHit(level="urgent", term=lifting[0].id)
         return BackstopHit(level="concern", term=(strong or list(terms.values()))[0].id)
@@ -126,6 +127,8 @@ class CompiledBackstop:
             word = words[index]
             if word in self.selves:
                 return True
+            if word in self.articles or word in self.possessives:
+                continue  # "I'll breathe the car exhaust": the object, not another subject
             if word in self.joins or word in self.others:
                 return False
         return False

@@ -184,7 +184,9 @@ def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int, lists: WordList
                 return end
         return None
     if is_stem(word):
-        return _match(wanted, w + 1, tokens, t + 1, lists) if t < len(tokens) and stem_matches(word, tokens[t]) else None
+        return (
+            _match(wanted, w + 1, tokens, t + 1, lists) if t < len(tokens) and stem_matches(word, tokens[t]) else None
+        )
     if t == len(tokens) or tokens[t][0] != word[0]:
         return None  # (fuzzy matching never forgives the first letter)
     for take_w in range(1, _plain_run(wanted, w) + 1):

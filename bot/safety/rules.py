@@ -43,6 +43,7 @@ class Compiled:
     reasons: PhraseIndex | None = None  # "I'm visiting my sister": why someone will not be around
     excusable: frozenset[str] = frozenset()  # phrase ids a reason explains away
 
+
 def check_id(value: str) -> str:
     if not _ID.match(value):
         raise ValueError(f"{value!r} must be lower_snake_case (a-z, 0-9, _) and start with a letter")
