@@ -16,7 +16,12 @@ from bot.storage.models import Base
 
 
 class RelayTopic(Base):
-    """A participant's forum topic in the staff group (``thread_id`` NULL: a group without topics)."""
+    """A participant's forum topic in the staff group (``thread_id`` NULL when ready: a group without topics).
+
+    The row is written as an intent (``state = "creating"``) and committed before ``createForumTopic``
+    is called; the thread id is stored after (``state = "ready"``), so a crash in between leaves a
+    trace that ``bot.relay.topics`` reconciles instead of silently creating a second topic.
+    """
 
     __tablename__ = "relay_topics"
 
@@ -26,6 +31,8 @@ class RelayTopic(Base):
     thread_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     name: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="ready", server_default="ready")  # creating | ready
+    attempted_at: Mapped[datetime | None]  # when the last createForumTopic call began
 
 
 class RelayAssignment(Base):

@@ -78,7 +78,8 @@ async def tg(db, programme, clock, monkeypatch):
     api = FakeBotAPI()
     application = build_application(settings, request=api)
     gateway = TelegramStaffGateway(application.bot, STAFF)
-    topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic)
+    topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic,
+                            made_nothing=gateway.made_nothing)  # fmt: skip
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot, topics)}, clock, Unlimited())
     service = ConversationService(db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", str(STAFF)), wake_sender=sender.wake.set)  # fmt: skip
