@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -141,7 +142,9 @@ class RelayService:
                 therapist=cfg.name_of(therapist), diary=diary, contact=fmt.contact_text(self.content, participant.position),
             )  # fmt: skip
         urgent = item.kind == "safety"
-        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent)
+        then = self._expectation(item, participant, due)
+        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent,
+                               then=then)  # fmt: skip
         attachment = (item.data or {}).get("attachment")
         if isinstance(attachment, dict) and attachment.get("message_id") is not None:
             copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
@@ -154,11 +157,18 @@ class RelayService:
             store.audit(participant.id, "relay", "safety_concern_posted", now, item=item.id)
         else:
             store.audit(participant.id, "relay", "item_posted", now, item=item.id, kind=item.kind)
-        if due is not None and item.kind != "concern":  # (a concern's same-day promise is in its own message)
-            key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
-            lang = self.programme.language(participant.language)
-            when = fmt.participant_when(due, participant.timezone)
-            await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
+
+    def _expectation(self, item: RelayItem, participant: Participant, due: datetime | None) -> dict[str, Any] | None:
+        """The participant's "it has reached your therapist, who aims to answer by …": sent by the
+        outbox only once the staff post is delivered (``then`` on its row), so nobody is told it arrived
+        while it still waits in the queue. A concern's same-day promise is in its own message."""
+        if due is None or item.kind == "concern":
+            return None
+        key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
+        lang = self.programme.language(participant.language)
+        text = self.programme.msg(lang, key, when=fmt.participant_when(due, participant.timezone))
+        return {"participant_id": participant.id, "channel": participant.channel, "chat_id": participant.chat_id,
+                "text": text}  # fmt: skip
 
     async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)

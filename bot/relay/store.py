@@ -335,9 +335,11 @@ class RelayStore:
         urgent: bool = False,
         chat: tuple[str, str] | None = None,
         buttons: list[list[dict[str, str]]] | None = None,
+        then: dict[str, Any] | None = None,
     ) -> None:
         """A message for the staff group: into ``participant``'s topic, or the group itself when None
         (or for another staff ``chat``, the on-call contact's). ``urgent`` rows overtake every other.
+        ``then``: a message for the participant that the outbox writes once this one is delivered.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
@@ -349,6 +351,8 @@ class RelayStore:
             payload["pin"] = True
         if copy_from:
             payload["copy_from"] = copy_from
+        if then:
+            payload["then"] = then
         channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
         row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,
                             payload=payload, status="pending", attempts=0, not_before=now, created_at=now,

@@ -76,9 +76,9 @@ class TopicDirectory:
         if not self.enabled:
             return None
         found = await self._stored(participant_id)
-        if found is not None and found.state == "ready":
-            if found.name == name or found.thread_id is None or self.rename is None:
-                return found.thread_id
+        settled = found is not None and found.state == "ready"
+        if settled and (found.name == name or found.thread_id is None or self.rename is None):  # type: ignore[union-attr]
+            return found.thread_id  # type: ignore[union-attr]
         async with self._lock:
             found = await self._stored(participant_id)
             if found is None or found.state != "ready":

@@ -41,9 +41,7 @@ def questions_by_thread(tg) -> dict[int, list[str]]:  # noqa: F811
     return threads
 
 
-async def test_a_kill_between_creating_the_topic_and_storing_it_leaves_one_topic_with_every_post(
-    tg, db, clock  # noqa: F811
-):
+async def test_a_kill_after_creating_a_topic_leaves_one_topic_with_every_post(tg, db, clock):  # noqa: F811
     p = await tg.participant()
     real_create = tg.topics.create
 
@@ -77,9 +75,7 @@ async def test_a_kill_between_creating_the_topic_and_storing_it_leaves_one_topic
     assert await unsent(db) == []
 
 
-async def test_a_lost_create_reply_is_not_followed_by_a_second_topic_while_the_attempt_may_be_in_flight(
-    tg, db, clock  # noqa: F811
-):
+async def test_a_lost_create_reply_brings_no_second_topic_while_it_may_be_in_flight(tg, db, clock):  # noqa: F811
     p = await tg.participant()
     tg.api.lose_replies["createForumTopic"] = 1  # Telegram makes the topic; its answer is a 502
     await tg.ask("first question")

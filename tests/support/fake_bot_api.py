@@ -36,6 +36,7 @@ class FakeBotAPI(BaseRequest):
     next_message_id: int = 100
     method_errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued per method
     lose_replies: dict[str, int] = field(default_factory=dict)  # method -> how many replies to lose after doing it
+    chat_errors: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued for send* per chat
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)  # what getChat answers, by chat id
     # the staff group (relay): forum topics, threads deleted by a person, chats that refuse the bot
     forum: bool = True
@@ -77,6 +78,10 @@ class FakeBotAPI(BaseRequest):
             return status, json.dumps(body).encode()
         if endpoint == "getUpdates":
             return 200, json.dumps({"ok": True, "result": await self._get_updates(params)}).encode()
+        chat_queue = self.chat_errors.get(int(params.get("chat_id") or 0))
+        if (endpoint.startswith("send") or endpoint == "copyMessage") and chat_queue:
+            status, body = chat_queue.pop(0)
+            return status, json.dumps(body).encode()
         if endpoint.startswith("send") and self.errors:
             status, body = self.errors.pop(0)
             return status, json.dumps(body).encode()
