@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
+from bot.relay import confirm, sla, staff_words, stalls, timing
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -213,6 +213,9 @@ class RelayService:
     async def _staff_update(self, store: RelayStore, access: Access, msg: StaffInbound, now: datetime) -> StaffOutcome:
         """A therapist's update in the staff group: a command, a button, an edit, or words."""
         if access is Access.BUTTON:
+            if confirm.is_confirmation(msg.button):
+                toast = await confirm.answer(store, self.content, self.programme, self.registry, now, msg)
+                return StaffOutcome(button_answer=toast)
             if (msg.button or "").startswith(staff_words.TASK):
                 return StaffOutcome(button_answer=await staff_words.close_task(store, self.content, now, msg))
             return StaffOutcome(button_answer=await staff_words.send_kept(store, self.content, now, msg))

@@ -93,3 +93,19 @@ class RelayLog(Base):
     text: Mapped[str | None] = mapped_column(Text)
     # the staff message this row is about (migration 0009): a reply sent ("sent"), a message kept ("kept")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffConfirmation(Base):
+    """A destructive staff command asked back ("Exclude P-0007?"): the button carries ``nonce``, which
+    works once, for the therapist who gave the command, for a short while (``bot.relay.confirm``)."""
+
+    __tablename__ = "staff_confirmations"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    command: Mapped[str] = mapped_column(String(32))
+    args: Mapped[str] = mapped_column(Text)
+    therapist_id: Mapped[int] = mapped_column(BigInteger)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
