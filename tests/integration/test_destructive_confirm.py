@@ -15,7 +15,7 @@ from bot.relay.content import load_relay_content
 from bot.storage.models import OutboxMessage
 from bot.storage.tables_trial import TrialInterview
 from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, apply, chat, pair, through_welcome, trial_chat  # noqa: F401
+from tests.integration.test_trial_chat import TYPED, apply, pair, through_welcome  # noqa: F401
 from tests.integration.test_trial_cli import audits, site  # noqa: F401
 from tests.support.relay import ANNA, BEN, CONTENT, relay_config, relay_service, staff_msg
 
@@ -44,15 +44,8 @@ async def press(relay, data: str, user: int = ANNA) -> str | None:
     return (await relay.handle_staff(staff_msg("", user=user, button=data))).button_answer
 
 
-async def test_an_exclusion_in_the_staff_group_waits_for_its_own_fresh_button(
-    db,
-    programme,
-    clock,
-    chat,
-    trial_chat,
-    sender,
-    transport,  # noqa: F811
-):
+async def test_an_exclusion_waits_for_its_own_fresh_button(db, programme, clock, pair, sender, transport):  # noqa: F811
+    trial_chat, chat = pair
     relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
     trial_chat.register(relay.registry)
     await through_welcome(chat, programme)
