@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
-from bot.relay import confirm, sla, staff_words, timing
+from bot.relay import confirm, digest, overview, sla, staff_words, tech_help, timing, week_chart
 from bot.relay import format as fmt
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
@@ -64,10 +65,12 @@ class RelayService:
         registry: dict[str, StaffCommand] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
         arm_of: Callable[[Participant], str | None] | None = None,
+        charts_dir: Path | None = None,  # where the week posts' pain charts are written (None: text only)
     ) -> None:
         self.db, self.clock, self.config, self.content, self.programme = db, clock, config, content, programme
         self.registry = registry if registry is not None else default_registry()
         self.wake_sender = wake_sender
+        self.charts_dir = charts_dir
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
@@ -126,11 +129,15 @@ class RelayService:
         cfg = self.config
         week = programme_week(participant, now)
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
+        if item.kind == tech_help.KIND:  # "something isn't working": a task, not an answer with a target
+            await tech_help.open_task(store, self.content, item, participant, therapist, now, name)
+            return
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
         if item.kind == "concern":
             due = sla.same_day(item.created_at, cfg.timezone, cfg.day_end_hour)
-        text = await report_post(store, self.programme, self.content, item, participant, due, therapist)
+        whole = await report_post(store, self.programme, self.content, item, participant, due, therapist)
+        text = whole[0] if whole is not None else None
         if text is None:
             diary = ""
             if item.kind == "report":
@@ -144,6 +151,8 @@ class RelayService:
         then = self._expectation(item, participant, due)
         await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent,
                                then=then)  # fmt: skip
+        if whole is not None and self.charts_dir is not None:  # the week's pain as a picture (none without a diary)
+            await week_chart.post(store, self.content, whole[1], participant, item.id, name, self.charts_dir, now)
         attachment = (item.data or {}).get("attachment")
         if isinstance(attachment, dict) and attachment.get("message_id") is not None:
             copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
@@ -263,10 +272,27 @@ class RelayService:
         if not await self.db.sweep_lock.acquire():
             return await self.process_pending()
         done = await self.passes.run()  # one transaction per item: one broken record never stops the rest
+        done += await self._general_thread()
         done += await self.process_pending()
         if done:
             self.wake_sender()
         return done
+
+    async def _general_thread(self) -> int:
+        """The general thread's posts that time makes due: the weekly drop-out digest, and the pinned
+        queue overview edited in place when the queue changed. Its own transaction: a failure here is
+        one ERROR line and never stops the rest of the sweep."""
+        now = self.clock.now()
+        try:
+            async with self.db.transaction() as session:
+                store = self.store(session)
+                posted = await digest.post_digest(store, self.content, self.programme, now)
+                return int(posted) + int(await overview.refresh(store, self.content, now))
+        except Exception as exc:
+            log.error(
+                "relay: the general thread's digest or overview failed (%s); the sweep goes on", type(exc).__name__
+            )
+            return 0
 
     async def open_call_task(self, participant_id: int) -> bool:
         """The week-2 phone call: a task for a therapist other than the participant's own (once)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
-DEMO_SEED = "icbt-demo-seed-not-for-a-real-trial-6"
+DEMO_SEED = "icbt-demo-seed-not-for-a-real-trial-8"
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@
 ("ready"); ``attempted_at`` says when the last ``createForumTopic`` call began, so a call whose
 reply was lost (or whose process died) is made again only once that attempt is clearly over.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
