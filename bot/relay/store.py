@@ -166,7 +166,9 @@ class RelayStore:
     async def paused_participants(self) -> list[Participant]:
         """Participants whose programme waits after an urgent hit (``held`` in their position)."""
         rows = await self.session.scalars(select(Participant).order_by(Participant.id))
-        return [p for p in rows if (p.position or {}).get("held")]
+        return [
+            p for p in rows if isinstance(p.position, dict) and p.position.get("held")
+        ]  # a broken one: not readable
 
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
