@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from bot.safety.backstop import CompiledBackstop, Term
 from bot.safety.normalise import compile_rewrites, rewrite, words
 from bot.safety.patterns import LIST_NAME, PatternError, PhraseIndex, WordList, sequences
 
@@ -37,6 +38,7 @@ class Compiled:
     breaks: frozenset[str]
     rewrites: dict[str, tuple[str, ...]]
     jokes: frozenset[str] = frozenset()
+    backstop: CompiledBackstop | None = None
 
 
 def check_id(value: str) -> str:
@@ -89,6 +91,62 @@ class BenignPhrase(_Strict):
     _patterns = field_validator("patterns")(_check_patterns)
 
 
+class BackstopTerm(_Strict):
+    """A group of risk words for the backstop: ``strong`` is enough alone for concern, ``weak`` needs a
+    second term or a sign of intent in its clause; ``lifts`` (death, means) makes it urgent with intent;
+    ``thing`` (a means) lets an article stand before it without naming someone else."""
+
+    id: str
+    strength: Literal["strong", "weak"]
+    lifts: bool = False
+    thing: bool = False
+    patterns: Patterns
+
+    _id = field_validator("id")(check_id)
+    _patterns = field_validator("patterns")(_check_patterns)
+
+
+class Backstop(_Strict):
+    """The tier after the phrase families: single risk words read in the writer's voice (see
+    ``bot.safety.backstop``). It errs to concern, and is urgent only with a sign of intent."""
+
+    concern_category: str
+    urgent_category: str
+    terms: tuple[BackstopTerm, ...] = Field(min_length=1)
+    intent: Patterns  # "tonight", "decided", "when everyone is asleep"
+    benign: tuple[str, ...] = ()  # idioms where a term is harmless ("this pain is killing me")
+    selves: tuple[str, ...] = ("i", "me", "myself")
+    others: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    possessives: tuple[str, ...] = ()
+    self_nouns: tuple[str, ...] = ()
+    joins: tuple[str, ...] = ()
+
+    _benign = field_validator("benign")(_check_patterns)
+    _intent = field_validator("intent")(_check_patterns)
+
+    def compiled(self, rewrites: dict[str, tuple[str, ...]], lists: dict[str, WordList]) -> CompiledBackstop:
+        terms = [
+            (seq, Term(id=t.id, strong=t.strength == "strong", lifts=t.lifts, thing=t.thing))
+            for t in self.terms
+            for pattern in t.patterns
+            for seq in sequences(pattern, rewrites)
+        ]
+        intent = [(seq, "intent") for pattern in self.intent for seq in sequences(pattern, rewrites)]
+        benign = [(seq, "benign") for pattern in self.benign for seq in sequences(pattern, rewrites)]
+        return CompiledBackstop(
+            terms=PhraseIndex(terms, lists),
+            intent=PhraseIndex(intent, lists),
+            benign=PhraseIndex(benign, lists),
+            selves=_word_set(self.selves, rewrites),
+            others=_word_set(self.others, rewrites),
+            articles=_word_set(self.articles, rewrites),
+            possessives=_word_set(self.possessives, rewrites),
+            self_nouns=_word_set(self.self_nouns, rewrites),
+            joins=_word_set(self.joins, rewrites),
+        )
+
+
 class ItemRule(_Strict):
     """A questionnaire answer that starts the safety protocol (PHQ-9 item 9 at 1 or more).
 
@@ -138,6 +196,7 @@ class SafetyRules(_Strict):
     # "lol", "(joking)": anywhere in the text, an urgent hit is read as concern (never as nothing)
     jokes: tuple[str, ...] = ()
     benign: tuple[BenignPhrase, ...] = ()
+    backstop: Backstop | None = None
     items: tuple[ItemRule, ...] = ()
     alert_at_category: str | None = None  # the category of instrument items marked ``alert_at``
     crisis: Replies  # for an urgent hit
@@ -177,6 +236,7 @@ class SafetyRules(_Strict):
                 breaks=_word_set(self.clause_breaks, rewrites),
                 rewrites=rewrites,
                 jokes=_word_set(self.jokes, rewrites),
+                backstop=self.backstop.compiled(rewrites, lists) if self.backstop else None,
             )
         return self._compiled
 
@@ -195,11 +255,28 @@ class SafetyRules(_Strict):
         if self.alert_at_category is not None and self.alert_at_category not in known:
             raise ValueError(f"alert_at_category: unknown category {self.alert_at_category!r}")
         self._list_names_known()
+        self._backstop_known()
         ids = [p.id for p in self.phrases] + [b.id for b in self.benign]
         doubled = sorted({i for i in ids if ids.count(i) > 1})
         if doubled:
             raise ValueError(f"phrase ids used twice: {', '.join(doubled)}")
         return self
+
+    def _backstop_known(self) -> None:
+        """The backstop's categories exist at the level they stand for, and its lists are named."""
+        if self.backstop is None:
+            return
+        for field, want in (("concern_category", "concern"), ("urgent_category", "urgent")):
+            name = getattr(self.backstop, field)
+            if name not in self.categories:
+                raise ValueError(f"backstop.{field}: unknown category {name!r}")
+            if self.categories[name].level != want:
+                raise ValueError(f"backstop.{field}: category {name!r} must be {want}")
+        patterns = [p for t in self.backstop.terms for p in t.patterns] + list(self.backstop.intent)
+        for pattern in patterns + list(self.backstop.benign):
+            for name in LIST_NAME.findall(pattern):
+                if name not in self.word_lists:
+                    raise ValueError(f"backstop: unknown word list <{name}> in {pattern!r}")
 
     def _list_names_known(self) -> None:
         """Every ``<name>`` in a pattern is a list under ``word_lists`` with at least one word."""

@@ -13,12 +13,17 @@ Two rules keep everyday talk quiet without ever hiding risk:
 - a **joke mark** anywhere in the text ("lol", "(joking)") reads an urgent hit as concern: "I'll kill
   someone lol" is not an emergency, but a joke about dying still reaches the therapist today.
 
+When no family found anything urgent, the **lexical backstop** (``bot.safety.backstop``) reads the
+words no family matched: a word of death, means, self-harm or hopelessness in the writer's voice is
+at least concern, and urgent only with a sign of intent in the same clause.
+
 The result names the level, category and phrase id, never the text itself, so it is safe to log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from bot.safety.normalise import clauses, tokens
 from bot.safety.rules import LEVEL_RANK, Compiled, SafetyRules
@@ -52,31 +57,72 @@ class RiskHit:
 
 
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
-    """The most worrying phrase family in ``text`` (urgent before concern, then the longest match)."""
+    """The most worrying phrase family in ``text`` (urgent before concern, then the longest match); when
+    none is urgent, the lexical backstop may still find words of risk no family named."""
     compiled = rules.compiled()
     joking = _joking(tokens(text, compiled.rewrites), compiled)
     best: tuple[int, int, RiskHit] | None = None
+    read: list[tuple[tuple[str, ...], list[tuple[int, int]]]] = []
     for clause in clauses(text):
         words = tokens(clause, compiled.rewrites)
         if not words:
             continue
-        spans = compiled.phrases.spans(words)
-        benign = [(b_start, b_end) for b_start, b_end, _ in compiled.benign.spans(words)] if spans else []
-        for start, end, payload in spans:
-            phrase_id, category = payload  # type: ignore[misc]
-            if any(b_start <= start and end <= b_end and b_end - b_start > end - start for b_start, b_end in benign):
-                continue
-            level, negated = rules.level_of(category), _negated(words, start, compiled, rules.negation_window)
-            if negated:
-                level = LOWER[level]
-            if joking and level == "urgent":
-                level = "concern"
-            if level == "none":
-                continue
-            rank = (LEVEL_RANK[level], end - start)
+        judged: list[tuple[int, int]] = []
+        for rank, hit in _phrase_hits(words, compiled, rules, joking, judged):
             if best is None or rank > best[:2]:
-                best = (*rank, RiskHit(level=level, category=category, phrase=phrase_id, negated=negated))
+                best = (*rank, hit)
+        read.append((words, judged))
+    if best is None or best[0] < LEVEL_RANK["urgent"]:
+        extra = _backstop(read, compiled, rules, joking)
+        if extra is not None and (best is None or LEVEL_RANK[extra.level] > best[0]):
+            return extra
     return best[2] if best is not None else None
+
+
+def _phrase_hits(
+    words: tuple[str, ...], compiled: Compiled, rules: SafetyRules, joking: bool, judged: list[tuple[int, int]]
+) -> list[tuple[tuple[int, int], RiskHit]]:
+    """The phrase families' hits in one clause with their rank; every span judged (even one a harmless
+    phrase or a negation silenced) goes into ``judged``, so the backstop does not read it again."""
+    spans = compiled.phrases.spans(words)
+    benign = [(b_start, b_end) for b_start, b_end, _ in compiled.benign.spans(words)] if spans else []
+    found: list[tuple[tuple[int, int], RiskHit]] = []
+    for start, end, payload in spans:
+        phrase_id, category = payload  # type: ignore[misc]
+        judged.append((start, end))
+        if any(b_start <= start and end <= b_end and b_end - b_start > end - start for b_start, b_end in benign):
+            continue
+        level, negated = rules.level_of(category), _negated(words, start, compiled, rules.negation_window)
+        if negated:
+            level = LOWER[level]
+        if joking and level == "urgent":
+            level = "concern"
+        if level != "none":
+            hit = RiskHit(level=level, category=category, phrase=phrase_id, negated=negated)
+            found.append(((LEVEL_RANK[level], end - start), hit))
+    return found
+
+
+def _backstop(
+    read: list[tuple[tuple[str, ...], list[tuple[int, int]]]], compiled: Compiled, rules: SafetyRules, joking: bool
+) -> RiskHit | None:
+    """The backstop's most worrying clause (``bot.safety.backstop``), as a hit in its own categories."""
+    backstop = compiled.backstop
+    if backstop is None or rules.backstop is None:
+        return None
+    found: RiskHit | None = None
+    for words, judged in read:
+        harmless = [(start, end) for start, end, _ in compiled.benign.spans(words)]
+        hit = backstop.grade(
+            words, judged, partial(_negated, words, compiled=compiled, window=rules.negation_window), harmless
+        )
+        if hit is None:
+            continue
+        level = "concern" if joking else hit.level
+        category = rules.backstop.urgent_category if level == "urgent" else rules.backstop.concern_category
+        if found is None or LEVEL_RANK[level] > LEVEL_RANK[found.level]:
+            found = RiskHit(level=level, category=category, phrase=f"backstop.{hit.term}")
+    return found
 
 
 def level(text: str, rules: SafetyRules) -> str:

@@ -286,3 +286,107 @@ def test_explicit_safety_item_rule():
     rules = small_rules(items=[{"instrument": "gad7", "item": "q1", "at_least": 3, "category": "low"}])
     assert item_risk("gad7", "q1", 2, rules) is None
     assert item_risk("gad7", "q1", 3, rules) == RiskHit(level="concern", category="low", phrase="gad7.q1")
+
+
+def test_third_fresh_sets_are_large_enough_and_labelled():
+    fresh, fresh_everyday = labelled("fresh_risk.tsv"), labelled("fresh_everyday.tsv")
+    assert len(fresh) >= 100 and {w for w, _ in fresh} == {"urgent", "concern"}
+    assert len(fresh_everyday) >= 80 and {w for w, _ in fresh_everyday} == {"none"}
+
+
+def test_fresh_set_keeps_its_measured_floor_with_the_backstop(rules):
+    """Never tuned on: 47 of 119 caught (39.5 %) before the backstop, 76 (63.9 %) after, 34 of 63
+    urgent lines graded urgent, 10 of 87 everyday lines raised (one as urgent, by a phrase family)."""
+    found = [(want, level(text, rules)) for want, text in labelled("fresh_risk.tsv")]
+    assert sum(got != "none" for _, got in found) >= 0.60 * len(found)
+    assert sum(want == got == "urgent" for want, got in found) >= 31
+    graded = [level(text, rules) for _, text in labelled("fresh_everyday.tsv")]
+    assert sum(got != "none" for got in graded) <= 11
+    assert sum(got == "urgent" for got in graded) <= 1
+
+
+def test_unseen_set_with_the_backstop(rules):
+    """The second unseen set, after the backstop was built with it: 61 of 66 caught (92.4 %)."""
+    found = [(want, level(text, rules)) for want, text in labelled("unseen_risk.tsv")]
+    assert sum(got != "none" for _, got in found) >= 0.88 * len(found)
+    everyday = [text for _, text in labelled("unseen_everyday.tsv") if level(text, rules) != "none"]
+    assert len(everyday) <= 2, everyday
+
+
+def without_backstop(rules: SafetyRules) -> SafetyRules:
+    return SafetyRules.model_validate({**rules.model_dump(), "backstop": None})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a word of death, means or self-harm in the writer's voice, no phrase family for it
+        ("I keep thinking about death", "concern"),
+        ("stockpiling again", "concern"),
+        ("bleeding myself to feel better", "concern"),
+        ("I've decided, the gun is loaded", "concern"),  # the decision is a clause away: not urgent
+        # with a sign of intent in the same clause: urgent
+        ("Going to the train tracks tonight", "urgent"),
+        ("so ready to be gone", "urgent"),
+    ],
+)
+def test_backstop_reads_risk_words_no_phrase_family_names(rules, text, expected):
+    assert level(text, rules) == expected
+    assert level(text, without_backstop(rules)) == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dog died last week",  # someone or something else is the subject
+        "the battery is dead",
+        "My dad died of cancer",
+        "I'm not going to die from this",  # negated
+        "there's a rope in the shed",  # a means word alone is not enough
+    ],
+)
+def test_backstop_leaves_other_subjects_negations_and_lone_objects_quiet(rules, text):
+    assert level(text, rules) == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this pain is killing me",
+        "My back is killing me tonight",
+        "dead tired",
+        "I'm dead tired, going to bed early tonight",
+        "I'm dying for a coffee",
+        "dying to get back to the gym tomorrow",
+        "killer headache today",
+        "I need to cut down on the biscuits",
+        "I'll jump in the shower",
+        "the train journey was long",
+        "went over the bridge to the physio",
+        "I could kill for a pizza",
+        "I'm going to kill my brother for eating my biscuits",
+    ],
+)
+def test_idioms_are_never_urgent_and_the_common_ones_stay_quiet(rules, text):
+    assert level(text, rules) == "none"
+
+
+def test_idioms_in_every_everyday_set_are_never_urgent_from_the_backstop(rules):
+    names = ("everyday.tsv", "heldout_everyday.tsv", "unseen_everyday.tsv", "fresh_everyday.tsv")
+    hits = [screen(text, rules) for name in names for _, text in labelled(name)]
+    assert [hit for hit in hits if hit is not None and hit.urgent and hit.phrase.startswith("backstop.")] == []
+
+
+def test_backstop_never_says_urgent_on_a_word_alone(rules):
+    hit = screen("I keep thinking about death", rules)
+    assert hit is not None and hit.level == "concern" and hit.category == "risk_words"
+    hit = screen("Going to the train tracks tonight", rules)
+    assert hit is not None and hit.urgent and hit.category == "risk_words_intent"
+    assert hit.phrase.startswith("backstop.")
+
+
+def test_a_backstop_category_must_exist_at_its_level(rules):
+    data = rules.model_dump()
+    data["backstop"]["urgent_category"] = "risk_words"
+    with pytest.raises(ValueError, match=r"backstop\.urgent_category: category 'risk_words' must be urgent"):
+        SafetyRules.model_validate(data)
