@@ -246,14 +246,19 @@ def report(
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files and the data dictionary.")],
     synthetic: SyntheticOpt = None,
+    include_free_text: Annotated[
+        bool,
+        typer.Option("--include-free-text", help="Also export people's own words (notes, text answers, questions)."),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Export participants, answers, scores, diaries, module progress and therapist time as tidy CSV."""
+    """Export the randomised participants' answers, scores, diaries, module progress and therapist time
+    as tidy CSV, with a screening log of everyone not randomised (screening.csv) and a data dictionary."""
     from bot.cli.report import export_command
 
     settings = _settings(config)
     try:
-        typer.echo(export_command(settings, out, synthetic))
+        typer.echo(export_command(settings, out, synthetic, include_free_text=include_free_text))
     except IcbtError as exc:
         _fail(exc)
 
