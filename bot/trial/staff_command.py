@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Engine
-from bot.errors import TrialStateError
+from bot.errors import InterviewClosed, TrialStateError
 from bot.relay.commands import CommandContext, StaffCommand
 from bot.trial.commands import USAGE, CommandRejected, parse_interviewed
 from bot.trial.service import TrialService
@@ -35,6 +35,10 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
             command = parse_interviewed(args)
             await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
                                                  by=f"therapist:{ctx.therapist}")  # fmt: skip
+        except InterviewClosed as exc:
+            lang = trial.programme.spec.default_language
+            await ctx.say(trial.programme.msg(lang, "trial.staff_interview_closed", code=exc.code))
+            return
         except (CommandRejected, TrialStateError) as exc:
             await ctx.say(str(exc) if str(exc) else USAGE)
             return
