@@ -142,7 +142,7 @@ class TrialService:
             raise TrialStateError(f"no participant with id {participant_id}")
         applied_on = local_day(now, row.timezone)
         result = assess(self.spec, answers, applied_on, active_screens(self.spec, self.programme.instruments))
-        contact = answers.get(self.spec.contact_question)
+        contact = self.spec.contact_of(answers)
         session.add(
             TrialApplication(
                 participant_id=row.id, answers=dict(answers), eligible=result.eligible, result=result.to_json(),

@@ -30,7 +30,7 @@ from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
 TYPED = {
     "age": "47", "sex": "Female", "internet": "Yes", "physician": "yes", "pain_region": "Lower back",
     "pain_since": "2024-09-01", "work": "I am on sick leave", "sick_leave_months": "2", "wheelchair": "No",
-    "surgery_planned": "no", "heart_disease": "no", "contact": "Phone, weekday mornings",
+    "surgery_planned": "no", "heart_disease": "no", "contact": "Weekday mornings",
     "warning_now": "no", "warning_today": "no", "warning_soon": "no", "country": "Sweden",
     "safety_phone": "070-123 45 67", "doctor": "Centrum health centre",
 }  # fmt: skip
@@ -110,11 +110,25 @@ async def test_a_newcomer_goes_from_start_to_the_to_interview_message(db, progra
         assert await session.scalar(select(Consent)) is None
     async with db.reading() as session:  # the interview is a task for the participant's topic
         task = await session.scalar(select(RelayItem).where(RelayItem.kind == "interview"))
-    assert task.status == "open" and "P-0001" in task.text and "Phone, weekday mornings" in task.text
+    assert task.status == "open" and "P-0001" in task.text and "Contact: 070-123 45 67; Weekday mornings" in task.text
     # Back later: no consent yet, only where things stand.
     await chat.send(Inbound(kind="command", text="start"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_waiting")
     assert not any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
+
+
+async def test_the_phone_is_asked_once_and_serves_the_interview_and_the_safety_net(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED)
+    asked = [t for t in transport.texts(CHAT) if "phone number" in t or "number and a good time" in t]
+    assert len(asked) == 1, asked
+    assert "interview" in asked[0] and "safety" in asked[0], "the question says what the number is for"
+    assert any("health centre" in t for t in transport.texts(CHAT)), "the GP question is still asked"
+    async with db.reading() as session:
+        application = await session.scalar(select(TrialApplication))
+        state = await session.scalar(select(Participant))
+    assert application.contact == "070-123 45 67; Weekday mornings"
+    assert (state.position or {}).get("safety_contact", {}).get("phone") == "070-123 45 67"
 
 
 async def test_a_bad_answer_is_asked_again_and_loses_nothing(db, programme, chat, transport):
