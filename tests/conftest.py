@@ -60,11 +60,20 @@ async def fresh_database(kind: str, tmp_path: Path) -> Database:
     return db
 
 
-@pytest.fixture(params=DB_KINDS)
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    database = await fresh_database(request.param, tmp_path)
-    yield database
-    await database.dispose()
+def database_fixture(kinds: list[str]):
+    """A ``db`` fixture over ``kinds``: a test module or folder that needs other databases redefines
+    ``db = database_fixture([...])`` (the journeys walk on SQLite; see tests/journey/conftest.py)."""
+
+    @pytest.fixture(params=kinds)
+    async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+        database = await fresh_database(request.param, tmp_path)
+        yield database
+        await database.dispose()
+
+    return db
+
+
+db = database_fixture(DB_KINDS)
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 participants_app = typer.Typer(
-    no_args_is_help=True, help="List, show, record an interview, withdraw, export or erase participants."
+    no_args_is_help=True,
+    help="List, show, record an interview, withdraw, correct a questionnaire, export or erase participants.",
 )
 trial_app = typer.Typer(no_args_is_help=True, help="The trial's progress.")
 
@@ -203,6 +204,28 @@ def erase(
     typer.echo(f"{erasure.code} erased ({removed or 'nothing stored'}); kept: {erasure.kept}")
 
 
+@participants_app.command("correct")
+def correct(
+    code: CodeArg,
+    administration: Annotated[str, typer.Argument(help="MODULE.STEP of the questionnaire, e.g. baseline.phq9.")],
+    changes: Annotated[list[str], typer.Argument(help="ITEM=NUMBER for each answer to correct, e.g. q3=2.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit log and the analysis.")] = "",
+    config: ConfigOpt = None,
+    by: ByOpt = None,
+) -> None:
+    """Correct a closed questionnaire: a new, audited record beside the first score, which stays."""
+    from bot.measures.corrections import correct_administration, parse_changes
+
+    async def work(settings: Settings, db: Database, programme: Programme) -> str:
+        async with db.transaction() as session:
+            row = await correct_administration(session, programme, code, administration, parse_changes(changes),
+                                               reason, _actor(by), SystemClock().now())  # fmt: skip
+            what = ", ".join(f"{item} {old} → {new}" for item, (old, new) in row.changed.items())
+            return f"{code.upper()} {administration} corrected ({what}); {row.instrument} total now {row.total}"
+
+    typer.echo(_with(config, work))
+
+
 @trial_app.command("status")
 def status(config: ConfigOpt = None, by: ByOpt = None) -> None:
     """Counts per stage, per arm, and per week of each arm (audited)."""
@@ -258,7 +281,11 @@ def audit(config: ConfigOpt = None, by: ByOpt = None) -> None:
         made = await report.allocations_made(_actor(by))
         links, audited = await report.allocation_chain()
         weights = [ArmWeight(a.id, a.weight) for a in programme.trial.arms]
-        return len(made), mismatches(seed, weights, programme.trial.block_sizes, made), breaks(links, audited)
+        return (
+            len(made),
+            mismatches(seed, weights, programme.trial.block_sizes, made, programme.trial.max_imbalance),
+            breaks(links, audited),
+        )
 
     checked, wrong, broken = _with(config, work)
     for stratum, index, arm, expected in wrong:

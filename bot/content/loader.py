@@ -170,6 +170,7 @@ def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
     trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
+    _check_arm_texts(col, modules, {arm.id for arm in trial.arms} if trial else set())
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None
@@ -390,6 +391,8 @@ def _check_programme(
             "onboarding",
             "no consent step: a participant must agree before the programme starts",
         )
+    if spec.symptom_watch is not None:
+        _check_symptom_watch(col, file, spec.symptom_watch, modules, used)
     previous_week = -1
     for p_index, phase in enumerate(spec.phases):
         for m_index, module_id in enumerate(phase.modules):
@@ -419,6 +422,31 @@ def _check_programme(
                     f"{where}.instrument",
                     f"no instrument {step.instrument!r} in instruments/",
                 )
+
+
+def _check_arm_texts(col: _Collector, modules: dict[str, tuple[Path, Module]], arms: set[str]) -> None:
+    """An arm's own words must name an arm of trial/trial.yaml, or they would never be read."""
+    for mfile, module in modules.values():
+        for where, step in _all_steps(module):
+            for arm in step.text_for_arm:
+                if arm not in arms:
+                    col.add(mfile, f"{where}.text_for_arm.{arm}", f"no arm {arm!r} in trial/trial.yaml")
+
+
+def _check_symptom_watch(
+    col: _Collector, file: Path, module_id: str, modules: dict[str, tuple[Path, Module]], used: dict[str, str]
+) -> None:
+    """Between modules only questionnaires are given, each step named after its programme week."""
+    if not _reference(col, file, "symptom_watch", module_id, modules, used):
+        return
+    mfile, module = modules[module_id]
+    if module.week is not None:
+        col.add(file, "symptom_watch", f"module {module_id!r} is given between modules and must not have a week")
+    for index, step in enumerate(module.steps):
+        if not isinstance(step, QuestionnaireStep):
+            col.add(mfile, f"steps.{index}.kind", "only questionnaires are given between modules")
+        if not re.fullmatch(r"week\d{2}", step.id):
+            col.add(mfile, f"steps.{index}.id", f"{step.id!r} must name its programme week, like week04")
 
 
 def _reference(

@@ -77,6 +77,9 @@ class StepBase(Strict):
     id: Ident
     title: LocalText | None = None
     text: LocalText = ""
+    # In a trial, what an arm reads instead of ``text`` (arm id -> text): the waiting list is not
+    # thanked for a programme it has not had, nor told what it "practised".
+    text_for_arm: dict[str, LocalText] = Field(default_factory=dict)
 
     _id = field_validator("id")(check_id)
 
@@ -278,6 +281,9 @@ class ProgrammeSpec(Strict):
     release_hour: int = Field(default=9, ge=0, le=23)
     onboarding: tuple[str, ...] = Field(min_length=1)
     phases: tuple[Phase, ...] = Field(min_length=1)
+    # The mood questionnaires given between modules: a module without a week whose steps, named
+    # ``weekNN`` after the programme week, are given at the waiting list's check-ins (see docs/measures.md).
+    symptom_watch: str | None = None
     # The time zones /settings offers as buttons (any IANA name or known city can also be typed).
     # Empty: a built-in list of common European and North American zones.
     timezones: tuple[str, ...] = ()

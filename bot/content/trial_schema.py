@@ -168,6 +168,9 @@ class TrialSpec(Strict):
     screens: tuple[Screen, ...] = ()
     arms: tuple[Arm, ...] = Field(min_length=2)
     block_sizes: tuple[int, ...] = Field(default=(4, 6, 8), min_length=1)  # drawn at random for each block
+    # The big stick design instead of blocks: a fair coin unless a stratum's arms are this far apart
+    # (equal weights only); harder to guess than blocks with the same worst imbalance (docs/trial.md).
+    max_imbalance: int | None = Field(default=None, ge=1, le=10)
     strata: tuple[Ident, ...] = ()
     primary_outcome: PrimaryOutcome | None = None  # `icbt run` refuses a trial without it (or its wording)
     not_eligible_intro: LocalText
@@ -187,6 +190,8 @@ class TrialSpec(Strict):
                 if qid not in ids:
                     raise ValueError(f"criterion {criterion.id!r}: no question {qid!r}")
         unit = sum(arm.weight for arm in self.arms)
+        if self.max_imbalance is not None and len({arm.weight for arm in self.arms}) > 1:
+            raise ValueError("max_imbalance: the big stick design needs arms of equal weight (use block_sizes)")
         for size in self.block_sizes:
             if size % unit:
                 raise ValueError(f"block_sizes: {size} is not a multiple of the arms' weights ({unit})")

@@ -124,7 +124,7 @@ def _prompt(turn: Turn, frame: Frame, step: Step, full: bool) -> Outbound:
     if isinstance(step, PageStep):
         label = turn.t(step.button) or turn.msg("buttons.next")
         image = str(turn.programme.root / "media" / step.image) if step.image else None
-        return Outbound(turn.t(step.text), ((turn.button(frame, label, NEXT),),), image=image)
+        return Outbound(turn.step_text(step), ((turn.button(frame, label, NEXT),),), image=image)
     if isinstance(step, SingleStep):
         return field_prompt(turn, frame, step_field(step))
     if isinstance(step, FormStep):
@@ -132,13 +132,13 @@ def _prompt(turn: Turn, frame: Frame, step: Step, full: bool) -> Outbound:
     if isinstance(step, ExerciseStep):
         return _exercise_prompt(turn, frame, step, full)
     if isinstance(step, QuestionStep):
-        return Outbound(turn.t(step.text), ((turn.button(frame, turn.msg("buttons.no_question"), NOQ),),))
+        return Outbound(turn.step_text(step), ((turn.button(frame, turn.msg("buttons.no_question"), NOQ),),))
     if isinstance(step, ConsentStep):
         rows = (
             (turn.button(frame, turn.t(step.agree), AGREE),),
             (turn.button(frame, turn.t(step.decline), DECLINE),),
         )
-        return Outbound(turn.t(step.text), rows)
+        return Outbound(turn.step_text(step), rows)
     return _questionnaire_prompt(turn, frame, step, full)
 
 
@@ -206,7 +206,7 @@ def _form_prompt(turn: Turn, frame: Frame, step: FormStep, full: bool) -> Outbou
     if frame.stage == CHECK:
         return check_prompt(turn, frame, step.checks[frame.part])
     if full and frame.part == 0 and step.text:
-        turn.say(turn.t(step.text))
+        turn.say(turn.step_text(step))
     return field_prompt(turn, frame, step.fields[frame.part])
 
 
@@ -297,7 +297,7 @@ def _exercise_prompt(turn: Turn, frame: Frame, step: ExerciseStep, full: bool) -
         prefix = turn.msg("exercise.log_intro") + "\n\n" if full and frame.part == 0 else ""
         return field_prompt(turn, frame, step.log[frame.part], prefix=prefix)
     if full and frame.part == 0 and step.text:
-        turn.say(turn.t(step.text))
+        turn.say(turn.step_text(step))
     text = turn.t(step.script[frame.part])
     if frame.part < len(step.script) - 1:
         return Outbound(text, ((turn.button(frame, turn.msg("buttons.next"), NEXT),),))
@@ -403,7 +403,7 @@ def _questionnaire_prompt(turn: Turn, frame: Frame, step: QuestionnaireStep, ful
     if frame.entry is None:
         frame.entry = new_entry()
     if full and frame.part == 0:
-        intro = "\n\n".join(t for t in (turn.t(step.text), turn.t(instrument.intro)) if t)
+        intro = "\n\n".join(t for t in (turn.step_text(step), turn.t(instrument.intro)) if t)
         if intro:
             turn.say(intro)
     item = instrument.items[frame.part]

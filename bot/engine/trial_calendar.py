@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from bot.content.programme import Programme
 from bot.content.schema import Module
 from bot.content.trial_schema import Arm
-from bot.engine import calendar, reminders
+from bot.engine import calendar, reminders, symptom_watch
 from bot.engine.model import Button, ParticipantState
 from bot.engine.turn import Turn
 from bot.trial.arms import check_in_days, crossover_day, last_week, open_modules, phase_at
@@ -120,13 +120,14 @@ def offer_due(turn: Turn) -> None:
     due = next_due(programme, state)
     if due is None or due > turn.now:
         return
-    for day in check_in_days(arm, _allocated_on(state)):
-        key = day.isoformat()
-        if key not in state.check_ins and calendar.at_local(day, time(programme.spec.release_hour),
-                                                             state.timezone) <= turn.now:  # fmt: skip
-            state.check_ins.append(key)
-            turn.say(turn.msg("trial.check_in"))
-            turn.audit("trial_check_in", day=key)
+    due_days = [d for d in check_in_days(arm, _allocated_on(state)) if d.isoformat() not in state.check_ins
+                and calendar.at_local(d, time(programme.spec.release_hour), state.timezone) <= turn.now]  # fmt: skip
+    for day in due_days:  # after a long pause only the newest check-in is said and asked
+        state.check_ins.append(day.isoformat())
+        turn.audit("trial_check_in", day=day.isoformat())
+    if due_days:
+        turn.say(turn.msg("trial.check_in"))
+        symptom_watch.give(turn, due_days[-1])
     cross = crossover_day(arm, _allocated_on(state))
     release = time(programme.spec.release_hour)
     if cross is not None and state.crossover is None and calendar.at_local(cross, release, state.timezone) <= turn.now:

@@ -45,6 +45,11 @@ class Turn:
     def t(self, value: LocalText | None) -> str:
         return self.programme.text(value, self.lang)
 
+    def step_text(self, step: Step) -> str:
+        """The step's words for this participant's arm (its ``text_for_arm``), else its ``text``."""
+        arm = self.state.arm
+        return self.t(step.text_for_arm.get(arm, step.text) if arm else step.text)
+
     def msg(self, key: str, **params: Any) -> str:
         return self.programme.msg(self.lang, key, **params)
 

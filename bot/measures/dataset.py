@@ -59,7 +59,8 @@ class ScoreRecord:
     band: str | None
     items_missing: int
     prorated: bool
-    at: datetime
+    at: datetime  # when the participant answered (a correction keeps the administration's time)
+    corrected: bool = False  # the value comes from a correction (icbt participants correct), not the first score
 
 
 @dataclass(frozen=True)

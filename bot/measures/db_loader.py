@@ -47,7 +47,7 @@ from bot.measures.dataset import (
 )
 from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
-from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_measures import ScoreCorrection, ScoreRow
 from bot.storage.tables_relay import RelayLog
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.arms import last_week
@@ -83,6 +83,8 @@ async def load_dataset(
         }
         answers = list(await session.scalars(select(Answer).order_by(Answer.answered_at, Answer.id)))
         scores = list(await session.scalars(select(ScoreRow).order_by(ScoreRow.at, ScoreRow.id)))
+        corrections = {(c.participant_id, c.module_id, c.step_id): c  # the newest correction wins
+                       for c in await session.scalars(select(ScoreCorrection).order_by(ScoreCorrection.id))}  # fmt: skip
         minutes = list(await session.scalars(
             select(RelayLog).where(RelayLog.kind.in_(("time", "call")), RelayLog.minutes.is_not(None),
                                    RelayLog.participant_id.is_not(None)).order_by(RelayLog.at, RelayLog.id)
@@ -124,7 +126,7 @@ async def load_dataset(
     return TrialDataset(
         participants=participants,
         answers=answer_records,
-        scores=tuple(_score_records(scores, codes, programme)),
+        scores=tuple(_score_records(scores, codes, programme, corrections)),
         diary=tuple(_diary(answer_records)),
         modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
         contacts=tuple(_contacts(minutes, {k: v for k, v in codes.items() if k not in removed})),
@@ -219,19 +221,26 @@ async def _exclusions(session: AsyncSession, codes: Mapping[int, str]) -> dict[s
     return found
 
 
-def _score_records(rows: list[ScoreRow], codes: Mapping[int, str], programme: Programme) -> list[ScoreRecord]:
+def _score_records(
+    rows: list[ScoreRow], codes: Mapping[int, str], programme: Programme,
+    corrections: Mapping[tuple[int, str, str], ScoreCorrection],
+) -> list[ScoreRecord]:  # fmt: skip
+    """One record per scale of each administration, from its newest correction where it has one."""
     found = []
-    for row in rows:
-        instrument = programme.instruments.get(row.instrument)
-        if instrument is None or row.participant_id not in codes:
+    for first in rows:
+        instrument = programme.instruments.get(first.instrument)
+        if instrument is None or first.participant_id not in codes:
             continue
+        correction = corrections.get((first.participant_id, first.module_id, first.step_id))
+        row: ScoreRow | ScoreCorrection = correction or first
         missing = set(row.items_missing)
         for scale in instrument.scales:
             part_missing = sum(1 for i in instrument.scale_items(scale) if i.id in missing)
             value = row.subscales.get(scale.id)
             band = row.band if scale == instrument.total_scale else None
             found.append(ScoreRecord(codes[row.participant_id], row.instrument, row.module_id, row.step_id, scale.id,
-                                     value, band, part_missing, row.prorated and part_missing > 0, row.at))  # fmt: skip
+                                     value, band, part_missing, row.prorated and part_missing > 0, first.at,
+                                     corrected=correction is not None))  # fmt: skip
     return found
 
 

@@ -87,6 +87,8 @@ FILES: dict[str, tuple[type, tuple[Column, ...]]] = {
         _c("items_missing", "integer", "items of this scale left unanswered", "0 or more"),
         _c("prorated", "boolean", "score prorated from the answered items", "true, false"),
         _c("at", "datetime", "when the questionnaire was finished (UTC)"),
+        _c("corrected", "boolean", "the value comes from a recorded correction (icbt participants correct), "
+           "not from the first score; the audit log says who, when and why", "true, false"),
     )),
     "diary.csv": (DiaryRecord, (
         CODE,

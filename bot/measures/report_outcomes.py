@@ -75,9 +75,14 @@ def methods(
     if trial is not None:
         arms = " and ".join(f"{escape(str(a.title))} (weight {a.weight})" for a in trial.arms)
         blocks = ", ".join(str(b) for b in trial.block_sizes)
+        scheme = (
+            f"the big stick design (a fair coin unless the arms were {trial.max_imbalance} apart, then the arm behind)"
+            if trial.max_imbalance is not None
+            else f"permuted blocks of {blocks} (sizes drawn at random)"
+        )
         allocation = (
-            f"Participants were allocated to {arms} by a concealed, seeded sequence of permuted blocks of "
-            f"{blocks} (sizes drawn at random), stratified by {', '.join(trial.strata) or 'nothing'}; the draw was made in "
+            f"Participants were allocated to {arms} by a concealed, seeded sequence using {scheme}, "
+            f"stratified by {', '.join(trial.strata) or 'nothing'}; the draw was made in "
             "the chat after consent and the baseline measurements, and every allocation was recorded with its stratum and sequence index for audit."
         )
     else:

@@ -49,7 +49,9 @@ async def record_scores(
         if record.instrument == policy.instrument:
             earlier = await _earlier_totals(session, participant_id, record)
             if earlier:
-                check = symptom_check(code, record.module, record.score, earlier, policy.threshold)
+                # Named by the programme week: module 4's check is "week05", the waiting list's "week06".
+                week = record.step if record.module == programme.spec.symptom_watch else record.module
+                check = symptom_check(code, week, record.score, earlier, policy.threshold)
                 text = staff_text(check, lambda key, **params: programme.msg(language, key, **params))
                 source = f"alert:symptom_check:{record.module}.{record.step}"  # posted by the relay like any alert
                 effects.relays.append(RelayRecord(source=source, text=text, kind="alert",

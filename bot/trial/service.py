@@ -239,7 +239,7 @@ class TrialService:
         stratum = stratum_of(self.spec.strata, application.answers)
         index = await self._take_index(session, stratum)
         weights = [ArmWeight(a.id, a.weight) for a in self.spec.arms]
-        arm = allocation_at(self.seed, weights, self.spec.block_sizes, stratum, index)
+        arm = allocation_at(self.seed, weights, self.spec.block_sizes, stratum, index, self.spec.max_imbalance)
         allocated_on = local_day(now, row.timezone)
         await self._take_index(session, CHAIN)  # one lock for every stratum: the chain has one head
         prev = await session.scalar(select(TrialAllocation.hash).order_by(TrialAllocation.id.desc()).limit(1))

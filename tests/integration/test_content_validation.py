@@ -110,3 +110,30 @@ def test_outline_lists_weeks_steps_and_fields():
     assert "week 2: Module 1" in out
     assert "form" in out and "· goal (text)" in out
     assert "consent" in out
+
+
+def test_the_mood_questions_between_modules_are_questionnaires_named_by_week(copy):
+    def break_watch(data):
+        data["week"] = 3
+        data["steps"][0]["id"] = "first"
+        data["steps"][1].update(kind="page")
+        del data["steps"][1]["instrument"]
+
+    edit(copy / "modules/mood_watch.yaml", break_watch)
+    code, lines = validate(copy)
+    assert code == 1
+    assert (
+        "content/programme.yaml: symptom_watch: module 'mood_watch' is given between modules and must not have a week"
+        in lines
+    )
+    assert "content/modules/mood_watch.yaml: steps.0.id: 'first' must name its programme week, like week04" in lines
+    assert "content/modules/mood_watch.yaml: steps.1.kind: only questionnaires are given between modules" in lines
+
+
+def test_an_arms_own_words_must_name_an_arm_of_the_trial(copy):
+    edit(
+        copy / "modules/post.yaml", lambda d: d["steps"][0].update(text_for_arm={"waitlist": "Thank you for waiting."})
+    )
+    code, lines = validate(copy)
+    assert code == 1
+    assert "content/modules/post.yaml: steps.0.text_for_arm.waitlist: no arm 'waitlist' in trial/trial.yaml" in lines

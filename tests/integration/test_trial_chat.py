@@ -259,7 +259,7 @@ def sex_drawn_into(programme, arm: str) -> str:
     weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
     for option in spec.questions[1].options:
         stratum = stratum_of(spec.strata, {"sex": option.id})
-        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0) == arm:
+        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0, spec.max_imbalance) == arm:
             return programme.text(option.label, "en")
     raise AssertionError(f"no stratum starts with {arm}")
 
@@ -377,6 +377,68 @@ async def test_the_waiting_list_gets_check_ins_and_then_the_crossover_offer(
     assert not any(week2 in t for t in texts)  # no treatment module while waiting
     await chat.press("Yes, let's start")
     assert any(week2 in t for t in transport.texts(CHAT)[-3:]), [t[:50] for t in transport.texts(CHAT)[-6:]]
+
+
+async def pass_days(chat: Driver, sender, clock, days: int) -> None:
+    for _ in range(days):
+        clock.advance(timedelta(days=1))
+        await chat.service.tick_due()
+        await sender.drain()
+
+
+async def watch_state(db) -> tuple[list[tuple[str, float | None]], list[str], list[dict], list[RelayItem]]:
+    """The waiting list's mood checks as stored: scores, missed administrations, frames, relay items."""
+    async with db.reading() as session:
+        scores = [(s.step_id, s.total) for s in await session.scalars(
+            select(ScoreRow).where(ScoreRow.module_id == "mood_watch").order_by(ScoreRow.id))]  # fmt: skip
+        missed = [a.detail["step"] for a in await session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "administration_missed"))]  # fmt: skip
+        row = await session.scalar(select(Participant))
+        relays = list(await session.scalars(select(RelayItem).order_by(RelayItem.id)))
+    return scores, missed, row.position.get("frames", []), relays
+
+
+async def test_the_waiting_list_answers_the_mood_questions_every_second_week_while_it_waits(
+    db, programme, chat, trial_chat, sender, transport, clock
+):
+    await to_allocation(chat, programme, trial_chat, sender, transport, "waiting_list", clock)
+    await pass_days(chat, sender, clock, 1)
+    check_in = programme.msg("en", "trial.check_in")
+    intro = programme.text(programme.modules["mood_watch"].steps[0].text, "en").strip()
+    texts = [t.strip() for t in transport.texts(CHAT)]
+    assert texts.count(check_in) == 1 and any(intro in t for t in texts[texts.index(check_in) :]), texts[-4:]
+    for _ in range(9):  # "Not at all" to every item
+        await chat.press("Not at all")
+    scores, missed, frames, relays = await watch_state(db)
+    assert scores == [("week02", 0.0)] and frames == []
+    note = next(r for r in relays if r.source == "alert:symptom_check:mood_watch.week02")
+    assert note.text.startswith("P-0001: phq9 at week02: 0 (minimal)"), "the therapist sees the score and the week"
+
+    await pass_days(chat, sender, clock, 14)  # week 4: asked, left unanswered
+    _, _, frames, _ = await watch_state(db)
+    assert [(f["module"], f["step"]) for f in frames] == [("mood_watch", "week04")]
+    await pass_days(chat, sender, clock, 14)  # week 6: the week-4 check closes unanswered
+    scores, missed, frames, _ = await watch_state(db)
+    assert missed == ["week04"] and [(f["module"], f["step"]) for f in frames] == [("mood_watch", "week06")]
+    assert scores == [("week02", 0.0)], "nothing is filed under week 4"
+
+    for _ in range(8):
+        await chat.press("Not at all")
+    await chat.press("Several days")  # item 9: thoughts of being better off dead
+    scores, _, _, relays = await watch_state(db)
+    assert scores == [("week02", 0.0), ("week06", 1.0)]
+    risk = [r for r in relays if r.source == "safety:phq9.q9"]
+    assert [r.kind for r in risk] == ["concern"] and "Several days" in risk[0].text  # graded: item 9 at 1
+    said = transport.texts(CHAT)[-1]  # the warm words and the resources, in the same event, last
+    assert "get in touch with you today" in said and "112" in said, said
+    assert transport.texts(CHAT).count(check_in) == 3
+
+
+async def test_the_treatment_arm_answers_the_mood_questions_in_modules_2_4_6_and_8(programme):
+    checks = [m.id for m in programme.scheduled for s in m.steps if getattr(s, "instrument", None) == "phq9"]
+    assert checks == ["baseline", "week03", "week05", "week07", "week09", "post"]
+    watch = programme.modules[programme.spec.symptom_watch]
+    assert [s.id for s in watch.steps] == ["week02", "week04", "week06", "week08"]  # the waiting list's check-ins
 
 
 async def test_bootstrap_runs_the_trial_in_the_chat_only_with_a_seed(tmp_path, clock, transport):

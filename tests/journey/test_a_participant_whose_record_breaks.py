@@ -13,8 +13,11 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from bot.storage.quarantine import quarantined
+from tests.conftest import DB_KINDS, database_fixture
 from tests.journey.test_risk_everywhere import CHAT, journey  # noqa: F401 - the journey fixture
 from tests.support.fake_bot_api import callback_update, text_update
+
+db = database_fixture(DB_KINDS)  # what storage keeps is the point here: SQLite and PostgreSQL
 
 OTHER = 556
 

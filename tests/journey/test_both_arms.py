@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.engine import Inbound
-from bot.storage.models import Answer, Participant
+from bot.storage.models import Answer, Participant, RelayItem
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_relay import RelayTask
 from bot.storage.tables_trial import TrialAllocation
 from tests.integration.test_storage import CHAT, Driver
 from tests.integration.test_trial_chat import TYPED, apply, sex_drawn_into, through_welcome, trial_chat_for
@@ -63,13 +64,23 @@ async def cooperate(chat: Driver, db, limit: int = 800) -> None:
     raise AssertionError(chat.transport.texts(CHAT)[-3:])
 
 
-async def live(chat: Driver, db, clock, days: int) -> None:
-    """Days pass; each day the participant does what has opened."""
+async def live(chat: Driver, db, clock, days: int, relay=None) -> None:
+    """Days pass; each day the participant does what has opened (and the relay's timed pass runs)."""
     for _ in range(days):
         clock.advance(timedelta(days=1))
         await chat.service.tick_due()
+        if relay is not None:
+            await relay.sweep()
         await chat.sender.drain()
         await cooperate(chat, db)
+
+
+async def staff_items(db) -> tuple[list[str], list[str]]:
+    """The relay's items (their sources) and tasks (their kinds) so far."""
+    async with db.reading() as session:
+        items = [r.source for r in await session.scalars(select(RelayItem).order_by(RelayItem.id))]
+        tasks = [t.kind for t in await session.scalars(select(RelayTask).order_by(RelayTask.id))]
+    return items, tasks
 
 
 async def reread_every_module(chat: Driver, db) -> None:
@@ -114,7 +125,7 @@ async def test_an_arm_from_start_to_the_end_changes_no_closed_measurement(db, pr
     assert told in [t.strip() for t in transport.texts(CHAT)]
     week = await snapshot(db)
     for n in range(2, 13):  # weeks 2-12 of the arm's calendar; every module re-read at the end of each phase
-        await live(chat, db, clock, 7)
+        await live(chat, db, clock, 7, relay)
         if n in (9, 12):
             await reread_every_module(chat, db)
         now = await snapshot(db)
@@ -124,10 +135,20 @@ async def test_an_arm_from_start_to_the_end_changes_no_closed_measurement(db, pr
     assert "post" in finished, "the post measurement was given"
     post_scores = {s[1] for s in week[1].values() if s[0] == "post"}
     assert {"phq9", "pain_rating"} <= post_scores
+    mood = sorted((s[0], s[1]) for s in week[1].values() if s[1] == "mood_check" or s[0] == "mood_watch")
+    items, tasks = await staff_items(db)
     if arm == "treatment":
         assert {f"week0{n}" for n in range(2, 10)} <= set(finished)
+        assert mood == [(m, "mood_check") for m in ("week03", "week05", "week07", "week09")], "every second week"
+        assert tasks.count("call") == 1, "the week-2 call at the start of module 1"
         return
     assert not any(m.startswith("week0") for m in finished), "nothing of the programme while waiting"
+    assert mood == [("mood_watch", f"week0{n}") for n in (2, 4, 6, 8)], "every second week while waiting"
+    assert "call" not in tasks, "no week-2 call while waiting"
+    assert not any(source.startswith("alert:diary_missed") for source in items), "no diary alert while waiting"
+    post_words = programme.text(programme.modules["post"].steps[0].text_for_arm["waiting_list"], "en").strip()
+    assert post_words in [t.strip() for t in transport.texts(CHAT)], "the waiting list's own words at post"
+    assert not any("You have read, practised" in t for t in transport.texts(CHAT))
     await live(chat, db, clock, 7)
     offer = programme.text(programme.trial.arm("waiting_list").crossover_offer, "en")
     assert offer in transport.texts(CHAT)
@@ -135,7 +156,8 @@ async def test_an_arm_from_start_to_the_end_changes_no_closed_measurement(db, pr
     yes = next(b for row in sent["buttons"] for b in row if b["label"] == "Yes, let's start")
     await chat.send(Inbound(kind="choice", text=yes["data"]))
     await cooperate(chat, db)
-    await live(chat, db, clock, 7)
+    await live(chat, db, clock, 7, relay)
     await reread_every_module(chat, db)
     unchanged(week, await snapshot(db))
     assert "week02" in (await position(db)).get("finished", []), "module 1 after crossing over"
+    assert (await staff_items(db))[1].count("call") == 1, "the week-2 call once they have crossed over"

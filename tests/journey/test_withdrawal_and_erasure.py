@@ -19,10 +19,13 @@ from bot.storage.tables_trial import TrialWithdrawal
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from bot.trial.report import TrialReport
+from tests.conftest import DB_KINDS, database_fixture
 from tests.integration.test_storage import CHAT
 from tests.integration.test_trial_chat import answer_on, baseline_finished, to_consent, trial_chat_for
 from tests.integration.test_trial_count import build_every_path
 from tests.integration.test_trial_privacy import file_bytes, rows_holding
+
+db = database_fixture(DB_KINDS)  # what storage keeps is the point here: SQLite and PostgreSQL
 
 MARKER = "Kestrel-8830-only-mine"
 
