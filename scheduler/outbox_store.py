@@ -1,8 +1,8 @@
 """The sender's reads and writes on the outbox: claims with a lease, progress, and recovery.
 
 A row's life: ``pending`` → claimed (``sending``, with ``claimed_by``/``claimed_at``) → ``sent``; or back
-to ``pending`` with a later ``not_before`` (retry), or ``failed`` (given up), or ``uncertain`` (it was in
-flight when its sender died and it must not be repeated). Only the oldest open row of a chat is ever
+to ``pending`` with a later ``not_before`` (retry), or ``failed`` (given up); a row left ``sending`` by a
+sender that died goes back to ``pending`` (``recover``). Only the oldest open row of a chat is ever
 claimed, so a chat's messages go out in order and never two at once, across any number of senders.
 On PostgreSQL the claim is ``SELECT … FOR UPDATE SKIP LOCKED``: two senders never claim the same row.
 """
@@ -45,8 +45,7 @@ class Claimed:
 class Recovery:
     """What start-up recovery did with rows left in flight by a sender that died."""
 
-    resent: list[int]  # interactive rows (no dedup key): sent again, at least once
-    dropped: list[int]  # rows with a dedup key (reminders, notices): marked uncertain, at most once
+    resent: list[int]  # rows left in flight (at most one per chat): sent again, at least once
 
 
 class OutboxStore:
@@ -215,27 +214,19 @@ class OutboxStore:
         """Settle rows left ``sending`` by a sender that died (``every_claim``: SQLite, one process at a
         time, so every claim is a dead one; otherwise only claims whose lease has run out).
 
-        Rule: a row with a dedup key (reminder, notice) may already have reached Telegram, so it is
-        marked ``uncertain`` and not sent again (at most once); a row without one (an interactive
-        reply, a copy to staff) goes back to ``pending`` and resumes after its recorded parts (at least
-        once: the one part that was in flight may arrive twice)."""
+        Rule: every such row goes back to ``pending`` and resumes after its recorded parts, reminders and
+        notices as much as replies, so nothing is lost. Only a chat's oldest open row is ever claimed,
+        so at most one message per chat can have been in flight: that one (or its part in flight) may
+        arrive twice, no other message is repeated (docs/operations.md)."""
         now, o = self.clock.now(), OutboxMessage
         stale = o.status == "sending"
         if not every_claim:
             stale = and_(stale, o.claimed_at < now - self.lease)
         async with self.db.transaction() as session:
-            query = select(o.id, o.dedup_key).where(stale).order_by(o.id)
+            query = select(o.id).where(stale).order_by(o.id)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
-            rows = list(await session.execute(query))
-            dropped = [r.id for r in rows if r.dedup_key is not None]
-            resent = [r.id for r in rows if r.dedup_key is None]
-            if dropped:
-                await session.execute(
-                    update(o).where(o.id.in_(dropped)).values(
-                        status="uncertain", last_error="in flight when its sender stopped; not repeated (at most once)"
-                    )
-                )  # fmt: skip
+            resent = list(await session.scalars(query))
             if resent:
                 await session.execute(
                     update(o).where(o.id.in_(resent)).values(
@@ -243,7 +234,7 @@ class OutboxStore:
                         last_error="in flight when its sender stopped; sent again (at least once)",
                     )
                 )  # fmt: skip
-        return Recovery(resent=resent, dropped=dropped)
+        return Recovery(resent=resent)
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending row becomes due (for the sender's idle wait)."""

@@ -7,8 +7,8 @@ replies before bulk reminders. A message longer than one Bot API message goes ou
 number of parts accepted is recorded, so a retry resumes with the next part and never resends it whole.
 
 Delivery rule for a row in flight when its process dies (applied by ``recover`` at the next start):
-rows with a dedup key (reminders, notices) at most once, rows without (interactive replies, copies to
-staff) at least once. A refusal from a participant's own chat (blocked the bot) marks that participant
+every row at least once, reminders as much as replies; as only a chat's oldest open row is ever
+claimed, at most one message per chat can arrive twice and none is lost. A refusal from a participant's own chat (blocked the bot) marks that participant
 unreachable; a refusal from any other chat (the staff group) is logged at ERROR and retried with
 back-off, never dropped, and reported again at start-up by ``report_undelivered_staff``.
 """
@@ -118,12 +118,9 @@ class OutboxSender:
         """Settle rows a dead sender left in flight. At start-up on SQLite (one process) every claim is
         a dead one; otherwise (``run`` does it now and then) only claims whose lease ran out."""
         recovery = await self.store.recover(every_claim=at_start and self.db.is_sqlite)
-        if recovery.resent or recovery.dropped:
-            log.warning(
-                "outbox rows in flight at the last stop: %d interactive sent again (at least once), "
-                "%d reminders/notices not repeated (at most once): %s",
-                len(recovery.resent), len(recovery.dropped), recovery.dropped,
-            )  # fmt: skip
+        if recovery.resent:
+            log.warning("outbox rows in flight at the last stop, sent again (at most one per chat may arrive "
+                        "twice): %s", recovery.resent)  # fmt: skip
         return recovery
 
     async def drain(self, stop: asyncio.Event | None = None) -> int:

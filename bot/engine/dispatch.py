@@ -26,6 +26,7 @@ from bot.engine import (
     risk,
     schedule,
     snoozing,
+    symptom_watch,
     trial_calendar,
 )
 from bot.engine.answering import after_crisis, answer, carry_on
@@ -120,7 +121,8 @@ class Engine:
             dailies.offer_due(turn)
             reports.offer_due(turn)
             snoozing.reoffer_due(turn)
-            trial_calendar.offer_due(turn)
+            if (check_in := trial_calendar.offer_due(turn)) is not None:
+                symptom_watch.give(turn, check_in)  # the mood questions of the check-in just said
             planned.send_due(turn)
         return turn.effects
 

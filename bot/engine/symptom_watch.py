@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.engine import progress  # the module, not its names: progress imports the trial calendar that calls here
 from bot.engine.model import Frame
+from bot.engine.progress import enter
 from bot.engine.turn import Turn
 
 
@@ -26,8 +26,8 @@ def step_for(turn: Turn, day: date) -> str | None:
 
 def give(turn: Turn, day: date) -> bool:
     """Start the mood questions of the check-in on ``day`` on top of whatever the participant is doing;
-    an earlier check still open closes unanswered. Given once: the caller records the check-in day in
-    ``state.check_ins`` in the same turn. True when the questions were started."""
+    an earlier check still open closes unanswered. Given once: ``trial_calendar.offer_due`` records the
+    check-in day in ``state.check_ins`` in the same turn. True when the questions were started."""
     state, module_id = turn.state, turn.programme.spec.symptom_watch
     step_id = step_for(turn, day)
     if module_id is None or step_id is None:
@@ -38,5 +38,5 @@ def give(turn: Turn, day: date) -> bool:
     frame = Frame(module=module_id, step=step_id, detour="step")
     state.frames.append(frame)
     turn.audit("symptom_watch_given", module=module_id, step=step_id)
-    progress.enter(turn, frame)
+    enter(turn, frame)
     return True

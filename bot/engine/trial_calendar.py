@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from bot.content.programme import Programme
 from bot.content.schema import Module
 from bot.content.trial_schema import Arm
-from bot.engine import calendar, reminders, symptom_watch
+from bot.engine import calendar, reminders
 from bot.engine.model import Button, ParticipantState
 from bot.engine.turn import Turn
 from bot.trial.arms import check_in_days, crossover_day, last_week, open_modules, phase_at
@@ -111,15 +111,16 @@ def next_due(programme: Programme, state: ParticipantState) -> datetime | None:
     return min((calendar.at_local(d, release, state.timezone) for d in days), default=None)
 
 
-def offer_due(turn: Turn) -> None:
-    """Send the check-ins and the crossover offer whose day has come (each once)."""
+def offer_due(turn: Turn) -> date | None:
+    """Send the check-ins and the crossover offer whose day has come (each once); the day of the
+    check-in just said, whose mood questions the caller starts (``symptom_watch.give``)."""
     state, programme = turn.state, turn.programme
     arm = arm_of(programme, state)
     if arm is None or state.start_date is None:
-        return
+        return None
     due = next_due(programme, state)
     if due is None or due > turn.now:
-        return
+        return None
     due_days = [d for d in check_in_days(arm, _allocated_on(state)) if d.isoformat() not in state.check_ins
                 and calendar.at_local(d, time(programme.spec.release_hour), state.timezone) <= turn.now]  # fmt: skip
     for day in due_days:  # after a long pause only the newest check-in is said and asked
@@ -127,7 +128,6 @@ def offer_due(turn: Turn) -> None:
         turn.audit("trial_check_in", day=day.isoformat())
     if due_days:
         turn.say(turn.msg("trial.check_in"))
-        symptom_watch.give(turn, due_days[-1])
     cross = crossover_day(arm, _allocated_on(state))
     release = time(programme.spec.release_hour)
     if cross is not None and state.crossover is None and calendar.at_local(cross, release, state.timezone) <= turn.now:
@@ -138,6 +138,7 @@ def offer_due(turn: Turn) -> None:
         )
         turn.say(turn.t(arm.crossover_offer), buttons)
         turn.audit("crossover_offered")
+    return due_days[-1] if due_days else None
 
 
 def answer_crossover(turn: Turn, value: str) -> bool:

@@ -9,7 +9,11 @@ A pattern is plain words with three marks, so one line covers a family of ways t
   pills"), never across the end of a clause;
 - ``$`` the end of a clause: ``can not go on $`` finds "I can't go on." but not "I can't go on walks";
 - ``#`` a number of ``BIG_NUMBER`` or more written in digits: ``took # ... tablets`` finds "took 30
-  tablets", not "took 2 tablets".
+  tablets", not "took 2 tablets";
+- ``<name>`` any entry of the word list ``name`` (the YAML's ``word_lists``: ``<pills>`` is "tablets",
+  "co-codamol", "sleeping pills" …), so one family names every medicine or method without a pattern
+  growing into thousands of forms; a list entry forgives a slip like any word and may be written as
+  one word ("cocodamol").
 
 Words are compared after ``normalise`` (so "don't" is "do not", "wanna" is "want to"); a word of
 ``FUZZY_MIN_LENGTH`` letters or more may be one letter off or have two letters swapped ("myslef",
@@ -19,7 +23,7 @@ Words are compared after ``normalise`` (so "don't" is "do not", "wanna" is "want
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from bot.safety.normalise import Rewrites, rewrite, words
 
@@ -30,7 +34,8 @@ FUZZY_MIN_LENGTH = 5
 MAX_JOIN = 3  # "kill my self" ~ "kill myself", "selfharm" ~ "self harm": at most three words joined
 MAX_EXPANSIONS = 5000
 _GROUP = re.compile(r"\(([^()]*)\)")
-_MARKS = re.compile(r"(\.\.\.|\$|#)")
+_MARKS = re.compile(r"(\.\.\.|\$|#|<[a-z][a-z0-9_]*>)")
+LIST_NAME = re.compile(r"<([a-z][a-z0-9_]*)>")
 
 Sequence_ = tuple[str, ...]
 
@@ -64,7 +69,7 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
     for line in expand(pattern):
         seq: list[str] = []
         for part in _MARKS.split(line):
-            if part in (GAP, END, NUMBER):
+            if part in (GAP, END, NUMBER) or is_list(part):
                 seq.append(part)
             else:
                 seq.extend(rewrite(words(part), rewrites))
@@ -77,6 +82,37 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
     return list(dict.fromkeys(found))
 
 
+def is_list(token: str) -> bool:
+    """A ``<name>`` mark: one entry of a word list, not a word."""
+    return token.startswith("<") and token.endswith(">")
+
+
+class WordList:
+    """The entries of one ``<name>`` list, normalised like a text, and where one of them ends."""
+
+    __slots__ = ("_exact", "_fuzzy", "_longest")
+
+    def __init__(self, entries: list[Sequence_]) -> None:
+        exact = {entry for entry in entries if entry}
+        exact |= {("".join(entry),) for entry in exact if len(entry) > 1}  # "co codamol" ~ "cocodamol"
+        self._exact = exact
+        self._fuzzy = tuple(e[0] for e in exact if len(e) == 1 and len(e[0]) >= FUZZY_MIN_LENGTH)
+        self._longest = max((len(e) for e in exact), default=0)
+
+    def ends(self, tokens: Sequence_, t: int) -> Iterator[int]:
+        """Every end of an entry that starts at token ``t`` (exact, or one slip off a long word)."""
+        for size in range(1, min(self._longest, len(tokens) - t) + 1):
+            if tokens[t : t + size] in self._exact:
+                yield t + size
+        if t < len(tokens) and (tokens[t],) not in self._exact and len(tokens[t]) >= FUZZY_MIN_LENGTH - 1:
+            seen = tokens[t]
+            if any(word[0] == seen[0] and same(word, seen) for word in self._fuzzy):
+                yield t + 1
+
+
+WordLists = Mapping[str, WordList]
+
+
 def _tidy(seq: list[str]) -> Sequence_:
     """Two gaps in a row (an optional word between them left out) are one gap."""
     out: list[str] = []
@@ -87,20 +123,20 @@ def _tidy(seq: list[str]) -> Sequence_:
     return tuple(out)
 
 
-def find(wanted: Sequence_, tokens: Sequence_) -> Iterator[tuple[int, int]]:
+def find(wanted: Sequence_, tokens: Sequence_, lists: WordLists | None = None) -> Iterator[tuple[int, int]]:
     """Every (start, end) span of ``tokens`` that ``wanted`` matches, one per start."""
     for start in range(len(tokens)):
-        end = match_at(wanted, tokens, start)
+        end = match_at(wanted, tokens, start, lists)
         if end is not None:
             yield start, end
 
 
-def match_at(wanted: Sequence_, tokens: Sequence_, start: int) -> int | None:
+def match_at(wanted: Sequence_, tokens: Sequence_, start: int, lists: WordLists | None = None) -> int | None:
     """Where a match of ``wanted`` starting at token ``start`` ends, or None."""
-    return _match(wanted, 0, tokens, start)
+    return _match(wanted, 0, tokens, start, lists or {})
 
 
-def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int) -> int | None:
+def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int, lists: WordLists) -> int | None:
     if w == len(wanted):
         return t
     word = wanted[w]
@@ -110,13 +146,19 @@ def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int) -> int | None:
         for skip in range(GAP_WORDS + 1):
             if t + skip > len(tokens):
                 break
-            end = _match(wanted, w + 1, tokens, t + skip)
+            end = _match(wanted, w + 1, tokens, t + skip, lists)
             if end is not None:
                 return end
         return None
     if word == NUMBER:
         seen = tokens[t] if t < len(tokens) else ""
-        return _match(wanted, w + 1, tokens, t + 1) if seen.isdigit() and int(seen) >= BIG_NUMBER else None
+        return _match(wanted, w + 1, tokens, t + 1, lists) if seen.isdigit() and int(seen) >= BIG_NUMBER else None
+    if is_list(word):
+        for after in lists[word[1:-1]].ends(tokens, t):
+            end = _match(wanted, w + 1, tokens, after, lists)
+            if end is not None:
+                return end
+        return None
     if t == len(tokens) or tokens[t][0] != word[0]:
         return None  # (fuzzy matching never forgives the first letter)
     for take_w in range(1, _plain_run(wanted, w) + 1):
@@ -125,7 +167,7 @@ def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int) -> int | None:
                 continue  # join words on one side only
             joined_w, joined_t = "".join(wanted[w : w + take_w]), "".join(tokens[t : t + take_t])
             if joined_w == joined_t or (take_w == take_t == 1 and same(joined_w, joined_t)):
-                end = _match(wanted, w + take_w, tokens, t + take_t)
+                end = _match(wanted, w + take_w, tokens, t + take_t, lists)
                 if end is not None:
                     return end
     return None
@@ -134,9 +176,13 @@ def _match(wanted: Sequence_, w: int, tokens: Sequence_, t: int) -> int | None:
 def _plain_run(wanted: Sequence_, w: int) -> int:
     """How many words from ``w`` on may be joined (never across a gap or the end mark)."""
     run = 0
-    while run < MAX_JOIN and w + run < len(wanted) and wanted[w + run] not in (GAP, END, NUMBER):
+    while run < MAX_JOIN and w + run < len(wanted) and not _mark(wanted[w + run]):
         run += 1
     return run
+
+
+def _mark(token: str) -> bool:
+    return token in (GAP, END, NUMBER) or is_list(token)
 
 
 def same(wanted: str, seen: str) -> bool:
@@ -171,12 +217,13 @@ def _swapped(a: str, b: str) -> bool:
 class _Node:
     """One place in the trie of sequences: the words that may come next, and what ends here."""
 
-    __slots__ = ("edges", "ends", "fuzzy", "words")
+    __slots__ = ("edges", "ends", "fuzzy", "joins", "lists")
 
     def __init__(self) -> None:
         self.edges: dict[str, _Node] = {}
-        self.words: set[str] = set()  # edge words that are one word of a pattern (not joined ones)
-        self.fuzzy: tuple[str, ...] = ()  # those long enough to forgive a slip in
+        self.fuzzy: tuple[str, ...] = ()  # edge words long enough to forgive a slip in
+        self.joins: dict[str, _Node] = {}  # two or three edge words in a row written as one ("selfharm")
+        self.lists: tuple[str, ...] = ()  # edges that are a ``<name>`` word list
         self.ends: list[object] = []
 
 
@@ -187,29 +234,37 @@ class PhraseIndex:
     The walk does what ``match_at`` does for one sequence: a word one slip away, words joined on either
     side ("selfharm", "kill my self"), gaps, the clause end and big numbers."""
 
-    def __init__(self, entries: list[tuple[Sequence_, object]]) -> None:
+    def __init__(self, entries: list[tuple[Sequence_, object]], lists: WordLists | None = None) -> None:
         self._root = _Node()
+        self._lists = lists or {}
         self._size = 0
         for seq, payload in entries:
-            for variant, joined in _joined_variants(seq):
-                self._insert(variant, joined, payload)
+            self._insert(seq, payload)
         self._freeze(self._root)
 
     def __len__(self) -> int:
         return self._size
 
-    def _insert(self, seq: Sequence_, joined: int, payload: object) -> None:
+    def _insert(self, seq: Sequence_, payload: object) -> None:
         node = self._root
-        for position, word in enumerate(seq):
-            if position != joined:
-                node.words.add(word)
+        for word in seq:
             node = node.edges.setdefault(word, _Node())
         if payload not in node.ends:
             node.ends.append(payload)
             self._size += 1
 
     def _freeze(self, node: _Node) -> None:
-        node.fuzzy = tuple(w for w in node.words if len(w) >= FUZZY_MIN_LENGTH and w not in (GAP, END, NUMBER))
+        """Per node: the words that forgive a slip, the list edges, and shortcuts for joined words
+        (kept as edges to the node after the last joined word, so no branch of the trie is copied)."""
+        node.fuzzy = tuple(w for w in node.edges if len(w) >= FUZZY_MIN_LENGTH and not _mark(w))
+        node.lists = tuple(w for w in node.edges if is_list(w))
+        todo: list[tuple[str, _Node, int]] = [(w, child, 1) for w, child in node.edges.items() if not _mark(w)]
+        while todo:
+            joined, at, size = todo.pop()
+            if size > 1:
+                node.joins.setdefault(joined, at)
+            if size < MAX_JOIN:
+                todo.extend((joined + w, child, size + 1) for w, child in at.edges.items() if not _mark(w))
         for child in node.edges.values():
             self._freeze(child)
 
@@ -248,23 +303,17 @@ class PhraseIndex:
             return
         if NUMBER in edges and tokens[t].isdigit() and int(tokens[t]) >= BIG_NUMBER:
             yield from self._walk(edges[NUMBER], tokens, t + 1)
+        for name in node.lists:
+            for after in self._lists[name[1:-1]].ends(tokens, t):
+                yield from self._walk(edges[name], tokens, after)
         for take in range(1, min(MAX_JOIN, len(tokens) - t) + 1):
             seen = "".join(tokens[t : t + take])
             child = edges.get(seen)
             if child is not None:
                 yield from self._walk(child, tokens, t + take)
+            if take == 1 and seen in node.joins:
+                yield from self._walk(node.joins[seen], tokens, t + 1)
             if take == 1 and len(seen) >= FUZZY_MIN_LENGTH - 1:  # a slip only inside one word of each side
                 for word in node.fuzzy:
                     if word != seen and word[0] == seen[0] and same(word, seen):
                         yield from self._walk(edges[word], tokens, t + take)
-
-
-def _joined_variants(seq: Sequence_) -> list[tuple[Sequence_, int]]:
-    """The sequence, and the sequence with one run of two or three neighbouring words written as one
-    ("self harm" is also "selfharm"), each with the position of its joined word (-1: none); the
-    text's side of joining is done by the walk."""
-    variants = [(seq, -1)]
-    for i in range(len(seq)):
-        for take in range(2, _plain_run(seq, i) + 1):
-            variants.append(((*seq[:i], "".join(seq[i : i + take]), *seq[i + take :]), i))
-    return variants

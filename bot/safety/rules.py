@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from bot.safety.normalise import compile_rewrites, words
-from bot.safety.patterns import PatternError, PhraseIndex, sequences
+from bot.safety.normalise import compile_rewrites, rewrite, words
+from bot.safety.patterns import LIST_NAME, PatternError, PhraseIndex, WordList, sequences
 
 Level = Literal["urgent", "concern"]
 LEVEL_RANK: dict[str, int] = {"none": 0, "concern": 1, "urgent": 2}
@@ -36,6 +36,7 @@ class Compiled:
     hedges: frozenset[str]
     breaks: frozenset[str]
     rewrites: dict[str, tuple[str, ...]]
+    jokes: frozenset[str] = frozenset()
 
 
 def check_id(value: str) -> str:
@@ -128,10 +129,14 @@ class SafetyRules(_Strict):
     categories: dict[str, Category] = Field(min_length=1)
     phrases: tuple[RiskPhrase, ...] = Field(min_length=1)
     rewrites: dict[str, str] = Field(default_factory=dict)  # short form -> plain words ("wanna": "want to")
+    # named word lists a pattern uses as <name> ("<pills>": every medicine a participant may name)
+    word_lists: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     negations: tuple[str, ...] = ()
     hedges: tuple[str, ...] = ()  # "not sure I want to live": a negation followed by one of these is none
     negation_window: int = Field(default=3, ge=0, le=8)
     clause_breaks: tuple[str, ...] = ("but", "though", "although", "however", "yet")
+    # "lol", "(joking)": anywhere in the text, an urgent hit is read as concern (never as nothing)
+    jokes: tuple[str, ...] = ()
     benign: tuple[BenignPhrase, ...] = ()
     items: tuple[ItemRule, ...] = ()
     alert_at_category: str | None = None  # the category of instrument items marked ``alert_at``
@@ -153,6 +158,10 @@ class SafetyRules(_Strict):
         """Patterns expanded, normalised and indexed, computed on first use and kept with the rules."""
         if self._compiled is None:
             rewrites = compile_rewrites(self.rewrites)
+            lists = {
+                name: WordList([rewrite(words(entry), rewrites) for entry in entries])
+                for name, entries in self.word_lists.items()
+            }
             phrases = [
                 (seq, (phrase.id, phrase.category))
                 for phrase in self.phrases
@@ -161,12 +170,13 @@ class SafetyRules(_Strict):
             ]
             benign = [(seq, b.id) for b in self.benign for p in b.patterns for seq in sequences(p, rewrites)]
             self._compiled = Compiled(
-                phrases=PhraseIndex(phrases),
-                benign=PhraseIndex(benign),
+                phrases=PhraseIndex(phrases, lists),
+                benign=PhraseIndex(benign, lists),
                 negations=_word_set(self.negations, rewrites),
                 hedges=_word_set(self.hedges, rewrites),
                 breaks=_word_set(self.clause_breaks, rewrites),
                 rewrites=rewrites,
+                jokes=_word_set(self.jokes, rewrites),
             )
         return self._compiled
 
@@ -184,11 +194,25 @@ class SafetyRules(_Strict):
                 raise ValueError(f"items.{index}.category: unknown category {rule.category!r}")
         if self.alert_at_category is not None and self.alert_at_category not in known:
             raise ValueError(f"alert_at_category: unknown category {self.alert_at_category!r}")
+        self._list_names_known()
         ids = [p.id for p in self.phrases] + [b.id for b in self.benign]
         doubled = sorted({i for i in ids if ids.count(i) > 1})
         if doubled:
             raise ValueError(f"phrase ids used twice: {', '.join(doubled)}")
         return self
+
+    def _list_names_known(self) -> None:
+        """Every ``<name>`` in a pattern is a list under ``word_lists`` with at least one word."""
+        for name, entries in self.word_lists.items():
+            check_id(name)
+            if not entries or not all(words(entry) for entry in entries):
+                raise ValueError(f"word_lists.{name}: every entry needs a word, and the list one entry")
+        for field, families in (("phrases", self.phrases), ("benign", self.benign)):
+            for index, family in enumerate(families):
+                for pattern in family.patterns:
+                    for name in LIST_NAME.findall(pattern):
+                        if name not in self.word_lists:
+                            raise ValueError(f"{field}.{index}.patterns: unknown word list <{name}> in {pattern!r}")
 
 
 def _word_set(values: tuple[str, ...], rewrites: dict[str, tuple[str, ...]]) -> frozenset[str]:

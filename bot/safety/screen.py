@@ -9,7 +9,9 @@ Two rules keep everyday talk quiet without ever hiding risk:
   silences it outright: urgent becomes concern, concern becomes nothing. A negation followed by a
   hedge or a new subject ("not sure I want to live", "no, I want to die") is no negation;
 - a **harmless phrase** ("dead tired", "overdose of coffee") silences a hit only when it covers the
-  whole hit and is longer than it, so "take an overdose of my tramadol" stays urgent.
+  whole hit and is longer than it, so "take an overdose of my tramadol" stays urgent;
+- a **joke mark** anywhere in the text ("lol", "(joking)") reads an urgent hit as concern: "I'll kill
+  someone lol" is not an emergency, but a joke about dying still reaches the therapist today.
 
 The result names the level, category and phrase id, never the text itself, so it is safe to log.
 """
@@ -52,6 +54,7 @@ class RiskHit:
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
     """The most worrying phrase family in ``text`` (urgent before concern, then the longest match)."""
     compiled = rules.compiled()
+    joking = _joking(tokens(text, compiled.rewrites), compiled)
     best: tuple[int, int, RiskHit] | None = None
     for clause in clauses(text):
         words = tokens(clause, compiled.rewrites)
@@ -66,6 +69,8 @@ def screen(text: str, rules: SafetyRules) -> RiskHit | None:
             level, negated = rules.level_of(category), _negated(words, start, compiled, rules.negation_window)
             if negated:
                 level = LOWER[level]
+            if joking and level == "urgent":
+                level = "concern"
             if level == "none":
                 continue
             rank = (LEVEL_RANK[level], end - start)
@@ -92,6 +97,14 @@ def item_risk(instrument_id: str, item_id: str, value: object, rules: SafetyRule
             found = "urgent" if urgent else rules.level_of(rule.category)
             return RiskHit(level=found, category=rule.category, phrase=f"{instrument_id}.{item_id}")
     return None
+
+
+def _joking(words: tuple[str, ...], compiled: Compiled) -> bool:
+    """A joke mark ("lol", "joking") not itself negated: "I'm not joking" makes nothing lighter."""
+    return any(
+        word in compiled.jokes and not (index and words[index - 1] in compiled.negations)
+        for index, word in enumerate(words)
+    )
 
 
 def _negated(words: tuple[str, ...], start: int, compiled: Compiled, window: int) -> bool:

@@ -1,5 +1,6 @@
-"""bot/measures is pure except at its edges (storing scores, loading the dataset, the service that records scores in an event, and
-provenance.py: the simulator's mark on its database): no storage, channel or engine import elsewhere."""
+"""bot/measures is pure except at its edges (storing scores, recording corrections, loading the dataset, the service that
+records scores in an event, and provenance.py: the simulator's mark on its database): no storage, channel or engine import
+elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from tests.integration.test_architecture import imported_modules
 
 MEASURES = Path(__file__).resolve().parents[2] / "bot" / "measures"
-EDGES = {"store.py", "db_loader.py", "service.py", "provenance.py"}
+EDGES = {"store.py", "corrections.py", "db_loader.py", "service.py", "provenance.py"}
 BANNED = (
     "sqlalchemy",
     "telegram",

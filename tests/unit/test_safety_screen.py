@@ -48,6 +48,41 @@ def test_everyday_pain_sentences_stay_quiet(rules):
     assert len(raised) <= 3, raised
 
 
+def test_fresh_sentence_sets_are_large_enough_and_labelled():
+    tuned, tuned_everyday = labelled("heldout_risk.tsv"), labelled("heldout_everyday.tsv")
+    unseen, unseen_everyday = labelled("unseen_risk.tsv"), labelled("unseen_everyday.tsv")
+    assert len(tuned) >= 120 and {w for w, _ in tuned} == {"urgent", "concern"}
+    assert len(tuned_everyday) >= 80 and {w for w, _ in tuned_everyday} == {"none"}
+    assert len(unseen) >= 60 and {w for w, _ in unseen} == {"urgent", "concern"}
+    assert len(unseen_everyday) >= 40 and {w for w, _ in unseen_everyday} == {"none"}
+
+
+def test_second_set_is_caught_after_widening_its_families(rules):
+    """Written before tuning (79.7 % caught then); the families were widened from what it missed."""
+    found = [(want, level(text, rules), text) for want, text in labelled("heldout_risk.tsv")]
+    missed = [text for _, got, text in found if got == "none"]
+    assert len(missed) <= 2, missed
+    urgent_low = [text for want, got, text in found if want == "urgent" and got != "urgent"]
+    assert len(urgent_low) <= 2, urgent_low
+    assert sum(want == got for want, got, _ in found) >= 0.95 * len(found)
+
+
+def test_second_everyday_set_stays_quiet_and_its_idioms_are_never_urgent(rules):
+    graded = [(level(text, rules), text) for _, text in labelled("heldout_everyday.tsv")]
+    assert len([text for got, text in graded if got != "none"]) <= 2, graded
+    assert [text for got, text in graded if got == "urgent"] == []
+
+
+def test_unseen_set_keeps_its_measured_floor(rules):
+    """Never tuned on: 37 of 66 caught (56 %) when measured, the honest figure for new text. A floor
+    a little under it catches a change that makes the screen worse on writing it has not seen."""
+    found = [(want, level(text, rules)) for want, text in labelled("unseen_risk.tsv")]
+    assert sum(got != "none" for _, got in found) >= 0.52 * len(found)
+    assert sum(want == got == "urgent" for want, got in found) >= 20
+    raised = [text for _, text in labelled("unseen_everyday.tsv") if level(text, rules) != "none"]
+    assert len(raised) <= 2, raised
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -150,6 +185,58 @@ def small_rules(**extra) -> SafetyRules:
     }  # fmt: skip
     data.update(extra)
     return SafetyRules.model_validate(data)
+
+
+def test_a_word_list_stands_for_each_of_its_entries_and_forgives_a_slip():
+    tuned = small_rules(
+        word_lists={"pills": ["tablets", "co-codamol", "sleeping pills"]},
+        phrases=[{"id": "took", "category": "act", "patterns": ["took all (my|the) <pills>"]}],
+    )
+    for text in ("I took all my tablets", "took all the co-codamol", "took all my cocodamol",
+                 "took all my sleeping pills", "took all my tablest"):  # fmt: skip
+        assert level(text, tuned) == "urgent", text
+    assert level("took all my coffee", tuned) == "none"
+    assert level("took all my pills", tuned) == "none"  # only what the list names
+
+
+def test_an_unknown_word_list_is_reported_with_its_place():
+    with pytest.raises(ValueError, match=r"phrases\.0\.patterns: unknown word list <pills>"):
+        small_rules(phrases=[{"id": "took", "category": "act", "patterns": ["took all <pills>"]}])
+
+
+def test_a_joke_mark_reads_urgent_as_concern_never_as_nothing(rules):
+    assert level("If I have to sit through one more meeting I'll kill someone lol", rules) == "concern"
+    assert level("kms lol", rules) == "concern"
+    assert level("shoot me now, another form (joking)", rules) == "none"
+    assert level("I'm not joking, I'm going to kill myself", rules) == "urgent"
+    assert level("I'll kill someone", rules) == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a harmless phrase covers only its own words: the risk next to it still counts
+        ("I hope I don't wake up in pain tomorrow", "none"),
+        ("I hope I don't wake up", "concern"),
+        ("I'm at the end of my rope with the NHS waiting list", "none"),
+        ("I'm at the end of my rope", "concern"),
+        ("I'm collecting my tablets from the pharmacy", "none"),
+        ("I've been collecting my tablets", "urgent"),
+        ("We're saying goodbye to our neighbours, they're moving", "none"),
+        ("I wanted to say goodbye to you all before I go", "urgent"),
+        # families, not sentences: other words in the same shape
+        ("i'm going to swallow all my gabapentin", "urgent"),
+        ("been researching the quickest way to die", "urgent"),
+        ("i held a razor to my wrist", "urgent"),
+        ("tonights the night", "urgent"),
+        ("I'll be dead by friday", "urgent"),
+        ("I can't cope any longer", "concern"),
+        ("I've had enough of life", "concern"),
+        ("there's no point in me going to the class", "none"),
+    ],
+)
+def test_widened_families_and_their_harmless_neighbours(rules, text, expected):
+    assert level(text, rules) == expected
 
 
 def test_benign_phrase_drops_a_safety_hit_inside_it():
