@@ -214,3 +214,13 @@ def test_a_participant_name_that_cannot_be_one_is_refused_in_one_line(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--script", str(script), "--participant", "no spaces!",
                                       "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"])  # fmt: skip
     assert result.exit_code != 0 and "--participant" in result.output and "Traceback" not in result.output
+
+
+def test_the_demo_seed_draws_the_programme_first_then_the_waiting_list(programme):
+    from bot.trial.allocation import ArmWeight, sequence
+    from bot.trial.seed import demo_seed
+
+    spec = programme.trial
+    weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
+    drawn = sequence(demo_seed()[0], weights, spec.block_sizes, "sex=female", 2, spec.max_imbalance)
+    assert drawn == ["treatment", "waiting_list"], "the demo scripts' applicants, first and second"
