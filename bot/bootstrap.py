@@ -75,7 +75,8 @@ async def bootstrap(
     relay = None
     if staff_target is not None:
         relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
-            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set)  # fmt: skip
+            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set,
+            charts_dir=settings.charts_dir)  # fmt: skip
 
     def wake() -> None:  # a participant event committed: send its replies, post its relay items
         sender.wake.set()

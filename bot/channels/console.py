@@ -69,6 +69,8 @@ class ConsoleTransport:
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         self.sent += 1
         text = payload["text"].rstrip()
+        if payload.get("overview"):  # the pinned queue overview is a live message in Telegram; here /queue shows it
+            return "0"
         if chat_id == STAFF_CHAT:
             relay = payload.get("relay")
             if relay and self.topics is not None:
@@ -78,6 +80,8 @@ class ConsoleTransport:
                 text = (text + "\n" if text else "") + "[a copy of the participant's photo or document]"
             if payload.get("delete_topic"):
                 text = "[the participant's topic is deleted, with everything in it]"
+            if payload.get("image"):
+                text += f"\n[picture: {payload['image']}]"
             pinned = " · PINNED" if payload.get("pin") else ""
             self.write(_boxed(f"STAFF GROUP (what the therapists see){where}{pinned}", text))
             return str(self.sent)

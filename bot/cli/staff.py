@@ -53,3 +53,37 @@ def time(config: ConfigOpt = None) -> None:
     for arm in by_arm(rows):
         summary.add_row(arm.arm, str(arm.weeks), f"{arm.mean:.1f} ({arm.sd:.1f})")
     console.print(summary)
+
+
+@staff_app.command("dropout-check")
+def dropout_check(
+    participants: Annotated[
+        int, typer.Option("--participants", min=10, help="Simulated people who reach the draw.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same people.")] = 1,
+    dropout: Annotated[
+        float | None, typer.Option(min=0.01, max=1.0, help="Chance of stopping for good (default: simulation.yaml).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """How well the drop-out warning ranks simulated drop-outs above completers (the AUC by days after the stop)."""
+    from bot.simulate.calibration import load_calibration
+    from bot.simulate.dropout_check import check
+    from bot.simulate.people import SimConfig
+
+    settings = load_settings(config)
+    try:
+        sim = SimConfig.calibrated(load_calibration(settings.content_dir), participants=participants, seed=seed,
+                                   dropout=dropout)  # fmt: skip
+    except IcbtError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(exc.exit_code) from None
+    result = check(sim)
+    console = Console(width=120)
+    table = Table(title=f"Drop-out warning: {result.dropouts} drop-outs against {result.completers} completers, "
+                        f"same programme day (seed {seed})")  # fmt: skip
+    table.add_column("days after the last day they could still answer")
+    table.add_column("AUC")
+    for lag, value in result.auc_by_lag.items():
+        table.add_row(str(lag), f"{value:.3f}")
+    console.print(table)

@@ -24,7 +24,7 @@ from bot.engine import (
 from bot.engine.model import Inbound
 from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.progress_chart import show_progress
-from bot.engine.questions import open_ask, relay_free_text
+from bot.engine.questions import open_ask, open_tech_help, relay_free_text
 from bot.engine.steps import place_in_module, skip
 from bot.engine.turn import Turn
 
@@ -173,6 +173,14 @@ def _ask(turn: Turn, inbound: Inbound) -> None:
     open_ask(turn, inbound.args)
 
 
+def _techhelp(turn: Turn, inbound: Inbound) -> None:
+    """Something in the bot isn't working: the words go to staff as a technical-help task."""
+    if turn.state.status == "new":
+        onboarding.begin(turn)
+        return
+    open_tech_help(turn, inbound.args)
+
+
 def _skip(turn: Turn, inbound: Inbound) -> None:
     frame = turn.state.frame
     if frame is None:
@@ -198,6 +206,7 @@ COMMANDS: dict[str, Command] = {
     "pause": _pause,
     "resume": _resume,
     "ask": _ask,
+    "techhelp": _techhelp,
     "skip": _skip,
     "mywork": _mywork,
     "modules": _modules,

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.engine.model import Frame, RelayRecord
 from bot.engine.progress import resume
-from bot.engine.turn import ASK, Turn
+from bot.engine.turn import ASK, TECH_HELP, Turn
 from bot.engine.withdrawal import help_text
 
 
@@ -37,4 +37,23 @@ def open_ask(turn: Turn, text: str) -> None:
         return
     if state.frame is None or state.frame.module != ASK:
         state.frames.append(Frame(module=ASK, step="ask"))
+    resume(turn)
+
+
+def open_tech_help(turn: Turn, text: str) -> None:
+    """``/techhelp``: what is not working, for staff to sort out (a task in the therapist's queue).
+    With the words in the same message they are sent at once; without, they are asked for."""
+    state = turn.state
+    if text.strip() or turn.attachment:
+        data = {"attachment": turn.attachment} if turn.attachment else {}
+        turn.effects.relays.append(RelayRecord(source=f"{ASK}.{TECH_HELP}", text=text.strip(), kind="technical",
+                                               data=data))  # fmt: skip
+        turn.say(turn.msg("techhelp.sent"))
+        if state.frame is not None:
+            resume(turn, full=False)
+        return
+    if state.frame is None or state.frame.module != ASK:
+        state.frames.append(Frame(module=ASK, step=TECH_HELP))
+    else:
+        state.frames[-1] = Frame(module=ASK, step=TECH_HELP)
     resume(turn)

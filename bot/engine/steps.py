@@ -42,7 +42,7 @@ from bot.engine.responses import (
     reply_to,
     shown_fields,
 )
-from bot.engine.turn import Turn, untally
+from bot.engine.turn import ASK, TECH_HELP, Turn, untally
 from bot.errors import InputRejected
 from bot.measures.scoring import score
 
@@ -132,7 +132,8 @@ def _prompt(turn: Turn, frame: Frame, step: Step, full: bool) -> Outbound:
     if isinstance(step, ExerciseStep):
         return _exercise_prompt(turn, frame, step, full)
     if isinstance(step, QuestionStep):
-        return Outbound(turn.step_text(step), ((turn.button(frame, turn.msg("buttons.no_question"), NOQ),),))
+        label = "techhelp.cancel" if _technical(frame) else "buttons.no_question"
+        return Outbound(turn.step_text(step), ((turn.button(frame, turn.msg(label), NOQ),),))
     if isinstance(step, ConsentStep):
         rows = (
             (turn.button(frame, turn.t(step.agree), AGREE),),
@@ -361,19 +362,29 @@ def _typed_choice(turn: Turn, value: str, choices: dict[str, str]) -> str | None
 
 
 # -- ask the therapist, consent -----------------------------------------------------------------
+def _technical(frame: Frame) -> bool:
+    """The /ask frame opened by /techhelp: what is not working, for staff."""
+    return frame.module == ASK and frame.step == TECH_HELP
+
+
 def _question_accept(turn: Turn, frame: Frame, step: QuestionStep, value: str, via_button: bool) -> str:
     if via_button:
         if value != NOQ:
             raise InputRejected("reprompt.text_empty")
-        turn.say(turn.msg("question.skipped"))
+        turn.say(turn.msg("techhelp.skipped" if _technical(frame) else "question.skipped"))
         return DONE
     text = value.strip()
     if not text and not turn.attachment:
         raise InputRejected("reprompt.text_empty")
     turn.store(frame, None, text)
     data = {"attachment": turn.attachment} if turn.attachment else {}
-    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data))
-    turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
+    technical = _technical(frame)  # "something isn't working": a task for staff, not a question
+    turn.effects.relays.append(RelayRecord(source=f"{frame.module}.{frame.step}", text=text, data=data,
+                                           kind="technical" if technical else "question"))  # fmt: skip
+    if technical:
+        turn.say(turn.msg("techhelp.sent"))
+    else:
+        turn.say(turn.msg("question.sent", within=turn.working_days(turn.policy.question_days)))
     return DONE
 
 

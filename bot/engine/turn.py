@@ -17,6 +17,7 @@ from bot.content.schema import LocalText, QuestionStep, Step
 from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, Policy, StoredAnswer
 
 ASK = "@ask"  # the frame of a question the participant started with /ask
+TECH_HELP = "techhelp"  # the step of that frame when it asks what is not working (/techhelp)
 
 
 def frame_token(frame: Frame) -> str:
@@ -79,7 +80,8 @@ class Turn:
     def step_of(self, frame: Frame) -> Step:
         """The content step a frame stands on (a daily prompt's step, or the /ask question)."""
         if frame.module == ASK:
-            return QuestionStep(id="ask", kind="question", text=self.msg("question.ask_prompt"))
+            prompt = "techhelp.prompt" if frame.step == TECH_HELP else "question.ask_prompt"
+            return QuestionStep(id=frame.step, kind="question", text=self.msg(prompt))
         if frame.daily:
             return self.programme.daily(frame.module, frame.daily).step
         return self.programme.step(frame.module, frame.step)

@@ -144,3 +144,33 @@ def look_back_chart(items: Sequence[LookBack], words: ChartWords) -> bytes:
         ax.tick_params(labelsize=9)
     figure.suptitle(words.lookback_title, fontsize=13)
     return png(figure)
+
+
+@dataclass(frozen=True)
+class WeekChartWords:
+    """The staff's words for a week's pain chart (``content/relay/<lang>.yaml``, ``week_chart_*``)."""
+
+    title: str
+    axis: str
+    average: str
+    worst: str
+
+
+def week_pain_chart(
+    days: Sequence[str], average: Sequence[float | None], worst: Sequence[float | None], words: WeekChartWords
+) -> bytes:
+    """A participant's week for their therapist: the daily average and worst pain, seven columns, a
+    day without an entry left empty (never drawn as zero). Small: it sits under the week's post."""
+    figure = new_figure(figsize=(5, 2.4))
+    ax = figure.add_subplot()
+    x = list(range(len(days)))
+    gaps = [[float("nan") if v is None else v for v in series] for series in (average, worst)]
+    ax.plot(x, gaps[1], marker="v", color="#c2563a", linewidth=1.5, label=words.worst)
+    ax.plot(x, gaps[0], marker="o", color=CALM, linewidth=2, label=words.average)
+    ax.set_xticks(x, list(days), fontsize=9)
+    ax.set_ylim(0, 10)
+    ax.set_ylabel(words.axis, fontsize=9)
+    ax.set_title(words.title, fontsize=11)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", frameon=False, ncols=2)
+    return png(figure)

@@ -18,8 +18,10 @@ from bot.content.programme import Programme
 from bot.relay import timing
 from bot.relay.alerts import paused_lines
 from bot.relay.content import RelayContent
+from bot.relay.dropout import describe
+from bot.relay.dropout_store import risk_of
 from bot.relay.model import RelayConfig, StaffInbound
-from bot.relay.queue import open_rows, page_text
+from bot.relay.queue import TASK_WORDS, open_rows, queue_text
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week, shown_week
 from bot.storage.models import Participant
@@ -103,11 +105,7 @@ async def _queue(ctx: CommandContext) -> None:
     """Everything open, alerts first (see ``bot.relay.queue``); ``/queue 2`` for the next page; then
     the participants paused after a risk hit, with the reason."""
     page = int(ctx.args.strip()) if ctx.args.strip().isdigit() else 1
-    rows = await open_rows(ctx.store.session, ctx.now)
-    text = page_text(ctx.content, ctx.config, rows, page, ctx.now)
-    paused = await paused_lines(ctx.store, ctx.content)
-    if paused:
-        text = "\n".join([*([text] if rows else []), ctx.content.text("paused_header"), *paused])
+    text, _ = await queue_text(ctx.store, ctx.content, ctx.now, page)
     await ctx.say(text)
 
 
@@ -128,21 +126,25 @@ async def _assign(ctx: CommandContext) -> None:
 
 
 async def _caseload(ctx: CommandContext) -> None:
-    """Each therapist's participants with their week and what is open; a paused participant says since
-    when, and a withdrawn one stays listed while anything of theirs is still open."""
-    by_therapist: dict[int, list[str]] = {t: [] for t in ctx.config.therapist_ids}
+    """Each therapist's participants, highest drop-out risk first (``bot.relay.dropout``), with their
+    week, what is open and the risk's reasons; a paused participant says since when, and a withdrawn
+    one stays listed while anything of theirs is still open."""
+    by_therapist: dict[int, list[tuple[tuple[int, float], str]]] = {t: [] for t in ctx.config.therapist_ids}
     waiting: dict[str, int] = {}
     for row in await open_rows(ctx.store.session, ctx.now):
         waiting[row.code] = waiting.get(row.code, 0) + 1
     for assignment, participant in await ctx.store.assignments(with_open=set(waiting)):
         code = participant.code or "?"
-        by_therapist.setdefault(assignment.therapist_id, []).append(ctx.content.text(
+        risk = await risk_of(ctx.store, ctx.programme, participant, ctx.now)
+        line = ctx.content.text(
             "caseload_participant", code=code, week=shown_week(programme_week(participant, ctx.now)),
-            state=_standing(ctx, participant), waiting=waiting.get(code, 0)))  # fmt: skip
+            state=_standing(ctx, participant), waiting=waiting.get(code, 0))  # fmt: skip
+        line += "\n" + ctx.content.text("caseload_risk", risk=describe(ctx.content, risk))
+        by_therapist.setdefault(assignment.therapist_id, []).append((risk.rank, line))
     lines = []
     for therapist, rows in by_therapist.items():
         lines.append(ctx.content.text("caseload_line", therapist=ctx.config.name_of(therapist), count=len(rows)))
-        lines.extend(rows)
+        lines.extend(line for _, line in sorted(rows, key=lambda r: r[0]))
     unassigned = [p.code or "?" for p in await ctx.store.unassigned_participants()]
     if unassigned:
         lines.append(ctx.content.text("unassigned", codes=", ".join(unassigned)))
@@ -162,23 +164,27 @@ def _standing(ctx: CommandContext, participant: Participant) -> str:
 
 
 async def _done(ctx: CommandContext) -> None:
-    usage = "/done P-0007 call <notes>"
+    """Close a task: the week-2 call (with the call's notes), technical help, or a stall."""
+    usage = "/done P-0007 call|technical|stall <notes>"
     participant, rest = await ctx.target(usage)
     if participant is None:
         return
     kind, _, notes = rest.partition(" ")
-    if kind.lower() != "call":
+    kind = kind.lower()
+    if kind not in ("call", "technical", "stall"):
         await ctx.say(ctx.content.text("usage", usage=usage), participant)
         return
-    task = await ctx.store.task(participant.id, "call")
+    task = await ctx.store.task(participant.id, kind)
     if task is None or task.status != "open":
-        await ctx.say(ctx.content.text("no_call_task", code=participant.code), participant)
+        missing = "no_call_task" if kind == "call" else "no_task"
+        await ctx.say(ctx.content.text(missing, code=participant.code, kind=TASK_WORDS.get(kind, kind)), participant)
         return
     task.status, task.done_at, task.notes = "done", ctx.now, notes.strip()
     task.therapist_id = task.therapist_id or ctx.therapist
-    ctx.store.log("call", ctx.now, participant, ctx.therapist, text=notes.strip())
-    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", "call_done", ctx.now)
-    await ctx.say(ctx.content.text("call_done", code=participant.code,
+    ctx.store.log(kind, ctx.now, participant, ctx.therapist, text=notes.strip())
+    ctx.store.audit(participant.id, f"therapist:{ctx.therapist}", f"{kind}_done", ctx.now)
+    done = "call_done" if kind == "call" else "task_done"
+    await ctx.say(ctx.content.text(done, code=participant.code,
                                    therapist=ctx.config.name_of(ctx.therapist)), participant)  # fmt: skip
 
 
@@ -222,7 +228,7 @@ def builtin_commands() -> list[StaffCommand]:
         StaffCommand("queue", _queue, "/queue (or /queue 2 for the next page)"),
         StaffCommand("assign", _assign, "/assign P-0007 <therapist>"),
         StaffCommand("caseload", _caseload, "/caseload"),
-        StaffCommand("done", _done, "/done P-0007 call <notes>"),
+        StaffCommand("done", _done, "/done P-0007 call|technical|stall <notes>"),
         StaffCommand("time", _time, "/time 12"),
         StaffCommand("ack", _ack, "/ack (in the topic of an URGENT alert)"),
         StaffCommand("help", _help, "/help"),

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.relay.content import RelayContent, Template
 
 KIND_WORDS = {"question": "question", "free": "message", "report": "weekly report", "safety": "URGENT alert",
-              "concern": "concern alert", "alert": "alert", "interview": "interview"}  # fmt: skip
+              "concern": "concern alert", "alert": "alert", "interview": "interview",
+              "technical": "technical help"}  # fmt: skip
 
 
 def item_kind(kind: str, source: str) -> str:

@@ -8,6 +8,7 @@ open items included): the queue is what staff trust to be complete.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,9 +16,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.relay import format as fmt
+from bot.relay.alerts import paused_lines
 from bot.relay.content import RelayContent
 from bot.relay.model import RelayConfig
 from bot.relay.sla import age_text
+from bot.relay.store import RelayStore
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_relay import RelayTask
 
@@ -102,3 +105,16 @@ def page_text(content: RelayContent, config: RelayConfig, rows: list[QueueRow], 
     if pages > 1:
         out.append(content.text("queue_page", page=page, pages=pages, next=page % pages + 1))
     return "\n".join(out)
+
+
+async def queue_text(store: RelayStore, content: RelayContent, now: datetime, page: int = 1) -> tuple[str, str]:
+    """``/queue``'s words (one page, then who is paused after a risk hit) and a fingerprint of what is
+    open: it changes when the queue does, not when only the ages shown grow."""
+    rows = await open_rows(store.session, now)
+    text = page_text(content, store.config, rows, page, now)
+    paused = await paused_lines(store, content)
+    if paused:
+        text = "\n".join([*([text] if rows else []), content.text("paused_header"), *paused])
+    seen = [(r.group, r.code, r.what, r.deadline.isoformat() if r.deadline else "", r.therapist) for r in rows]
+    fingerprint = hashlib.sha256(repr((seen, paused)).encode()).hexdigest()
+    return text, fingerprint

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
+from bot.relay import digest, overview, sla, staff_words, stalls, tech_help, timing, week_chart
 from bot.relay import format as fmt
-from bot.relay import sla, staff_words, stalls, timing
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
 from bot.relay.commands import CommandContext, StaffCommand
@@ -64,10 +65,12 @@ class RelayService:
         registry: dict[str, StaffCommand] | None = None,
         wake_sender: Callable[[], None] = lambda: None,
         arm_of: Callable[[Participant], str | None] | None = None,
+        charts_dir: Path | None = None,  # where the week posts' pain charts are written (None: text only)
     ) -> None:
         self.db, self.clock, self.config, self.content, self.programme = db, clock, config, content, programme
         self.registry = registry if registry is not None else default_registry()
         self.wake_sender = wake_sender
+        self.charts_dir = charts_dir
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
@@ -126,11 +129,15 @@ class RelayService:
         cfg = self.config
         week = programme_week(participant, now)
         name = fmt.topic_name(participant.code or "?", self.arm_of(participant), week)  # renamed when it changes
+        if item.kind == tech_help.KIND:  # "something isn't working": a task, not an answer with a target
+            await tech_help.open_task(store, self.content, item, participant, therapist, now, name)
+            return
         days = {"question": cfg.question_days, "free": cfg.question_days, "report": cfg.report_days}.get(item.kind)
         due = sla.due_at(item.created_at, days, cfg.timezone, cfg.day_end_hour, cfg.holidays) if days else None
         if item.kind == "concern":
             due = sla.same_day(item.created_at, cfg.timezone, cfg.day_end_hour)
-        text = await report_post(store, self.programme, self.content, item, participant, due, therapist)
+        whole = await report_post(store, self.programme, self.content, item, participant, due, therapist)
+        text = whole[0] if whole is not None else None
         if text is None:
             diary = ""
             if item.kind == "report":
@@ -142,6 +149,8 @@ class RelayService:
             )  # fmt: skip
         urgent = item.kind == "safety"
         await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent)
+        if whole is not None and self.charts_dir is not None:  # the week's pain as a picture (none without a diary)
+            await week_chart.post(store, self.content, whole[1], participant, item.id, name, self.charts_dir, now)
         attachment = (item.data or {}).get("attachment")
         if isinstance(attachment, dict) and attachment.get("message_id") is not None:
             copy = {"chat_id": attachment.get("chat_id", participant.chat_id), "message_id": attachment["message_id"]}
@@ -252,7 +261,7 @@ class RelayService:
             return await self.process_pending()
         done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
         done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
-        done += await self._check_stalls()
+        done += await self._check_stalls() + await self._general_thread()
         done += await self.process_pending()
         if done:
             self.wake_sender()
@@ -271,6 +280,15 @@ class RelayService:
             )
             done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
         return sum(1 for d in done if d is not None)
+
+    async def _general_thread(self) -> int:
+        """The general thread's posts that time makes due: the weekly drop-out digest, and the pinned
+        queue overview edited in place when the queue changed."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            store = self.store(session)
+            posted = await digest.post_digest(store, self.content, self.programme, now)
+            return int(posted) + int(await overview.refresh(store, self.content, now))
 
     async def _assign_new(self) -> int:
         now = self.clock.now()

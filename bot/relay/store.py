@@ -335,7 +335,9 @@ class RelayStore:
         urgent: bool = False,
         chat: tuple[str, str] | None = None,
         buttons: list[list[dict[str, str]]] | None = None,
-    ) -> None:
+        dedup_key: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> OutboxMessage:
         """A message for the staff group: into ``participant``'s topic, or the group itself when None
         (or for another staff ``chat``, the on-call contact's). ``urgent`` rows overtake every other.
 
@@ -349,15 +351,22 @@ class RelayStore:
             payload["pin"] = True
         if copy_from:
             payload["copy_from"] = copy_from
+        payload.update(extra or {})
         channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
         row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,
                             payload=payload, status="pending", attempts=0, not_before=now, created_at=now,
-                            priority=PRIORITY_URGENT if urgent else PRIORITY_BULK)  # fmt: skip
+                            priority=PRIORITY_URGENT if urgent else PRIORITY_BULK, dedup_key=dedup_key)  # fmt: skip
         self.session.add(row)
         if participant is not None:
             await self.session.flush()
             self.session.add(RelayMessage(outbox_id=row.id, participant_id=participant.id, item_id=item_id,
                                           direction="staff", reported=False))  # fmt: skip
+        return row
+
+    async def posted(self, dedup_key: str) -> bool:
+        """Whether a staff message with this key was ever written (a weekly post, once a week)."""
+        found = await self.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key))
+        return found is not None
 
     async def post_participant(
         self, now: datetime, participant: Participant, text: str, copy_from: dict[str, Any] | None = None

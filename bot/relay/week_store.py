@@ -101,9 +101,10 @@ async def report_post(
     participant: Participant,
     due: datetime | None,
     therapist: int | None,
-) -> str | None:
-    """A weekly report (or the alert that it is overdue) posted as the whole week, never cut; None
-    for any other item (or a participant without a start date), which keeps its own post."""
+) -> tuple[str, WeekView] | None:
+    """A weekly report (or the alert that it is overdue) posted as the whole week, never cut, with the
+    week it shows (for its chart); None for any other item (or a participant without a start date),
+    which keeps its own post."""
     data = item.data or {}
     overdue = item.kind == "alert" and item.source.startswith("report:")
     if (item.kind != "report" and not overdue) or not isinstance(data.get("week"), int):
@@ -115,4 +116,4 @@ async def report_post(
     why = content.text("week_why_overdue" if overdue else "week_why_report")
     footer = content.text("week_footer", code=participant.code or "?", due=fmt.when_text(due, config.timezone),
                           therapist=config.name_of(therapist))  # fmt: skip
-    return week_post(content, view, why=why, footer=footer)
+    return week_post(content, view, why=why, footer=footer), view

@@ -86,3 +86,19 @@ class RelayLog(Base):
     text: Mapped[str | None] = mapped_column(Text)
     # the staff message this row is about (migration 0009): a reply sent ("sent"), a message kept ("kept")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RelayOverview(Base):
+    """The pinned queue overview in the staff group's general thread, edited in place (one per chat).
+
+    ``outbox_id`` is the latest post or edit written for it: once sent, its ``channel_message_id`` is
+    the overview's message (a new one when the old was deleted). ``fingerprint`` is what the queue held
+    then, so an unchanged queue is not edited again."""
+
+    __tablename__ = "relay_overview"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    outbox_id: Mapped[int | None] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

@@ -18,10 +18,14 @@ class RecordingTransport:
 
     sent: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     fail_with: list[Exception] = field(default_factory=list)
+    overview: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # each version, by chat
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         if self.fail_with:
             raise self.fail_with.pop(0)
+        if payload.get("overview"):  # the pinned queue overview, edited in place: not a new message
+            self.overview[chat_id].append(payload["text"])
+            return "9999"
         self.sent[chat_id].append(payload)
         return str(sum(len(v) for v in self.sent.values()))
 

@@ -40,6 +40,7 @@ class FakeBotAPI(BaseRequest):
     topics: dict[int, str] = field(default_factory=dict)
     deleted_threads: set[int] = field(default_factory=set)
     refusing_chats: set[int] = field(default_factory=set)
+    deleted_messages: set[int] = field(default_factory=set)  # messages a person deleted (editMessageText: 400)
     # getUpdates: the updates Telegram holds, and every offset asked for (an offset confirms what is below it)
     updates: list[dict[str, Any]] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
@@ -99,6 +100,8 @@ class FakeBotAPI(BaseRequest):
             return 403, "Forbidden: bot was kicked from the supergroup chat"
         if endpoint == "createForumTopic" and not self.forum:
             return 400, "Bad Request: the chat is not a forum"
+        if endpoint == "editMessageText" and int(params["message_id"]) in self.deleted_messages:
+            return 400, "Bad Request: message to edit not found"
         thread = params.get("message_thread_id")
         if thread is not None and int(thread) in self.deleted_threads:
             return 400, "Bad Request: message thread not found"
@@ -111,6 +114,10 @@ class FakeBotAPI(BaseRequest):
             self.next_message_id += 1
             chat = int(params["chat_id"])
             return {"message_id": self.next_message_id, "date": 1767600000, "text": params.get("text", ""),
+                    "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"}}  # fmt: skip
+        if endpoint == "editMessageText":
+            chat = int(params["chat_id"])
+            return {"message_id": int(params["message_id"]), "date": 1767600000, "text": params.get("text", ""),
                     "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"}}  # fmt: skip
         if endpoint == "copyMessage":
             self.next_message_id += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId, Update
@@ -24,6 +25,7 @@ from bot.text import clean_text
 log = logging.getLogger(__name__)
 GONE = ("thread not found", "topic_deleted", "topic deleted")
 NOT_A_FORUM = ("not a forum", "chat_not_forum", "topics are not enabled")
+EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 
 
 class TopicResolver(Protocol):
@@ -148,6 +150,11 @@ async def _post(
         caption = copy.get("caption")
         return await bot.copy_message(chat_id, int(copy["chat_id"]), int(copy["message_id"]), caption=caption,
                                       message_thread_id=thread)  # fmt: skip
+    image = payload.get("image")
+    if image and Path(image).is_file():  # a week's pain chart: the photo, its text line as the caption
+        with Path(image).open("rb") as photo:
+            return await bot.send_photo(chat_id, photo, caption=payload.get("text") or None,
+                                        message_thread_id=thread)  # fmt: skip
     sent: Message | None = None
     parts = split(payload.get("text", ""))
     for index, part in enumerate(parts):
@@ -164,3 +171,26 @@ def _buttons(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b["label"], callback_data=b["data"]) for b in row] for row in rows]
     )
+
+
+async def send_overview(bot: Bot, chat_id: int, payload: dict[str, Any]) -> Message | MessageId:
+    """The pinned queue overview: edit the message in place; when it was deleted (or can no longer be
+    edited), post a new one and pin it. Returns the message that now is the overview."""
+    text, edit = payload.get("text", ""), payload["overview"].get("edit")
+    if edit is not None:
+        try:
+            edited = await bot.edit_message_text(text, chat_id, int(edit))
+            return edited if isinstance(edited, Message) else MessageId(int(edit))
+        except BadRequest as exc:
+            reason = exc.message.lower()
+            if "not modified" in reason:
+                return MessageId(int(edit))
+            if not any(s in reason for s in EDIT_GONE):
+                raise
+            log.warning("the pinned queue overview is gone (%s): posting a new one", exc.message)
+    sent = await bot.send_message(chat_id, text)
+    try:
+        await bot.pin_chat_message(chat_id, sent.message_id, disable_notification=True)
+    except TelegramError as exc:  # posted but not pinned: the overview still works, say so in the log
+        log.error("could not pin the queue overview in the staff group: %s", exc.__class__.__name__)
+    return sent

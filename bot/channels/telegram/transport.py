@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.telegram.staff import TopicResolver, send_relay
+from bot.channels.telegram.staff import TopicResolver, send_overview, send_relay
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry
 
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -75,6 +75,8 @@ def plan(payload: dict[str, Any]) -> list[Part]:
     """
     if payload.get("delete_topic"):  # an erasure: the participant's topic in the staff group goes
         return [Part("delete_topic", None, False)]
+    if payload.get("overview"):  # the pinned queue overview: edited in place, or posted and pinned
+        return [Part("overview", None, False)]
     if payload.get("relay") or payload.get("copy_from"):
         return [Part("relay", None, True)]  # sent whole by bot/channels/telegram/staff.py
     text, image = payload.get("text", ""), payload.get("image")
@@ -131,6 +133,8 @@ class TelegramTransport:
     async def _send(self, chat_id: int, payload: dict[str, Any], part: Part) -> Message | MessageId:
         if part.kind == "relay":  # the therapist relay's own messages (topics, copies, pins)
             return await send_relay(self.bot, self.topics, chat_id, payload, split_text)
+        if part.kind == "overview":
+            return await send_overview(self.bot, chat_id, payload)
         markup = keyboard(payload) if part.with_buttons else None
         if part.kind == "document":
             document = payload["document"]
