@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Engine
-from bot.errors import TrialStateError
+from bot.errors import InterviewClosed, TrialStateError
 from bot.relay import confirm
 from bot.relay.commands import CommandContext, StaffCommand
 from bot.trial.commands import USAGE, CommandRejected, Interviewed, parse_interviewed
@@ -40,6 +40,10 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
                 return
             await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
                                                  by=f"therapist:{ctx.therapist}")  # fmt: skip
+        except InterviewClosed as exc:
+            lang = trial.programme.spec.default_language
+            await ctx.say(trial.programme.msg(lang, "trial.staff_interview_closed", code=exc.code))
+            return
         except (CommandRejected, TrialStateError) as exc:
             await ctx.say(str(exc) if str(exc) else USAGE)
             return
