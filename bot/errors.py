@@ -57,6 +57,17 @@ class TrialStateError(IcbtError):
     exit_code = 1
 
 
+class InterviewClosed(TrialStateError):
+    """An interview outcome for someone who has already agreed to the consent: it can be corrected only
+    until then. ``code`` names the participant so staff can be told in the content's words."""
+
+    def __init__(self, code: str, stage: str) -> None:
+        super().__init__(
+            f"{code} has already agreed to the consent (stage {stage!r}); the interview can no longer be corrected"
+        )
+        self.code = code
+
+
 class AnalysisMissing(IcbtError):
     """The report's statistics (scipy, statsmodels, pandas) are the ``analysis`` extra, which the bot
     itself does not need; a command that needs them says so in one line."""

@@ -120,10 +120,12 @@ class OutboxStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def sent(self, row_id: int, parts: int, message_id: str) -> None:
+    async def sent(self, row_id: int, parts: int, message_id: str, then: dict[str, Any] | None = None) -> None:
         """Mark sent. Marks that arrive together are written in one transaction (group commit): one
-        commit per message would cap the sender at the database's commit rate, far below Telegram's."""
-        mark = {"row_id": row_id, "parts": parts, "message_id": message_id, "at": self.clock.now()}
+        commit per message would cap the sender at the database's commit rate, far below Telegram's.
+        ``then`` (a payload's follow-up for a participant) is queued in that same transaction, so it
+        exists exactly when the row it follows is recorded as delivered."""
+        mark = {"row_id": row_id, "parts": parts, "message_id": message_id, "at": self.clock.now(), "then": then}
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._marks.append((mark, done))
         if self._flusher is None or self._flusher.done():
@@ -142,18 +144,28 @@ class OutboxStore:
             batch, self._marks = self._marks, []
             try:
                 async with self.db.transaction() as session:
-                    result = await session.execute(statement, [mark for mark, _ in batch])
+                    plain = [_bound(mark) for mark, _ in batch if not mark["then"]]
+                    result = await session.execute(statement, plain) if plain else None
+                    for mark, _ in batch:
+                        if mark["then"] and (await session.execute(statement, _bound(mark))).rowcount:  # type: ignore[attr-defined]
+                            self._follow_up(session, mark)
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            if 0 <= result.rowcount < len(batch):  # type: ignore[attr-defined]
+            if result is not None and 0 <= result.rowcount < len(plain):  # type: ignore[attr-defined]
                 log.warning("%d sent messages had lost their claim (a lease expired; another sender took over)",
-                            len(batch) - result.rowcount)  # type: ignore[attr-defined]  # fmt: skip
+                            len(plain) - result.rowcount)  # type: ignore[attr-defined]  # fmt: skip
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    def _follow_up(self, session: Any, mark: dict[str, Any]) -> None:
+        then, now = mark["then"], mark["at"]
+        session.add(OutboxMessage(participant_id=then["participant_id"], channel=then["channel"], chat_id=then["chat_id"],
+                                  payload={"text": then["text"], "buttons": [], "image": None}, status="pending",
+                                  attempts=0, not_before=now, created_at=now, dedup_key=f"delivered:{mark['row_id']}"))  # fmt: skip
 
     async def retry(self, row_id: int, *, parts_sent: int, delay: timedelta, error: str, refused: bool) -> None:
         """Give the row back to the queue, due after ``delay``; a refusal stamps ``refused_at`` once."""
@@ -255,3 +267,8 @@ class OutboxStore:
                 )
             ).one()
             return int(row[0]), row[1]
+
+
+def _bound(mark: dict[str, Any]) -> dict[str, Any]:
+    """A mark's values for the UPDATE (its follow-up is written separately)."""
+    return {key: value for key, value in mark.items() if key != "then"}

@@ -10,7 +10,9 @@ Delivery rule for a row in flight when its process dies (applied by ``recover`` 
 every row at least once, reminders as much as replies; as only a chat's oldest open row is ever
 claimed, at most one message per chat can arrive twice and none is lost. A refusal from a participant's own chat (blocked the bot) marks that participant
 unreachable; a refusal from any other chat (the staff group) is logged at ERROR and retried with
-back-off, never dropped, and reported again at start-up by ``report_undelivered_staff``.
+back-off, never dropped, and reported again at start-up by ``report_undelivered_staff``. Network
+failures, 5xx and 429 are retried with back-off; a participant's row is given up after
+``MAX_ATTEMPTS``, a staff row never.
 """
 
 from __future__ import annotations
@@ -196,19 +198,25 @@ class OutboxSender:
             log.error("outbox %d could not be sent (%s); marked failed, staff are told", row.id, type(exc).__name__)
             await self.store.fail(row.id, parts_sent=index, error=f"could not be sent: {type(exc).__name__}")
             return False
-        await self.store.sent(row.id, total, message_id)
+        await self.store.sent(row.id, total, message_id, then=row.payload.get("then"))
         if self.staff_status is not None:
             self.staff_status.seen(row.chat_id, delivered=True)
         return True
 
     async def _failed(self, row: Claimed, index: int, exc: DeliveryFailed) -> None:
+        """A participant's message is given up after ``MAX_ATTEMPTS`` (staff are told by the relay); a
+        staff message (no participant: the staff group, the on-call contact) never is: a question or
+        an URGENT alert that never arrives is worse than a late one. It says so at ERROR once."""
         attempts = row.attempts + 1
-        if attempts >= MAX_ATTEMPTS:
+        if attempts >= MAX_ATTEMPTS and row.participant_id is not None:
             log.error("outbox %d given up after %d attempts: %s", row.id, attempts, exc)
             await self.store.fail(row.id, parts_sent=index, error=str(exc))
-        else:
-            await self.store.retry(row.id, parts_sent=index, delay=network_backoff(attempts), error=str(exc),
-                                   refused=False)  # fmt: skip
+            return
+        if attempts == MAX_ATTEMPTS:
+            log.error("staff message (outbox %d) still undelivered after %d attempts (%s); retrying every %s",
+                      row.id, attempts, exc, network_backoff(attempts))  # fmt: skip
+        await self.store.retry(row.id, parts_sent=index, delay=network_backoff(attempts), error=str(exc),
+                               refused=False)  # fmt: skip
 
     async def _refused(self, row: Claimed, index: int, exc: DeliveryRefused) -> None:
         error = str(exc)

@@ -5,10 +5,13 @@ Buttons appear as numbered options (type the number, or press Enter when there i
 without waiting. What the therapists' staff group would receive is shown in its own box, and
 ``/staff TEXT`` answers as the therapist in the participant's topic (``/staff /queue`` and the other
 staff commands work the same way), so the whole relay loop can be seen without Telegram.
+``/as NAME`` hands the keyboard to another person (a participant of their own, with their own chat),
+so two people, and so both arms of the trial, can be followed in one database.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,7 +36,24 @@ CHANNEL = "console"
 PARTICIPANT_CHAT = "demo"
 STAFF_CHAT = "staff"
 DEMO_THERAPIST = 1  # the person at the keyboard, when they answer as the therapist
-CONSOLE_COMMANDS = "/advance DURATION (e.g. 1d, 12h, 1w) · /now · /staff TEXT (answer as the therapist) · /quit"
+CONSOLE_COMMANDS = (
+    "/advance DURATION (e.g. 1d, 12h, 1w) · /now · /staff TEXT (answer as the therapist) · "
+    "/as NAME (type as another participant) · /quit"
+)
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,29}")
+
+
+def chat_of(name: str) -> str | None:
+    """The console chat id of the person called ``name``: ``demo`` for the first demo participant,
+    ``demo-<name>`` for any other; None for a name that cannot be one (letters, digits, - and _)."""
+    slug = name.strip().casefold()
+    if slug in ("", "demo"):
+        return PARTICIPANT_CHAT
+    return f"{PARTICIPANT_CHAT}-{slug}" if NAME.fullmatch(slug) else None
+
+
+def name_of(chat_id: str) -> str:
+    return chat_id.removeprefix(f"{PARTICIPANT_CHAT}-") if chat_id != PARTICIPANT_CHAT else PARTICIPANT_CHAT
 
 
 @dataclass
@@ -41,7 +61,7 @@ class ConsoleTransport:
     """Prints what the bot sends, remembering the last buttons so a typed number can press one."""
 
     write: Callable[[str], None]
-    last_buttons: list[dict[str, str]] = field(default_factory=list)
+    buttons_of: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # chat id -> its last buttons
     sent: int = 0
     topics: TopicDirectory | None = None  # the staff group's topics, as the Telegram transport has them
     files_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "icbt-demo-files")  # /mydata
@@ -65,13 +85,14 @@ class ConsoleTransport:
             pinned = " · PINNED" if payload.get("pin") else ""
             self.write(_boxed(f"STAFF GROUP (what the therapists see){where}{pinned}", text))
             return str(self.sent)
-        lines = [f"bot: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.splitlines() or [""])]
+        who = "bot" if chat_id == PARTICIPANT_CHAT else f"bot → {name_of(chat_id)}"  # whose phone it is
+        lines = [f"{who}: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.splitlines() or [""])]
         if payload.get("image"):
             lines.append(f"     [picture: {payload['image']}]")
         if payload.get("document"):  # /mydata: the console has no attachments, so the file is written
             lines.append(f"     [file saved as {self._save(payload['document'])}]")
         buttons = [b for row in payload.get("buttons", []) for b in row]
-        self.last_buttons = buttons  # a message without buttons (a text question) retires the old ones
+        self.buttons_of[chat_id] = buttons  # a message without buttons (a text question) retires the old ones
         if buttons:
             if len(buttons) == 1:
                 lines.append(f"     [{buttons[0]['label']}]  (press Enter)")
@@ -86,12 +107,18 @@ class ConsoleTransport:
         path.write_text(document["content"], encoding="utf-8")
         return path
 
-    def to_inbound(self, line: str) -> Inbound:
+    @property
+    def last_buttons(self) -> list[dict[str, str]]:
+        """The buttons of the first demo participant's latest message."""
+        return self.buttons_of.get(PARTICIPANT_CHAT, [])
+
+    def to_inbound(self, line: str, chat_id: str = PARTICIPANT_CHAT) -> Inbound:
+        """What a typed line means in ``chat_id``: a number or a label presses that chat's own buttons."""
         text = clean_text(line.strip())
         if text.startswith("/"):
             name, _, args = text[1:].partition(" ")
             return Inbound(kind="command", text=name, args=args)
-        buttons = self.last_buttons
+        buttons = self.buttons_of.get(chat_id, [])
         for button in buttons:
             if text.casefold() == button["label"].casefold():
                 return Inbound(kind="choice", text=button["data"])
@@ -116,8 +143,10 @@ class ConsoleChat:
         clock: FakeClock,
         relay: RelayService | None = None,
         on_advance: Callable[[datetime], Awaitable[None]] | None = None,
+        chat_id: str = PARTICIPANT_CHAT,
     ) -> None:
         self.service, self.sender, self.transport, self.clock = service, sender, transport, clock
+        self.chat_id = chat_id  # the person at the keyboard (``/as NAME`` changes it)
         self.relay = relay
         self.on_advance = on_advance  # the demo keeps its simulated clock across restarts
         self.topics = TopicDirectory(service.db, clock, STAFF_CHAT, self._new_topic)
@@ -141,7 +170,7 @@ class ConsoleChat:
             return
         async with self.service.db.reading() as session:
             row = await session.scalar(
-                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == PARTICIPANT_CHAT)
+                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == self.chat_id)
             )
         thread = await self.topics.thread_for(row.id, row.code or "demo") if row is not None else None
         reply_to = None
@@ -168,10 +197,22 @@ class ConsoleChat:
         if stripped.startswith(("/staff", "/as-therapist")):
             await self._as_therapist(stripped.partition(" ")[2].strip())
             return True
-        inbound = self.transport.to_inbound(line)
-        await self.service.handle(CHANNEL, PARTICIPANT_CHAT, f"console:{uuid.uuid4().hex}", inbound)
+        if stripped == "/as" or stripped.startswith("/as "):
+            self._switch(stripped.removeprefix("/as").strip())
+            return True
+        inbound = self.transport.to_inbound(line, self.chat_id)
+        await self.service.handle(CHANNEL, self.chat_id, f"console:{uuid.uuid4().hex}", inbound)
         await self._settle()
         return True
+
+    def _switch(self, name: str) -> None:
+        """Hand the keyboard to ``name``; a new name is a new participant from their first message."""
+        chat_id = chat_of(name) if name else None
+        if chat_id is None:
+            self.transport.write("(usage: /as NAME – letters, digits, - or _; /as demo is the first participant)")
+            return
+        self.chat_id = chat_id
+        self.transport.write(f"(you are now typing as {name_of(chat_id)}; /start if they are new)")
 
     async def _advance(self, amount: str) -> None:
         try:

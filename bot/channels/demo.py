@@ -5,22 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from bot.bootstrap import App, bootstrap
 from bot.channels.console import (
     CHANNEL,
     CONSOLE_COMMANDS,
     DEMO_THERAPIST,
+    PARTICIPANT_CHAT,
     STAFF_CHAT,
     ConsoleChat,
     ConsoleTransport,
+    chat_of,
+    name_of,
 )
 from bot.clock import FakeClock, SystemClock
+from bot.errors import IcbtError
 from bot.settings import Settings
-from bot.storage.models import Participant
+from bot.storage.database import Database
+from bot.storage.models import AuditEntry, OutboxMessage, Participant, ProcessedEvent
 from bot.storage.runtime import DEMO_CLOCK, load_instant, save_instant
+from bot.storage.tables_runtime import RuntimeValue
+from bot.storage.tables_trial import TrialAllocation, TrialStratumCounter
 from bot.trial.seed import demo_seed
 from scheduler.ratelimit import Unlimited
 
@@ -31,14 +39,27 @@ DEMO_TRIAL_HINT = (
 )
 
 
+class DemoNameError(IcbtError):
+    """``--participant`` with a name that cannot be a demo participant's."""
+
+
 async def run_demo(
-    settings: Settings, lines: Iterator[str] | None, fresh: bool = False, start: datetime | None = None
+    settings: Settings,
+    lines: Iterator[str] | None,
+    fresh: bool = False,
+    start: datetime | None = None,
+    participant: str | None = None,
 ) -> int:
     """Returns the exit code: 0, or 1 when the engine failed on an input (the transcript says where).
 
     The simulated clock is kept in the database: a restarted demo resumes at the simulated time it
-    reached (never earlier, or reminders already made would be made again), unless ``fresh``.
+    reached (never earlier, or reminders already made would be made again), unless ``fresh``, which
+    forgets every demo participant and all that was made for them (``forget_demo``).
+    ``participant``: who types first (``/as NAME`` changes it); by default the first demo participant.
     """
+    chat_id = chat_of(participant or "")
+    if chat_id is None:
+        raise DemoNameError(f"demo: --participant {participant!r}: use letters, digits, - or _")
     real_now = SystemClock().now()
     clock = FakeClock(start or real_now.replace(second=0, microsecond=0))
     transport = ConsoleTransport(write=print)
@@ -52,11 +73,12 @@ async def run_demo(
         demo_therapist=DEMO_THERAPIST,
         trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
     )
-    chat = ConsoleChat(app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at))
+    chat = ConsoleChat(
+        app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at), chat_id=chat_id
+    )
     try:
         if fresh:
-            async with app.db.transaction() as session:
-                await session.execute(delete(Participant).where(Participant.channel == CHANNEL))
+            await forget_demo(app.db, settings.charts_dir)
         else:
             kept = await load_instant(app.db, DEMO_CLOCK)
             if kept is not None and (start is None or kept > clock.now()):
@@ -64,7 +86,8 @@ async def run_demo(
                 print(f"(resuming the demo's simulated time: {kept:%a %d %b %Y %H:%M} UTC; --fresh starts over)")
         await _keep(app, clock.now())
         if lines is None:
-            print(f"icbt demo – you are the participant. Type /start to begin. Console: {CONSOLE_COMMANDS}")
+            who = "the participant" if chat_id == PARTICIPANT_CHAT else f"the participant {name_of(chat_id)}"
+            print(f"icbt demo – you are {who}. Type /start to begin. Console: {CONSOLE_COMMANDS}")
             print(demo_seed()[1])
             print(DEMO_TRIAL_HINT)
             await chat.run(_interactive(), echo=False)
@@ -83,6 +106,28 @@ async def run_demo(
     finally:
         app.service.sweeper.close()
         await app.db.dispose()
+
+
+async def forget_demo(db: Database, charts_dir: Path | None = None) -> None:
+    """Start the demo over, however often: remove every console participant with everything made for
+    them, in one transaction. Rows that outlive a participant on their own (the staff chat's messages,
+    processed events, audit rows, the allocation counters once no allocation is left) go too, or a new
+    demo participant, who gets the same code, would collide with them (a message's dedup key)."""
+    async with db.transaction() as session:
+        people = list(await session.execute(
+            select(Participant.id, Participant.code).where(Participant.channel == CHANNEL)
+        ))  # fmt: skip
+        ids = [pid for pid, _ in people]
+        await session.execute(delete(AuditEntry).where(AuditEntry.participant_id.in_(ids)))
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.channel == CHANNEL))
+        await session.execute(delete(ProcessedEvent).where(ProcessedEvent.channel == CHANNEL))
+        await session.execute(delete(Participant).where(Participant.id.in_(ids)))
+        await session.execute(delete(RuntimeValue).where(RuntimeValue.name == DEMO_CLOCK))
+        if not await session.scalar(select(func.count()).select_from(TrialAllocation)):
+            await session.execute(delete(TrialStratumCounter))
+    for _, code in people:
+        for chart in charts_dir.glob(f"{code}-*.png") if code and charts_dir and charts_dir.is_dir() else ():
+            chart.unlink(missing_ok=True)
 
 
 async def _quarantined(app: App) -> bool:

@@ -177,7 +177,13 @@ def demo(
     script: Annotated[
         Path | None, typer.Option(help="Read one participant input per line; print the transcript.")
     ] = None,
-    fresh: Annotated[bool, typer.Option(help="Forget the demo participant and start over.")] = False,
+    fresh: Annotated[bool, typer.Option(help="Forget every demo participant and start over.")] = False,
+    participant: Annotated[
+        str | None,
+        typer.Option(
+            "--participant", help="Type as this person (a participant of their own); /as NAME switches in the chat."
+        ),
+    ] = None,
     database_url: Annotated[str | None, typer.Option(help="Override ICBT_DATABASE_URL.")] = None,
     start: Annotated[
         datetime | None, typer.Option(help="Simulated start time in UTC, e.g. 2026-01-05T07:00 (default: now).")
@@ -193,7 +199,11 @@ def demo(
         typer.echo(f"demo: {script}: file not found", err=True)
         raise typer.Exit(2)
     lines: Iterator[str] | None = iter(script.read_text(encoding="utf-8").splitlines()) if script else None
-    code = _run(run_demo(settings, lines, fresh=fresh, start=start.replace(tzinfo=UTC) if start else None))
+    code = _run(
+        run_demo(
+            settings, lines, fresh=fresh, start=start.replace(tzinfo=UTC) if start else None, participant=participant
+        )
+    )
     raise typer.Exit(code)
 
 
@@ -246,14 +256,19 @@ def report(
 def export(
     out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files and the data dictionary.")],
     synthetic: SyntheticOpt = None,
+    include_free_text: Annotated[
+        bool,
+        typer.Option("--include-free-text", help="Also export people's own words (notes, text answers, questions)."),
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Export participants, answers, scores, diaries, module progress and therapist time as tidy CSV."""
+    """Export the randomised participants' answers, scores, diaries, module progress and therapist time
+    as tidy CSV, with a screening log of everyone not randomised (screening.csv) and a data dictionary."""
     from bot.cli.report import export_command
 
     settings = _settings(config)
     try:
-        typer.echo(export_command(settings, out, synthetic))
+        typer.echo(export_command(settings, out, synthetic, include_free_text=include_free_text))
     except IcbtError as exc:
         _fail(exc)
 

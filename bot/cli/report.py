@@ -19,6 +19,7 @@ from bot.content.programme import Programme
 from bot.errors import IcbtError, StorageUnavailable
 from bot.measures.dataset import TrialDataset
 from bot.measures.export import write_export
+from bot.measures.free_text import closed_places
 from bot.measures.synthetic import synthetic_trial
 from bot.settings import Settings
 
@@ -92,10 +93,23 @@ def report_command(settings: Settings, out: Path, seed: int | None = None, sd_so
     return f"report written to {out} ({len(dataset.randomized())} randomized, {len(html) // 1024} KiB)"
 
 
-def export_command(settings: Settings, out: Path, seed: int | None = None, console: Console | None = None) -> str:
+def export_command(
+    settings: Settings,
+    out: Path,
+    seed: int | None = None,
+    console: Console | None = None,
+    include_free_text: bool = False,
+) -> str:
     programme, dataset, _ = _dataset(settings, seed)
     try:
-        files = write_export(dataset, out, programme.instruments, console=console or Console(stderr=True))
+        files = write_export(
+            dataset,
+            out,
+            programme.instruments,
+            console=console or Console(stderr=True),
+            closed=closed_places(programme),
+            include_free_text=include_free_text,
+        )
     except OSError as exc:
         raise OutputError(f"export: {out}: cannot write ({exc.strerror})") from None
     return f"export written to {out}: {', '.join(f.name for f in files)}"

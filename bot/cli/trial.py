@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -43,6 +44,22 @@ CodeArg = Annotated[str, typer.Argument(help="Participant code, e.g. P-0007.")]
 def _fail(error: IcbtError) -> NoReturn:
     typer.echo(str(error), err=True)
     raise typer.Exit(error.exit_code)
+
+
+def _confirmed(code: str, what: str, yes: bool) -> None:
+    """A step that cannot be undone runs with ``--yes`` or once its code is typed back; with nothing
+    to read (no terminal, no input) it is refused in one line, never assumed."""
+    if yes:
+        return
+    typer.echo(f"{what} {code} cannot be undone. Type {code} to confirm: ", nl=False, err=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        typer.echo(f"\nrefused: nothing typed to confirm; nothing was done (add --yes to {what.lower()} {code} "
+                   "without asking)", err=True)  # fmt: skip
+        raise typer.Exit(2)
+    if line.strip().upper() != code:
+        typer.echo(f"not confirmed: {line.strip()[:40]!r} is not {code}; nothing was done", err=True)
+        raise typer.Exit(1)
 
 
 def _actor(by: str | None) -> str:
@@ -133,10 +150,14 @@ def interviewed(
     code: CodeArg,
     outcome: Annotated[str, typer.Argument(help="include or exclude")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why (required for exclude).")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Exclude without asking to confirm.")] = False,
     config: ConfigOpt = None,
     by: ByOpt = None,
 ) -> None:
-    """Record the interview (as /interviewed in the staff group): an include brings the consent."""
+    """Record the interview (as /interviewed in the staff group): an include brings the consent; an
+    exclude (the person is told at once; it cannot be undone) asks for the code to be typed back."""
+    if outcome.strip().lower() == "exclude":
+        _confirmed(code.upper(), "Excluding", yes)
     from sqlalchemy import select
 
     from bot.conversation.service import ConversationService
@@ -196,9 +217,9 @@ def erase(
     config: ConfigOpt = None,
     by: ByOpt = None,
 ) -> None:
-    """Remove a participant's words and chat id everywhere; keep only what the retention rule says."""
-    if not yes and not typer.confirm(f"Erase everything {code.upper()} wrote? This cannot be undone."):
-        raise typer.Exit(1)
+    """Remove a participant's words and chat id everywhere; keep only what the retention rule says.
+    Asks for the code to be typed back unless ``--yes``."""
+    _confirmed(code.upper(), "Erasing everything written by", yes)
     erasure = _with(config, lambda s, db, p: _data(s, db, p).erase(code.upper(), _actor(by)))
     removed = ", ".join(f"{n} {table}" for table, n in erasure.removed.items() if n)
     typer.echo(f"{erasure.code} erased ({removed or 'nothing stored'}); kept: {erasure.kept}")

@@ -7,7 +7,8 @@ allocation, and the words that tell a participant the result. Validation names t
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -162,7 +163,7 @@ class PrimaryOutcome(Strict):
 class TrialSpec(Strict):
     version: str = Field(min_length=1, max_length=64)
     questions: tuple[ApplicationQuestion, ...] = Field(min_length=1)
-    contact_question: Ident  # the question asking how the interviewer may reach the applicant
+    contact_question: Ident  # the question asking when (or how) the interviewer may reach the applicant
     criteria: tuple[Criterion, ...] = Field(min_length=1)
     screens: tuple[Screen, ...] = ()
     arms: tuple[Arm, ...] = Field(min_length=2)
@@ -198,6 +199,18 @@ class TrialSpec(Strict):
         if len(set(arm_ids)) != len(arm_ids):
             raise ValueError("arms: duplicate arm id")
         return self
+
+    def contact_of(self, answers: Mapping[str, Any]) -> str | None:
+        """How the interviewer reaches the applicant: the one phone number the application asks for (the
+        question that ``keeps: safety_phone``, used for the interview and the safety net alike) and the
+        answer to ``contact_question`` (when to call), without saying the same thing twice."""
+        phone = next((q.id for q in self.questions if q.keeps == "safety_phone"), None)
+        parts: list[str] = []
+        for qid in (phone, self.contact_question):
+            value = answers.get(qid) if qid else None
+            if value not in (None, "") and str(value) not in parts:
+                parts.append(str(value))
+        return "; ".join(parts) or None
 
     def arm(self, arm_id: str) -> Arm:
         for arm in self.arms:

@@ -130,6 +130,9 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
         if token in detours.TOKENS:
             detours.open_detour(turn, token, value)
             return
+        if state.frame is None and state.trial_stage in application.TURNED_DOWN:
+            turn.say(turn.msg("trial.old_button_turned_down"))  # e.g. the consent's "I agree" after an exclude
+            return
         if state.frame is None or token != frame_token(state.frame):
             turn.say(turn.msg("reprompt.stale_button"))
             resume(turn, full=False)

@@ -25,8 +25,14 @@ class ParticipantRecord:
     consented_on: date | None = None
     randomized_on: date | None = None
     dropped_out_on: date | None = None
-    exclusion_reason: str | None = None
+    exclusion_reason: str | None = None  # a fixed phrase or criteria ids, never a person's own words
     characteristics: Mapping[str, Characteristic] = field(default_factory=dict)
+    outcome: str | None = None  # the one count's outcome (bot/trial/flow.py), e.g. completed, not_eligible
+    stratum: str | None = None  # the allocation's stratum, as drawn
+    allocated_at: datetime | None = None  # the moment of the draw (UTC)
+    withdrawal: str | None = None  # keep_data | remove_data; None = not withdrawn
+    withdrawn_on: date | None = None
+    exclusion_note: str | None = None  # the interviewer's own words: free text, exported only on request
 
 
 @dataclass(frozen=True)

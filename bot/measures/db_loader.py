@@ -5,8 +5,11 @@ What comes from where:
 - scores: the ``scores`` table (``store_score``);
 - arm and randomization date: the trial's ``trial_allocations`` (the programme's first arm is
   "treatment", any other arm — the waiting list — is "control"); ``allocations`` overrides it;
-- screened out: an application that was not eligible, or a therapist's exclude at the interview
-  (``trial_applications``, ``trial_interviews``), with the reason;
+- stratum and the moment of the draw: ``trial_allocations``; withdrawal (keep or remove data) and its
+  date: ``trial_withdrawals``;
+- screened out: an application that was not eligible (the unmet criteria's ids), a therapist's exclude
+  at the interview (the reason "excluded at interview"; the therapist's own words kept apart as a
+  note, free text), a declined consent, or a withdrawal before the draw;
 - diary: answers to the pain-diary prompts (entry ids ``pain_diary:YYYY-MM-DD``);
 - module progress: PROXIES from answers (opened = first answer in the module; completed = an answer
   to its last step, or any answer in a later module, as modules run in order) until the engine
@@ -46,7 +49,7 @@ from bot.storage.database import Database
 from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreCorrection, ScoreRow
 from bot.storage.tables_relay import RelayLog
-from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
+from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.arms import last_week
 from bot.trial.flow import DATASET_STATUS, Outcome, outcome_of
 from bot.trial.report import ParticipantLine, read_lines
@@ -72,6 +75,8 @@ async def load_dataset(
         if allocations is None:
             allocations = await _allocations(session, codes, programme)
         excluded = await _exclusions(session, codes)
+        draws = {r.participant_id: r for r in await session.scalars(select(TrialAllocation))}
+        withdrawals = {r.participant_id: r for r in await session.scalars(select(TrialWithdrawal))}
         characteristics = await _characteristics(session)
         consents = {
             c.participant_id: c.at for c in await session.scalars(select(Consent).where(Consent.agreed.is_(True)))
@@ -101,9 +106,15 @@ async def load_dataset(
             applied_on=p.created_at.date(),
             consented_on=consents[p.id].date() if p.id in consents else None,
             randomized_on=allocations.get(codes[p.id], (None, None))[1],
-            exclusion_reason=excluded.get(codes[p.id]),
+            exclusion_reason=_reason(outcomes[p.id], excluded.get(codes[p.id], (None, None))[0]),
+            exclusion_note=excluded.get(codes[p.id], (None, None))[1],
             dropped_out_on=last_answer.get(p.id) if status[p.id] == "dropped_out" else None,
             characteristics=characteristics.get(p.id, {}) if p.id not in removed else {},
+            outcome=outcomes[p.id],
+            stratum=draws[p.id].stratum if p.id in draws else None,
+            allocated_at=draws[p.id].at if p.id in draws else None,
+            withdrawal=_withdrawal(withdrawals.get(p.id)),
+            withdrawn_on=withdrawals[p.id].at.date() if p.id in withdrawals else None,
         )
         for p in sorted(people, key=lambda p: codes[p.id])
     )
@@ -120,6 +131,20 @@ async def load_dataset(
         modules=tuple(_modules(answer_records, programme, {codes[p.id] for p in people if p.status == "completed"})),
         contacts=tuple(_contacts(minutes, {k: v for k, v in codes.items() if k not in removed})),
     )
+
+
+BEFORE_DRAW_REASONS = {"declined": "declined consent", "withdrawn_before_draw": "withdrew before the draw"}
+
+
+def _reason(outcome: Outcome, screened: str | None) -> str | None:
+    """Why a person was not randomised, in fixed words the CONSORT flow can count."""
+    return screened or BEFORE_DRAW_REASONS.get(outcome)
+
+
+def _withdrawal(row: TrialWithdrawal | None) -> str | None:
+    if row is None:
+        return None
+    return "keep_data" if row.may_use_data else "remove_data"
 
 
 def _contacts(rows: list[RelayLog], codes: Mapping[int, str]) -> list[TherapistContactRecord]:
@@ -180,15 +205,16 @@ async def _allocations(
     }
 
 
-async def _exclusions(session: AsyncSession, codes: Mapping[int, str]) -> dict[str, str]:
-    """code -> why they were screened out: the application's unmet criteria, or the interview's reason."""
-    found: dict[str, str] = {}
+async def _exclusions(session: AsyncSession, codes: Mapping[int, str]) -> dict[str, tuple[str, str | None]]:
+    """code -> (why they were screened out, the interviewer's own words): the application's unmet
+    criteria, or the interview's exclusion (the words are free text, kept apart from the reason)."""
+    found: dict[str, tuple[str, str | None]] = {}
     for app in await session.scalars(select(TrialApplication).where(TrialApplication.eligible.is_(False))):
         reasons = [str(r.get("id")) for r in (app.result or {}).get("reasons", []) if isinstance(r, dict)]
-        found[codes.get(app.participant_id, "")] = "not eligible: " + (", ".join(reasons) or "criteria")
+        found[codes.get(app.participant_id, "")] = ("not eligible: " + (", ".join(reasons) or "criteria"), None)
     for interview in await session.scalars(select(TrialInterview).order_by(TrialInterview.id)):
         if interview.outcome == "exclude":
-            found[codes.get(interview.participant_id, "")] = "excluded at interview: " + (interview.reason or "-")
+            found[codes.get(interview.participant_id, "")] = ("excluded at interview", interview.reason or None)
         else:
             found.pop(codes.get(interview.participant_id, ""), None)
     found.pop("", None)

@@ -1,17 +1,26 @@
-"""Tidy CSV export of a ``TrialDataset``, with a data dictionary, and the reader that loads it back.
+"""The research export: tidy CSV of the randomised, a screening log of the rest, and a data dictionary.
 
-One file per kind of record, one row per observation, one column per variable; every column of every
-file is described in ``data_dictionary.csv`` (meaning, type, allowed values, instrument and item), and
-each questionnaire item gets its own row there too. ``read_export`` gives back an equal dataset,
-which the tests use to prove nothing is lost.
+One file per kind of record, one row per observation, one column per variable
+(``bot/measures/export_columns.py``). What a trial may publish, and nothing more:
+
+- the research files hold **randomised** participants only, and none who withdrew asking for their
+  data to be removed (they are counted, per arm, in ``export_info.csv`` and in the CONSORT flow);
+- ``screening.csv`` keeps what the CONSORT flow needs about everyone not randomised (code, date of
+  application, stage reached, the reason in fixed words) and no personal data;
+- a person's own words (text answers, notes, questions, the interviewer's note) are left out unless
+  the export is asked to include free text (``bot/measures/free_text.py`` says which answers are).
+
+``for_research`` is the dataset as the export holds it; ``read_export`` gives back exactly that, which
+the tests use to prove nothing else is lost.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,98 +29,25 @@ from rich.console import Console
 from rich.progress import Progress
 
 from bot.content.schema import Instrument
-from bot.measures.dataset import (
-    AnswerRecord,
-    DiaryRecord,
-    ModuleProgressRecord,
-    ParticipantRecord,
-    ScoreRecord,
-    TherapistContactRecord,
-    TrialDataset,
+from bot.measures.dataset import ParticipantRecord, TrialDataset
+from bot.measures.export_columns import (
+    DICTIONARY,
+    DICTIONARY_COLUMNS,
+    FILES,
+    INFO,
+    INFO_COLUMNS,
+    SCREENING,
+    SCREENING_COLUMNS,
+    Column,
+    dictionary_rows,
+    every_file,
 )
+from bot.measures.free_text import Place, is_free_text
+from bot.trial.flow import DATASET_STATUS
 
-DICTIONARY = "data_dictionary.csv"
-INFO = "export_info.csv"
+__all__ = ["DICTIONARY", "FILES", "INFO", "SCREENING", "every_file", "for_research", "read_export", "write_export"]
 PROGRESS_FROM_ROWS = 5000  # a bar only when there is something to wait for
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    kind: str  # text | date | datetime | number | integer | boolean | json; a trailing ? = may be empty
-    meaning: str
-    allowed: str = ""
-
-
-def _c(name: str, kind: str, meaning: str, allowed: str = "") -> Column:
-    return Column(name, kind, meaning, allowed)
-
-
-CODE = _c("code", "text", "pseudonymous participant code", "P-NNNN (randomized) or S-NNNN (screened out)")
-FILES: dict[str, tuple[type, tuple[Column, ...]]] = {
-    "participants.csv": (ParticipantRecord, (
-        CODE,
-        _c("arm", "text?", "randomized arm (from the trial's allocations table)", "treatment, control, empty = not randomized"),
-        _c("status", "text", "where the person is in the trial", "applied, excluded, active, completed, dropped_out"),
-        _c("applied_on", "date", "date of application (UTC)"),
-        _c("consented_on", "date?", "date consent was given"),
-        _c("randomized_on", "date?", "date of randomization"),
-        _c("dropped_out_on", "date?", "date the person left the trial"),
-        _c("exclusion_reason", "text?", "why an applicant was not included"),
-    )),
-    "characteristics.csv": (dict, (
-        CODE,
-        _c("name", "text", "baseline characteristic (Table II)",
-           "age, pain_years, gender, education, sick_leave, pain_location, treatment_history, ..."),
-        _c("value", "json", "its value as JSON: a number, a text, or a list of texts (several answers)"),
-    )),
-    "answers.csv": (AnswerRecord, (
-        CODE,
-        _c("module_id", "text", "module (or diary window) where the answer was given"),
-        _c("step_id", "text", "step of the module; for a questionnaire the instrument's step"),
-        _c("field_id", "text?", "form field or questionnaire item id (see the item rows below)"),
-        _c("entry_id", "text?", "groups the fields of one entry; for a diary, the diary day"),
-        _c("value", "json", "the answer as stored, JSON-encoded"),
-        _c("answered_at", "datetime", "when it was answered (UTC, ISO 8601)"),
-    )),
-    "scores.csv": (ScoreRecord, (
-        CODE,
-        _c("instrument", "text", "questionnaire id (content/instruments)"),
-        _c("module_id", "text", "administration: baseline, post, or the module of a symptom check"),
-        _c("step_id", "text", "step where it was given"),
-        _c("scale", "text", "total or subscale id (see the instrument rows below)"),
-        _c("value", "number?", "the scale's score; empty when too many items were missing"),
-        _c("band", "text?", "the score's band label, when the scale has bands"),
-        _c("items_missing", "integer", "items of this scale left unanswered", "0 or more"),
-        _c("prorated", "boolean", "score prorated from the answered items", "true, false"),
-        _c("at", "datetime", "when the questionnaire was finished (UTC)"),
-        _c("corrected", "boolean", "the value comes from a recorded correction (icbt participants correct), "
-           "not from the first score; the audit log says who, when and why", "true, false"),
-    )),
-    "diary.csv": (DiaryRecord, (
-        CODE,
-        _c("module_id", "text", "diary window", "baseline, post"),
-        _c("day", "date", "the diary day"),
-        _c("day_index", "integer", "day of the window", "1-14"),
-        _c("average_pain", "number?", "average pain that day", "0-10"),
-        _c("worst_pain", "number?", "worst pain that day", "0-10"),
-        _c("activity", "number?", "how much the person could do that day", "0-10"),
-    )),
-    "module_progress.csv": (ModuleProgressRecord, (
-        CODE,
-        _c("module_id", "text", "treatment module"),
-        _c("week", "integer", "programme week of the module", "2-9"),
-        _c("opened_at", "datetime", "when the module opened"),
-        _c("completed_at", "datetime?", "when its last step was done; empty = not completed"),
-    )),
-    "therapist_time.csv": (TherapistContactRecord, (
-        CODE,
-        _c("at", "datetime", "when the therapist contact happened"),
-        _c("kind", "text", "kind of contact", "message, feedback, call, alert"),
-        _c("minutes", "number", "therapist minutes spent", ">= 0"),
-        _c("week", "integer?", "programme week the minutes were for (0 = first baseline week)", "0-11"),
-    )),
-}  # fmt: skip
+REMOVE_DATA = "remove_data"
 
 
 def _encode(kind: str, value: Any) -> str:
@@ -140,21 +76,66 @@ def _decode(kind: str, cell: str) -> Any:
     return decoders[base](cell)
 
 
+def for_research(
+    dataset: TrialDataset, closed: Collection[Place] = frozenset(), include_free_text: bool = False
+) -> TrialDataset:
+    """The dataset as the export holds it: the randomised who did not ask for removal, in full; the
+    people never randomised as their screening line only; free text only when asked for."""
+    kept = {p.code for p in dataset.participants if p.arm is not None and p.withdrawal != REMOVE_DATA}
+    people = [replace(p, exclusion_reason=None, exclusion_note=None) for p in dataset.participants if p.code in kept]
+    people += [_screening_line(p, include_free_text) for p in dataset.participants if p.arm is None]
+    return replace(
+        dataset,
+        participants=tuple(sorted(people, key=lambda p: p.code)),
+        answers=tuple(
+            a for a in dataset.answers if a.code in kept and (include_free_text or not is_free_text(a, closed))
+        ),
+        scores=tuple(s for s in dataset.scores if s.code in kept),
+        diary=tuple(d for d in dataset.diary if d.code in kept),
+        modules=tuple(m for m in dataset.modules if m.code in kept),
+        contacts=tuple(c for c in dataset.contacts if c.code in kept),
+    )
+
+
+def _screening_line(p: ParticipantRecord, include_free_text: bool) -> ParticipantRecord:
+    """What the screening log keeps of a person never randomised."""
+    return ParticipantRecord(
+        code=p.code, arm=None, status=p.status, applied_on=p.applied_on, outcome=p.outcome,
+        exclusion_reason=p.exclusion_reason, exclusion_note=p.exclusion_note if include_free_text else None,
+    )  # fmt: skip
+
+
 def _rows(dataset: TrialDataset) -> dict[str, Sequence[Any]]:
     characteristics = [
         {"code": p.code, "name": name, "value": list(value) if isinstance(value, tuple) else value}
-        for p in dataset.participants
+        for p in dataset.randomized()
         for name, value in p.characteristics.items()
     ]
+    screened = [
+        {"code": p.code, "applied_on": p.applied_on, "stage": p.outcome or p.status, "reason": p.exclusion_reason,
+         "note": p.exclusion_note}
+        for p in dataset.participants if p.arm is None
+    ]  # fmt: skip
     return {
-        "participants.csv": dataset.participants,
+        "participants.csv": dataset.randomized(),
         "characteristics.csv": characteristics,
         "answers.csv": dataset.answers,
         "scores.csv": dataset.scores,
         "diary.csv": dataset.diary,
         "module_progress.csv": dataset.modules,
         "therapist_time.csv": dataset.contacts,
+        SCREENING: screened,
     }
+
+
+def _info(dataset: TrialDataset, include_free_text: bool) -> list[tuple[str, str]]:
+    left_out = Counter(p.arm for p in dataset.participants if p.arm is not None and p.withdrawal == REMOVE_DATA)
+    return [
+        ("pre_module", dataset.pre_module),
+        ("post_module", dataset.post_module),
+        ("free_text", "included" if include_free_text else "left_out"),
+        *((f"left_out_remove_data_{arm}", str(left_out[arm])) for arm in ("treatment", "control")),
+    ]
 
 
 def write_export(
@@ -163,38 +144,40 @@ def write_export(
     instruments: Mapping[str, Instrument],
     console: Console | None = None,
     show_progress: bool | None = None,
+    *,
+    closed: Collection[Place] = frozenset(),
+    include_free_text: bool = False,
 ) -> list[Path]:
-    """Write every CSV and the data dictionary into ``out``; return the files written."""
+    """Write the research files, the screening log, the export's facts and the data dictionary into
+    ``out``; return the files written. ``closed``: the answer places that hold no free text
+    (``closed_places(programme)``); any other text is left out unless ``include_free_text``."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = _rows(dataset)
+    research = for_research(dataset, closed, include_free_text)
+    rows = _rows(research)
     total = sum(len(r) for r in rows.values())
     show = total >= PROGRESS_FROM_ROWS if show_progress is None else show_progress
     written: list[Path] = []
     with Progress(console=console, disable=not show, transient=False) as progress:
         task = progress.add_task("exporting", total=total)
-        for name, (_, columns) in FILES.items():
-            path = out / name
-            with path.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([c.name for c in columns])
-                for record in rows[name]:
-                    get = record.get if isinstance(record, dict) else lambda n, r=record: getattr(r, n)
-                    writer.writerow([_encode(c.kind, get(c.name)) for c in columns])
-                    progress.advance(task)
-            written.append(path)
-    written.append(
-        _write_csv(
-            out / INFO, ["key", "value"], [("pre_module", dataset.pre_module), ("post_module", dataset.post_module)]
-        )
-    )
-    written.append(
-        _write_csv(
-            out / DICTIONARY,
-            ["file", "column", "meaning", "type", "allowed_values", "instrument", "item"],
-            dictionary_rows(instruments),
-        )
-    )
+        for name, columns in every_file().items():
+            if name not in rows:
+                continue
+            written.append(_write_records(out / name, columns, rows[name], lambda: progress.advance(task)))
+    written.append(_write_csv(out / INFO, [c.name for c in INFO_COLUMNS], _info(dataset, include_free_text)))
+    names = [c.name for c in DICTIONARY_COLUMNS]
+    written.append(_write_csv(out / DICTIONARY, names, dictionary_rows(instruments)))
     return written
+
+
+def _write_records(path: Path, columns: Sequence[Column], records: Sequence[Any], step: Callable[[], None]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([c.name for c in columns])
+        for record in records:
+            get = record.get if isinstance(record, dict) else lambda n, r=record: getattr(r, n)
+            writer.writerow([_encode(c.kind, get(c.name)) for c in columns])
+            step()
+    return path
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
@@ -205,52 +188,35 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]])
     return path
 
 
-def dictionary_rows(instruments: Mapping[str, Instrument]) -> list[tuple[str, ...]]:
-    """Every column of every file, then one row per questionnaire item and per scale."""
-    rows: list[tuple[str, ...]] = []
-    for name, (_, columns) in FILES.items():
-        for c in columns:
-            kind = c.kind.rstrip("?") + (" (may be empty)" if c.kind.endswith("?") else "")
-            rows.append((name, c.name, c.meaning, kind, c.allowed, "", ""))
-    for instrument in sorted(instruments.values(), key=lambda i: i.id):
-        title = instrument.title if isinstance(instrument.title, str) else next(iter(instrument.title.values()))
-        for item in instrument.items:
-            meaning = f"{title}, item {item.id}" + (" (reverse-scored)" if item.reverse else "")
-            if item.weight:
-                meaning += f", weighted by {item.weight}"
-            rows.append(("answers.csv", "value", meaning, "integer", f"{item.min}-{item.max}", instrument.id, item.id))
-        for scale in instrument.scales:
-            how = {"sum": "sum", "mean": "mean", "weighted_mean": "importance-weighted mean"}[scale.method]
-            items = ", ".join(i.id for i in instrument.scale_items(scale))
-            meaning = (
-                f"{scale.title}: {how} of {items}; prorated with up to {scale.max_missing} missing; "
-                f"{scale.better} is better; reliable change uses sd {scale.sd}, r {scale.reliability}"
-            )
-            bands = ", ".join(f"{b.label} from {b.min:g}" for b in scale.bands)
-            rows.append(("scores.csv", "value", meaning, "number", bands, instrument.id, scale.id))
-    return rows
+def _read(path: Path, columns: Sequence[Column]) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [{c.name: _decode(c.kind, row[c.name]) for c in columns} for row in csv.DictReader(handle)]
 
 
 def read_export(folder: Path) -> TrialDataset:
-    """Load an export written by ``write_export`` back into a ``TrialDataset``."""
+    """Load an export written by ``write_export`` back: equal to ``for_research`` of what was written."""
     loaded: dict[str, list[Any]] = {}
     for name, (record_type, columns) in FILES.items():
-        with (folder / name).open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            values = [{c.name: _decode(c.kind, row[c.name]) for c in columns} for row in reader]
+        values = _read(folder / name, columns)
         loaded[name] = values if record_type is dict else [record_type(**v) for v in values]
     characteristics: dict[str, dict[str, Any]] = {}
     for row in loaded["characteristics.csv"]:
         value = tuple(row["value"]) if isinstance(row["value"], list) else row["value"]
         characteristics.setdefault(row["code"], {})[row["name"]] = value
-    participants = tuple(
+    randomised = [
         ParticipantRecord(**{**p.__dict__, "characteristics": characteristics.get(p.code, {})})
         for p in loaded["participants.csv"]
-    )
+    ]
+    screened = [
+        ParticipantRecord(code=row["code"], arm=None, status=DATASET_STATUS.get(row["stage"], row["stage"]),
+                          applied_on=row["applied_on"], outcome=row["stage"] if row["stage"] in DATASET_STATUS else None,
+                          exclusion_reason=row["reason"], exclusion_note=row["note"])
+        for row in _read(folder / SCREENING, SCREENING_COLUMNS)
+    ]  # fmt: skip
     with (folder / INFO).open(encoding="utf-8", newline="") as handle:
         info = {row["key"]: row["value"] for row in csv.DictReader(handle)}
     return TrialDataset(
-        participants=participants,
+        participants=tuple(sorted(randomised + screened, key=lambda p: p.code)),
         answers=tuple(loaded["answers.csv"]),
         scores=tuple(loaded["scores.csv"]),
         diary=tuple(loaded["diary.csv"]),

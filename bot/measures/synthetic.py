@@ -77,10 +77,11 @@ def synthetic_trial(
     build = _Builder(rng, instruments)
     for index in range(excluded):
         applied = START + timedelta(days=int(rng.integers(0, 42)))
+        reason = int(rng.integers(0, len(EXCLUSIONS)))
         build.participants.append(
             ParticipantRecord(
                 code=f"S-{index + 1:04d}", arm=None, status="excluded", applied_on=applied,
-                exclusion_reason=EXCLUSIONS[int(rng.integers(0, len(EXCLUSIONS)))],
+                exclusion_reason=EXCLUSIONS[reason], outcome="excluded" if reason == 3 else "not_eligible",
             )
         )  # fmt: skip
     for index, arm in enumerate(arms):
@@ -117,11 +118,14 @@ class _Builder:
         randomized = consented + timedelta(days=14)
         drop_week = int(rng.integers(2, 8)) if dropped else None
         dropped_on = randomized + timedelta(weeks=drop_week) if drop_week else None
+        traits = self.characteristics()
         self.participants.append(
             ParticipantRecord(
                 code=code, arm=arm, status="dropped_out" if dropped else "completed", applied_on=applied,
                 consented_on=consented, randomized_on=randomized, dropped_out_on=dropped_on,
-                characteristics=self.characteristics(),
+                characteristics=traits, outcome="lost" if dropped else "completed",
+                stratum="sex=female" if traits["gender"] == "woman" else "sex=male",
+                allocated_at=_at(randomized, 9),
             )
         )  # fmt: skip
         offsets = {key: rng.normal(0, 1) for key in TARGETS}  # a person's place in each distribution

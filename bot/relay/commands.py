@@ -39,6 +39,7 @@ class CommandContext:
     participant: Participant | None  # the topic's (or replied-to message's) participant
     programme: Programme | None = None  # the content, for commands that show a participant's work
     commands: Mapping[str, StaffCommand] = field(default_factory=dict)  # every staff command, for /help
+    confirmed: bool = False  # run from its confirming button (``bot.relay.confirm``): do it now
 
     @property
     def config(self) -> RelayConfig:

@@ -9,6 +9,7 @@ outbox), and a pass that finds the key already written does nothing. A pass befo
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from bot.relay.dropout import LOW, describe
 from bot.relay.dropout_store import risk_of, week_start
 from bot.relay.store import RelayStore
 
+log = logging.getLogger(__name__)
 DIGEST_HOUR = 8  # local time on Monday from which the week's digest is posted
 DIGEST_LINES = 20  # at most this many names: the digest says who first, /caseload has everyone
 
@@ -31,9 +33,14 @@ async def digest_text(store: RelayStore, content: RelayContent, programme: Progr
     """The digest's words: who is at risk, highest first, or that nobody is."""
     ranked = []
     for assignment, participant in await store.assignments():
-        if participant.status not in ("onboarding", "active"):
+        if participant.status not in ("onboarding", "active") or participant.quarantined_at is not None:
+            continue  # a quarantined record may not be readable; staff have its own alert
+        try:
+            risk = await risk_of(store, programme, participant, now)
+        except Exception as exc:  # one unreadable record never keeps the digest from everyone else
+            log.warning("drop-out risk of %s could not be read (%s); left out of the digest", participant.code,
+                        type(exc).__name__)  # fmt: skip
             continue
-        risk = await risk_of(store, programme, participant, now)
         if risk.level != LOW:
             ranked.append((risk.rank, participant.id, participant.code or "?", assignment.therapist_id, risk))
     if not ranked:

@@ -11,6 +11,7 @@ ERROR line. If even that fails, the item is set aside (``stage = failed``) so th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -65,3 +66,51 @@ async def isolate_item(
         async with db.transaction() as session:
             await session.execute(update(RelayItem).where(RelayItem.id == item_id).values(stage="failed"))
         return False
+
+
+async def quarantine_participant(
+    db: Database,
+    clock: Clock,
+    staff: tuple[str, str],
+    alert_text: Callable[[str, str], str],
+    participant_id: int | None,
+    where: str,
+    error: Exception,
+) -> None:
+    """A timed pass failed on one item: quarantine its participant and, the first time, post one staff
+    alert into their topic, both from plain columns only (their state is what broke, so the alert is
+    written straight to the outbox, already posted, not built by the relay); one ERROR line. Everything
+    else in the pass goes on."""
+    now, reason = clock.now(), type(error).__name__
+    if participant_id is None:
+        log.error("relay %s: one item failed (%s); the others go on", where, reason)
+        return
+    try:
+        async with db.transaction() as session:
+            code = await session.scalar(select(Participant.code).where(Participant.id == participant_id))
+            code = code or f"P-{participant_id:04d}"
+            result = await session.execute(
+                update(Participant)
+                .where(Participant.id == participant_id, Participant.quarantined_at.is_(None))
+                .values(quarantined_at=now)
+            )
+            fresh = bool(result.rowcount)  # type: ignore[attr-defined]
+            if fresh:
+                text = alert_text(code, reason)
+                session.add(RelayItem(participant_id=participant_id, source="system:relay", kind="alert", text=text,
+                                      status="open", created_at=now, data={"error": reason}, stage="posted",
+                                      posted_at=now, nudges=0))  # fmt: skip
+                payload = {"text": f"⚠️ {text}", "buttons": [], "image": None,
+                           "relay": {"participant_id": participant_id, "topic_name": code}}  # fmt: skip
+                session.add(OutboxMessage(participant_id=None, channel=staff[0], chat_id=staff[1], payload=payload,
+                                          status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+                session.add(AuditEntry(at=now, participant_id=participant_id, actor="relay", action="quarantined",
+                                       detail={"error": reason, "where": where}))  # fmt: skip
+    except Exception as again:
+        log.error("relay %s for participant %d failed (%s) and could not be quarantined (%s); the others go on",
+                  where, participant_id, reason, type(again).__name__)  # fmt: skip
+        return
+    if fresh:
+        log.error("relay %s for %s failed (%s); %s quarantined, the others go on", where, code, reason, code)
+    else:
+        log.warning("relay %s for %s failed again (%s); already quarantined", where, code, reason)

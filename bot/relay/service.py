@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.commands import COMMANDS as PARTICIPANT_COMMANDS
-from bot.relay import digest, overview, sla, staff_words, stalls, tech_help, timing, week_chart
+from bot.relay import confirm, digest, overview, sla, staff_words, tech_help, timing, week_chart
 from bot.relay import format as fmt
 from bot.relay.access import Access, decide, route
 from bot.relay.assign import pick_therapist
@@ -32,13 +32,13 @@ from bot.relay.commands import CommandContext, StaffCommand
 from bot.relay.content import RelayContent
 from bot.relay.isolation import isolate_item
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.passes import TimedPasses
 from bot.relay.registry import default_registry
 from bot.relay.replies import deliver
 from bot.relay.store import RelayStore, programme_week
 from bot.relay.week_store import report_post
 from bot.storage.database import Database
 from bot.storage.models import Participant, RelayItem
-from bot.storage.tables_relay import RelayTask
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ class RelayService:
         self.arm_of = arm_of or self._allocated_arm  # for topic names ("P-0007 · Waiting list · week 3")
         self.wake = asyncio.Event()
         self._posting = asyncio.Lock()
-        self._stalls_at: datetime | None = None
-        self._staff = (config.staff_channel, config.staff_chat_id)
+        self.passes = TimedPasses(self)
+        self.staff = (config.staff_channel, config.staff_chat_id)
 
     def _allocated_arm(self, participant: Participant) -> str | None:
         """The arm the chat's draw stored in the position; therapists deliver the treatment, so they see it."""
@@ -101,7 +101,7 @@ class RelayService:
                 try:
                     done = await self._post_item(item_id)
                 except Exception as exc:  # their state or the item is broken: theirs alone, as text
-                    done = await isolate_item(self.db, self.clock, self.content, self._staff, item_id, exc)
+                    done = await isolate_item(self.db, self.clock, self.content, self.staff, item_id, exc)
                 posted += done
         if posted:
             self.wake_sender()
@@ -119,7 +119,7 @@ class RelayService:
                 item.stage = "posted"
                 return False
             item.kind = fmt.item_kind(item.kind, item.source)
-            therapist = await self._ensure_assigned(store, participant, now)
+            therapist = await self.ensure_assigned(store, participant, now)
             await self._post(store, item, participant, therapist, now)
             log.info("relay item %d (%s) for %s posted", item.id, item.kind, participant.code)
             return True
@@ -148,7 +148,9 @@ class RelayService:
                 therapist=cfg.name_of(therapist), diary=diary, contact=fmt.contact_text(self.content, participant.position),
             )  # fmt: skip
         urgent = item.kind == "safety"
-        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent)
+        then = self._expectation(item, participant, due)
+        await store.post_staff(now, text, participant, item_id=item.id, pin=urgent, topic_name=name, urgent=urgent,
+                               then=then)  # fmt: skip
         if whole is not None and self.charts_dir is not None:  # the week's pain as a picture (none without a diary)
             await week_chart.post(store, self.content, whole[1], participant, item.id, name, self.charts_dir, now)
         attachment = (item.data or {}).get("attachment")
@@ -163,13 +165,20 @@ class RelayService:
             store.audit(participant.id, "relay", "safety_concern_posted", now, item=item.id)
         else:
             store.audit(participant.id, "relay", "item_posted", now, item=item.id, kind=item.kind)
-        if due is not None and item.kind != "concern":  # (a concern's same-day promise is in its own message)
-            key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
-            lang = self.programme.language(participant.language)
-            when = fmt.participant_when(due, participant.timezone)
-            await store.post_participant(now, participant, self.programme.msg(lang, key, when=when))
 
-    async def _ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
+    def _expectation(self, item: RelayItem, participant: Participant, due: datetime | None) -> dict[str, Any] | None:
+        """The participant's "it has reached your therapist, who aims to answer by …": sent by the
+        outbox only once the staff post is delivered (``then`` on its row), so nobody is told it arrived
+        while it still waits in the queue. A concern's same-day promise is in its own message."""
+        if due is None or item.kind == "concern":
+            return None
+        key = "relay_delivery.expect_feedback" if item.kind == "report" else "relay_delivery.expect_answer"
+        lang = self.programme.language(participant.language)
+        text = self.programme.msg(lang, key, when=fmt.participant_when(due, participant.timezone))
+        return {"participant_id": participant.id, "channel": participant.channel, "chat_id": participant.chat_id,
+                "text": text}  # fmt: skip
+
+    async def ensure_assigned(self, store: RelayStore, participant: Participant, now: datetime) -> int | None:
         therapist = await store.therapist_of(participant.id)
         if therapist is not None or not self.config.therapist_ids:
             return therapist
@@ -212,6 +221,9 @@ class RelayService:
     async def _staff_update(self, store: RelayStore, access: Access, msg: StaffInbound, now: datetime) -> StaffOutcome:
         """A therapist's update in the staff group: a command, a button, an edit, or words."""
         if access is Access.BUTTON:
+            if confirm.is_confirmation(msg.button):
+                toast = await confirm.answer(store, self.content, self.programme, self.registry, now, msg)
+                return StaffOutcome(button_answer=toast)
             if (msg.button or "").startswith(staff_words.TASK):
                 return StaffOutcome(button_answer=await staff_words.close_task(store, self.content, now, msg))
             return StaffOutcome(button_answer=await staff_words.send_kept(store, self.content, now, msg))
@@ -259,167 +271,38 @@ class RelayService:
         safe in every process (each item's row is locked) and is done here either way."""
         if not await self.db.sweep_lock.acquire():
             return await self.process_pending()
-        done = await self._assign_new() + await self._open_due_calls() + await self._alert_unreachable()
-        done += await self._nudge_overdue() + await self._repeat_urgent() + await self._report_failures()
-        done += await self._check_stalls() + await self._general_thread()
+        done = await self.passes.run()  # one transaction per item: one broken record never stops the rest
+        done += await self._general_thread()
         done += await self.process_pending()
         if done:
             self.wake_sender()
         return done
 
-    async def _check_stalls(self) -> int:
-        """Who has stood still in a module (``bot.relay.stalls``), looked at once an hour."""
-        now = self.clock.now()
-        if self._stalls_at is not None and now - self._stalls_at < timedelta(hours=1):
-            return 0
-        self._stalls_at = now
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            people = await session.scalars(
-                select(Participant).where(Participant.status == "active", Participant.paused.is_(False))
-            )
-            done = [await stalls.check(store, self.content, self.programme, p, now) for p in people.all()]
-        return sum(1 for d in done if d is not None)
-
     async def _general_thread(self) -> int:
         """The general thread's posts that time makes due: the weekly drop-out digest, and the pinned
-        queue overview edited in place when the queue changed."""
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            posted = await digest.post_digest(store, self.content, self.programme, now)
-            return int(posted) + int(await overview.refresh(store, self.content, now))
-
-    async def _assign_new(self) -> int:
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            fresh = await store.unassigned_participants() if self.config.therapist_ids else []
-            for participant in fresh:
-                await self._ensure_assigned(store, participant, now)
-            return len(fresh)
-
-    async def _open_due_calls(self) -> int:
-        first = min((m for m in self.programme.modules.values() if m.report is not None and m.week is not None),
-                    key=lambda m: m.week or 0, default=None)  # fmt: skip
-        if first is None:
-            return 0
-        async with self.db.reading() as session:
-            due = [p.id for p in await self.store(session).call_candidates(first.id)]
-        return sum([await self.open_call_task(pid) for pid in due])
-
-    async def open_call_task(self, participant_id: int) -> bool:
-        """The week-2 phone call: a task for a therapist other than the participant's own (once)."""
+        queue overview edited in place when the queue changed. Its own transaction: a failure here is
+        one ERROR line and never stops the rest of the sweep."""
         now = self.clock.now()
         try:
             async with self.db.transaction() as session:
                 store = self.store(session)
+                posted = await digest.post_digest(store, self.content, self.programme, now)
+                return int(posted) + int(await overview.refresh(store, self.content, now))
+        except Exception as exc:
+            log.error(
+                "relay: the general thread's digest or overview failed (%s); the sweep goes on", type(exc).__name__
+            )
+            return 0
+
+    async def open_call_task(self, participant_id: int) -> bool:
+        """The week-2 phone call: a task for a therapist other than the participant's own (once)."""
+        try:
+            async with self.db.transaction() as session:
+                store = self.store(session)
                 participant = await store.participant(participant_id)
-                if participant is None or await store.task(participant_id, "call") is not None:
-                    return False
-                own = await self._ensure_assigned(store, participant, now)
-                load = await store.open_task_counts()
-                caller = pick_therapist(self.config.therapist_ids, load, exclude={own} if own is not None else ())
-                session.add(RelayTask(participant_id=participant_id, kind="call", therapist_id=caller, status="open",
-                                      checklist=list(self.content.call_checklist), created_at=now))  # fmt: skip
-                await session.flush()
-                checklist = "\n".join(f"☐ {line}" for line in self.content.call_checklist)
-                text = self.content.text("call_task", code=participant.code, therapist=self.config.name_of(caller),
-                                         own=self.config.name_of(own), checklist=checklist)  # fmt: skip
-                task = await store.task(participant_id, "call")
-                done = [[{"label": self.content.text("task_done_button"), "data": f"{staff_words.TASK}{task.id}"}]]
-                await store.post_staff(now, text, participant, topic_name=await store.topic_name(participant_id),
-                                       buttons=done)  # fmt: skip
-                store.audit(participant_id, "relay", "call_task_opened", now, therapist=caller)
+                return participant is not None and await self.passes.open_call(store, participant, self.clock.now())
         except IntegrityError:
             return False  # another sweep opened it
-        return True
-
-    async def _alert_unreachable(self) -> int:
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            lost = await store.unreachable_unalerted()
-            for participant in lost:
-                session.add(RelayItem(participant_id=participant.id, source="relay:unreachable", kind="alert",
-                                      text=self.content.text("unreachable"), status="open", created_at=now,
-                                      data={}, stage="new", nudges=0))  # fmt: skip
-                store.log("unreachable", now, participant, None)
-            return len(lost)
-
-    async def _nudge_overdue(self) -> int:
-        now, cfg = self.clock.now(), self.config
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            nudged = 0
-            for item in await store.overdue_items(now):
-                level = sla.nudge_level(now, item.due_at, cfg.escalate_hours)
-                if level <= item.nudges:
-                    continue
-                participant = await store.participant(item.participant_id)
-                if participant is None:
-                    continue
-                values = dict(code=participant.code, kind=fmt.KIND_WORDS.get(item.kind, item.kind),
-                              due=fmt.when_text(item.due_at, cfg.timezone), therapist=cfg.name_of(item.assigned_to))  # fmt: skip
-                if level == 1:
-                    text = self.content.text("nudge", **values)
-                    await store.post_staff(now, text, participant, item_id=item.id,
-                                           topic_name=await store.topic_name(participant.id))  # fmt: skip
-                else:
-                    age = sla.age_text((now - item.created_at).total_seconds())
-                    await store.post_staff(now, self.content.text("escalate", age=age, **values), None)
-                store.audit(participant.id, "relay", "overdue_nudge", now, item=item.id, level=level)
-                item.nudges = level
-                nudged += 1
-            return nudged
-
-    async def _repeat_urgent(self) -> int:
-        """Each unacknowledged URGENT alert again in its topic, after a growing gap (5 min, 15 min, 1 h,
-        then hourly); after ``urgent_escalate_after`` repeats also to the whole group and the on-call
-        contact, once."""
-        now, cfg = self.clock.now(), self.config
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            items = await store.urgent_to_repeat(now)
-            for item in items:
-                participant = await store.participant(item.participant_id)
-                if participant is None:
-                    continue
-                age = sla.age_text((now - item.created_at).total_seconds())
-                await store.post_staff(now, self.content.text("urgent_repeat", code=participant.code, age=age),
-                                       participant, item_id=item.id, topic_name=await store.topic_name(participant.id),
-                                       urgent=True)  # fmt: skip
-                item.nudges = (item.nudges or 0) + 1
-                item.repeat_at = now + timedelta(minutes=cfg.repeat_gap(item.nudges))
-                store.audit(participant.id, "relay", "safety_alert_repeated", now, item=item.id, repeat=item.nudges)
-                if item.nudges == cfg.urgent_escalate_after:
-                    await self._escalate(store, participant, age, now)
-            return len(items)
-
-    async def _escalate(self, store: RelayStore, participant: Participant, age: str, now: datetime) -> None:
-        contact = fmt.contact_text(self.content, participant.position)
-        text = self.content.text("escalate_urgent", code=participant.code, age=age, contact=contact)
-        await store.post_staff(now, text, None, urgent=True)
-        if self.config.oncall is not None:
-            oncall = self.content.text("oncall", code=participant.code, age=age)
-            await store.post_staff(now, oncall, None, urgent=True, chat=self.config.oncall)
-        store.audit(participant.id, "relay", "safety_alert_escalated", now, oncall=self.config.oncall is not None)
-
-    async def _report_failures(self) -> int:
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            store = self.store(session)
-            failures = await store.unreported_failures()
-            for message, outbox in failures:
-                message.reported = True
-                participant = await store.participant(message.participant_id)
-                if participant is None:
-                    continue
-                reason = (outbox.last_error or "unknown error")[:200]
-                await store.post_staff(now, self.content.text("delivery_failed", code=participant.code, reason=reason),
-                                       participant, topic_name=await store.topic_name(participant.id))  # fmt: skip
-                store.audit(participant.id, "relay", "reply_not_delivered", now, outbox=outbox.id)
-            return len(failures)
 
     # -- background loop ------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, idle_seconds: float = 5.0) -> None:

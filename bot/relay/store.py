@@ -166,7 +166,9 @@ class RelayStore:
     async def paused_participants(self) -> list[Participant]:
         """Participants whose programme waits after an urgent hit (``held`` in their position)."""
         rows = await self.session.scalars(select(Participant).order_by(Participant.id))
-        return [p for p in rows if (p.position or {}).get("held")]
+        return [
+            p for p in rows if isinstance(p.position, dict) and p.position.get("held")
+        ]  # a broken one: not readable
 
     async def overdue_items(self, now: datetime) -> list[RelayItem]:
         query = select(RelayItem).where(
@@ -335,11 +337,13 @@ class RelayStore:
         urgent: bool = False,
         chat: tuple[str, str] | None = None,
         buttons: list[list[dict[str, str]]] | None = None,
+        then: dict[str, Any] | None = None,
         dedup_key: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> OutboxMessage:
         """A message for the staff group: into ``participant``'s topic, or the group itself when None
         (or for another staff ``chat``, the on-call contact's). ``urgent`` rows overtake every other.
+        ``then``: a message for the participant that the outbox writes once this one is delivered.
 
         Staff rows carry no ``participant_id``: a refusal from the staff group must never mark a
         participant unreachable. The participant is remembered in ``relay_messages`` instead.
@@ -351,6 +355,8 @@ class RelayStore:
             payload["pin"] = True
         if copy_from:
             payload["copy_from"] = copy_from
+        if then:
+            payload["then"] = then
         payload.update(extra or {})
         channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
         row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,

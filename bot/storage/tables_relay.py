@@ -16,7 +16,12 @@ from bot.storage.models import Base
 
 
 class RelayTopic(Base):
-    """A participant's forum topic in the staff group (``thread_id`` NULL: a group without topics)."""
+    """A participant's forum topic in the staff group (``thread_id`` NULL when ready: a group without topics).
+
+    The row is written as an intent (``state = "creating"``) and committed before ``createForumTopic``
+    is called; the thread id is stored after (``state = "ready"``), so a crash in between leaves a
+    trace that ``bot.relay.topics`` reconciles instead of silently creating a second topic.
+    """
 
     __tablename__ = "relay_topics"
 
@@ -26,6 +31,8 @@ class RelayTopic(Base):
     thread_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     name: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="ready", server_default="ready")  # creating | ready
+    attempted_at: Mapped[datetime | None]  # when the last createForumTopic call began
 
 
 class RelayAssignment(Base):
@@ -86,6 +93,22 @@ class RelayLog(Base):
     text: Mapped[str | None] = mapped_column(Text)
     # the staff message this row is about (migration 0009): a reply sent ("sent"), a message kept ("kept")
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StaffConfirmation(Base):
+    """A destructive staff command asked back ("Exclude P-0007?"): the button carries ``nonce``, which
+    works once, for the therapist who gave the command, for a short while (``bot.relay.confirm``)."""
+
+    __tablename__ = "staff_confirmations"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    command: Mapped[str] = mapped_column(String(32))
+    args: Mapped[str] = mapped_column(Text)
+    therapist_id: Mapped[int] = mapped_column(BigInteger)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class RelayOverview(Base):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
+# The demo's fixed seed: with the shipped scheme its first two draws in a stratum are the programme now,
+# then the waiting list, so the demo's first participant and a second one (``/as NAME``) show both arms.
 DEMO_SEED = "icbt-demo-seed-not-for-a-real-trial-8"
 
 

@@ -135,7 +135,7 @@ class TrialChat:
         session.add(_message(row.id, row.channel, row.chat_id, text, now, f"applied:{row.id}:{stage}"))
         staff = self.trial.staff_target
         if result.eligible and staff is not None:
-            contact = request.answers.get(spec.contact_question) or "-"
+            contact = spec.contact_of(request.answers) or "-"
             words = programme.msg(programme.spec.default_language, "trial.staff_to_interview",
                                   code=row.code, contact=contact)  # fmt: skip
             session.add(RelayItem(participant_id=row.id, source="trial:interview", kind="interview", text=words,

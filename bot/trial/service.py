@@ -26,7 +26,7 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.content.schema import LocalText
 from bot.content.trial_schema import TrialSpec
-from bot.errors import TrialStateError
+from bot.errors import InterviewClosed, TrialStateError
 from bot.storage.database import Database
 from bot.storage.models import Consent, OutboxMessage, Participant
 from bot.storage.repository import Repository
@@ -142,7 +142,7 @@ class TrialService:
             raise TrialStateError(f"no participant with id {participant_id}")
         applied_on = local_day(now, row.timezone)
         result = assess(self.spec, answers, applied_on, active_screens(self.spec, self.programme.instruments))
-        contact = answers.get(self.spec.contact_question)
+        contact = self.spec.contact_of(answers)
         session.add(
             TrialApplication(
                 participant_id=row.id, answers=dict(answers), eligible=result.eligible, result=result.to_json(),
@@ -190,6 +190,8 @@ class TrialService:
         repo = self._repo(session)
         row = await self._participant(repo, code)
         stage = stage_of(await facts_of(session, row.id))
+        if stage in ("allocate", "allocated"):  # "I agree" came first: a correction now would be a withdrawal
+            raise InterviewClosed(code, stage)
         if stage not in ("to_interview", "consent", "excluded"):
             raise TrialStateError(f"{code} is at stage {stage!r}; an interview outcome is not expected")
         session.add(TrialInterview(participant_id=row.id, outcome=outcome, reason=reason, by=by, at=now))

@@ -3,7 +3,8 @@
 The relay runs a staff command inside the update's one transaction; the handler records the outcome
 (``TrialService.record_interview``) and moves the participant on (the engine's ``interviewed``: an
 include opens the consent, an exclude sends the content's kind words) in that same transaction, so
-the staff record and what the participant sees commit together or not at all. The relay wakes the
+the staff record and what the participant sees commit together or not at all. An exclude cannot be
+undone, so it is asked back first (``bot.relay.confirm``) and runs when its button is pressed. The relay wakes the
 sender once the update is committed.
 """
 
@@ -14,9 +15,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Engine
-from bot.errors import TrialStateError
+from bot.errors import InterviewClosed, TrialStateError
+from bot.relay import confirm
 from bot.relay.commands import CommandContext, StaffCommand
-from bot.trial.commands import USAGE, CommandRejected, parse_interviewed
+from bot.trial.commands import USAGE, CommandRejected, Interviewed, parse_interviewed
 from bot.trial.service import TrialService
 
 # ConversationService.decide_in: run one engine decision for a participant in the caller's session
@@ -33,8 +35,15 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
             args = f"{ctx.participant.code} {args}"  # in the participant's topic the code may be left out
         try:
             command = parse_interviewed(args)
+            if command.outcome == "exclude" and not ctx.confirmed:  # it cannot be undone: ask back first
+                await _ask_to_exclude(ctx, command)
+                return
             await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
                                                  by=f"therapist:{ctx.therapist}")  # fmt: skip
+        except InterviewClosed as exc:
+            lang = trial.programme.spec.default_language
+            await ctx.say(trial.programme.msg(lang, "trial.staff_interview_closed", code=exc.code))
+            return
         except (CommandRejected, TrialStateError) as exc:
             await ctx.say(str(exc) if str(exc) else USAGE)
             return
@@ -50,3 +59,15 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
         await ctx.say(words, participant)
 
     return StaffCommand("interviewed", handler, USAGE)
+
+
+async def _ask_to_exclude(ctx: CommandContext, command: Interviewed) -> None:
+    """An exclusion tells the person at once that they cannot take part: a fresh question with a
+    one-time button first (``bot.relay.confirm``); the button runs this command again, confirmed."""
+    participant = await ctx.store.participant_by_code(command.code)
+    if participant is None:
+        raise TrialStateError(ctx.content.text("unknown_participant", code=command.code))
+    question = ctx.content.text("confirm_exclude", code=command.code, reason=command.reason or "")
+    args = f"{command.code} exclude {command.reason or ''}".strip()
+    await confirm.ask(ctx, "interviewed", args, question, ctx.content.text("confirm_exclude_yes", code=command.code),
+                      participant)  # fmt: skip

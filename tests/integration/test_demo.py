@@ -148,3 +148,79 @@ def test_a_restarted_demo_keeps_its_simulated_clock_and_does_not_crash(tmp_path)
     with sqlite3.connect(db) as conn:
         keys = [k for (k,) in conn.execute("SELECT dedup_key FROM outbox WHERE dedup_key IS NOT NULL")]
     assert len(keys) == len(set(keys))
+
+
+# -- in-process: the demo's own entry point, on a SQLite file in a temp folder -----------------------
+TO_THE_DRAW = SCRIPT.read_text().splitlines()[:71]  # application, interview, consent, the baseline's first day
+THROUGH_THE_APPLICATION = TO_THE_DRAW[:40]  # the application, the staff's include, the consent
+
+
+async def run_in_process(tmp_path: Path, script: list[str], **options) -> int:
+    from datetime import UTC, datetime
+
+    from bot.channels.demo import run_demo
+    from bot.settings import Settings
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}", charts_dir=tmp_path / "charts")
+    return await run_demo(settings, iter(script), start=datetime(2026, 1, 5, 7, tzinfo=UTC), **options)
+
+
+def rows(tmp_path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as conn:
+        return conn.execute(query).fetchall()
+
+
+async def test_demo_fresh_starts_a_clean_demo_however_often_it_is_run(tmp_path, capsys, caplog):
+    for run in range(3):
+        assert await run_in_process(tmp_path, THROUGH_THE_APPLICATION, fresh=True) == 0, run
+        out = capsys.readouterr().out
+        assert out.index("you: /start") < out.index("Hello, and welcome."), "each run starts at the welcome"
+        assert "📞 Interview task · P-0001" in out, "staff hear of the applicant every time"
+        assert "interview recorded as include" in out and "not expected" not in out
+    assert "not done yet" not in caplog.text and "IntegrityError" not in caplog.text
+    assert rows(tmp_path, "SELECT chat_id, code FROM participants") == [("demo", "P-0001")]
+    keys = [k for (k,) in rows(tmp_path, "SELECT dedup_key FROM outbox WHERE dedup_key IS NOT NULL")]
+    assert len(keys) == len(set(keys))
+
+
+async def test_a_second_participant_with_as_name_lets_both_arms_be_seen_in_one_database(tmp_path, capsys):
+    second = [line.replace("P-0001", "P-0002") for line in TO_THE_DRAW]
+    script = [*TO_THE_DRAW, "/as anna", *second, "/advance 15d", "/as demo", "/menu", "/as anna", "/menu"]
+    assert await run_in_process(tmp_path, script, fresh=True) == 0
+    out = capsys.readouterr().out
+    assert "(you are now typing as anna; /start if they are new)" in out
+    assert "bot → anna: Hello, and welcome." in out, "a new name is a new participant, from the welcome"
+    drawn = rows(tmp_path, "SELECT p.chat_id, p.code, a.arm FROM participants p "
+                           "JOIN trial_allocations a ON a.participant_id = p.id ORDER BY p.id")  # fmt: skip
+    assert drawn == [("demo", "P-0001", "treatment"), ("demo-anna", "P-0002", "waiting_list")]
+    assert "bot: Thank you for your two weeks of diary and questionnaires. The draw has been made: you start" in out
+    assert (
+        "bot → anna: Thank you for your two weeks of diary and questionnaires. The draw has been made: you are in the waiting-list group"
+        in out
+    )
+
+
+async def test_participant_option_types_as_that_person_and_as_without_a_good_name_explains(tmp_path, capsys):
+    assert await run_in_process(tmp_path, ["/start", "/as", "/as no spaces!"], participant="Bea") == 0
+    out = capsys.readouterr().out
+    assert "bot → bea: Hello, and welcome." in out
+    assert out.count("(usage: /as NAME") == 2
+    assert rows(tmp_path, "SELECT chat_id FROM participants") == [("demo-bea",)]
+
+
+def test_a_participant_name_that_cannot_be_one_is_refused_in_one_line(tmp_path):
+    script = tmp_path / "s.txt"
+    script.write_text("/start\n")
+    result = CliRunner().invoke(app, ["demo", "--script", str(script), "--participant", "no spaces!",
+                                      "--database-url", f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"])  # fmt: skip
+    assert result.exit_code != 0 and "--participant" in result.output and "Traceback" not in result.output
+
+
+def test_the_demo_seed_draws_the_programme_first_then_the_waiting_list(programme):
+    from bot.trial.allocation import ArmWeight, sequence
+    from bot.trial.seed import demo_seed
+
+    spec = programme.trial
+    weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
+    drawn = sequence(demo_seed()[0], weights, spec.block_sizes, "sex=female", 2, spec.max_imbalance)
+    assert drawn == ["treatment", "waiting_list"], "the demo scripts' applicants, first and second"

@@ -1,4 +1,4 @@
-"""The export: tidy CSV files that round-trip every record, and a data dictionary for every column."""
+"""The export: tidy CSV files that round-trip what a trial may publish, and a data dictionary for every column."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.console import Console
 
 from bot.content.programme import Programme
 from bot.measures.dataset import AnswerRecord, ParticipantRecord, TrialDataset
-from bot.measures.export import FILES, read_export, write_export
+from bot.measures.export import FILES, SCREENING, every_file, for_research, read_export, write_export
 from bot.measures.synthetic import synthetic_trial
 
 AT = datetime(2026, 2, 3, 18, 30, 15, tzinfo=UTC)
@@ -31,8 +31,11 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def test_export_round_trips_the_whole_synthetic_trial(trial: TrialDataset, programme: Programme, tmp_path: Path):
     write_export(trial, tmp_path, programme.instruments, show_progress=False)
     back = read_export(tmp_path)
-    assert back == trial
-    assert len(back.answers) == len(trial.answers) > 10000
+    assert back == for_research(trial)
+    assert back.randomized() == trial.randomized(), "the randomised come back whole"
+    assert len(back.answers) == len(trial.answers) > 10000, "no free text in the synthetic trial: nothing left out"
+    screened = [p for p in back.participants if p.arm is None]
+    assert len(screened) == 38 and all(p.exclusion_reason and p.outcome for p in screened)
 
 
 def test_awkward_answers_survive_the_round_trip(programme: Programme, tmp_path: Path):
@@ -57,7 +60,7 @@ def test_awkward_answers_survive_the_round_trip(programme: Programme, tmp_path: 
         for i, value in enumerate(odd)
     )
     dataset = TrialDataset(participants=(person,), answers=answers)
-    write_export(dataset, tmp_path, programme.instruments, show_progress=False)
+    write_export(dataset, tmp_path, programme.instruments, show_progress=False, include_free_text=True)
     back = read_export(tmp_path)
     assert back == dataset
     assert [a.value for a in back.answers] == odd
@@ -66,7 +69,7 @@ def test_awkward_answers_survive_the_round_trip(programme: Programme, tmp_path: 
 
 def test_files_are_tidy_with_one_header_row(trial: TrialDataset, programme: Programme, tmp_path: Path):
     write_export(trial, tmp_path, programme.instruments, show_progress=False)
-    for name, (_, columns) in FILES.items():
+    for name, columns in every_file().items():
         with (tmp_path / name).open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle))
         assert header == [c.name for c in columns], name
@@ -74,7 +77,10 @@ def test_files_are_tidy_with_one_header_row(trial: TrialDataset, programme: Prog
     catastrophizing = [r for r in scores if r["instrument"] == "csq" and r["scale"] == "catastrophizing"]
     assert {r["module_id"] for r in catastrophizing} == {"baseline", "post"}
     participants = read_csv(tmp_path / "participants.csv")
-    assert {r["arm"] for r in participants} == {"treatment", "control", ""}
+    assert {r["arm"] for r in participants} == {"treatment", "control"}, "the randomised only"
+    assert {r["stratum"] for r in participants} == {"sex=female", "sex=male"}
+    screening = read_csv(tmp_path / SCREENING)
+    assert {r["stage"] for r in screening} == {"not_eligible", "excluded"} and all(r["reason"] for r in screening)
 
 
 def test_the_data_dictionary_describes_every_column_and_every_item(
@@ -83,9 +89,12 @@ def test_the_data_dictionary_describes_every_column_and_every_item(
     write_export(trial, tmp_path, programme.instruments, show_progress=False)
     dictionary = read_csv(tmp_path / "data_dictionary.csv")
     described = {(r["file"], r["column"]) for r in dictionary}
-    for name, (_, columns) in FILES.items():
-        for column in columns:
-            assert (name, column.name) in described
+    written = set()
+    for path in tmp_path.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            written |= {(path.name, column) for column in next(csv.reader(handle))}
+    assert written == described, "every column written is described, and every column described is written"
+    assert {name for name, _ in written} == set(every_file()) > set(FILES)
     assert all(r["meaning"] and r["type"] for r in dictionary)
     items = {(r["instrument"], r["item"]) for r in dictionary if r["file"] == "answers.csv" and r["item"]}
     for instrument in programme.instruments.values():

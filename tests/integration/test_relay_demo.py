@@ -20,7 +20,7 @@ async def test_demo_shows_the_staff_group_and_relays_the_therapist_answer(tmp_pa
     assert code == 0, out[-2000:]
     staff_box = out.index("┌─ STAFF GROUP (what the therapists see) · topic P-0001")
     assert "❓ Question from P-0001" in out[staff_box:]
-    assert "bot: Your therapist aims to answer by Tuesday 6 January, 17:00." in out
+    assert "bot: Your message has reached your therapist, who aims to answer by Tuesday 6 January, 17:00." in out
     reply = out.index("bot: Yes, swimming is a good choice.")
     assert "— Your therapist Alex (demo)" in out[reply : reply + 200]
     assert "Nothing is waiting. 🎉" in out, "the answer closed the question"

@@ -75,7 +75,10 @@ async def test_relay_posts_a_question_once_assigned_with_a_truthful_target(servi
     assert staff[0]["relay"]["participant_id"] == p.id and staff[0]["relay"]["topic_name"].startswith(p.code)
     assert "Anna" in staff[0]["text"], "the first participant goes to the first therapist"
     # Monday 08:00 local + one working day -> Tuesday 17:00 local
-    assert transport.texts(p.chat_id)[-1] == "Your therapist aims to answer by Tuesday 6 January, 17:00."
+    assert (
+        transport.texts(p.chat_id)[-1]
+        == "Your message has reached your therapist, who aims to answer by Tuesday 6 January, 17:00."
+    )
     async with db.reading() as session:
         item = (await session.scalars(select(RelayItem))).one()
     assert (item.stage, item.status, item.assigned_to) == ("posted", "open", ANNA)

@@ -78,7 +78,8 @@ async def tg(db, programme, clock, monkeypatch):
     api = FakeBotAPI()
     application = build_application(settings, request=api)
     gateway = TelegramStaffGateway(application.bot, STAFF)
-    topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic)
+    topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic,
+                            made_nothing=gateway.made_nothing)  # fmt: skip
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot, topics)}, clock, Unlimited())
     service = ConversationService(db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", str(STAFF)), wake_sender=sender.wake.set)  # fmt: skip
@@ -242,7 +243,9 @@ async def test_a_403_from_the_staff_group_does_not_touch_the_participant(tg, db)
         row = await session.get(Participant, p.id)
         item = (await session.scalars(select(RelayItem))).one()
     assert row.unreachable is False and item.stage == "posted"
-    assert tg.to_participant()[-1]["text"].startswith("Your therapist aims to answer by")
+    told = [m["text"] for m in tg.to_participant()]
+    assert any("as soon as I can" in t for t in told), "told honestly that it is on its way"
+    assert not any("has reached your therapist" in t for t in told), "never told it arrived while it waits"
 
 
 async def test_participant_photo_becomes_an_inbound_attachment(tg):

@@ -56,8 +56,8 @@ async def test_feedback_time_is_measured_from_the_first_look_and_reaches_the_exp
     assert (measured.minutes, measured.week, measured.text) == (12, 2, "measured")
     await relay.handle_staff(staff_msg("/time 15", thread=thread))
     assert (await staff_texts(db))[-1] == f"⏱ {p.code}, week 3: your time is now 15 min (was 12 min)."
-    dataset = await load_dataset(db, programme)
-    write_export(dataset, tmp_path, programme.instruments, show_progress=False)
+    dataset = await load_dataset(db, programme, allocations={p.code: ("treatment", clock.now().date())})
+    write_export(dataset, tmp_path, programme.instruments, show_progress=False)  # the randomised only
     with (tmp_path / "therapist_time.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["code"], r["kind"], r["minutes"], r["week"]) for r in rows] == [(p.code, "feedback", "15.0", "2")]

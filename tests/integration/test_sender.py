@@ -15,6 +15,7 @@ from bot.storage.models import PRIORITY_INTERACTIVE, OutboxMessage
 from scheduler.ratelimit import RateLimiter, Unlimited
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry, OutboxSender
 from tests.conftest import fresh_database
+from tests.integration.test_measures_storage import new_participant
 from tests.support.sender import PartsTransport, add_row, row
 from tests.support.virtual_time import now, run_virtual
 
@@ -34,8 +35,8 @@ async def test_order_is_kept_per_chat_when_a_send_fails(db, clock, sender, trans
     assert transport.texts("1") == ["one", "two", "three"]
 
 
-async def test_repeated_failures_back_off_and_give_up(db, clock, sender, transport):
-    await add_rows(db, clock, "1", ["hello"])
+async def test_repeated_failures_back_off_and_give_up_on_a_participant_message(db, clock, sender, transport):
+    await add_row(db, clock, "1", "hello", participant_id=await new_participant(db))
     for _ in range(8):
         transport.fail_with.append(DeliveryFailed("down"))
         await sender.drain()

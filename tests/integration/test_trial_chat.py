@@ -30,7 +30,7 @@ from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
 TYPED = {
     "age": "47", "sex": "Female", "internet": "Yes", "physician": "yes", "pain_region": "Lower back",
     "pain_since": "2024-09-01", "work": "I am on sick leave", "sick_leave_months": "2", "wheelchair": "No",
-    "surgery_planned": "no", "heart_disease": "no", "contact": "Phone, weekday mornings",
+    "surgery_planned": "no", "heart_disease": "no", "contact": "Weekday mornings",
     "warning_now": "no", "warning_today": "no", "warning_soon": "no", "country": "Sweden",
     "safety_phone": "070-123 45 67", "doctor": "Centrum health centre",
 }  # fmt: skip
@@ -110,11 +110,25 @@ async def test_a_newcomer_goes_from_start_to_the_to_interview_message(db, progra
         assert await session.scalar(select(Consent)) is None
     async with db.reading() as session:  # the interview is a task for the participant's topic
         task = await session.scalar(select(RelayItem).where(RelayItem.kind == "interview"))
-    assert task.status == "open" and "P-0001" in task.text and "Phone, weekday mornings" in task.text
+    assert task.status == "open" and "P-0001" in task.text and "Contact: 070-123 45 67; Weekday mornings" in task.text
     # Back later: no consent yet, only where things stand.
     await chat.send(Inbound(kind="command", text="start"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_waiting")
     assert not any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
+
+
+async def test_the_phone_is_asked_once_and_serves_the_interview_and_the_safety_net(db, programme, chat, transport):
+    await through_welcome(chat, programme)
+    await apply(chat, programme, TYPED)
+    asked = [t for t in transport.texts(CHAT) if "phone number" in t or "number and a good time" in t]
+    assert len(asked) == 1, asked
+    assert "interview" in asked[0] and "safety" in asked[0], "the question says what the number is for"
+    assert any("health centre" in t for t in transport.texts(CHAT)), "the GP question is still asked"
+    async with db.reading() as session:
+        application = await session.scalar(select(TrialApplication))
+        state = await session.scalar(select(Participant))
+    assert application.contact == "070-123 45 67; Weekday mornings"
+    assert (state.position or {}).get("safety_contact", {}).get("phone") == "070-123 45 67"
 
 
 async def test_a_bad_answer_is_asked_again_and_loses_nothing(db, programme, chat, transport):
@@ -532,33 +546,87 @@ async def test_withdraw_works_in_the_middle_of_the_application(db, programme, ch
     assert row.position.get("applying") is None
 
 
-async def test_an_include_corrected_to_exclude_takes_the_consent_away_and_tells_them_kindly(
-    db, programme, chat, trial_chat, sender, transport
+async def _interview(relay, sender, outcome: str) -> None:
+    reason = " prefers group therapy" if outcome == "exclude" else ""
+    await relay.handle_staff(staff_msg(f"/interviewed P-0001 {outcome}{reason}"))
+    await sender.drain()
+
+
+async def _stage(db) -> str:
+    async with db.reading() as session:
+        return (await session.scalar(select(Participant))).position["trial_stage"]
+
+
+def _agree_button(message: dict) -> str:
+    return next(b["data"] for row in message["buttons"] for b in row if b["label"] == "I agree to take part")
+
+
+CORRECTIONS = [
+    ("include", "exclude"),
+    ("exclude", "include"),
+    ("include", "exclude", "include"),
+    ("exclude", "include", "exclude"),
+]
+
+
+@pytest.mark.parametrize("order", CORRECTIONS, ids=["-".join(o) for o in CORRECTIONS])
+async def test_the_interview_can_be_corrected_in_any_order_until_consent(
+    db, programme, clock, chat, trial_chat, sender, transport, order
 ):
+    """Each outcome: the participant is told in kind words, an exclude takes the consent from view, and
+    staff are told what really happened; an old consent button after an exclude is refused kindly."""
+    relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+    trial_chat.register(relay.registry)
     await through_welcome(chat, programme)
     await apply(chat, programme, TYPED)
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
-    consent = transport.sent[CHAT][-1]
-    await trial_chat.record_interview("P-0001", "exclude", "prefers group therapy", by="therapist:1")
-    await sender.drain()
-    assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.excluded, "en")
-    agree = next(b for row in consent["buttons"] for b in row if b["label"] == "I agree to take part")
-    await chat.send(Inbound(kind="choice", text=agree["data"]))  # the old consent button, pressed anyway
+    included, excluded = (programme.text(getattr(programme.trial.words, w), "en") for w in ("included", "excluded"))
+    consent = None
+    for outcome in order:
+        told_before = transport.texts(CHAT).count(included)
+        await _interview(relay, sender, outcome)
+        assert transport.texts("staff")[-1].startswith(
+            programme.msg("en", f"trial.staff_interviewed_{outcome}", code="P-0001")
+        ), "staff are told what happened"
+        if outcome == "include":
+            assert transport.texts(CHAT).count(included) == told_before + 1
+            for _ in range(10):  # the consent module's pages, then its "I agree"
+                if "I agree to take part" in str(transport.sent[CHAT][-1]["buttons"]):
+                    break
+                await chat.press()
+            consent = transport.sent[CHAT][-1]
+            assert await _stage(db) == "consent"
+        else:
+            assert transport.texts(CHAT)[-1] == excluded
+            assert await _stage(db) == "excluded"
+    if order[-1] == "exclude":
+        if consent is not None:  # the consent was in view before: its old "I agree", pressed anyway
+            await chat.send(Inbound(kind="choice", text=_agree_button(consent)))
+            assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.old_button_turned_down"), "refused kindly"
+        await chat.send(Inbound(kind="command", text="consent"))
+        assert "I agree to take part" not in str(transport.sent[CHAT][-1]["buttons"]), "the consent is out of view"
+        async with db.reading() as session:
+            assert (
+                await session.scalar(select(Consent)) is None and await session.scalar(select(TrialAllocation)) is None
+            )
+    else:
+        await chat.press("I agree to take part")
+        assert programme.msg("en", "trial.baseline_first") in transport.texts(CHAT)
+        async with db.reading() as session:
+            assert (await session.scalar(select(Consent))).agreed
+    texts = " ".join(transport.texts(CHAT) + transport.texts("staff"))
+    assert "Traceback" not in texts and "TrialStateError" not in texts
+
+
+async def test_a_correction_after_i_agree_is_refused_and_staff_are_told_why(
+    db, programme, clock, chat, trial_chat, sender, transport
+):
+    relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+    trial_chat.register(relay.registry)
+    await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
+    seen = list(transport.texts(CHAT))
+    await _interview(relay, sender, "exclude")
+    assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_interview_closed", code="P-0001")
+    assert transport.texts(CHAT) == seen, "the participant hears nothing of a refused correction"
     async with db.reading() as session:
-        assert await session.scalar(select(Consent)) is None and await session.scalar(select(TrialAllocation)) is None
-        assert (await session.scalar(select(Participant))).position["trial_stage"] == "excluded"
-    assert "Traceback" not in " ".join(transport.texts(CHAT))
-    # Corrected back to include: the consent comes again, and "I agree" starts the baseline.
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if "I agree to take part" in str(transport.sent[CHAT][-1]["buttons"]):
-            break
-        await chat.press()
-    await chat.press("I agree to take part")
-    assert programme.msg("en", "trial.baseline_first") in transport.texts(CHAT)
+        assert [i.outcome for i in await session.scalars(select(TrialInterview))] == ["include"]
+    assert await _stage(db) != "excluded"

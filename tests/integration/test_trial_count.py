@@ -94,11 +94,22 @@ async def test_status_report_and_export_count_the_same_people(db, programme, clo
     assert sum(p.status == "completed" for p in dataset.participants) == status.stages["completed"]
 
     write_export(dataset, tmp_path / "export", programme.instruments, show_progress=False)
-    with (tmp_path / "export" / "participants.csv").open(encoding="utf-8") as handle:
-        exported = Counter((row["arm"], row["status"]) for row in csv.DictReader(handle))
-    in_dataset = Counter((p.arm or "", p.status) for p in dataset.participants)
-    assert exported == in_dataset
-    assert sum(n for (arm, _), n in exported.items() if arm) == flow.randomised
+    exported = Counter((row["arm"], row["outcome"]) for row in _csv(tmp_path / "export" / "participants.csv"))
+    assert exported == Counter(
+        {(ARM_WORDS[arm], outcome): n for arm, counts in flow.arms.items() for outcome, n in counts.items()
+         if outcome != "withdrawn_removed"}
+    )  # fmt: skip
+    info = {row["key"]: row["value"] for row in _csv(tmp_path / "export" / "export_info.csv")}
+    left_out = {ARM_WORDS[arm]: flow.arm(arm, "withdrawn_removed") for arm in flow.arms}
+    assert sum(exported.values()) + sum(left_out.values()) == flow.randomised
+    assert {w: int(info[f"left_out_remove_data_{w}"]) for w in left_out} == left_out
+    screened = Counter(row["stage"] for row in _csv(tmp_path / "export" / "screening.csv"))
+    assert screened == flow.before_draw
+
+
+def _csv(path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 async def test_data_marked_for_removal_are_counted_but_never_analysed_or_exported(db, programme, clock, tmp_path):
@@ -113,5 +124,4 @@ async def test_data_marked_for_removal_are_counted_but_never_analysed_or_exporte
     assert kept in {s.code for s in dataset.scores}, "withdrawn keeping their data: still analysed"
     write_export(dataset, tmp_path / "export", programme.instruments, show_progress=False)
     for path in (tmp_path / "export").glob("*.csv"):
-        if path.name != "participants.csv":
-            assert removed not in path.read_text(encoding="utf-8"), path.name
+        assert removed not in path.read_text(encoding="utf-8"), path.name

@@ -3,6 +3,8 @@
 Real ``Application``/``Bot`` objects run unchanged; only the HTTP exchange is replaced by a recorder
 that answers like Telegram, and can be told to answer 429 or 403 (for send* calls, or for any method
 through ``method_errors``). ``getChat`` answers a forum supergroup unless ``chats`` says otherwise.
+``lose_replies`` makes a method *take effect* and then answer 502, as when Telegram did the work but
+its reply was lost on the way (the caller cannot tell whether anything happened).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class FakeBotAPI(BaseRequest):
     errors: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # queued (status, body) for send*
     next_message_id: int = 100
     method_errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued per method
+    lose_replies: dict[str, int] = field(default_factory=dict)  # method -> how many replies to lose after doing it
+    chat_errors: dict[int, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)  # queued for send* per chat
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)  # what getChat answers, by chat id
     # the staff group (relay): forum topics, threads deleted by a person, chats that refuse the bot
     forum: bool = True
@@ -75,13 +79,21 @@ class FakeBotAPI(BaseRequest):
             return status, json.dumps(body).encode()
         if endpoint == "getUpdates":
             return 200, json.dumps({"ok": True, "result": await self._get_updates(params)}).encode()
+        chat_queue = self.chat_errors.get(int(params.get("chat_id") or 0))
+        if (endpoint.startswith("send") or endpoint == "copyMessage") and chat_queue:
+            status, body = chat_queue.pop(0)
+            return status, json.dumps(body).encode()
         if endpoint.startswith("send") and self.errors:
             status, body = self.errors.pop(0)
             return status, json.dumps(body).encode()
         refused = self._refusal(endpoint, params)
         if refused is not None:
             return refused[0], json.dumps({"ok": False, "error_code": refused[0], "description": refused[1]}).encode()
-        return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
+        result = self._result(endpoint, params)
+        if self.lose_replies.get(endpoint):
+            self.lose_replies[endpoint] -= 1
+            return 502, json.dumps({"ok": False, "error_code": 502, "description": "Bad Gateway"}).encode()
+        return 200, json.dumps({"ok": True, "result": result}).encode()
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Like Telegram: an offset drops every update below it for good; long polling waits for more."""

@@ -61,7 +61,7 @@ def test_skip_at_a_free_text_question_sends_nothing_to_the_therapist(in_week2):
     p.command("ask")
     effects = p.command("skip")
     assert effects.relays == [], "/skip is not a question"
-    assert not any("has gone to your therapist" in o.text for o in effects.outbound)
+    assert not any("pass your question to your therapist" in o.text for o in effects.outbound)
     assert any("at any time with /ask" in o.text for o in effects.outbound)
 
 

@@ -128,8 +128,11 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
                           staff_status=status)  # fmt: skip
     if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
         gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
-        transport.topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
-                                          enabled=settings.staff_topics, rename=gateway.rename_topic)  # fmt: skip
+        topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
+                                enabled=settings.staff_topics, rename=gateway.rename_topic,
+                                made_nothing=gateway.made_nothing)  # fmt: skip
+        transport.topics = topics
+        await topics.reconcile()  # topics a crash left half-made: made once, their posts then go in
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     open_inbox(application, Inbox(app.db, clock))  # from here, updates are recorded before they are confirmed

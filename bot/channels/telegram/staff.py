@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageId, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.relay.model import StaffInbound
@@ -110,6 +110,11 @@ class TelegramStaffGateway:
                 return None
             raise
         return topic.message_thread_id
+
+    @staticmethod
+    def made_nothing(exc: Exception) -> bool:
+        """A refusal (400, 403, 429) certainly created no topic; a network error or 5xx may have."""
+        return isinstance(exc, BadRequest | Forbidden | RetryAfter)
 
     async def rename_topic(self, thread_id: int, name: str) -> None:
         await self.bot.edit_forum_topic(self.chat_id, thread_id, name=name)

@@ -12,6 +12,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.telegram.staff import TopicResolver, send_overview, send_relay
+from bot.relay.topics import TopicPending
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry
 
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -119,6 +120,8 @@ class TelegramTransport:
                 await self.bot.delete_forum_topic(int(chat_id), int(payload["delete_topic"]))
                 return ""
             message = await self._send(int(chat_id), payload, plan(payload)[index])
+        except TopicPending as exc:  # the participant's topic is on its way: the post waits for it
+            raise DeliveryRetry(exc.seconds) from exc
         except RetryAfter as exc:
             wait = exc.retry_after
             raise DeliveryRetry(wait.total_seconds() if isinstance(wait, timedelta) else float(wait)) from exc
