@@ -32,6 +32,7 @@ from bot.engine import Engine, Inbound
 from bot.engine.model import ParticipantState, Policy
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
+from bot.relay import confirm
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig, StaffInbound
 from bot.relay.service import RelayService
@@ -40,6 +41,7 @@ from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import Person, SimConfig, decide_change, make_people
 from bot.storage.database import Database
 from bot.storage.models import Participant
+from bot.storage.tables_relay import StaffConfirmation
 from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
 
@@ -51,7 +53,7 @@ STAFF_CHAT = "staff"  # the simulated staff group (on the simulator's channel)
 THERAPIST = 1  # the synthetic therapist's user id in the staff group
 INTERVIEW_HOUR = 10  # local time the therapist records the interviews of those waiting
 INTERVIEW_EXCLUDE = "other treatment for back pain under way"
-SIM_SEED = b"icbt-simulator-seed-not-for-a-real-trial"
+SIM_SEED = b"icbt-simulator-seed-not-for-a-real-trial-1"
 ROUNDS = 300  # answers one person may give in one hour at most (a long questionnaire day fits)
 
 
@@ -184,16 +186,30 @@ class Simulation:
         """The therapist's morning: ``/interviewed`` for everyone waiting, in the staff group."""
         waiting, self.to_interview = self.to_interview, []
         for person in waiting:
-            outcome = f"exclude {INTERVIEW_EXCLUDE}" if person.screened_out == "interview" else "include"
-            await self.staff(f"/interviewed {person.code} {outcome}")
+            if person.screened_out == "interview":
+                await self.staff(f"/interviewed {person.code} exclude {INTERVIEW_EXCLUDE}")
+                await self.staff("", button=await self._exclusion_asked())  # "Yes, exclude": it is asked back
+            else:
+                await self.staff(f"/interviewed {person.code} include")
         await self.transport.deliver()
 
-    async def staff(self, text: str) -> None:
-        """One message from the therapist in the staff group, through the relay as Telegram delivers it."""
+    async def _exclusion_asked(self) -> str:
+        """The Yes button of the confirming question the exclusion was just answered with."""
+        async with self.db.reading() as session:
+            nonce = await session.scalar(
+                select(StaffConfirmation.nonce).where(StaffConfirmation.therapist_id == THERAPIST,
+                                                      StaffConfirmation.used_at.is_(None))
+                .order_by(StaffConfirmation.created_at.desc()).limit(1)
+            )  # fmt: skip
+        assert nonce is not None, "an exclusion is asked back before it is done"
+        return confirm.YES + nonce
+
+    async def staff(self, text: str, button: str | None = None) -> None:
+        """One message (or button press) from the therapist in the staff group, as Telegram delivers it."""
         number = next(self.staff_events)
         await self.relay.handle_staff(StaffInbound(event_id=f"staff-{number}", chat_id=STAFF_CHAT,
                                                    chat_kind="supergroup", user_id=THERAPIST, message_id=number,
-                                                   text=text))  # fmt: skip
+                                                   text=text, button=button))  # fmt: skip
 
 
 async def simulate(db: Database, content_dir: Path, config: SimConfig,
