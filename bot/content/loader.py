@@ -170,7 +170,8 @@ def load_programme(root: Path, site_dir: Path | None = None) -> Programme:
     trial = load_trial(col, root, instruments, languages, default)
     if spec:
         _check_programme(col, prog_file, spec, modules, instruments, spec_data)
-    _check_arm_texts(col, modules, {arm.id for arm in trial.arms} if trial else set())
+    if trial is not None:  # without a trial every participant reads a step's own text
+        _check_arm_texts(col, modules, {arm.id for arm in trial.arms})
     if col.problems:
         raise ContentError(col.problems)
     assert spec is not None

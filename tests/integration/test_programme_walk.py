@@ -13,6 +13,11 @@ from bot.content.schema import ExerciseStep, FormStep
 from bot.engine import Inbound
 from bot.engine.calendar import module_opens_at
 from bot.storage.models import Answer, Participant
+from tests.conftest import database_fixture
+
+# Whole programmes walked for weeks of fake time: on SQLite (the storage tests cover PostgreSQL), so CI
+# stays within its 15 minutes.
+db = database_fixture(["sqlite"])
 
 CHAT = "8080"
 

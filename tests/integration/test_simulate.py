@@ -29,6 +29,11 @@ from bot.storage.models import Answer, AuditEntry, Consent, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.report import TrialReport
+from tests.conftest import database_fixture
+
+# A whole small trial through the chat: on SQLite (the storage tests cover PostgreSQL), so CI stays
+# within its 15 minutes.
+db = database_fixture(["sqlite"])
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 SEED = 1  # with this seed (and no drop-out) the two people taken in are drawn into different arms

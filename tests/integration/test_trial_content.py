@@ -57,8 +57,18 @@ def test_rule_without_its_bounds(copy):
 
 
 def test_block_size_must_fit_the_ratio(copy):
-    edit(copy / TRIAL, lambda d: d["arms"][0].update(weight=2))
+    def two_to_one_in_blocks(data):
+        data["arms"][0].update(weight=2)
+        data.pop("max_imbalance")
+
+    edit(copy / TRIAL, two_to_one_in_blocks)
     assert "content/trial/trial.yaml: block_sizes: 4 is not a multiple of the arms' weights (3)" in problems(copy)
+
+
+def test_the_big_stick_needs_arms_of_equal_weight(copy):
+    edit(copy / TRIAL, lambda d: d["arms"][0].update(weight=2))
+    assert any("max_imbalance: the big stick design needs arms of equal weight (use block_sizes)" in line
+               for line in problems(copy))  # fmt: skip
 
 
 def test_criterion_naming_an_unknown_question(copy):

@@ -32,8 +32,9 @@ def html(trial: TrialDataset, programme: Programme) -> str:
 
 def test_the_methods_paragraph_is_written_from_the_trial_configuration(html: str, programme: Programme) -> None:
     assert programme.trial is not None
-    blocks = ", ".join(str(b) for b in programme.trial.block_sizes)
-    assert f"permuted blocks of {blocks}" in html and "stratified by sex" in html
+    assert programme.trial.max_imbalance == 3
+    assert "the big stick design (a fair coin unless the arms were 3 apart, then the arm behind)" in html
+    assert "stratified by sex" in html
     assert "Programme now (weight 1) and Waiting list (weight 1)" in html
     assert "Primary outcome.</b> CSQ: Catastrophizing" in html
     assert "ANCOVA of post on baseline and arm and the randomisation strata (sex)" in html
