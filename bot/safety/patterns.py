@@ -268,10 +268,12 @@ class PhraseIndex:
         entries: list[tuple[Sequence_, object]],
         lists: WordLists | None = None,
         plain_words: frozenset[str] = frozenset(),
+        exact: bool = False,
     ) -> None:
         self._root = _Node()
         self._lists = lists or {}
         self._plain = plain_words
+        self._exact = exact  # no slips: for short everyday markers ("picked" must not read "packed")
         self._size = 0
         for seq, payload in entries:
             self._insert(seq, payload)
@@ -291,7 +293,7 @@ class PhraseIndex:
     def _freeze(self, node: _Node) -> None:
         """Per node: the words that forgive a slip, the list edges, and shortcuts for joined words
         (kept as edges to the node after the last joined word, so no branch of the trie is copied)."""
-        node.fuzzy = tuple(w for w in node.edges if len(w) >= FUZZY_MIN_LENGTH and not _mark(w))
+        node.fuzzy = () if self._exact else tuple(w for w in node.edges if len(w) >= FUZZY_MIN_LENGTH and not _mark(w))
         node.lists = tuple(w for w in node.edges if is_list(w))
         node.stems = tuple(w for w in node.edges if is_stem(w))
         todo: list[tuple[str, _Node, int]] = [(w, child, 1) for w, child in node.edges.items() if not _mark(w)]

@@ -151,7 +151,7 @@ class Backstop(_Strict):
         benign = [(seq, "benign") for pattern in self.benign for seq in sequences(pattern, rewrites)]
         return CompiledBackstop(
             terms=PhraseIndex(terms, lists, plain),
-            intent=PhraseIndex(intent, lists, plain),
+            intent=PhraseIndex(intent, lists, plain, exact=True),  # intent lifts to urgent: only as written
             benign=PhraseIndex(benign, lists, plain),
             selves=_word_set(self.selves, rewrites),
             others=_word_set(self.others, rewrites),

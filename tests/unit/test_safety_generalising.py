@@ -120,3 +120,13 @@ def test_fourth_set_keeps_its_measured_floor(rules):
     graded = [level(text, rules) for _, text in labelled("fourth_everyday.tsv")]
     assert sum(got != "none" for got in graded) <= 12
     assert sum(got == "urgent" for got in graded) <= 3
+
+
+@pytest.mark.parametrize("text", [
+    "The train was packed so I stood all the way, my back is killing me",
+    "The bus was packed and this pain is killing me",
+])  # fmt: skip
+def test_an_intent_marker_is_read_only_as_written(text, rules):
+    """A slip is forgiven in risk words, never in the markers that lift them to urgent: "packed" is not
+    "picked", so a pain idiom beside a means word never becomes urgent."""
+    assert level(text, rules) != "urgent"
