@@ -84,6 +84,7 @@ async def run_demo(
             if kept is not None and (start is None or kept > clock.now()):
                 clock.set(kept)
                 print(f"(resuming the demo's simulated time: {kept:%a %d %b %Y %H:%M} UTC; --fresh starts over)")
+            await restore_buttons(app.db, transport)
         await _keep(app, clock.now())
         if lines is None:
             who = "the participant" if chat_id == PARTICIPANT_CHAT else f"the participant {name_of(chat_id)}"
@@ -106,6 +107,28 @@ async def run_demo(
     finally:
         app.service.sweeper.close()
         await app.db.dispose()
+
+
+async def restore_buttons(db: Database, transport: ConsoleTransport) -> None:
+    """After a restart a typed number must press a button of the message the person still sees, as it
+    did before: each console chat's last delivered message gives its buttons back (a message without
+    buttons leaves none, so a number is then an answer in its own right)."""
+    async with db.reading() as session:
+        rows = await session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.payload)
+            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id != STAFF_CHAT,
+                   OutboxMessage.status == "sent")
+            .order_by(OutboxMessage.sent_at, OutboxMessage.id)
+        )  # fmt: skip
+        for chat_id, payload in rows:
+            transport.buttons_of[chat_id] = [b for row in payload.get("buttons") or [] for b in row]
+    shown = transport.buttons_of.get(PARTICIPANT_CHAT, [])
+    if len(shown) > 1:
+        print(
+            "(the buttons of your last message: "
+            + "  ".join(f"[{i}] {b['label']}" for i, b in enumerate(shown, 1))
+            + ")"
+        )
 
 
 async def forget_demo(db: Database, charts_dir: Path | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -224,3 +225,17 @@ def test_the_demo_seed_draws_the_programme_first_then_the_waiting_list(programme
     weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
     drawn = sequence(demo_seed()[0], weights, spec.block_sizes, "sex=female", 2, spec.max_imbalance)
     assert drawn == ["treatment", "waiting_list"], "the demo scripts' applicants, first and second"
+
+
+async def test_after_a_restart_a_typed_number_presses_the_button_of_the_message_still_shown(tmp_path, capsys):
+    """The mood questions of the application are answered "1" = the first button, "Not at all": the demo
+    stops after the second question and starts again, and the rest are still read as that button."""
+    first_mood_answer = THROUGH_THE_APPLICATION.index("Weekday mornings") + 1  # the good time to call
+    split = first_mood_answer + 2  # two of the nine mood questions before the restart
+    assert await run_in_process(tmp_path, THROUGH_THE_APPLICATION[:split]) == 0
+    capsys.readouterr()
+    assert await run_in_process(tmp_path, THROUGH_THE_APPLICATION[split:]) == 0
+    out = capsys.readouterr().out
+    assert "(the buttons of your last message: [1] Not at all  [2] Several days" in out
+    (answers,) = rows(tmp_path, "SELECT answers FROM trial_applications")[0]
+    assert json.loads(answers)["phq9"] == {f"q{i}": 0 for i in range(1, 10)}, "every typed 1 pressed 'Not at all'"
