@@ -15,9 +15,11 @@ from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
 from bot.engine.model import Policy
 from bot.errors import TrialStateError
+from bot.relay import confirm
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
 from bot.storage.tables_measures import ScoreRow
+from bot.storage.tables_relay import StaffConfirmation
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
 from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
 from bot.trial.chat import TrialChat
@@ -547,8 +549,14 @@ async def test_withdraw_works_in_the_middle_of_the_application(db, programme, ch
 
 
 async def _interview(relay, sender, outcome: str) -> None:
+    """The therapist's /interviewed in the staff group; an exclude is asked back, and confirmed."""
     reason = " prefers group therapy" if outcome == "exclude" else ""
     await relay.handle_staff(staff_msg(f"/interviewed P-0001 {outcome}{reason}"))
+    if outcome == "exclude":
+        async with relay.db.reading() as session:
+            nonce = await session.scalar(select(StaffConfirmation.nonce).where(StaffConfirmation.used_at.is_(None))
+                                         .order_by(StaffConfirmation.created_at.desc()).limit(1))  # fmt: skip
+        await relay.handle_staff(staff_msg("", button=confirm.YES + nonce))
     await sender.drain()
 
 
