@@ -75,7 +75,7 @@ async def test_an_application_survives_a_fault_at_either_boundary_and_staff_are_
     assert transport.texts(CHAT).count(to_interview) == 1
     async with db.reading() as session:  # staff are told through the relay (the participant's topic)
         staff = list(await session.scalars(select(RelayItem.text).where(RelayItem.kind == "interview")))
-    assert len(staff) == 1 and "P-0001" in staff[0] and "Phone, weekday mornings" in staff[0]
+    assert len(staff) == 1 and "P-0001" in staff[0] and "070-123 45 67; Weekday mornings" in staff[0]
     await chat.send(Inbound(kind="command", text="start"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_waiting")
 
