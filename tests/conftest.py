@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
@@ -29,6 +30,34 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 PG_URL = os.environ.get("ICBT_TEST_DATABASE_URL")
 DB_KINDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+# Tests run in parallel worker processes (pytest-xdist, ``./dev test``); each worker gets a PostgreSQL
+# database of its own beside the one named (made before its first test), as every test empties its database.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if PG_URL and WORKER:
+    _base = make_url(PG_URL)
+    PG_BASE_URL, PG_URL = PG_URL, _base.set(database=f"{_base.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_database() -> None:
+    """CREATE DATABASE for this worker once, before its first test (an unreachable server fails every
+    PostgreSQL test of the worker, as it would without workers)."""
+    if PG_URL and WORKER:
+        import asyncio
+
+        asyncio.run(_ensure_worker_database())
+
+
+async def _ensure_worker_database() -> None:
+    name = make_url(PG_URL).database
+    engine = create_async_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +136,28 @@ def service(db: Database, programme: Programme, clock: FakeClock, sender: Outbox
         db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set,
     )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _charts_in_the_tests_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pictures a test's bot draws go to a temporary folder, never into the repository's var/ (a test
+    that starts a process passes this on; test_demo's ``env_for`` does)."""
+    monkeypatch.setenv("ICBT_CHARTS_DIR", str(tmp_path_factory.getbasetemp() / "charts"))
+
+
+SLOW_MODULES = {"test_demo", "test_bench_command", "test_simulate", "test_two_processes", "test_programme_walk",
+                "test_sweep_lock_processes", "test_sender_benchmark", "test_install"}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The README's markers: ``postgres`` on every run on PostgreSQL, ``slow`` on the journeys and on the
+    modules that start processes or walk whole programmes (``-m "not slow"`` for a quick run)."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if spec is not None and "postgresql" in spec.params.values():
+            item.add_marker(pytest.mark.postgres)
+        if item.path.parent.name == "journey" or item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ who is due (see ``scheduler/sweep.py``).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,11 @@ class Event:
     now: datetime
 
 
+# A service built without settings (a test, a script) writes its pictures to the system's temporary
+# folder, never into the working directory; ``bootstrap`` passes the ``charts_dir`` setting.
+DEFAULT_CHARTS_DIR = Path(tempfile.gettempdir()) / "icbt-charts"
+
+
 class ConversationService:
     def __init__(
         self,
@@ -62,7 +68,7 @@ class ConversationService:
         max_batch: int = 50,
         on_trial: Step | None = None,  # does one trial request in its transaction (bot/trial/chat.py)
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
-        charts_dir: Path = Path("var/charts"),  # where /progress pictures are written
+        charts_dir: Path = DEFAULT_CHARTS_DIR,  # where /progress pictures are written (bootstrap: the setting)
         sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
         after_sweep: Callable[[], Awaitable[int]]
         | None = None,  # the trial's draws due become requests (TrialChat.draws_due)

@@ -22,7 +22,8 @@ ICBT = [sys.executable, "-m", "bot.cli.app"]
 
 def env_for(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ICBT_")}
-    env.update(ICBT_DATABASE_URL=f"sqlite+aiosqlite:///{db}", PYTHONUNBUFFERED="1")
+    env.update(ICBT_DATABASE_URL=f"sqlite+aiosqlite:///{db}", ICBT_CHARTS_DIR=str(db.parent / "charts"),
+               PYTHONUNBUFFERED="1")  # fmt: skip
     return env
 
 
