@@ -130,3 +130,19 @@ def test_an_intent_marker_is_read_only_as_written(text, rules):
     """A slip is forgiven in risk words, never in the markers that lift them to urgent: "packed" is not
     "picked", so a pain idiom beside a means word never becomes urgent."""
     assert level(text, rules) != "urgent"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("dont wanna b here anymore", "concern"),
+    ("no1 wd miss me", "concern"),
+    ("u wont c me again after 2nite", "urgent"),
+    ("you won't hear from me again, goodbye", "urgent"),
+    ("you won't see me again till after Easter, I'm away", "none"),
+    ("plan b is to ask the physio", "none"),
+    ("vitamin c and d every day", "none"),
+    ("r u coming 2nite", "none"),
+])  # fmt: skip
+def test_clipped_mobile_typing_is_read_as_the_words_it_stands_for(text, expected, rules):
+    """Letters and digits for words ("b", "c", "no1", "2nite") are written out before matching, and a
+    goodbye that says they will not be seen again is a warning sign unless a reason explains it."""
+    assert level(text, rules) == expected
