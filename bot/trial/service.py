@@ -180,6 +180,14 @@ class TrialService:
         async with self.db.transaction() as session:
             return await self.record_interview(session, code, outcome, reason, by)
 
+    async def interview_open(self, session: AsyncSession, participant_id: int, code: str) -> Stage:
+        """The stage, or ``InterviewClosed`` once "I agree" came: a correction then would be a withdrawal
+        (asked before an exclusion is confirmed, so staff are not asked about what cannot be done)."""
+        stage = stage_of(await facts_of(session, participant_id))
+        if stage in ("allocate", "allocated"):
+            raise InterviewClosed(code, stage)
+        return stage
+
     async def record_interview(self, session: AsyncSession, code: str, outcome: str, reason: str | None,
                                by: str) -> Stage:  # fmt: skip
         """``interviewed`` inside the caller's transaction (the staff command's, so the outcome and the
@@ -189,9 +197,7 @@ class TrialService:
         now = self.clock.now()
         repo = self._repo(session)
         row = await self._participant(repo, code)
-        stage = stage_of(await facts_of(session, row.id))
-        if stage in ("allocate", "allocated"):  # "I agree" came first: a correction now would be a withdrawal
-            raise InterviewClosed(code, stage)
+        stage = await self.interview_open(session, row.id, code)
         if stage not in ("to_interview", "consent", "excluded"):
             raise TrialStateError(f"{code} is at stage {stage!r}; an interview outcome is not expected")
         session.add(TrialInterview(participant_id=row.id, outcome=outcome, reason=reason, by=by, at=now))

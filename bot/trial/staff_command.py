@@ -36,7 +36,7 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
         try:
             command = parse_interviewed(args)
             if command.outcome == "exclude" and not ctx.confirmed:  # it cannot be undone: ask back first
-                await _ask_to_exclude(ctx, command)
+                await _ask_to_exclude(ctx, trial, command)
                 return
             await trial.record_interview(ctx.store.session, command.code, command.outcome, command.reason,
                                                  by=f"therapist:{ctx.therapist}")  # fmt: skip
@@ -61,12 +61,14 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
     return StaffCommand("interviewed", handler, USAGE)
 
 
-async def _ask_to_exclude(ctx: CommandContext, command: Interviewed) -> None:
+async def _ask_to_exclude(ctx: CommandContext, trial: TrialService, command: Interviewed) -> None:
     """An exclusion tells the person at once that they cannot take part: a fresh question with a
-    one-time button first (``bot.relay.confirm``); the button runs this command again, confirmed."""
+    one-time button first (``bot.relay.confirm``); the button runs this command again, confirmed.
+    After "I agree" nothing is asked: the correction is refused at once (``InterviewClosed``)."""
     participant = await ctx.store.participant_by_code(command.code)
     if participant is None:
         raise TrialStateError(ctx.content.text("unknown_participant", code=command.code))
+    await trial.interview_open(ctx.store.session, participant.id, command.code)
     question = ctx.content.text("confirm_exclude", code=command.code, reason=command.reason or "")
     args = f"{command.code} exclude {command.reason or ''}".strip()
     await confirm.ask(ctx, "interviewed", args, question, ctx.content.text("confirm_exclude_yes", code=command.code),

@@ -632,8 +632,11 @@ async def test_a_correction_after_i_agree_is_refused_and_staff_are_told_why(
     trial_chat.register(relay.registry)
     await to_consent(chat, programme, trial_chat, sender, transport, "treatment")
     seen = list(transport.texts(CHAT))
-    await _interview(relay, sender, "exclude")
-    assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_interview_closed", code="P-0001")
+    await relay.handle_staff(staff_msg("/interviewed P-0001 exclude prefers group therapy"))
+    await sender.drain()
+    assert transport.texts("staff")[-1] == programme.msg("en", "trial.staff_interview_closed", code="P-0001"), (
+        "refused at once, without asking to confirm what cannot be done"
+    )
     assert transport.texts(CHAT) == seen, "the participant hears nothing of a refused correction"
     async with db.reading() as session:
         assert [i.outcome for i in await session.scalars(select(TrialInterview))] == ["include"]
