@@ -146,3 +146,16 @@ def test_clipped_mobile_typing_is_read_as_the_words_it_stands_for(text, expected
     """Letters and digits for words ("b", "c", "no1", "2nite") are written out before matching, and a
     goodbye that says they will not be seen again is a warning sign unless a reason explains it."""
     assert level(text, rules) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("going to be with Jesus soon", "concern"),
+    ("I want to go home to the Lord", "concern"),
+    ("God forgive me for what I'm about to do", "urgent"),
+    ("God forgive me for what I said to my sister", "none"),
+    ("I want to go home now, my back hurts too much to stay at the party", "none"),
+    ("We went to church and sang, it was lovely", "none"),
+    ("My husband is in heaven now, I miss him", "none"),
+])  # fmt: skip
+def test_religious_ways_of_leaving_are_read_and_everyday_faith_is_not(text, expected, rules):
+    assert level(text, rules) == expected
