@@ -113,13 +113,15 @@ async def restore_buttons(db: Database, transport: ConsoleTransport) -> None:
     """After a restart a typed number must press a button of the message the person still sees, as it
     did before: each console chat's last delivered message gives its buttons back (a message without
     buttons leaves none, so a number is then an answer in its own right)."""
+    last = (
+        select(func.max(OutboxMessage.id))  # a chat's messages are sent in order: its newest sent is the last shown
+        .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id != STAFF_CHAT, OutboxMessage.status == "sent")
+        .group_by(OutboxMessage.chat_id)
+    )
     async with db.reading() as session:
         rows = await session.execute(
-            select(OutboxMessage.chat_id, OutboxMessage.payload)
-            .where(OutboxMessage.channel == CHANNEL, OutboxMessage.chat_id != STAFF_CHAT,
-                   OutboxMessage.status == "sent")
-            .order_by(OutboxMessage.sent_at, OutboxMessage.id)
-        )  # fmt: skip
+            select(OutboxMessage.chat_id, OutboxMessage.payload).where(OutboxMessage.id.in_(last))
+        )
         for chat_id, payload in rows:
             transport.buttons_of[chat_id] = [b for row in payload.get("buttons") or [] for b in row]
     shown = transport.buttons_of.get(PARTICIPANT_CHAT, [])

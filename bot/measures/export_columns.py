@@ -79,8 +79,9 @@ FILES: dict[str, tuple[type, tuple[Column, ...]]] = {
     "scores.csv": (ScoreRecord, (
         CODE,
         _c("instrument", "text", "questionnaire id (content/instruments)"),
-        _c("module_id", "text", "administration: baseline, post, or the module of a symptom check"),
-        _c("step_id", "text", "step where it was given"),
+        _c("module_id", "text", "administration: baseline, post, the module of a symptom check, or mood_watch "
+           "(the waiting list's mood questions at its check-ins)"),
+        _c("step_id", "text", "step where it was given (for mood_watch the programme week, e.g. week04)"),
         _c("scale", "text", "total or subscale id (see the instrument rows below)"),
         _c("value", "number?", "the scale's score; empty when too many items were missing"),
         _c("band", "text?", "the score's band label, when the scale has bands"),
