@@ -23,11 +23,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.charts.files import write_pictures
 from bot.clock import Clock
 from bot.conversation.requests import Step, TrialRequests, write_requests
 from bot.engine import Engine, Inbound
 from bot.engine.model import Effects, ParticipantState
-from bot.measures.service import SymptomPolicy, record_scores, write_pictures
+from bot.measures.service import SymptomPolicy, record_scores
 from bot.storage.database import Database
 from bot.storage.models import PRIORITY_INTERACTIVE, Participant
 from bot.storage.repository import Repository, to_state

@@ -11,6 +11,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal
 
+from bot.engine.charts import Chart
 from bot.measures.scoring import Score
 from bot.safety.crisis import SafetySite
 
@@ -45,7 +46,7 @@ class Outbound:
     buttons: tuple[tuple[Button, ...], ...] = ()
     image: str | None = None
     dedup_key: str | None = None
-    png: bytes | None = None  # a picture drawn by the engine; the service writes it to a file (``image``)
+    chart: Chart | None = None  # a picture asked for as values; the edge draws it to a file (``image``)
 
     def to_payload(self) -> dict[str, Any]:
         return {

@@ -123,7 +123,7 @@ def start_module(turn: Turn, module: Module, catch_up: bool = False) -> None:
     state = turn.state
     if module.week is not None:
         key = "module.catch_up" if catch_up else "module.opened"
-        turn.send(Outbound(turn.msg(key, title=turn.t(module.title)), png=unlock_picture(turn, module)))
+        turn.send(Outbound(turn.msg(key, title=turn.t(module.title)), chart=unlock_picture(turn, module)))
     state.frames.append(Frame(module=module.id, step=module.steps[0].id))
     if module.id not in state.announced:
         state.announced.append(module.id)

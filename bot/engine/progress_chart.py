@@ -1,8 +1,8 @@
 """/progress: the participant's own pain diary and the practice they did, as a picture.
 
 The numbers come from the stored answers (the command asks for the history) and the week's tallies
-in the state; ``bot.measures.charts`` draws them (values in, PNG bytes out). The bytes ride on the
-``Outbound`` and the service edge writes them to a file before the message is queued.
+in the state. They ride on the ``Outbound`` as a ``ProgressChart``; the edge draws the picture when
+the message is written for sending.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from datetime import date, timedelta
 
 from bot.content.schema import ExerciseStep
 from bot.engine import calendar
+from bot.engine.charts import ChartWords, ProgressChart
 from bot.engine.model import Inbound, Outbound, StoredAnswer
 from bot.engine.progress import resume
 from bot.engine.turn import Turn
-from bot.measures.charts import ChartWords, progress_chart
 
 DIARY_FIELD = "average_pain"
 MAX_HOMEWORK = 8  # the latest practices: a chart a phone screen can read
@@ -62,6 +62,6 @@ def show_progress(turn: Turn, inbound: Inbound) -> None:
         resume(turn, full=False)
         return
     words = ChartWords.from_messages(turn.msg)
-    picture = progress_chart(diary_series(turn.history, turn.state.timezone), homework(turn), words)
-    turn.send(Outbound(text=turn.msg("measures.progress_caption"), png=picture))
+    chart = ProgressChart(tuple(diary_series(turn.history, turn.state.timezone)), tuple(homework(turn)), words)
+    turn.send(Outbound(text=turn.msg("measures.progress_caption"), chart=chart))
     resume(turn, full=False)

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
 
+from bot.charts.pictures import png
 from bot.measures.analysis import ARMS, PrePost
-from bot.measures.charts import png
 from bot.measures.power import PowerPoint
 
 COLOURS = {"treatment": "#1f77b4", "control": "#ff7f0e"}

@@ -8,16 +8,15 @@ together or not at all. Kept out of bot/conversation/service.py so the service s
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.programme import Programme
+from bot.engine.charts import ChartWords, LookBack, LookBackChart
 from bot.engine.model import Effects, Outbound, RelayRecord, ScoreRecord
-from bot.measures.charts import ChartWords, LookBack, look_back_chart
 from bot.measures.store import store_score
 from bot.measures.symptoms import staff_text, symptom_check
 from bot.storage.tables_measures import ScoreRow
@@ -88,20 +87,5 @@ def _look_back(programme: Programme, language: str, record: ScoreRecord, baselin
     low, high = sum(i.min for i in items), sum(i.max for i in items)
     label = programme.msg(language, "measures.lookback_label", title=programme.text(instrument.title, language))
     words = ChartWords.from_messages(lambda key: programme.msg(language, key))
-    picture = look_back_chart([LookBack(label, baseline, record.score.total, low, high)], words)
-    return Outbound(text=programme.msg(language, "measures.lookback_caption"), png=picture)
-
-
-def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:
-    """Write each picture the engine drew to ``<charts_dir>/<code>-<n>.png`` and let the message name it.
-
-    The outbox holds JSON, so a picture travels as a file path (``Outbound.image``); a file left by a
-    transaction that then rolled back is harmless and is simply never sent."""
-    for index, out in enumerate(effects.outbound):
-        if out.png is None:
-            continue
-        charts_dir.mkdir(parents=True, exist_ok=True)
-        n = len(list(charts_dir.glob(f"{code}-*.png"))) + 1
-        path = charts_dir / f"{code}-{n}.png"
-        path.write_bytes(out.png)
-        effects.outbound[index] = replace(out, image=str(path), png=None)
+    chart = LookBackChart((LookBack(label, baseline, record.score.total, low, high),), words)
+    return Outbound(text=programme.msg(language, "measures.lookback_caption"), chart=chart)

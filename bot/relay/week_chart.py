@@ -1,6 +1,6 @@
 """The week's pain chart as a small picture under the week post in the participant's topic.
 
-Drawn here, at the relay's edge (never in the engine), with ``bot.measures.charts`` as the
+Drawn here, at the relay's edge (never in the engine), with ``bot.charts.pictures`` as the
 participants' charts are, written to the charts folder (``<code>-w<week>-pain-<item>.png``, so the
 erasure of a participant's pictures removes it too) and sent as a photo by the channel. Its caption
 is the week post's one-line-a-day chart, so the text stays as the fallback (a console, a failed
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.measures.charts import WeekChartWords, week_pain_chart
+from bot.charts.pictures import WeekChartWords, week_pain_chart
 from bot.relay.content import RelayContent
 from bot.relay.store import RelayStore
 from bot.relay.week import WeekView

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.charts.pictures import draw
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
 from bot.engine.model import StoredAnswer
@@ -42,7 +43,7 @@ def test_progress_sends_a_png_and_keeps_the_participants_place(programme):
     auto_answer(p)  # a diary half done: /progress must not lose it
     effects = p.command("progress")
     picture = effects.outbound[0]
-    assert picture.png is not None and picture.png.startswith(PNG)
+    assert picture.chart is not None and draw(picture.chart).startswith(PNG), "values the edge draws"
     assert "pain diary" in picture.text
     assert p.state.frame.day == "2026-01-06", "the half-done entry is still there"
     assert effects.outbound[-1].buttons, "and its question is asked again"
@@ -52,7 +53,7 @@ def test_progress_sends_a_png_and_keeps_the_participants_place(programme):
 def test_progress_before_the_programme_started_explains(programme, clock):
     p = Participant(programme, clock)
     effects = p.command("progress")
-    assert all(o.png is None for o in effects.outbound)
+    assert all(o.chart is None for o in effects.outbound)
     assert "once you have begun" in effects.outbound[0].text
 
 

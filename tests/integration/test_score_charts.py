@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.charts.pictures import draw, look_back_chart, unlock_chart
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
-from bot.measures.charts import ChartWords, LookBack, look_back_chart, unlock_chart
+from bot.engine.charts import ChartWords, LookBack
 from bot.measures.scoring import score
 from bot.measures.service import SymptomPolicy
 from bot.measures.store import store_score
@@ -32,14 +33,16 @@ def test_each_module_unlock_comes_with_its_place_in_the_programme(programme) -> 
     p.state.finished += ["week02", "week03", "week04"]
     p.clock.set(at(CONSENT + timedelta(days=35), 10, 0, STOCKHOLM))
     opened = p.tick()
-    [unlock] = [o for o in opened.outbound if o.png is not None]
+    [unlock] = [o for o in opened.outbound if o.chart is not None]
     assert "Module 4" in unlock.text
-    assert unlock.png == unlock_chart(4, 8, words(programme)), "module 4 of the eight, drawn for this person"
+    assert unlock.chart is not None and draw(unlock.chart) == unlock_chart(4, 8, words(programme)), (
+        "module 4 of the eight"
+    )
 
 
 def test_the_baseline_has_no_unlock_picture(programme) -> None:
     p = started(programme, STOCKHOLM, CONSENT)
-    assert not [o for e in p.effects for o in e.outbound if o.png is not None]
+    assert not [o for e in p.effects for o in e.outbound if o.chart is not None]
 
 
 async def test_the_sweep_writes_the_unlock_picture_and_queues_its_path(db, programme, clock, tmp_path: Path) -> None:

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.charts.pictures import look_back_chart, progress_chart, unlock_chart
 from bot.content.programme import Programme
-from bot.measures.charts import ChartWords, LookBack, look_back_chart, progress_chart, unlock_chart
+from bot.engine.charts import ChartWords, LookBack
 
 
 def size(png: bytes) -> tuple[int, int]:

@@ -1,22 +1,26 @@
-"""Charts for participants: their own pain diary and practice, a module unlock, the week-8 look back.
+"""The pictures: a participant's own pain diary and practice, a module unlock, the week-8 look back,
+and the therapist's week of pain.
 
 Warm and plain: the person's own numbers, their own words from the message catalogue (``ChartWords``),
-no statistics, no jargon, large type. Values in, PNG bytes out (matplotlib's Agg canvas), so the
-engine wiring can attach the picture to a message.
+no statistics, no jargon, large type. Values in (``bot/engine/charts.py``), PNG bytes out
+(matplotlib's Agg canvas). Drawn at the edge, when a message is written for sending
+(``bot/charts/files.py``), never by the engine.
 
-matplotlib is imported on the first picture drawn, not with this module: the engine imports this
-module, and a sweep or an inbound worker that never draws should not carry matplotlib's start-up
-time and memory (about 100 MB with its numpy).
+matplotlib is imported on the first picture drawn, not with this module: a sweep or an inbound
+worker that never draws should not carry matplotlib's start-up time and memory (about 100 MB with
+its numpy).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from bot.engine.charts import Chart, ChartWords, LookBack, LookBackChart, ProgressChart, UnlockChart
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,38 +43,6 @@ def png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class ChartWords:
-    diary_title: str
-    diary_axis: str
-    no_entries: str
-    homework_title: str
-    done: str
-    not_yet: str
-    unlock_title: str  # with {n} and {total}
-    lookback_title: str
-    start: str
-    now: str
-
-    @classmethod
-    def from_messages(cls, msg: Callable[[str], str]) -> ChartWords:
-        """``msg(key)`` returns the participant's language's text for ``measures.chart_<key>``."""
-        keys = ("diary_title", "diary_axis", "no_entries", "homework_title", "done", "not_yet",
-                "unlock_title", "lookback_title", "start", "now")  # fmt: skip
-        return cls(**{key: msg(f"measures.chart_{key}") for key in keys})
-
-
-@dataclass(frozen=True)
-class LookBack:
-    """One thing to compare: its plain name, the scale's range, the person's start and now."""
-
-    label: str
-    start: float
-    now: float
-    low: float
-    high: float
 
 
 def progress_chart(
@@ -174,3 +146,14 @@ def week_pain_chart(
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", frameon=False, ncols=2)
     return png(figure)
+
+
+def draw(chart: Chart) -> bytes:
+    """The picture a chart value asks for."""
+    if isinstance(chart, UnlockChart):
+        return unlock_chart(chart.number, chart.total, chart.words)
+    if isinstance(chart, ProgressChart):
+        return progress_chart(chart.diary, chart.homework, chart.words)
+    if isinstance(chart, LookBackChart):
+        return look_back_chart(chart.items, chart.words)
+    raise TypeError(f"no drawing for {type(chart).__name__}")
