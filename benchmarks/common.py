@@ -17,7 +17,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot.content.programme import Programme
-from bot.engine import Engine, Inbound, ParticipantState
+from bot.engine import Inbound, ParticipantState
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.metadata import METADATA
 
@@ -47,7 +48,7 @@ async def fresh_database(url: str | None) -> Database:
 
 def conversation(programme: Programme, length: int) -> list[Inbound]:
     """The inputs of a cooperative participant from /start through onboarding, consent and baseline."""
-    engine = Engine(programme)
+    engine = build_engine(programme)
     state = ParticipantState(code="P-BENCH", language="en", timezone="Europe/Stockholm")
     inputs = [Inbound(kind="command", text="start")]
     effects = engine.handle(state, inputs[0], START, ())
@@ -70,7 +71,7 @@ def conversation(programme: Programme, length: int) -> list[Inbound]:
 def active_participants(programme: Programme, first: int, last: int, channel: str) -> tuple[list[dict], datetime]:
     """Participant rows ``first``..``last`` (codes P-000001…, chat ids "1"…) past consent and baseline,
     all due for the same evening's first diary prompt; and that instant."""
-    engine = Engine(programme)
+    engine = build_engine(programme)
     state = ParticipantState(code="P-X", language="en", timezone="Europe/Stockholm")
     for inbound in conversation(programme, 200):
         engine.handle(state, inbound, START, ())

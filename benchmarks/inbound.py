@@ -16,11 +16,12 @@ from benchmarks.common import conversation, fresh_database
 from bot.clock import SystemClock
 from bot.content.loader import load_programme
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound
+from bot.engine import Inbound
+from bot.features import build_engine
 
 
 def _service(db, programme) -> ConversationService:  # type: ignore[no-untyped-def]
-    return ConversationService(db, Engine(programme), SystemClock(), timezone="Europe/Stockholm", language="en")
+    return ConversationService(db, build_engine(programme), SystemClock(), timezone="Europe/Stockholm", language="en")
 
 
 async def closed_loop(url: str | None, participants: int, events: int) -> dict[str, float]:

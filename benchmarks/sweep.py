@@ -21,7 +21,7 @@ from benchmarks.common import active_participants, fresh_database
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
 from bot.conversation.service import ConversationService
-from bot.engine import Engine
+from bot.features import build_engine
 from bot.storage.rows import PARTICIPANTS
 from scheduler.sweep_pool import default_workers
 
@@ -66,7 +66,7 @@ class MemorySampler:
 
 async def measure(participants: int, url: str | None = None, workers: int | None = None) -> dict[str, float]:
     programme = load_programme(Path("content"))
-    engine = Engine(programme)
+    engine = build_engine(programme)
     db = await fresh_database(url)
     for first in range(1, participants + 1, 10_000):  # seeded in slices: the seed is not what we measure
         rows, due = active_participants(programme, first, min(first + 9_999, participants), "bench")

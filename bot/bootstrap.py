@@ -13,8 +13,8 @@ from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.conversation.release import release_command
 from bot.conversation.service import ConversationService
-from bot.engine import Engine
 from bot.engine.model import Policy
+from bot.features import build_engine
 from bot.measures.service import SymptomPolicy
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
@@ -88,7 +88,7 @@ async def bootstrap(
                     safety=SafetySite.from_settings(settings, staff_status, staff_posted=staff_target is not None),
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
-    engine = Engine(programme, policy)
+    engine = build_engine(programme, policy)
     mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
     trial_chat = None
     if policy.trial:

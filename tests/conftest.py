@@ -19,7 +19,7 @@ from bot.clock import FakeClock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.conversation.service import ConversationService
-from bot.engine import Engine
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.metadata import METADATA
 from scheduler.ratelimit import Unlimited
@@ -133,7 +133,7 @@ def sender(db: Database, clock: FakeClock, transport: RecordingTransport) -> Out
 @pytest.fixture
 def service(db: Database, programme: Programme, clock: FakeClock, sender: OutboxSender) -> ConversationService:
     return ConversationService(
-        db, Engine(programme), clock, timezone="Europe/Stockholm", language="en",
+        db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set,
     )  # fmt: skip
 

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from bot.clock import SystemClock
 from bot.errors import IcbtError, TrialStateError
+from bot.features import build_engine
 from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -161,7 +162,6 @@ def interviewed(
     from sqlalchemy import select
 
     from bot.conversation.service import ConversationService
-    from bot.engine import Engine
     from bot.engine.model import Policy
     from bot.safety import SafetySite
     from bot.storage.models import Participant
@@ -175,7 +175,7 @@ def interviewed(
             raise TrialStateError(str(exc)) from None
         clock = SystemClock()
         trial = TrialService(db, programme, clock, seed=None)
-        engine = Engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
+        engine = build_engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
                                           safety=SafetySite.from_settings(settings)))  # fmt: skip
         service = ConversationService(db, engine, clock, timezone=settings.timezone, language=settings.language)
         async with db.transaction() as session:  # the record and the participant's next step, together

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.content.schema import DailyPrompt, Instrument, LocalText, Module, ProgrammeSpec, Step
-from bot.content.trial_schema import TrialSpec
+from bot.content.trial_schema import WAITING, Arm, TrialSpec
 from bot.safety.crisis import CrisisResources
 from bot.safety.rules import SafetyRules
 
@@ -94,6 +94,22 @@ class Programme:
         Computed once: the sweep asks for it several times per participant, 100,000 times a sweep.
         """
         return tuple(self.modules[mid] for phase in self.spec.phases for mid in phase.modules)
+
+    def arm_modules(self, arm: Arm, week: int) -> tuple[str, ...]:
+        """Modules of the arm's programme phases whose week has come (a module's week counts from
+        allocation); the ``waiting`` phase opens none."""
+        opened: list[str] = []
+        for item in arm.calendar:
+            if item.weeks[0] > week or item.phase == WAITING:
+                continue
+            for phase in self.spec.phases:
+                if phase.id != item.phase:
+                    continue
+                for module_id in phase.modules:
+                    module_week = self.modules[module_id].week
+                    if module_week is not None and module_week <= week:
+                        opened.append(module_id)
+        return tuple(opened)
 
     def phase_of(self, module_id: str) -> str | None:
         for phase in self.spec.phases:

@@ -8,6 +8,7 @@ allocation, and the words that tell a participant the result. Validation names t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -100,6 +101,9 @@ class Screen(Strict):
         return self
 
 
+WAITING = "waiting"  # the arm phase that opens no module (the waiting list waits)
+
+
 class ArmPhase(Strict):
     """A span of weeks counted from the day of allocation (week 0)."""
 
@@ -136,6 +140,30 @@ class Arm(Strict):
         if self.crossover and not self.crossover_offer:
             raise ValueError("an arm with crossover needs a crossover_offer text")
         return self
+
+    # The arm's calendar read as weeks since allocation (week 0): the engine opens modules and offers
+    # check-ins by these, and the trial's report counts by them, so both read one definition.
+
+    def phase_at(self, week: int) -> ArmPhase | None:
+        return next((item for item in self.calendar if item.weeks[0] <= week <= item.weeks[1]), None)
+
+    @property
+    def last_week(self) -> int:
+        return self.calendar[-1].weeks[1]
+
+    def check_in_days(self, allocated_on: date) -> tuple[date, ...]:
+        """Every check-in date: the start of each ``check_in_every_weeks``-th week of a phase that has them."""
+        days: list[date] = []
+        for item in self.calendar:
+            if item.check_in_every_weeks is None:
+                continue
+            for week in range(item.weeks[0], item.weeks[1] + 1, item.check_in_every_weeks):
+                days.append(allocated_on + timedelta(weeks=week))
+        return tuple(days)
+
+    def crossover_day(self, allocated_on: date) -> date | None:
+        """The local date the programme is offered to a waiting-list participant (None without crossover)."""
+        return allocated_on + timedelta(weeks=self.last_week + 1) if self.crossover else None
 
 
 class Retention(Strict):

@@ -24,7 +24,6 @@ from bot.engine.fields import whole_number
 from bot.engine.model import Button, Inbound, TrialRequest
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
-from bot.trial.application import application_plan, questions_to_ask, read_answer
 
 APPLY_TOKEN = "AP"  # button data: "AP|<question or instrument.item>|<value>"
 YES, NO = "yes", "no"
@@ -68,11 +67,11 @@ def begin(turn: Turn) -> None:
 def _next(turn: Turn) -> tuple[ApplicationQuestion | None, Instrument | None, InstrumentItem | None]:
     """The question, or else the screening item, to ask now (all None: the application is complete)."""
     applying = turn.state.applying or {}
-    pending = questions_to_ask(turn.programme, applying.get("given", {}))
+    pending = turn.rules.trial.questions_to_ask(turn.programme, applying.get("given", {}))
     if pending:
         return pending[0], None, None
     screens: dict[str, dict[str, int]] = applying.get("screens", {})
-    for instrument in application_plan(turn.programme).screens:
+    for instrument in turn.rules.trial.screens(turn.programme):
         done = screens.get(instrument.id, {})
         for item in instrument.items:
             if item.id not in done:
@@ -140,7 +139,7 @@ def _take_question(turn: Turn, question: ApplicationQuestion, raw: str) -> None:
         by_label = {turn.t(o.label).casefold(): o.id for o in question.options}
         text = by_label.get(text.casefold(), text)
     today = calendar.local_date(turn.now, turn.state.timezone)
-    value = read_answer(question, text, today)
+    value = turn.rules.trial.read_answer(question, text, today)
     assert turn.state.applying is not None
     turn.state.applying["given"][question.id] = value
     safety_intake.keep(turn, question, value)  # country, safety phone, GP; warning signs answered at once

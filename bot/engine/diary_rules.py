@@ -1,4 +1,4 @@
-"""The engine's side of the diary rules (bot/measures/diary.py decides; this applies them to a state).
+"""The engine's side of the diary rules (``bot/measures/diary.py`` decides, asked through ``turn.rules``; this applies them to a state).
 
 A daily entry is for one day of its prompt's window; it can be filled late until the cut-off
 (``Policy.diary_late_days``), never twice, and a half-finished one is closed at the cut-off rather
@@ -13,8 +13,8 @@ from datetime import date
 from bot.content.schema import DailyPrompt, Module
 from bot.engine import calendar, reminders
 from bot.engine.model import Frame, ParticipantState
+from bot.engine.rules import Verdict
 from bot.engine.turn import Turn
-from bot.measures.diary import DiaryWindow, Verdict, check_entry, expired
 
 KEEP_DAYS = 16  # more than any cut-off reaches back: older days can never be opened again anyway
 _YMD = re.compile(r"^\d{8}$")
@@ -50,9 +50,8 @@ def verdict(turn: Turn, module: Module, prompt: DailyPrompt, key: str, day: date
     if start is None:
         return "not_a_diary_day"
     first, _ = calendar.daily_window(start, module, prompt)
-    window = DiaryWindow(first, prompt.days)
     tz, late = turn.state.timezone, turn.policy.diary_late_days
-    return check_entry(day, window, turn.now, tz, late, done_days(turn.state, key))
+    return turn.rules.measures.check_entry(day, first, prompt.days, turn.now, tz, late, done_days(turn.state, key))
 
 
 def close_expired(turn: Turn) -> list[Frame]:
@@ -66,4 +65,6 @@ def close_expired(turn: Turn) -> list[Frame]:
 
 
 def _past_cutoff(turn: Turn, day: str) -> bool:
-    return expired(date.fromisoformat(day), turn.now, turn.state.timezone, turn.policy.diary_late_days)
+    return turn.rules.measures.expired(
+        date.fromisoformat(day), turn.now, turn.state.timezone, turn.policy.diary_late_days
+    )

@@ -32,20 +32,31 @@ from bot.engine import (
 from bot.engine.answering import after_crisis, answer, carry_on
 from bot.engine.commands import run_command
 from bot.engine.model import Effects, Inbound, ParticipantState, Policy, RelayRecord, StoredAnswer
+from bot.engine.rules import FeatureRules
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
 
 
 class Engine:
-    def __init__(self, programme: Programme, policy: Policy | None = None) -> None:
+    def __init__(self, programme: Programme, policy: Policy | None, rules: FeatureRules) -> None:
+        """``rules``: what the engine asks of the measures and trial features (``bot/features.py``)."""
         self.programme = programme
         self.policy = policy or Policy()
+        self.rules = rules
 
     def handle(
         self, state: ParticipantState, inbound: Inbound, now: datetime, history: Sequence[StoredAnswer] = ()
     ) -> Effects:
         """``history`` (the participant's stored answers) is needed only when ``wants_history``."""
-        turn = Turn(self.programme, state, now, history=history, policy=self.policy, attachment=inbound.attachment)
+        turn = Turn(
+            self.programme,
+            state,
+            now,
+            history=history,
+            policy=self.policy,
+            rules=self.rules,
+            attachment=inbound.attachment,
+        )
         try:
             if inbound.kind == "command":
                 preferences.forget_waiting(state)
@@ -63,7 +74,7 @@ class Engine:
         team as text and a risky text still gets the crisis message, on a blank state that never
         touches the broken one (and is never saved)."""
         blank = ParticipantState(code=code, language=self.programme.language(language), timezone="UTC")
-        turn = Turn(self.programme, blank, now, policy=self.policy, attachment=inbound.attachment)
+        turn = Turn(self.programme, blank, now, policy=self.policy, rules=self.rules, attachment=inbound.attachment)
         words = inbound.text if inbound.kind in ("text", "edit") else f"/{inbound.text} {inbound.args}".strip()
         if inbound.kind == "choice" or not words.strip():
             turn.say(turn.msg("inbound.held_button"))
@@ -77,7 +88,7 @@ class Engine:
     def released(self, state: ParticipantState, by: str, now: datetime) -> Effects:
         """Staff lifted the pause a risk hit made (from the participant's topic): the participant is told,
         and the interrupted step comes back."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
+        turn = Turn(self.programme, state, now, policy=self.policy, rules=self.rules)
         if state.held:
             carry_on(turn, by=by)
         return turn.effects
@@ -89,13 +100,13 @@ class Engine:
 
     def interviewed(self, state: ParticipantState, outcome: str, now: datetime) -> Effects:
         """A therapist recorded the interview (trial): move the participant on to the consent, or not."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
+        turn = Turn(self.programme, state, now, policy=self.policy, rules=self.rules)
         onboarding.interviewed(turn, outcome)
         return turn.effects
 
     def allocated(self, state: ParticipantState, arm: str, allocated_on: date, now: datetime) -> Effects:
         """The draw is made (trial): the arm's calendar starts on the allocation day."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
+        turn = Turn(self.programme, state, now, policy=self.policy, rules=self.rules)
         onboarding.allocated(turn, arm, allocated_on)
         return turn.effects
 
@@ -105,13 +116,13 @@ class Engine:
 
     def request_draw(self, state: ParticipantState, now: datetime) -> Effects:
         """The draw is due (found by the trial's sweep): mark it requested, as finishing baseline does."""
-        turn = Turn(self.programme, state, now, policy=self.policy)
+        turn = Turn(self.programme, state, now, policy=self.policy, rules=self.rules)
         if trial_calendar.draw_due(self.programme, state, now):
             progress.request_draw(turn)
         return turn.effects
 
     def tick(self, state: ParticipantState, now: datetime) -> Effects:
-        turn = Turn(self.programme, state, now, policy=self.policy)
+        turn = Turn(self.programme, state, now, policy=self.policy, rules=self.rules)
         if state.status == "active" and not state.paused and not state.held and not reminders.quiet_now(state, now):
             diary_rules.close_expired(turn)
             if state.frames:

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.engine.charts import Chart
-from bot.measures.scoring import Score
 from bot.safety.crisis import SafetySite
 
 InboundKind = Literal["text", "choice", "command", "edit"]  # "edit": new words of an earlier message
@@ -315,7 +314,7 @@ class TrialRequest:
 
 @dataclass(frozen=True)
 class ScoreRecord:
-    """One finished questionnaire administration, scored by the engine with ``bot.measures.scoring``.
+    """One finished questionnaire administration, scored through the measures' rules (``bot/engine/rules.py``).
 
     ``answers`` are the item answers of this administration (item id -> answer), so the stored score
     can always be recomputed from them."""
@@ -324,7 +323,7 @@ class ScoreRecord:
     step: str
     instrument: str
     answers: dict[str, int]
-    score: Score
+    score: Any  # the measures' ``Score``: the engine only carries it to the service
 
 
 @dataclass

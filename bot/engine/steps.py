@@ -44,7 +44,6 @@ from bot.engine.responses import (
 )
 from bot.engine.turn import ASK, TECH_HELP, Turn, untally
 from bot.errors import InputRejected
-from bot.measures.scoring import score
 
 DONE: Final = "\0done"
 STAY: Final = "\0stay"
@@ -436,5 +435,7 @@ def _questionnaire_accept(turn: Turn, frame: Frame, step: QuestionnaireStep, val
         present(turn, frame, step, full=False)
         return STAY
     answers = {k: v for k, v in frame.draft.items() if k in {i.id for i in instrument.items}}
-    turn.effects.scores.append(ScoreRecord(frame.module, step.id, instrument.id, answers, score(instrument, answers)))
+    turn.effects.scores.append(
+        ScoreRecord(frame.module, step.id, instrument.id, answers, turn.rules.measures.score(instrument, answers))
+    )
     return DONE

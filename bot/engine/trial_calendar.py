@@ -10,7 +10,7 @@ latest a week later, when the baseline window closes (``draw_at``). The treatmen
 scheduled module as the programme's phases say; the waiting list opens only the modules of its
 non-waiting phases (baseline, post), gets a short check-in at the start of every second waiting week,
 and after its last week is offered the programme (``crossover``). Accepting moves the calendar so
-that the first treatment module opens at once and then one a week. Dates come from bot/trial/arms.py.
+that the first treatment module opens at once and then one a week. Weeks are read by the content model (``Arm``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from bot.content.trial_schema import Arm
 from bot.engine import calendar, reminders
 from bot.engine.model import Button, ParticipantState
 from bot.engine.turn import Turn
-from bot.trial.arms import check_in_days, crossover_day, last_week, open_modules, phase_at
 
 CROSSOVER_TOKEN = "XO"  # button data: "XO|yes" / "XO|no"
 
@@ -47,7 +46,7 @@ def draw_week(programme: Programme) -> int:
     trial = programme.trial
     assert trial is not None
     week = 0
-    while len({(p.phase if (p := phase_at(arm, week)) else None) for arm in trial.arms}) == 1 and week < 520:
+    while len({(p.phase if (p := arm.phase_at(week)) else None) for arm in trial.arms}) == 1 and week < 520:
         week += 1
     return week
 
@@ -83,7 +82,7 @@ def scheduled(programme: Programme, state: ParticipantState) -> tuple[Module, ..
     arm = arm_of(programme, state)
     if arm is None or state.crossover == "accepted":
         return programme.scheduled
-    allowed = set(open_modules(programme, arm, last_week(arm)))
+    allowed = set(programme.arm_modules(arm, arm.last_week))
     return tuple(m for m in programme.scheduled if m.id in allowed)
 
 
@@ -104,8 +103,8 @@ def next_due(programme: Programme, state: ParticipantState) -> datetime | None:
     if arm is None or state.start_date is None:
         return None
     release = time(programme.spec.release_hour)
-    days = [d for d in check_in_days(arm, _allocated_on(state)) if d.isoformat() not in state.check_ins]
-    cross = crossover_day(arm, _allocated_on(state))
+    days = [d for d in arm.check_in_days(_allocated_on(state)) if d.isoformat() not in state.check_ins]
+    cross = arm.crossover_day(_allocated_on(state))
     if cross is not None and state.crossover is None:
         days.append(cross)
     return min((calendar.at_local(d, release, state.timezone) for d in days), default=None)
@@ -121,14 +120,14 @@ def offer_due(turn: Turn) -> date | None:
     due = next_due(programme, state)
     if due is None or due > turn.now:
         return None
-    due_days = [d for d in check_in_days(arm, _allocated_on(state)) if d.isoformat() not in state.check_ins
+    due_days = [d for d in arm.check_in_days(_allocated_on(state)) if d.isoformat() not in state.check_ins
                 and calendar.at_local(d, time(programme.spec.release_hour), state.timezone) <= turn.now]  # fmt: skip
     for day in due_days:  # after a long pause only the newest check-in is said and asked
         state.check_ins.append(day.isoformat())
         turn.audit("trial_check_in", day=day.isoformat())
     if due_days:
         turn.say(turn.msg("trial.check_in"))
-    cross = crossover_day(arm, _allocated_on(state))
+    cross = arm.crossover_day(_allocated_on(state))
     release = time(programme.spec.release_hour)
     if cross is not None and state.crossover is None and calendar.at_local(cross, release, state.timezone) <= turn.now:
         state.crossover = "offered"

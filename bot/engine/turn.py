@@ -10,11 +10,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.content.programme import Programme
 from bot.content.schema import LocalText, QuestionStep, Step
 from bot.engine.model import AnswerRecord, Button, Effects, Frame, Outbound, ParticipantState, Policy, StoredAnswer
+from bot.engine.rules import FeatureRules
 
 ASK = "@ask"  # the frame of a question the participant started with /ask
 TECH_HELP = "techhelp"  # the step of that frame when it asks what is not working (/techhelp)
@@ -29,6 +30,14 @@ def frame_token(frame: Frame) -> str:
     return hashlib.blake2s(key.encode(), digest_size=4).hexdigest()
 
 
+class _NoRules:
+    """A turn built outside an ``Engine`` (a schedule query) asks no feature rule; if it ever does,
+    this says so plainly instead of failing somewhere later."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"this turn has no feature rules ({name}): build the engine with bot.features")
+
+
 @dataclass
 class Turn:
     programme: Programme
@@ -38,6 +47,7 @@ class Turn:
     history: Sequence[StoredAnswer] = ()
     policy: Policy = field(default_factory=Policy)
     attachment: dict[str, Any] | None = None  # a photo or document that came with this event's text
+    rules: FeatureRules = field(default_factory=lambda: cast(FeatureRules, _NoRules()))
 
     @property
     def lang(self) -> str:

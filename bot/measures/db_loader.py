@@ -50,7 +50,6 @@ from bot.storage.models import Answer, Consent, Participant
 from bot.storage.tables_measures import ScoreCorrection, ScoreRow
 from bot.storage.tables_relay import RelayLog
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
-from bot.trial.arms import last_week
 from bot.trial.flow import DATASET_STATUS, Outcome, outcome_of
 from bot.trial.report import ParticipantLine, read_lines
 
@@ -165,7 +164,7 @@ def _outcome(line: ParticipantLine, given: tuple[Arm, date] | None, moment: date
     person = line.person
     if person is None or given is None or person.facts.allocated or moment is None or programme.trial is None:
         return line.outcome
-    weeks = max(last_week(a) for a in programme.trial.arms) + 1
+    weeks = max(a.last_week for a in programme.trial.arms) + 1
     over = given[1] + timedelta(weeks=weeks) < moment.date()
     return outcome_of(replace(person, facts=replace(person.facts, allocated=True), arm=given[0], arm_over=over))
 

@@ -14,10 +14,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Verdict = Literal["ok", "not_a_diary_day", "not_yet", "too_late", "already_done"]
+from bot.engine.rules import Verdict
+
 KEY = re.compile(r"^(?P<prompt>[a-z][a-z0-9_]*):(?P<day>\d{4}-\d{2}-\d{2})$")
 
 

@@ -28,8 +28,9 @@ from sqlalchemy import func, select
 from bot.clock import FakeClock
 from bot.content.programme import Programme
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound
+from bot.engine import Inbound
 from bot.engine.model import ParticipantState, Policy
+from bot.features import build_engine
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
 from bot.relay import confirm
@@ -76,7 +77,7 @@ class Simulation:
         self.clock = FakeClock(START)
         self.transport = SimTransport(db, self.clock)
         staff = (CHANNEL, STAFF_CHAT)
-        engine = Engine(programme, Policy(staff_available=False, trial=True))
+        engine = build_engine(programme, Policy(staff_available=False, trial=True))
         trial = TrialService(db, programme, self.clock, seed=SIM_SEED, staff_target=staff)
         self.trial_chat = TrialChat(trial, engine)
         self.service = ConversationService(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text, update
 
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import (
     PRIORITY_BULK,
@@ -303,7 +304,7 @@ async def test_bootstrap_wires_the_batch_settings(tmp_path, clock):
 
 async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, programme, clock):
     """The sender sends by ``priority``: a reply overtakes an evening's reminders."""
-    service = make_service(db, Engine(programme), clock)
+    service = make_service(db, build_engine(programme), clock)
     participant = await active_participant(service)
     async with db.reading() as session:
         replies = (await session.execute(select(OutboxMessage.priority, OutboxMessage.chat_id))).all()

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound, ParticipantState
+from bot.engine import Inbound, ParticipantState
 from bot.engine.model import Preferences
+from bot.features import build_engine
 from tests.conftest import CONTENT
 from tests.support import Participant, auto_answer
 from tests.support.clock import NEW_YORK, STOCKHOLM, Chat, at
@@ -129,7 +130,7 @@ async def test_settings_and_a_snooze_persist_and_steer_the_sweep(db, service, se
 
     # A restarted process (a new service over the same database) sees the same settings.
     again = Chat(
-        ConversationService(db, Engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
+        ConversationService(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
     )
     await again.send(Inbound(kind="command", text="settings"))
     assert "Reminder time: 20:00" in transport.texts("77")[-1]

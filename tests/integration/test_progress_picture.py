@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from bot.charts.pictures import draw
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound
+from bot.engine import Inbound
 from bot.engine.model import StoredAnswer
 from bot.engine.progress_chart import diary_series
+from bot.features import build_engine
 from bot.storage.models import OutboxMessage
 from bot.storage.models import Participant as Row
 from tests.support import Participant, auto_answer
@@ -59,7 +60,9 @@ def test_progress_before_the_programme_started_explains(programme, clock):
 
 async def test_the_service_writes_the_picture_and_queues_its_path(db, programme, clock, tmp_path: Path):
     charts = tmp_path / "charts"
-    service = ConversationService(db, Engine(programme), clock, timezone=STOCKHOLM, language="en", charts_dir=charts)
+    service = ConversationService(
+        db, build_engine(programme), clock, timezone=STOCKHOLM, language="en", charts_dir=charts
+    )
     p = started(programme, STOCKHOLM, date(2026, 1, 5))
     clock.set(p.clock.now())
     await service.handle("test", "chat-1", "1", Inbound(kind="command", text="help"))

@@ -13,6 +13,7 @@ from benchmarks.common import active_participants
 from bot.clock import FakeClock
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant, RelayItem
 from bot.storage.rows import OUTBOX, PARTICIPANTS
@@ -63,7 +64,7 @@ async def test_ticks_in_worker_processes_write_what_the_sweeping_process_writes(
     results = []
     for workers in (0, 2):
         due = await seed(db, programme, 23)
-        service = service_for(db, Engine(programme), FakeClock(due), workers)
+        service = service_for(db, build_engine(programme), FakeClock(due), workers)
         try:
             assert await service.tick_due() == 23
         finally:
@@ -182,7 +183,7 @@ def test_the_workers_are_forked_at_start_not_at_the_first_big_sweep(programme, t
     from scheduler.sweep_ticks import Writes
 
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'p.sqlite3'}")
-    pool = TickPool(Engine(programme), lambda effects, code: None, Writes.for_dialect(db.engine.dialect), 2)
+    pool = TickPool(build_engine(programme), lambda effects, code: None, Writes.for_dialect(db.engine.dialect), 2)
     try:
         assert pool.pids() == []
         pool.start()  # what ``icbt run`` does at start-up, before its other threads get busy

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from bot.bootstrap import bootstrap
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound
+from bot.engine import Inbound
 from bot.engine.model import Policy
 from bot.errors import TrialStateError
+from bot.features import build_engine
 from bot.relay import confirm
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
@@ -41,7 +42,7 @@ TYPED = {
 def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
     """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
     trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
-    trial_chat = TrialChat(trial, Engine(programme, Policy(trial=True)))
+    trial_chat = TrialChat(trial, build_engine(programme, Policy(trial=True)))
     service = ConversationService(
         db, trial_chat.engine, clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,

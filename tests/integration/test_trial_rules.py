@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.trial.allocation import ArmWeight, allocation_at, draw, sequence, stratum_of
-from bot.trial.arms import arm_day, check_in_days, crossover_day, local_day, next_check_in
+from bot.trial.arms import arm_day, local_day, next_check_in
 from bot.trial.eligibility import active_screens, assess, months_between
 
 APPLIED = date(2026, 4, 10)
@@ -221,15 +221,15 @@ def test_waiting_list_waits_with_check_ins_then_reaches_the_crossover_offer(prog
     arm = programme.trial.arm("waiting_list")
     waiting = arm_day(programme, arm, ALLOCATED, on(5))
     assert (waiting.phase, waiting.modules) == ("waiting", ("baseline",))
-    assert check_in_days(arm, ALLOCATED) == (on(2), on(4), on(6), on(8))
+    assert arm.check_in_days(ALLOCATED) == (on(2), on(4), on(6), on(8))
     assert next_check_in(arm, ALLOCATED, on(2, 1)) == on(4)
     assert next_check_in(arm, ALLOCATED, on(8, 1)) is None
     post = arm_day(programme, arm, ALLOCATED, on(10))
     assert (post.phase, post.modules, post.crossover_due) == ("post", ("baseline", "post"), False)
     assert not arm_day(programme, arm, ALLOCATED, on(11, 6)).crossover_due
     assert arm_day(programme, arm, ALLOCATED, on(12)).crossover_due
-    assert crossover_day(arm, ALLOCATED) == on(12)
-    assert crossover_day(programme.trial.arm("treatment"), ALLOCATED) is None
+    assert arm.crossover_day(ALLOCATED) == on(12)
+    assert programme.trial.arm("treatment").crossover_day(ALLOCATED) is None
 
 
 def test_local_day_is_the_participants_date():

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from benchmarks.common import active_participants
 from bot.clock import FakeClock
 from bot.conversation.service import ConversationService
-from bot.engine import Engine
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage
 from bot.storage.rows import PARTICIPANTS
@@ -40,7 +40,7 @@ async def test_two_processes_sweeping_and_sending_at_once_deliver_each_reminder_
     processes = []
     for database in (db, other):
         sender = OutboxSender(database, {"test": transport}, clock, Unlimited(), claim_batch=5)
-        service = ConversationService(database, Engine(programme), clock, timezone="Europe/Stockholm",
+        service = ConversationService(database, build_engine(programme), clock, timezone="Europe/Stockholm",
                                       language="en", wake_sender=sender.wake.set)  # fmt: skip
         service.sweeper.chunk = 7
         processes.append((service, sender))

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.clock import FakeClock
 from bot.content.programme import Programme
-from bot.engine import Effects, Engine, Inbound, Outbound, ParticipantState
+from bot.engine import Effects, Inbound, Outbound, ParticipantState
+from bot.features import build_engine
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Participant:
     """Drives the engine directly (no database) as a participant would, on a fake clock."""
 
     def __init__(self, programme: Programme, clock: FakeClock, tz: str = "Europe/Stockholm") -> None:
-        self.engine = Engine(programme)
+        self.engine = build_engine(programme)
         self.clock = clock
         self.state = ParticipantState(code="P-TEST", language="en", timezone=tz)
         self.effects: list[Effects] = []

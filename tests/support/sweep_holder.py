@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.content.loader import load_programme
-from bot.engine import Engine
+from bot.features import build_engine
 from bot.storage.database import Database
 from scheduler.sweep_pool import TickPool
 from scheduler.sweep_ticks import Writes
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def main(url: str, workdir: Path) -> None:
     db = Database(url)
     assert await db.sweep_lock.acquire()
-    pool = TickPool(Engine(load_programme(ROOT / "content")), lambda effects, code: None,
+    pool = TickPool(build_engine(load_programme(ROOT / "content")), lambda effects, code: None,
                     Writes.for_dialect(db.engine.dialect), workers=2)  # fmt: skip
     pool.start()
     await asyncio.wrap_future(pool._executor.submit(int))  # type: ignore[union-attr]  # every worker forked

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.engine.calendar import module_opens_at
+from bot.features import build_engine
 from tests.support import Participant, auto_answer, finish_current_module
 
 
@@ -213,14 +214,13 @@ def test_phq9_item_9_at_zero_raises_no_alert(p):
 
 
 def test_help_lists_withdraw_only_where_the_chat_runs_a_trial(p, programme):
-    from bot.engine import Engine
     from bot.engine.model import Policy
 
     p.command("start")
     outside = p.command("help").outbound[0].text
     assert "/withdraw" not in outside and "/mydata" in outside and outside.rstrip().endswith("/help – this message")
     assert "{withdraw}" not in outside
-    p.engine = Engine(programme, Policy(trial=True))
+    p.engine = build_engine(programme, Policy(trial=True))
     inside = p.command("help").outbound[0].text
     assert "/withdraw – leave the study\n/help – this message" in inside
     # An empty message with nothing open to answer gets the same help (bot/engine/questions.py)
