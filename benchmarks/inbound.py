@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import conversation, fresh_database
+from bot.bootstrap import conversation_service
 from bot.clock import SystemClock
 from bot.content.loader import load_programme
 from bot.conversation.service import ConversationService
@@ -21,7 +22,7 @@ from bot.features import build_engine
 
 
 def _service(db, programme) -> ConversationService:  # type: ignore[no-untyped-def]
-    return ConversationService(db, build_engine(programme), SystemClock(), timezone="Europe/Stockholm", language="en")
+    return conversation_service(db, build_engine(programme), SystemClock(), timezone="Europe/Stockholm", language="en")
 
 
 async def closed_loop(url: str | None, participants: int, events: int) -> dict[str, float]:

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.common import active_participants, fresh_database
+from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
-from bot.conversation.service import ConversationService
 from bot.features import build_engine
 from bot.storage.rows import PARTICIPANTS
 from scheduler.sweep_pool import default_workers
@@ -73,7 +73,7 @@ async def measure(participants: int, url: str | None = None, workers: int | None
         await db.run_write(lambda conn, rows=rows: conn.execute(PARTICIPANTS.insert(), rows))
     clock = FakeClock(due)
     workers = default_workers() if workers is None else workers
-    service = ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
+    service = conversation_service(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
     service.sweeper.pool.start()  # as ``icbt run`` does at start-up
     try:
         with MemorySampler(service.sweeper.pool.pids) as memory:

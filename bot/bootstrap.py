@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
+from bot.charts.files import PictureWriter
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
+from bot.conversation.decisions import Decisions
 from bot.conversation.release import release_command
-from bot.conversation.service import ConversationService
+from bot.conversation.requests import Step
+from bot.conversation.service import DEFAULT_CHARTS_DIR, ConversationService
+from bot.engine import Engine
 from bot.engine.model import Policy
 from bot.features import build_engine
 from bot.measures.service import SymptomPolicy
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig
+from bot.relay.registry import default_registry
 from bot.relay.service import RelayService
 from bot.safety import SafetySite
 from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.storage.rows import EffectRows
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from bot.trial.service import TrialService
 from scheduler.ratelimit import Limits, RateLimiter, Unlimited
 from scheduler.sender import OnUnreachable, OutboxSender, Transport
+from scheduler.sweep import Sweeper
 from scheduler.sweep_pool import default_workers
 
 
@@ -72,11 +80,7 @@ async def bootstrap(
         on_unreachable=on_unreachable, staff_status=staff_status,
     )  # fmt: skip
     await sender.recover()  # rows a crashed run left in flight: the rule in scheduler/sender.py
-    relay = None
-    if staff_target is not None:
-        relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
-            settings.content_dir, settings.language), programme, wake_sender=sender.wake.set,
-            charts_dir=settings.charts_dir)  # fmt: skip
+    relay: RelayService | None = None  # built below, with every staff command, once the trial's exist
 
     def wake() -> None:  # a participant event committed: send its replies, post its relay items
         sender.wake.set()
@@ -89,28 +93,60 @@ async def bootstrap(
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = build_engine(programme, policy)
+    decisions = Decisions(db, engine, clock, settings.charts_dir, wake)
     mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
     trial_chat = None
     if policy.trial:
         trial = TrialService(db, programme, clock, seed=trial_seed, staff_target=staff_target, wake_sender=wake)
-        trial_chat = TrialChat(trial, engine, mydata)
-    service = ConversationService(
+        trial_chat = TrialChat(trial, engine, decisions.decide_in, mydata)
+    service = conversation_service(
         db, engine, clock, timezone=settings.timezone, language=settings.language, staff_target=staff_target,
         wake_sender=wake, max_batch=settings.group_commit_max_batch,
         on_trial=trial_chat.run if trial_chat is not None else mydata.run,
         symptoms=SymptomPolicy(threshold=settings.symptom_rise_threshold), charts_dir=settings.charts_dir,
         sweep_workers=default_workers() if settings.sweep_workers is None else settings.sweep_workers,
+        sweep_chunk=settings.sweep_chunk, decisions=decisions,
         after_sweep=trial_chat.draws_due if trial_chat is not None else None,
     )  # fmt: skip
-    service.sweeper.chunk = settings.sweep_chunk
-    if relay is not None:
-        relay.registry["release"] = release_command(service)  # /release: staff lift a safety pause
-    if trial_chat is not None:
-        trial_chat.conversation = service
-        if relay is not None:
-            trial_chat.register(relay.registry)  # /interviewed in the staff group
+    if staff_target is not None:
+        commands = default_registry()
+        commands["release"] = release_command(decisions)  # /release: staff lift a safety pause
+        if trial_chat is not None:
+            trial_chat.register(commands)  # /interviewed in the staff group
+        relay = RelayService(db, clock, relay_config(settings, staff_target, demo_therapist), load_relay_content(
+            settings.content_dir, settings.language), programme, registry=commands, wake_sender=sender.wake.set,
+            charts_dir=settings.charts_dir)  # fmt: skip
     return App(settings=settings, programme=programme, db=db, service=service, sender=sender, relay=relay,
                trial_chat=trial_chat, privacy=mydata.data)  # fmt: skip
+
+
+def conversation_service(
+    db: Database,
+    engine: Engine,
+    clock: Clock,
+    *,
+    timezone: str,
+    language: str,
+    staff_target: tuple[str, str] | None = None,
+    wake_sender: Callable[[], None] = lambda: None,
+    max_batch: int = 50,
+    on_trial: Step | None = None,
+    symptoms: SymptomPolicy | None = None,
+    charts_dir: Path = DEFAULT_CHARTS_DIR,
+    sweep_workers: int = 0,
+    sweep_chunk: int = 500,
+    decisions: Decisions | None = None,
+    after_sweep: Callable[[], Awaitable[int]] | None = None,
+) -> ConversationService:
+    """The conversation service with its sweep and its decisions, built complete: ``bootstrap``, the
+    simulator, the command line, the benchmarks and the tests all build it here."""
+    sweeper = Sweeper(db, engine, clock, lambda: EffectRows(version=engine.programme.version), chunk=sweep_chunk,
+                      pictures=PictureWriter(charts_dir), workers=sweep_workers)  # fmt: skip
+    return ConversationService(
+        db, engine, clock, timezone=timezone, language=language, staff_target=staff_target, wake_sender=wake_sender,
+        max_batch=max_batch, on_trial=on_trial, symptoms=symptoms, charts_dir=charts_dir, sweeper=sweeper,
+        decisions=decisions or Decisions(db, engine, clock, charts_dir, wake_sender), after_sweep=after_sweep,
+    )  # fmt: skip
 
 
 def relay_config(settings: Settings, staff_target: tuple[str, str], demo_therapist: int | None = None) -> RelayConfig:

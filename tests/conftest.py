@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
@@ -132,7 +133,7 @@ def sender(db: Database, clock: FakeClock, transport: RecordingTransport) -> Out
 
 @pytest.fixture
 def service(db: Database, programme: Programme, clock: FakeClock, sender: OutboxSender) -> ConversationService:
-    return ConversationService(
+    return conversation_service(
         db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set,
     )  # fmt: skip

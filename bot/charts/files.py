@@ -7,7 +7,7 @@ transaction that then rolled back is harmless and is simply never sent. The file
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.charts.pictures import draw
@@ -24,3 +24,13 @@ def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:
         path = charts_dir / f"{code}-{n}.png"
         path.write_bytes(draw(out.chart))
         effects.outbound[index] = replace(out, image=str(path), chart=None)
+
+
+@dataclass(frozen=True)
+class PictureWriter:
+    """``write_pictures`` into one folder, as a value a sweep's worker processes can be handed."""
+
+    charts_dir: Path
+
+    def __call__(self, effects: Effects, code: str) -> None:
+        write_pictures(effects, self.charts_dir, code)

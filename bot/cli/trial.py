@@ -161,7 +161,7 @@ def interviewed(
         _confirmed(code.upper(), "Excluding", yes)
     from sqlalchemy import select
 
-    from bot.conversation.service import ConversationService
+    from bot.conversation.decisions import Decisions
     from bot.engine.model import Policy
     from bot.safety import SafetySite
     from bot.storage.models import Participant
@@ -177,11 +177,11 @@ def interviewed(
         trial = TrialService(db, programme, clock, seed=None)
         engine = build_engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
                                           safety=SafetySite.from_settings(settings)))  # fmt: skip
-        service = ConversationService(db, engine, clock, timezone=settings.timezone, language=settings.language)
+        decisions = Decisions(db, engine, clock, settings.charts_dir, lambda: None)
         async with db.transaction() as session:  # the record and the participant's next step, together
             await trial.record_interview(session, command.code, command.outcome, command.reason, _actor(by))
             pid = await session.scalar(select(Participant.id).where(Participant.code == command.code))
-            await service.decide_in(session, pid, lambda state, now: engine.interviewed(state, command.outcome, now))
+            await decisions.decide_in(session, pid, lambda state, now: engine.interviewed(state, command.outcome, now))
         return command.outcome
 
     done = _with(config, work)

@@ -7,11 +7,11 @@ who did it. Registered into the relay's commands at the composition root (the re
 
 from __future__ import annotations
 
-from bot.conversation.service import ConversationService
+from bot.conversation.decisions import Decisions
 from bot.relay.commands import CommandContext, StaffCommand
 
 
-def release_command(service: ConversationService) -> StaffCommand:
+def release_command(decisions: Decisions) -> StaffCommand:
     async def release(ctx: CommandContext) -> None:
         participant = ctx.participant
         if participant is None:
@@ -21,8 +21,8 @@ def release_command(service: ConversationService) -> StaffCommand:
             await ctx.say(ctx.content.text("not_paused", code=participant.code))
             return
         by = f"therapist:{ctx.therapist}"
-        await service.decide_in(
-            ctx.store.session, participant.id, lambda state, now: service.engine.released(state, by, now)
+        await decisions.decide_in(
+            ctx.store.session, participant.id, lambda state, now: decisions.engine.released(state, by, now)
         )
         ctx.store.audit(participant.id, by, "safety_pause_released", ctx.now)
         therapist = ctx.config.name_of(ctx.therapist)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
@@ -25,19 +26,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts.files import write_pictures
 from bot.clock import Clock
+from bot.conversation.decisions import Decide, Decisions
 from bot.conversation.requests import Step, TrialRequests, write_requests
 from bot.engine import Engine, Inbound
 from bot.engine.model import Effects, ParticipantState
 from bot.measures.service import SymptomPolicy, record_scores
 from bot.storage.database import Database
-from bot.storage.models import PRIORITY_INTERACTIVE, Participant
-from bot.storage.repository import Repository, to_state
+from bot.storage.models import PRIORITY_INTERACTIVE
 from bot.storage.rows import PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
 from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
-from scheduler.sweep import Sweeper
 
 log = logging.getLogger(__name__)
+
+
+class SweepOutcome(Protocol):
+    ticked: int
+    messages: int
+    quarantined: int
+    skipped: bool
+
+
+class Sweep(Protocol):
+    """What the service asks of the sweep (``scheduler.sweep.Sweeper``): the scheduler builds on the
+    conversation, never the other way round."""
+
+    async def sweep(self) -> SweepOutcome: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,8 @@ class ConversationService:
         on_trial: Step | None = None,  # does one trial request in its transaction (bot/trial/chat.py)
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
         charts_dir: Path = DEFAULT_CHARTS_DIR,  # where /progress pictures are written (bootstrap: the setting)
-        sweep_workers: int = 0,  # processes that tick a big sweep (scheduler/sweep_pool.py); 0: tick in this one
+        sweeper: Sweep,  # lets time pass for everyone due (scheduler/sweep.py), built by the composition root
+        decisions: Decisions,  # one decision outside an event (bot/conversation/decisions.py)
         after_sweep: Callable[[], Awaitable[int]]
         | None = None,  # the trial's draws due become requests (TrialChat.draws_due)
     ) -> None:
@@ -82,7 +99,7 @@ class ConversationService:
         self.symptoms = symptoms or SymptomPolicy()
         self.charts_dir = charts_dir
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
-        self.sweeper = Sweeper(db, engine, clock, self.effect_rows, pictures=self._pictures, workers=sweep_workers)
+        self.sweeper, self.decisions = sweeper, decisions
         # what an event asked of the trial: written with the event, done right after it (and by sweeps)
         self.requests = TrialRequests(db, clock, on_trial, engine.programme, staff_target) if on_trial else None
 
@@ -243,38 +260,8 @@ class ConversationService:
         state = ParticipantState(code=code, language=lang, timezone=self.timezone)
         return state, Target(pid, code, ev.channel, ev.chat_id)
 
-    async def nudge(self, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]) -> None:
-        """Run one engine decision for a participant outside any event of theirs (e.g. a therapist's
-        interview outcome moving them on), in one transaction like an event."""
-        async with self.db.transaction() as session:
-            await self.decide_in(session, participant_id, decide)
-        self.wake_sender()
+    async def nudge(self, participant_id: int, decide: Decide) -> None:
+        await self.decisions.nudge(participant_id, decide)
 
-    async def decide_in(
-        self, session: AsyncSession, participant_id: int, decide: Callable[[ParticipantState, datetime], Effects]
-    ) -> None:
-        """``nudge`` inside the caller's transaction (a staff command's: the staff record and the
-        participant's next step commit together or not at all). The caller wakes the sender."""
-        now = self.clock.now()
-        repo = Repository(session, lock_rows=not self.db.is_sqlite)
-        row = await repo.participant(participant_id)
-        if row is None:
-            return
-        state = to_state(row)
-        effects = decide(state, now)
-        write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
-        self._save(repo, row, state, effects, None, now)
-
-    def _save(
-        self,
-        repo: Repository,
-        row: Participant,
-        state: ParticipantState,
-        effects: Effects,
-        event_id: str | None,
-        now: datetime,
-    ) -> None:
-        """Everything is stamped with the time the engine decided at, not a later clock read."""
-        programme = self.engine.programme
-        repo.save(row, state, effects, now=now, version=programme.version, next_due=self.engine.next_due(state, now),
-                  event_id=event_id)  # fmt: skip
+    async def decide_in(self, session: AsyncSession, participant_id: int, decide: Decide) -> None:
+        await self.decisions.decide_in(session, participant_id, decide)

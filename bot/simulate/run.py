@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import func, select
 
+from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.content.programme import Programme
-from bot.conversation.service import ConversationService
+from bot.conversation.decisions import Decisions
 from bot.engine import Inbound
 from bot.engine.model import ParticipantState, Policy
 from bot.features import build_engine
@@ -79,13 +80,14 @@ class Simulation:
         staff = (CHANNEL, STAFF_CHAT)
         engine = build_engine(programme, Policy(staff_available=False, trial=True))
         trial = TrialService(db, programme, self.clock, seed=SIM_SEED, staff_target=staff)
-        self.trial_chat = TrialChat(trial, engine)
-        self.service = ConversationService(
+        charts = Path(tempfile.gettempdir()) / "icbt-sim-charts"
+        decisions = Decisions(db, engine, self.clock, charts, lambda: None)
+        self.trial_chat = TrialChat(trial, engine, decisions.decide_in)
+        self.service = conversation_service(
             db, engine, self.clock, timezone=TIMEZONE, language="en", staff_target=staff,
             on_trial=self.trial_chat.run, after_sweep=self.trial_chat.draws_due, symptoms=SymptomPolicy(),
-            charts_dir=Path(tempfile.gettempdir()) / "icbt-sim-charts",
+            charts_dir=charts, decisions=decisions,
         )  # fmt: skip
-        self.trial_chat.conversation = self.service
         relay = RelayConfig(staff_channel=CHANNEL, staff_chat_id=STAFF_CHAT, therapist_ids=(THERAPIST,),
                             therapist_names={THERAPIST: "Sim"}, signature="— {name}", timezone=TIMEZONE)  # fmt: skip
         self.relay = RelayService(db, self.clock, relay, load_relay_content(content_dir), programme)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,27 +26,23 @@ from bot.storage.tables_trial import TrialAllocation, TrialRequestRow, TrialWith
 from bot.trial.eligibility import Eligibility, not_eligible_text
 from bot.trial.mydata import MyData
 from bot.trial.service import Allocation, TrialService
-from bot.trial.staff_command import interviewed_command
+from bot.trial.staff_command import DecideIn, interviewed_command
 from bot.trial.stage import Stage
-
-if TYPE_CHECKING:
-    from bot.conversation.service import ConversationService
 
 log = logging.getLogger(__name__)
 
 
 class TrialChat:
-    """``conversation`` is set once the conversation service exists (it takes ``run`` as its hook)."""
+    """``decide_in`` runs one engine decision for a participant inside the caller's transaction
+    (``bot/conversation/decisions.py``, handed in by the composition root: the trial knows no
+    conversation service)."""
 
-    def __init__(self, trial: TrialService, engine: Engine, mydata: MyData | None = None) -> None:
-        self.trial, self.engine, self.mydata = trial, engine, mydata
-        self.conversation: ConversationService | None = None
+    def __init__(self, trial: TrialService, engine: Engine, decide_in: DecideIn, mydata: MyData | None = None) -> None:
+        self.trial, self.engine, self.decide_in, self.mydata = trial, engine, decide_in, mydata
 
     def register(self, registry: dict[str, StaffCommand]) -> None:
         """Add ``/interviewed`` to the relay's staff commands (bot/trial/staff_command.py)."""
-        command = interviewed_command(
-            self.trial, self.engine, lambda: self.conversation and self.conversation.decide_in
-        )
+        command = interviewed_command(self.trial, self.engine, self.decide_in)
         registry[command.name] = command
 
     async def record_interview(self, code: str, outcome: str, reason: str | None, by: str) -> Stage:
@@ -57,10 +52,12 @@ class TrialChat:
         stage = await self.trial.interviewed(code, outcome, reason, by)
         async with self.trial.db.reading() as session:
             participant_id = await session.scalar(select(Participant.id).where(Participant.code == code))
-        if self.conversation is not None and participant_id is not None:
-            await self.conversation.nudge(
-                participant_id, lambda state, now: self.engine.interviewed(state, outcome, now)
-            )
+        if participant_id is not None:
+            async with self.trial.db.transaction() as session:
+                await self.decide_in(
+                    session, participant_id, lambda state, now: self.engine.interviewed(state, outcome, now)
+                )
+            self.trial.wake_sender()
         return stage
 
     async def run(self, session: AsyncSession, participant_id: int, request: TrialRequest) -> None:
@@ -80,11 +77,10 @@ class TrialChat:
         """The draw after the consent (told in the arm's words by ``TrialService``), then the arm's
         calendar starts for the participant, in the same transaction."""
         result = await self.trial.allocate_in(session, participant_id)
-        if self.conversation is not None:
-            await self.conversation.decide_in(
-                session, participant_id,
-                lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now),
-            )  # fmt: skip
+        await self.decide_in(
+            session, participant_id,
+            lambda state, now: self.engine.allocated(state, result.arm, result.allocated_on, now),
+        )  # fmt: skip
         return result
 
     async def draws_due(self) -> int:
@@ -103,11 +99,9 @@ class TrialChat:
                 )
             ).all()
             due = [row.id for row in rows if self.engine.draw_due(to_state(row), now)]
-        if self.conversation is None:
-            return 0
         for participant_id in due:
             async with self.trial.db.transaction() as session:
-                await self.conversation.decide_in(session, participant_id, self.engine.request_draw)
+                await self.decide_in(session, participant_id, self.engine.request_draw)
                 session.add(TrialRequestRow(participant_id=participant_id, kind="allocate", answers={},
                                             status="pending", attempts=0, created_at=now))  # fmt: skip
         return len(due)

@@ -11,23 +11,25 @@ sender once the update is committed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Engine
+from bot.engine.model import Effects, ParticipantState
 from bot.errors import InterviewClosed, TrialStateError
 from bot.relay import confirm
 from bot.relay.commands import CommandContext, StaffCommand
 from bot.trial.commands import USAGE, CommandRejected, Interviewed, parse_interviewed
 from bot.trial.service import TrialService
 
-# ConversationService.decide_in: run one engine decision for a participant in the caller's session
-DecideIn = Callable[[AsyncSession, int, Callable], Awaitable[None]]
+# Decisions.decide_in (bot/conversation/decisions.py): one engine decision for a participant in the
+# caller's session, handed in by the composition root
+DecideIn = Callable[[AsyncSession, int, Callable[[ParticipantState, datetime], Effects]], Awaitable[None]]
 
 
-def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable[[], DecideIn | None]) -> StaffCommand:
-    """The registry entry; ``decide_in`` is looked up when the command runs (the conversation service is
-    built after the relay)."""
+def interviewed_command(trial: TrialService, engine: Engine, decide_in: DecideIn) -> StaffCommand:
+    """The registry entry."""
 
     async def handler(ctx: CommandContext) -> None:
         args = ctx.args.strip()
@@ -50,10 +52,8 @@ def interviewed_command(trial: TrialService, engine: Engine, decide_in: Callable
         participant = await ctx.store.participant_by_code(command.code)
         assert participant is not None  # record_interview has just found it
         await ctx.store.close_items(participant.id, "interview", ctx.now, ctx.therapist)
-        decide = decide_in()
-        if decide is not None:
-            await decide(ctx.store.session, participant.id,
-                         lambda state, now: engine.interviewed(state, command.outcome, now))  # fmt: skip
+        await decide_in(ctx.store.session, participant.id,
+                        lambda state, now: engine.interviewed(state, command.outcome, now))  # fmt: skip
         lang = trial.programme.spec.default_language
         words = trial.programme.msg(lang, f"trial.staff_interviewed_{command.outcome}", code=command.code)
         await ctx.say(words, participant)

@@ -117,6 +117,81 @@ def test_no_import_circles_in_the_project():
     assert cycles == []
 
 
+def _package(module: str) -> str:
+    """A module's package for the layering rules: ``bot.<folder>`` (``bot.engine``, ``bot.trial``, …),
+    a top-level module of ``bot`` on its own (``bot.clock``, ``bot.bootstrap``), or ``scheduler``."""
+    parts = module.split(".")
+    return "scheduler" if parts[0] == "scheduler" else ".".join(parts[:2])
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module named by an import anywhere in the file, ``TYPE_CHECKING`` blocks included: a
+    type-only import still ties the packages together for a reader."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({node.module, *(f"{node.module}.{a.name}" for a in node.names)})
+    return names
+
+
+def _package_graph() -> dict[str, set[str]]:
+    modules = _project_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        mine = _package(name)
+        targets = {_package(m) for m in _all_imports(path) if m in modules}
+        graph.setdefault(mine, set()).update(t for t in targets if t != mine)
+    return graph
+
+
+def test_no_circle_between_packages():
+    """The features build on the engine, the conversation service on both, the scheduler and the
+    edges on all of them: no package imports one that imports it back (however indirectly)."""
+    graph = _package_graph()
+
+    def reaches(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    circles = sorted(f"{a} -> {b} -> … -> {a}" for a in graph for b in graph[a] if a in reaches(b))
+    assert circles == []
+
+
+ENGINE_MAY_REACH = {"bot.engine", "bot.content", "bot.safety", "bot.errors", "bot.text"}
+NEVER_UNDER_THE_ENGINE = ("telegram", "sqlalchemy", "alembic", "apscheduler", "asyncpg", "aiosqlite", "httpx",
+                          "matplotlib", "scipy", "statsmodels", "pandas", "numpy")  # fmt: skip
+
+
+def test_the_engine_is_pure_all_the_way_down():
+    """Not only the engine's own imports: everything they import in turn stays inside the engine,
+    the content, the safety screen and the errors, and none of it touches a database, a channel, a
+    scheduler or a plotting library."""
+    modules = _project_modules()
+    reached: set[str] = set()
+    todo = [m for m in modules if m == "bot.engine" or m.startswith("bot.engine.")]
+    outside: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        for imported in _all_imports(modules[name]):
+            if imported in modules:
+                todo.append(imported)
+            elif not imported.startswith(("bot.", "scheduler.")):
+                outside.add(imported.split(".")[0])
+    assert sorted({_package(m) for m in reached} - ENGINE_MAY_REACH) == []
+    assert sorted(outside & set(NEVER_UNDER_THE_ENGINE)) == []
+
+
 def test_no_module_uses_another_modules_private_names():
     """``from x import _y``, ``module._y`` or ``other_object._y()`` couples code to another module's
     internals (the old engine's commands called ``engine._resume``): use a public function instead."""
@@ -178,4 +253,4 @@ def test_an_engine_message_has_no_addressee_to_get_wrong():
 
     from bot.engine.model import Outbound
 
-    assert {f.name for f in fields(Outbound)} == {"text", "buttons", "image", "dedup_key", "png"}
+    assert {f.name for f in fields(Outbound)} == {"text", "buttons", "image", "dedup_key", "chart"}

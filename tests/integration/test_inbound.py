@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
+from bot.bootstrap import conversation_service
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
 from bot.features import build_engine
@@ -52,7 +53,7 @@ class Poisoned(Engine):
 
 
 def make_service(db, engine, clock, staff=("test", "staff")) -> ConversationService:
-    return ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en", staff_target=staff)
+    return conversation_service(db, engine, clock, timezone="Europe/Stockholm", language="en", staff_target=staff)
 
 
 async def scalar(db: Database, query):

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
+from bot.bootstrap import conversation_service
 from bot.channels.console import ConsoleTransport
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.transport import CAPTION_LIMIT, TelegramTransport, plan
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.features import build_engine
 from bot.settings import load_settings
@@ -40,7 +40,7 @@ async def tg(db, programme, clock, monkeypatch):
     application = build_application(load_settings(), request=api)
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot)}, clock, Unlimited())
     mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
-    service = ConversationService(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   wake_sender=sender.wake.set, on_trial=mydata.run)  # fmt: skip
     register_handlers(application, service)
     await application.initialize()

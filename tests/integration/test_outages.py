@@ -10,6 +10,7 @@ import logging
 import pytest
 from sqlalchemy import select, text
 
+from bot.bootstrap import conversation_service
 from bot.engine import Inbound
 from bot.errors import StorageUnavailable
 from bot.features import build_engine
@@ -50,11 +51,10 @@ def test_an_outage_is_one_line_when_it_starts_and_one_when_it_ends(caplog):
 
 
 async def test_events_against_an_unreachable_database_log_one_line(programme, clock, caplog):
-    from bot.conversation.service import ConversationService
     from bot.storage.database import Database
 
     down = Database("postgresql+asyncpg://postgres@127.0.0.1:1/none")  # nothing listens there
-    service = ConversationService(down, build_engine(programme), clock, timezone="Europe/Stockholm", language="en")
+    service = conversation_service(down, build_engine(programme), clock, timezone="Europe/Stockholm", language="en")
     with caplog.at_level(logging.ERROR):
         for n in range(5):
             with pytest.raises(OSError):

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from typer.testing import CliRunner
 
+from bot.bootstrap import conversation_service
 from bot.cli.app import app
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound, ParticipantState
 from bot.engine.model import Preferences
 from bot.features import build_engine
@@ -130,7 +130,7 @@ async def test_settings_and_a_snooze_persist_and_steer_the_sweep(db, service, se
 
     # A restarted process (a new service over the same database) sees the same settings.
     again = Chat(
-        ConversationService(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
+        conversation_service(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en"), sender, transport
     )
     await again.send(Inbound(kind="command", text="settings"))
     assert "Reminder time: 20:00" in transport.texts("77")[-1]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.bootstrap import conversation_service
 from bot.charts.pictures import draw
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.engine.model import StoredAnswer
 from bot.engine.progress_chart import diary_series
@@ -60,7 +60,7 @@ def test_progress_before_the_programme_started_explains(programme, clock):
 
 async def test_the_service_writes_the_picture_and_queues_its_path(db, programme, clock, tmp_path: Path):
     charts = tmp_path / "charts"
-    service = ConversationService(
+    service = conversation_service(
         db, build_engine(programme), clock, timezone=STOCKHOLM, language="en", charts_dir=charts
     )
     p = started(programme, STOCKHOLM, date(2026, 1, 5))

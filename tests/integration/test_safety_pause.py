@@ -20,7 +20,7 @@ async def held(db, participant_id: int) -> dict:
 
 
 async def test_staff_see_the_pause_and_release_it_from_the_topic(service, relay, sender, transport, db, clock, topics):  # noqa: F811
-    relay.registry["release"] = release_command(service)
+    relay.registry["release"] = release_command(service.decisions)
     p = await active_participant(service)
     await service.handle("test", p.chat_id, "risk-1", Inbound(kind="text", text="I've taken all my pills"))
     await relay.process_pending()

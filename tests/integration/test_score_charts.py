@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.bootstrap import conversation_service
 from bot.charts.pictures import draw, look_back_chart, unlock_chart
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.engine.charts import ChartWords, LookBack
 from bot.features import build_engine
@@ -47,7 +47,7 @@ def test_the_baseline_has_no_unlock_picture(programme) -> None:
 
 
 async def test_the_sweep_writes_the_unlock_picture_and_queues_its_path(db, programme, clock, tmp_path: Path) -> None:
-    service = ConversationService(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en",
                                   charts_dir=tmp_path / "charts")  # fmt: skip
     p = started(programme, STOCKHOLM, CONSENT)
     clock.set(p.clock.now())
@@ -68,7 +68,7 @@ async def test_the_sweep_writes_the_unlock_picture_and_queues_its_path(db, progr
 
 
 async def test_the_week_8_look_back_shows_their_own_start_and_now(db, programme, clock, tmp_path: Path) -> None:
-    service = ConversationService(
+    service = conversation_service(
         db, build_engine(programme), clock, timezone=STOCKHOLM, language="en", charts_dir=tmp_path / "charts",
         symptoms=SymptomPolicy(threshold=5),
     )  # fmt: skip
@@ -94,7 +94,7 @@ async def test_the_week_8_look_back_shows_their_own_start_and_now(db, programme,
 
 
 async def test_the_week_4_check_has_no_look_back(db, programme, clock, tmp_path: Path) -> None:
-    service = ConversationService(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone=STOCKHOLM, language="en",
                                   charts_dir=tmp_path / "charts")  # fmt: skip
     p = at_module_start(programme, "week05", 5)
     clock.set(p.clock.now())

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.request import RequestData
 
+from bot.bootstrap import conversation_service
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.transport import TelegramTransport
-from bot.conversation.service import ConversationService
 from bot.features import build_engine
 from bot.settings import load_settings
 from bot.storage.models import AuditEntry, OutboxMessage, Participant
@@ -85,7 +85,7 @@ async def tg(db, programme, clock, monkeypatch):
 
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot)}, clock, Unlimited(),
                           on_unreachable=on_unreachable)  # fmt: skip
-    service = ConversationService(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", str(STAFF)), wake_sender=sender.wake.set)  # fmt: skip
     register_handlers(application, service)
     await application.initialize()

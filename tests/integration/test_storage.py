@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.bootstrap import conversation_service
 from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.errors import StorageUnavailable
@@ -120,7 +121,7 @@ async def test_restart_resumes_at_the_same_step_with_nothing_lost_or_doubled(dri
     # A new process: new engine, new service, new database object on the same URL.
     db2 = Database(db.url)
     await db2.upgrade()
-    service2 = ConversationService(db2, build_engine(programme), clock, timezone="Europe/Stockholm", language="en")
+    service2 = conversation_service(db2, build_engine(programme), clock, timezone="Europe/Stockholm", language="en")
     await service2.handle("test", CHAT, "9999", Inbound(kind="command", text="menu"))
     after = await participant(db2)
     assert after.position.get("frames") == before.position.get("frames")

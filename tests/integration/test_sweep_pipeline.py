@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, select
 
 from benchmarks.common import active_participants
+from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
@@ -32,7 +33,7 @@ async def seed(db: Database, programme, n: int) -> datetime:
 
 
 def service_for(db: Database, engine: Engine, clock: FakeClock, workers: int, chunk: int = 5) -> ConversationService:
-    service = ConversationService(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
+    service = conversation_service(db, engine, clock, timezone="Europe/Stockholm", language="en", sweep_workers=workers)
     service.sweeper.chunk = chunk
     return service
 

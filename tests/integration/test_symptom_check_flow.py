@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.conversation.service import ConversationService
+from bot.bootstrap import conversation_service
 from bot.engine import Inbound
 from bot.features import build_engine
 from bot.measures.scoring import score
@@ -51,7 +51,7 @@ def test_phq9_is_asked_again_at_the_start_of_modules_4_and_8(programme, module, 
 
 
 async def test_the_therapist_sees_the_check_and_a_rise_is_flagged(db, programme, clock, sender, transport):
-    service = ConversationService(
+    service = conversation_service(
         db, build_engine(programme), clock, timezone=STOCKHOLM,
         language="en", staff_target=("test", "staff"), wake_sender=sender.wake.set,
         symptoms=SymptomPolicy(threshold=5),

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
+from bot.bootstrap import conversation_service
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.transport import TelegramTransport, split_text
-from bot.conversation.service import ConversationService
 from bot.features import build_engine
 from bot.measures.scoring import score
 from bot.measures.store import store_score
@@ -64,7 +64,7 @@ async def tg(db, programme, clock, monkeypatch):
     api = FakeBotAPI()
     application = build_application(settings, request=api)
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot)}, clock, Unlimited())
-    service = ConversationService(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", "-100200"), wake_sender=sender.wake.set)  # fmt: skip
     register_handlers(application, service)
     await application.initialize()

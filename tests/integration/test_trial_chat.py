@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import bootstrap
-from bot.conversation.service import ConversationService
+from bot.bootstrap import bootstrap, conversation_service
+from bot.conversation.decisions import Decisions
+from bot.conversation.service import DEFAULT_CHARTS_DIR
 from bot.engine import Inbound
 from bot.engine.model import Policy
 from bot.errors import TrialStateError
@@ -42,13 +43,14 @@ TYPED = {
 def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
     """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
     trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
-    trial_chat = TrialChat(trial, build_engine(programme, Policy(trial=True)))
-    service = ConversationService(
-        db, trial_chat.engine, clock, timezone="Europe/Stockholm", language="en",
+    engine = build_engine(programme, Policy(trial=True))
+    decisions = Decisions(db, engine, clock, DEFAULT_CHARTS_DIR, sender.wake.set)
+    trial_chat = TrialChat(trial, engine, decisions.decide_in)
+    service = conversation_service(
+        db, engine, clock, timezone="Europe/Stockholm", language="en",
         staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,
-        after_sweep=trial_chat.draws_due,
+        after_sweep=trial_chat.draws_due, decisions=decisions,
     )  # fmt: skip
-    trial_chat.conversation = service
     return trial_chat, Driver(service, sender, transport)
 
 
@@ -452,7 +454,9 @@ async def test_bootstrap_runs_the_trial_in_the_chat_only_with_a_seed(tmp_path, c
     app = await bootstrap(settings, clock, {"test": transport}, staff_target=("test", "staff"), trial_seed=SEED)
     await app.db.dispose()
     assert app.trial_chat is not None and app.service.engine.policy.trial
-    assert app.trial_chat.conversation is app.service and app.service.requests.step == app.trial_chat.run
+    assert (
+        app.trial_chat.decide_in == app.service.decisions.decide_in and app.service.requests.step == app.trial_chat.run
+    )
 
 
 async def test_withdraw_asks_about_the_data_then_stops_every_message(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from benchmarks.common import active_participants
+from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.conversation.service import ConversationService
 from bot.features import build_engine
@@ -40,7 +41,7 @@ async def test_two_processes_sweeping_and_sending_at_once_deliver_each_reminder_
     processes = []
     for database in (db, other):
         sender = OutboxSender(database, {"test": transport}, clock, Unlimited(), claim_batch=5)
-        service = ConversationService(database, build_engine(programme), clock, timezone="Europe/Stockholm",
+        service = conversation_service(database, build_engine(programme), clock, timezone="Europe/Stockholm",
                                       language="en", wake_sender=sender.wake.set)  # fmt: skip
         service.sweeper.chunk = 7
         processes.append((service, sender))

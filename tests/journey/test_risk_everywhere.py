@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from telegram import Update
 
+from bot.bootstrap import conversation_service
 from bot.channels.telegram.app import build_application, register_handlers
 from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_handlers
 from bot.channels.telegram.transport import TelegramTransport
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.features import build_engine
 from bot.relay.topics import TopicDirectory
@@ -150,7 +150,7 @@ async def journey(db, programme, clock, monkeypatch):
     gateway = TelegramStaffGateway(application.bot, STAFF)
     topics = TopicDirectory(db, clock, str(STAFF), gateway.create_topic, rename=gateway.rename_topic)
     sender = OutboxSender(db, {"telegram": TelegramTransport(application.bot, topics)}, clock, Unlimited())
-    service = ConversationService(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
+    service = conversation_service(db, build_engine(programme), clock, timezone="Europe/Stockholm", language="en",
                                   staff_target=("telegram", str(STAFF)), wake_sender=sender.wake.set)  # fmt: skip
     relay = relay_service(db, clock, programme, relay_config("telegram", str(STAFF)), wake=sender.wake.set)
     register_staff_handlers(application, relay)
