@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.model import Effects, ParticipantState
-from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.engine.model import ParticipantState
+from bot.storage.models import AuditEntry, Participant
 from bot.storage.rows import state_from_row
 
 
@@ -49,46 +49,6 @@ class Repository:
         now: datetime,
     ) -> None:
         self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
-
-    def save(
-        self,
-        row: Participant,
-        state: ParticipantState,
-        effects: Effects,
-        *,
-        now: datetime,
-        version: str,
-        next_due: datetime | None,
-        event_id: str | None,
-    ) -> None:
-        """Write the new state and everything the event caused, in the caller's transaction."""
-        row.status, row.paused, row.start_date = state.status, state.paused, state.start_date
-        row.language, row.timezone = state.language, state.timezone
-        row.position = state.position_json()
-        row.next_due_at, row.updated_at = next_due, now
-        add = self.session.add
-        for a in effects.answers:
-            add(Answer(participant_id=row.id, module_id=a.module, step_id=a.step, field_id=a.field, entry_id=a.entry,
-                       value=a.value, content_version=version, answered_at=now, event_id=event_id))  # fmt: skip
-        for c in effects.consents:
-            add(
-                Consent(
-                    participant_id=row.id,
-                    version=c.version,
-                    agreed=c.agreed,
-                    content_version=version,
-                    at=now,
-                )
-            )
-        for r in effects.relays:
-            # Only the item: the relay service posts it to the staff group in its own transaction.
-            add(RelayItem(participant_id=row.id, source=r.source, text=r.text, status="open", created_at=now,
-                          kind=r.kind, data=dict(r.data)))  # fmt: skip
-        for out in effects.outbound:
-            add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=out.to_payload(),
-                              status="pending", attempts=0, not_before=now, dedup_key=out.dedup_key, created_at=now))  # fmt: skip
-        for action, detail in effects.audit:
-            self.audit(row.id, "engine", action, detail, now)
 
 
 def to_state(row: Participant) -> ParticipantState:

@@ -232,7 +232,8 @@ class Target:
 class EffectRows:
     """What one event or one sweep chunk will write, gathered as plain dicts; ``flush`` writes them.
 
-    The same rows ``Repository.save`` used to write, one statement per table: relay records are only
+    The one writer of what the engine decided (an event's batch, a sweep's chunk, a decision outside
+    an event: ``bot/conversation/decisions.py``), one statement per table: relay records are only
     ``relay_items`` rows (the relay service posts each to the staff group in its own transaction),
     audit rows carry the engine's entries (the safety gate's among them), and outbox rows get
     ``priority`` interactive when written for an inbound event (``event_id`` given) and bulk
