@@ -14,9 +14,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.engine.rules import Verdict
+# The answers the engine's interface names (``bot/engine/rules.py``), kept here so the rules stay pure.
+Verdict = Literal["ok", "not_a_diary_day", "not_yet", "too_late", "already_done"]
 
 KEY = re.compile(r"^(?P<prompt>[a-z][a-z0-9_]*):(?P<day>\d{4}-\d{2}-\d{2})$")
 

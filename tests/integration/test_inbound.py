@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 from bot.bootstrap import conversation_service
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
-from bot.features import build_engine
+from bot.features import RULES, build_engine
 from bot.storage.database import Database
 from bot.storage.models import (
     PRIORITY_BULK,
@@ -36,7 +36,7 @@ class Poisoned(Engine):
     """The real engine, except that it fails where a test says: on a text, or on one code's tick."""
 
     def __init__(self, programme, bad_text: str = "boom", bad_code: str | None = None) -> None:
-        super().__init__(programme)
+        super().__init__(programme, None, RULES)
         self.bad_text, self.bad_code = bad_text, bad_code
         self.ticks: Counter[str] = Counter()
 

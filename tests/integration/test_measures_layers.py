@@ -1,5 +1,6 @@
 """bot/measures is pure except at its edges (storing scores, recording corrections, loading the dataset, the service that
-records scores in an event, and provenance.py: the simulator's mark on its database): no storage, channel or engine import
+records scores in an event, provenance.py: the simulator's mark on its database, and rules.py: the rules as
+the engine asks for them): no storage, channel or engine import
 elsewhere."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pathlib import Path
 from tests.integration.test_architecture import imported_modules
 
 MEASURES = Path(__file__).resolve().parents[2] / "bot" / "measures"
-EDGES = {"store.py", "corrections.py", "db_loader.py", "service.py", "provenance.py"}
+EDGES = {"store.py", "corrections.py", "db_loader.py", "service.py", "provenance.py", "rules.py"}
 BANNED = (
     "sqlalchemy",
     "telegram",

@@ -14,7 +14,7 @@ from bot.bootstrap import conversation_service
 from bot.clock import FakeClock
 from bot.conversation.service import ConversationService
 from bot.engine import Engine, Inbound
-from bot.features import build_engine
+from bot.features import RULES, build_engine
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant, RelayItem
 from bot.storage.rows import OUTBOX, PARTICIPANTS
@@ -149,7 +149,7 @@ class DiesInAWorker(Engine):
     of memory) while a flag file exists; ticked in the sweeping process itself, that code is fine."""
 
     def __init__(self, programme, code: str, flag) -> None:
-        super().__init__(programme)
+        super().__init__(programme, None, RULES)
         self.code, self.flag, self.parent = code, flag, os.getpid()
 
     def tick(self, state, now):
