@@ -3,8 +3,8 @@
 The ORM's unit of work costs a flush and, over aiosqlite, a thread hop per statement. Here every
 statement is plain Core on a sync ``Connection`` (the writer runs the whole event in one worker
 thread or one ``run_sync`` hop), and everything an event or a chunk of ticks caused is written with
-one multi-row INSERT per table. Outbox rows are ``INSERT … ON CONFLICT DO NOTHING``, so a proactive
-message whose idempotency key already exists is a no-op, never an exception.
+one multi-row INSERT per table. Outbox rows are ``INSERT … ON CONFLICT DO NOTHING`` (``bulk.insert_ignore``),
+so a proactive message whose idempotency key already exists is a no-op, never an exception.
 """
 
 from __future__ import annotations
@@ -16,9 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, Select, Table, Text, Update, bindparam, cast, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import dml as postgresql_dml
-from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import ReturningInsert
 
@@ -74,48 +71,6 @@ OUTBOX_KEYS = ("participant_id", "channel", "chat_id", "payload", "status", "att
                "created_at", "priority")  # fmt: skip
 
 
-class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
-    _traverse_internals = ()  # always bare (no target, no WHERE): nothing varies, so it can be cached
-    inherit_cache = True
-
-
-class _PostgresDoNothing(postgresql_dml.OnConflictDoNothing):
-    _traverse_internals = ()
-    inherit_cache = True
-
-
-class _SqliteInsertIgnore(sqlite.Insert):
-    """``INSERT … ON CONFLICT DO NOTHING`` that SQLAlchemy's statement cache can hold.
-
-    The dialects' own ``on_conflict_do_nothing()`` opts out of the cache, so every execution compiled
-    again (about a third of an event's time). Here the clause is always the same bare DO NOTHING and
-    a cache key includes the statement's class, so caching it is exact.
-    """
-
-    inherit_cache = True
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self._post_values_clause = _SqliteDoNothing()
-
-
-class _PostgresInsertIgnore(postgresql.Insert):
-    inherit_cache = True
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self._post_values_clause = _PostgresDoNothing()
-
-
-def insert_ignore(conn: Connection, table: Table) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect (SQLite and PostgreSQL)."""
-    return _ignore(conn.dialect.name == "postgresql", table)
-
-
-def _ignore(postgres: bool, table: Table) -> Insert:
-    return _PostgresInsertIgnore(table) if postgres else _SqliteInsertIgnore(table)
-
-
 @dataclass(frozen=True)
 class Statements:
     """Every hot-path statement built once per dialect, parameters bound at execution.
@@ -134,8 +89,13 @@ class Statements:
     inserts: dict[str, Insert]
 
 
-@functools.cache
 def statements(dialect: str) -> Statements:
+    """The hot path's statements for ``dialect``, as the fast path's choice (``bulk.fast_path``) has them."""
+    return _statements(dialect, bulk.fast_path())
+
+
+@functools.cache
+def _statements(dialect: str, fast: bool) -> Statements:
     postgres = dialect == "postgresql"
     p, a = PARTICIPANTS.c, ANSWERS.c
     by_chats = (
@@ -165,8 +125,8 @@ def statements(dialect: str) -> Statements:
         .where(a.participant_id == bindparam("pid"))
         .order_by(a.id),
         create_participant=PARTICIPANTS.insert().returning(p.id),
-        record_event=_ignore(postgres, events).returning(events.c.channel, events.c.event_id),
-        outbox=_ignore(postgres, OUTBOX),
+        record_event=bulk.insert_ignore(dialect, events).returning(events.c.channel, events.c.event_id),
+        outbox=bulk.insert_ignore(dialect, OUTBOX),
         inserts={t.name: t.insert() for t in (ANSWERS, CONSENTS, RELAYS, AUDIT)},
     )
 
