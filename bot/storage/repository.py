@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.model import Effects, ParticipantState
-from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, RelayItem
+from bot.storage.audit import audit as write_audit
+from bot.storage.models import Answer, Consent, Participant, RelayItem
+from bot.storage.outbox import outbox_message
 from bot.storage.rows import state_from_row
 
 
@@ -48,7 +50,7 @@ class Repository:
         detail: dict[str, Any],
         now: datetime,
     ) -> None:
-        self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
+        write_audit(self.session, at=now, participant_id=participant_id, actor=actor, action=action, detail=detail)
 
     def save(
         self,
@@ -85,8 +87,7 @@ class Repository:
             add(RelayItem(participant_id=row.id, source=r.source, text=r.text, status="open", created_at=now,
                           kind=r.kind, data=dict(r.data)))  # fmt: skip
         for out in effects.outbound:
-            add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=out.to_payload(),
-                              status="pending", attempts=0, not_before=now, dedup_key=out.dedup_key, created_at=now))  # fmt: skip
+            add(outbox_message(row.id, (row.channel, row.chat_id), out.to_payload(), now, dedup_key=out.dedup_key))
         for action, detail in effects.audit:
             self.audit(row.id, "engine", action, detail, now)
 

@@ -21,6 +21,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.engine.model import Effects, ParticipantState, RelayRecord, StoredAnswer
 from bot.storage import bulk
+from bot.storage.audit import audit_row
 from bot.storage.models import (
     PRIORITY_BULK,
     PRIORITY_INTERACTIVE,
@@ -32,6 +33,11 @@ from bot.storage.models import (
     ProcessedEvent,
     RelayItem,
 )
+
+# Outbox rows are built in bot/storage/outbox.py; the sweep takes its names from here.
+from bot.storage.outbox import OUTBOX_KEYS as OUTBOX_KEYS
+from bot.storage.outbox import outbox_row
+from bot.storage.outbox import outbox_values as outbox_values
 
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[assignment]
 ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
@@ -67,8 +73,6 @@ UPDATE_STATE = _update_state("code", "status", "paused", "start_date", "language
 # leaving them out spares the database rewriting the code's unique index for every row.
 SWEEP_STATE_KEYS = ("pid", "status", "paused", "start_date", "position", "next_due_at", "updated_at")
 SWEEP_STATE = _update_state(*SWEEP_STATE_KEYS[1:])
-OUTBOX_KEYS = ("participant_id", "channel", "chat_id", "payload", "status", "attempts", "not_before", "dedup_key",
-               "created_at", "priority")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,20 +163,6 @@ def sweep_state_values(
     return pid, state.status, state.paused, state.start_date, position, next_due, now
 
 
-def outbox_values(
-    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
-) -> tuple[Any, ...]:
-    """An outbox row in the order of ``OUTBOX_KEYS``."""
-    return pid, to[0], to[1], payload, "pending", 0, now, key, now, priority
-
-
-def outbox_row(
-    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
-) -> dict[str, Any]:
-    """An outbox row as the outbox INSERT takes it (the keys of ``OUTBOX_KEYS``)."""
-    return dict(zip(OUTBOX_KEYS, outbox_values(pid, to, payload, now, key, priority), strict=True))
-
-
 def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
     rows = conn.execute(statements(conn.dialect.name).history, {"pid": participant_id})
     return [StoredAnswer(*r) for r in rows]
@@ -241,7 +231,7 @@ class EffectRows:
         for r in effects.relays:
             self.relay(pid, r, now)
         for action, detail in effects.audit:
-            self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
+            self.audit.append(audit_row(at=now, participant_id=pid, actor="engine", action=action, detail=detail))
 
     def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
         """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""
