@@ -111,7 +111,7 @@ class RawStatement:
         if self.plain is not None:
             return _plain_maker(tuple(keys))
         if not self.generated:
-            return self._slow_maker(tuple(keys))
+            return self.looped_maker(tuple(keys))
         space: dict[str, Any] = {}
         args = [f"a{i}" for i in range(len(keys))]
         values = []
@@ -130,7 +130,7 @@ class RawStatement:
         exec(source, space)
         return space["make"]  # type: ignore[no-any-return]
 
-    def _slow_maker(self, keys: tuple[str, ...]) -> Callable[..., tuple[Any, ...] | dict[str, Any]]:
+    def looped_maker(self, keys: tuple[str, ...]) -> Callable[..., tuple[Any, ...] | dict[str, Any]]:
         """``maker`` without generated code (fast path off): the same parameters, a loop per row."""
         slots = [(keys.index(name), None, processor) if name in keys else (None, self.defaults.get(name), None)
                  for name, processor in zip(self.names, self.processors, strict=True)]  # fmt: skip

@@ -106,4 +106,4 @@ def test_generated_rows_are_the_rows_made_without_generated_code(dialect) -> Non
         raw = bulk.prepare(statement, keys, dialect)
         assert raw.generated
         values = [row[k] for k in keys]
-        assert raw.maker(keys)(*values) == raw._slow_maker(keys)(*values) == raw.params({k: row[k] for k in keys})
+        assert raw.maker(keys)(*values) == raw.looped_maker(keys)(*values) == raw.params({k: row[k] for k in keys})
