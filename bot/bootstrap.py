@@ -28,6 +28,7 @@ from bot.relay.service import RelayService
 from bot.safety import SafetySite
 from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
+from bot.storage.bulk import use_fast_path
 from bot.storage.database import Database
 from bot.storage.rows import EffectRows
 from bot.trial.chat import TrialChat
@@ -68,6 +69,7 @@ async def bootstrap(
     gate, consent, the draw and each arm's calendar (bot/trial/chat.py). ``staff_status`` (the staff
     group's reachability) is kept up to date by the sender and read by the crisis message."""
     programme = load_programme(settings.content_dir, settings.site_content_dir)
+    use_fast_path(settings.storage_fast_path)
     db = Database(settings.database_url)
     if migrate:
         await db.upgrade()

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     sweep_chunk: int = Field(default=500, ge=1, le=100_000)  # participants ticked per sweep transaction
     # processes that tick a big sweep (scheduler/sweep_pool.py); unset: one per core (none on a single core)
     sweep_workers: int | None = Field(default=None, ge=0, le=64)
+    # bulk writes without SQLAlchemy's per-row work (bot/storage/bulk.py); false: plain SQLAlchemy, the
+    # same rows more slowly (the fallback when a SQLAlchemy upgrade breaks the fast path's internals)
+    storage_fast_path: bool = True
 
     # -- safety: crisis resources shown on a risk hit (defaults: Sweden; every site must check its own) --
     staff_mode: Literal["telegram", "none"] = "telegram"  # "none": explicitly no staff group, said honestly

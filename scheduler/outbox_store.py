@@ -19,8 +19,10 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.storage.audit import audit
 from bot.storage.database import Database
-from bot.storage.models import PRIORITY_URGENT, AuditEntry, OutboxMessage, Participant
+from bot.storage.models import PRIORITY_URGENT, OutboxMessage, Participant
+from bot.storage.outbox import outbox_message
 
 log = logging.getLogger(__name__)
 OPEN = ("pending", "sending")
@@ -163,9 +165,9 @@ class OutboxStore:
 
     def _follow_up(self, session: Any, mark: dict[str, Any]) -> None:
         then, now = mark["then"], mark["at"]
-        session.add(OutboxMessage(participant_id=then["participant_id"], channel=then["channel"], chat_id=then["chat_id"],
-                                  payload={"text": then["text"], "buttons": [], "image": None}, status="pending",
-                                  attempts=0, not_before=now, created_at=now, dedup_key=f"delivered:{mark['row_id']}"))  # fmt: skip
+        payload = {"text": then["text"], "buttons": [], "image": None}
+        session.add(outbox_message(then["participant_id"], (then["channel"], then["chat_id"]), payload, now,
+                                   dedup_key=f"delivered:{mark['row_id']}"))  # fmt: skip
 
     async def retry(self, row_id: int, *, parts_sent: int, delay: timedelta, error: str, refused: bool) -> None:
         """Give the row back to the queue, due after ``delay``; a refusal stamps ``refused_at`` once."""
@@ -218,8 +220,8 @@ class OutboxStore:
             )
             changed = bool(result.rowcount)  # type: ignore[attr-defined]
             if changed:
-                session.add(AuditEntry(at=now, participant_id=row.participant_id, actor="sender",
-                                       action="unreachable", detail={"outbox_id": row.id}))  # fmt: skip
+                audit(session, at=now, participant_id=row.participant_id, actor="sender", action="unreachable",
+                      detail={"outbox_id": row.id})  # fmt: skip
             return changed
 
     async def recover(self, *, every_claim: bool) -> Recovery:

@@ -42,6 +42,7 @@ from bot.clock import Clock
 from bot.engine import Engine
 from bot.engine.model import Effects, RelayRecord
 from bot.storage import bulk
+from bot.storage.audit import audit_row
 from bot.storage.database import Database
 from bot.storage.rows import PARTICIPANTS, EffectRows, statements
 from scheduler.sweep_pool import TickPool
@@ -230,8 +231,8 @@ class Sweeper:
             text = programme.msg(programme.language(None), "inbound.quarantined", code=f.code, error=f.error)
             rows.relay(f.participant_id, RelayRecord(source="system:sweep", text=text, kind="alert",
                                                      data={"error": f.error}), now)  # fmt: skip
-            rows.audit.append({"at": now, "participant_id": f.participant_id, "actor": "sweep", "action": "quarantined",
-                               "detail": {"error": f.error}})  # fmt: skip
+            rows.audit.append(audit_row(at=now, participant_id=f.participant_id, actor="sweep", action="quarantined",
+                                        detail={"error": f.error}))  # fmt: skip
         rows.flush(conn)
 
 

@@ -71,10 +71,12 @@ def _with(config: Path | None, work: Callable[[Settings, Database, Programme], A
     """Run one unit of work against the configured database; errors end as one line."""
 
     from bot.content.loader import load_programme
+    from bot.storage.bulk import use_fast_path
     from bot.storage.database import Database
 
     async def main() -> T:
         settings = load_settings(config)
+        use_fast_path(settings.storage_fast_path)
         programme = load_programme(settings.content_dir)
         db = Database(settings.database_url)
         try:

@@ -28,7 +28,8 @@ from bot.content.programme import Programme
 from bot.engine.model import TrialRequest
 from bot.errors import TrialStateError
 from bot.storage.database import Database
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import Participant
+from bot.storage.outbox import outbox_message
 from bot.storage.tables_trial import TrialRequestRow
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,5 @@ class TrialRequests:
             if self.staff_target is not None:
                 text = self.programme.msg(self.programme.spec.default_language, "trial.staff_request_failed",
                                           code=code, kind=row.kind, reason=reason)  # fmt: skip
-                session.add(OutboxMessage(participant_id=row.participant_id, channel=self.staff_target[0],
-                                          chat_id=self.staff_target[1], payload={"text": text, "buttons": [],
-                                          "image": None}, status="pending", attempts=0, not_before=now,
-                                          created_at=now))  # fmt: skip
+                payload = {"text": text, "buttons": [], "image": None}
+                session.add(outbox_message(row.participant_id, self.staff_target, payload, now))

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.storage.audit import audit
 from bot.storage.database import Database
 from bot.storage.models import AuditEntry
 
@@ -25,7 +26,7 @@ NOTE = ("Simulated data: every participant in this report is a synthetic person 
 async def mark_simulated(db: Database, at: datetime, settings: dict[str, Any]) -> None:
     """Mark ``db`` as holding a simulated trial run with these settings."""
     async with db.transaction() as session:
-        session.add(AuditEntry(at=at, participant_id=None, actor=ACTOR, action=ACTION, detail=dict(settings)))
+        audit(session, at=at, participant_id=None, actor=ACTOR, action=ACTION, detail=dict(settings))
 
 
 async def simulated_note(db: Database) -> str:

@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 
 from bot.clock import Clock
 from bot.relay.content import RelayContent
+from bot.storage.audit import audit
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, OutboxMessage, Participant, RelayItem
+from bot.storage.models import Participant, RelayItem
+from bot.storage.outbox import outbox_message
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,7 @@ async def isolate_item(
                                        "relay": {"participant_id": item.participant_id, "topic_name": code}}  # fmt: skip
             if item.kind == "safety":
                 payload["pin"] = True  # an URGENT alert is pinned, as when posted as usual
-            session.add(OutboxMessage(participant_id=None, channel=staff[0], chat_id=staff[1], payload=payload,
-                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+            session.add(outbox_message(None, staff, payload, now))
             await session.execute(
                 update(RelayItem).where(RelayItem.id == item_id).values(stage="posted", posted_at=now)
             )
@@ -55,8 +56,8 @@ async def isolate_item(
                 .where(Participant.id == item.participant_id, Participant.quarantined_at.is_(None))
                 .values(quarantined_at=now)
             )
-            session.add(AuditEntry(at=now, participant_id=item.participant_id, actor="relay", action="quarantined",
-                                   detail={"error": reason, "item": item_id}))  # fmt: skip
+            audit(session, at=now, participant_id=item.participant_id, actor="relay", action="quarantined",
+                  detail={"error": reason, "item": item_id})  # fmt: skip
         log.error("relay item %d of %s could not be posted (%s); posted as text, %s quarantined", item_id, code,
                   reason, code)  # fmt: skip
         return True
@@ -102,10 +103,9 @@ async def quarantine_participant(
                                       posted_at=now, nudges=0))  # fmt: skip
                 payload = {"text": f"⚠️ {text}", "buttons": [], "image": None,
                            "relay": {"participant_id": participant_id, "topic_name": code}}  # fmt: skip
-                session.add(OutboxMessage(participant_id=None, channel=staff[0], chat_id=staff[1], payload=payload,
-                                          status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
-                session.add(AuditEntry(at=now, participant_id=participant_id, actor="relay", action="quarantined",
-                                       detail={"error": reason, "where": where}))  # fmt: skip
+                session.add(outbox_message(None, staff, payload, now))
+                audit(session, at=now, participant_id=participant_id, actor="relay", action="quarantined",
+                      detail={"error": reason, "where": where})  # fmt: skip
     except Exception as again:
         log.error("relay %s for participant %d failed (%s) and could not be quarantined (%s); the others go on",
                   where, participant_id, reason, type(again).__name__)  # fmt: skip

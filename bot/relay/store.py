@@ -12,16 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.calendar import local_date
 from bot.relay.model import RelayConfig
+from bot.storage.audit import audit as write_audit
 from bot.storage.models import (
     PRIORITY_BULK,
     PRIORITY_URGENT,
     Answer,
-    AuditEntry,
     OutboxMessage,
     Participant,
     ProcessedEvent,
     RelayItem,
 )
+from bot.storage.outbox import outbox_message
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
 
 STAFF_EVENTS = "tg-staff"  # processed_events channel for staff updates (idempotent like participants')
@@ -69,7 +70,7 @@ class RelayStore:
         self.session.add(ProcessedEvent(channel=STAFF_EVENTS, event_id=event_id, participant_id=None, processed_at=now))
 
     def audit(self, participant_id: int | None, actor: str, action: str, now: datetime, **detail: Any) -> None:
-        self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
+        write_audit(self.session, at=now, participant_id=participant_id, actor=actor, action=action, detail=detail)
 
     def log(
         self, kind: str, now: datetime, participant: Participant | None, therapist: int | None, **values: Any
@@ -359,9 +360,8 @@ class RelayStore:
             payload["then"] = then
         payload.update(extra or {})
         channel, chat_id = chat or (self.config.staff_channel, self.config.staff_chat_id)
-        row = OutboxMessage(participant_id=None, channel=channel, chat_id=chat_id,
-                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now,
-                            priority=PRIORITY_URGENT if urgent else PRIORITY_BULK, dedup_key=dedup_key)  # fmt: skip
+        row = outbox_message(None, (channel, chat_id), payload, now, dedup_key=dedup_key,
+                             priority=PRIORITY_URGENT if urgent else PRIORITY_BULK)  # fmt: skip
         self.session.add(row)
         if participant is not None:
             await self.session.flush()
@@ -381,8 +381,7 @@ class RelayStore:
         payload: dict[str, Any] = {"text": text, "buttons": [], "image": None}
         if copy_from:
             payload["copy_from"] = copy_from
-        row = OutboxMessage(participant_id=participant.id, channel=participant.channel, chat_id=participant.chat_id,
-                            payload=payload, status="pending", attempts=0, not_before=now, created_at=now)  # fmt: skip
+        row = outbox_message(participant.id, (participant.channel, participant.chat_id), payload, now)
         self.session.add(row)
         await self.session.flush()
         self.session.add(RelayMessage(outbox_id=row.id, participant_id=participant.id, item_id=None,

@@ -12,6 +12,15 @@ one statement over column arrays (``prepare_unnest``).
 
 The SQL and the stored values are exactly those of ``Connection.execute``: tests write the same
 rows both ways on SQLite and PostgreSQL and compare them.
+
+This module is the fast path's fence: the generated code (``RawStatement.maker``) and every use of
+SQLAlchemy's private internals (``insert_ignore``: a dialect ``Insert`` whose ``_post_values_clause``
+is set by hand and whose ``OnConflictDoNothing`` has no ``_traverse_internals``) are here and nowhere
+else. They were verified against SQLAlchemy ``SQLALCHEMY_VERIFIED``; tests/integration/test_fast_path.py
+fails loudly when another version is installed or when the internals stop behaving as relied on.
+``use_fast_path(False)`` (the setting ``storage_fast_path``) is the fallback to plain SQLAlchemy:
+writes go through ``Connection.execute(statement, rows)``, the insert-ignore is the dialect's own
+``on_conflict_do_nothing()`` and no code is generated; the same rows are stored, more slowly.
 """
 
 from __future__ import annotations
@@ -21,7 +30,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Table
+import orjson
+from sqlalchemy import JSON, Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import dml as postgresql_dml
+from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -30,6 +43,27 @@ from sqlalchemy.types import TypeDecorator
 from bot.storage.database import dumps
 
 Processor = Callable[[Any], Any]
+
+# The SQLAlchemy release the fast path (the generated row makers, ``insert_ignore``'s internals) was
+# verified against: the version pinned in pyproject.toml. Before raising the pin, run
+# tests/integration/test_bulk.py and test_fast_path.py on SQLite and PostgreSQL, then bump this; or
+# run with ``ICBT_STORAGE_FAST_PATH=false`` until they pass.
+SQLALCHEMY_VERIFIED = "2.0.58"
+
+_fast_path = True
+
+
+def use_fast_path(enabled: bool) -> None:
+    """Switch the fast path on or off for this process (the setting ``storage_fast_path``, applied at
+    start-up; a sweep's forked workers inherit it). Statements are kept per choice, so switching
+    never hands out one made for the other."""
+    global _fast_path
+    _fast_path = enabled
+
+
+def fast_path() -> bool:
+    """Whether bulk writes take the fast path: the one question every choice below asks."""
+    return _fast_path
 
 
 class Encoded:
@@ -56,6 +90,10 @@ class RawStatement:
     defaults: Mapping[str, Any]  # for parameters a row leaves out: a column's default, a fixed value
     positional: bool
     columns: bool = False  # PostgreSQL's one statement over column arrays (``prepare_unnest``)
+    generated: bool = True  # rows made by generated code; False (fast path off): by a plain function
+    # Fast path off, for an INSERT or UPDATE: rows stay as given (a dict each) and are written by
+    # ``Connection.execute(plain, rows)``, SQLAlchemy's own parameter processing.
+    plain: UpdateBase | None = None
     _makers: dict[tuple[str, ...], Callable[..., Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def params(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
@@ -70,6 +108,10 @@ class RawStatement:
         """``params`` as a function of ``keys``' values, given in that order: no dict to build and walk
         per row (a sweep makes 200,000 rows). Generated, as ``namedtuple`` makes its methods, so that a
         row costs one call: each value put in its place, through its column's processor if it has one."""
+        if self.plain is not None:
+            return _plain_maker(tuple(keys))
+        if not self.generated:
+            return self.looped_maker(tuple(keys))
         space: dict[str, Any] = {}
         args = [f"a{i}" for i in range(len(keys))]
         values = []
@@ -88,9 +130,25 @@ class RawStatement:
         exec(source, space)
         return space["make"]  # type: ignore[no-any-return]
 
+    def looped_maker(self, keys: tuple[str, ...]) -> Callable[..., tuple[Any, ...] | dict[str, Any]]:
+        """``maker`` without generated code (fast path off): the same parameters, a loop per row."""
+        slots = [(keys.index(name), None, processor) if name in keys else (None, self.defaults.get(name), None)
+                 for name, processor in zip(self.names, self.processors, strict=True)]  # fmt: skip
+        names, positional = self.names, self.positional
+
+        def make(*values: Any) -> tuple[Any, ...] | dict[str, Any]:
+            out = [constant if at is None else processor(values[at]) if processor is not None else values[at]
+                   for at, constant, processor in slots]  # fmt: skip
+            return tuple(out) if positional else dict(zip(names, out, strict=True))
+
+        return make
+
     def run(self, conn: Connection, params: Sequence[Any]) -> None:
         """Execute for rows already made by ``params`` (perhaps in another process)."""
         if not params:
+            return
+        if self.plain is not None:  # fast path off: SQLAlchemy's own executemany
+            conn.execute(self.plain, list(params))
             return
         if self.columns:  # one execution: each parameter is a column's values, in row order
             conn.exec_driver_sql(self.sql, tuple(list(values) for values in zip(*params, strict=True)))
@@ -102,10 +160,17 @@ class RawStatement:
         return [tuple(r) for r in conn.exec_driver_sql(self.sql, self.params(row)).all()]
 
 
-@functools.cache
 def prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect) -> RawStatement:
     """``statement`` compiled once for ``dialect``, taking ``keys`` as parameters."""
+    return _prepare(statement, keys, dialect, fast_path())
+
+
+@functools.cache
+def _prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect, fast: bool) -> RawStatement:
     many = isinstance(statement, UpdateBase)  # an INSERT or UPDATE runs for many rows at once
+    if many and not fast:
+        sql = str(statement.compile(dialect=dialect, column_keys=list(keys)))
+        return RawStatement(sql, keys, (None,) * len(keys), {}, positional=False, generated=False, plain=statement)
     compiled = statement.compile(dialect=dialect, column_keys=list(keys), for_executemany=many)
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     table = getattr(statement, "table", None)
@@ -118,7 +183,7 @@ def prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect) -
         elif name not in keys and compiled.binds[name].value is not None:
             defaults[name] = compiled.binds[name].value  # a value the statement carries (SQLite's OFFSET 0)
     processors = tuple(_processor(compiled.binds[name].type, dialect) for name in names)
-    return RawStatement(str(compiled), names, processors, defaults, compiled.positional)
+    return RawStatement(str(compiled), names, processors, defaults, compiled.positional, generated=fast)
 
 
 def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match: tuple[str, str] | None = None
@@ -130,7 +195,10 @@ def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match:
     executor start and end, a message each way) costs more than storing a sweep's row; here a chunk
     of 500 is one execution. Rows are made by ``maker`` / ``params`` exactly as for ``prepare``, the
     values in the order of ``keys``, each through its column's own bind processor. The parameters
-    are written ``$1, $2, …``: asyncpg's style (``unnest_fits``)."""
+    are written ``$1, $2, …``: asyncpg's style (``unnest_fits``). Part of the fast path: with it off
+    the same rows go through ``prepare``'s plain SQLAlchemy statements instead."""
+    if not fast_path():
+        raise ValueError("one statement over arrays is the fast path's, and the fast path is off")
     if not unnest_fits(dialect):
         raise ValueError(f"one statement over arrays is written for PostgreSQL over asyncpg, not {dialect.name}")
     quote = dialect.identifier_preparer.quote
@@ -154,7 +222,8 @@ def prepare_unnest(table: Table, keys: tuple[str, ...], dialect: Dialect, match:
 
 
 def unnest_fits(dialect: Dialect) -> bool:
-    return dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar"
+    """Whether a chunk's rows go as one statement over column arrays: PostgreSQL over asyncpg, fast path on."""
+    return fast_path() and dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar"
 
 
 def _processor(type_: Any, dialect: Dialect) -> Processor | None:
@@ -195,3 +264,55 @@ def executemany(conn: Connection, statement: UpdateBase, rows: Sequence[Mapping[
     if rows:
         raw = prepare(statement, tuple(rows[0]), conn.dialect)
         raw.run(conn, [raw.params(row) for row in rows])
+
+
+def _plain_maker(keys: tuple[str, ...]) -> Callable[..., dict[str, Any]]:
+    """Fast path off: a row as ``Connection.execute`` takes it, a value already encoded (``Encoded``)
+    given back as what it encodes, for the column to serialize as it would any other."""
+
+    def make(*values: Any) -> dict[str, Any]:
+        return {key: orjson.loads(v.text) if type(v) is Encoded else v for key, v in zip(keys, values, strict=True)}
+
+    return make
+
+
+class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
+    _traverse_internals = ()  # always bare (no target, no WHERE): nothing varies, so it can be cached
+    inherit_cache = True
+
+
+class _PostgresDoNothing(postgresql_dml.OnConflictDoNothing):
+    _traverse_internals = ()
+    inherit_cache = True
+
+
+class _SqliteInsertIgnore(sqlite.Insert):
+    """``INSERT … ON CONFLICT DO NOTHING`` that SQLAlchemy's statement cache can hold.
+
+    The dialects' own ``on_conflict_do_nothing()`` opts out of the cache, so every execution compiled
+    again (about a third of an event's time). Here the clause is always the same bare DO NOTHING and
+    a cache key includes the statement's class, so caching it is exact.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self._post_values_clause = _SqliteDoNothing()
+
+
+class _PostgresInsertIgnore(postgresql.Insert):
+    inherit_cache = True
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table)
+        self._post_values_clause = _PostgresDoNothing()
+
+
+def insert_ignore(dialect: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` into ``table`` for ``dialect`` ("sqlite" or "postgresql"):
+    cacheable on the fast path, the dialect's own ``on_conflict_do_nothing()`` off it."""
+    postgres = dialect == "postgresql"
+    if fast_path():
+        return _PostgresInsertIgnore(table) if postgres else _SqliteInsertIgnore(table)
+    return (postgresql.insert if postgres else sqlite.insert)(table).on_conflict_do_nothing()

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from bot.storage.audit import audit
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, Participant
+from bot.storage.models import Participant
 
 
 async def unquarantine(db: Database, code: str, now: datetime, actor: str = "cli") -> bool:
@@ -17,7 +18,7 @@ async def unquarantine(db: Database, code: str, now: datetime, actor: str = "cli
         if row is None or row.quarantined_at is None:
             return False
         row.quarantined_at, row.updated_at = None, now
-        session.add(AuditEntry(at=now, participant_id=row.id, actor=actor, action="unquarantined", detail={}))
+        audit(session, at=now, participant_id=row.id, actor=actor, action="unquarantined", detail={})
         return True
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.model import ParticipantState
-from bot.storage.models import AuditEntry, Participant
+from bot.storage.audit import audit as write_audit
+from bot.storage.models import Participant
 from bot.storage.rows import state_from_row
 
 
@@ -48,7 +49,7 @@ class Repository:
         detail: dict[str, Any],
         now: datetime,
     ) -> None:
-        self.session.add(AuditEntry(at=now, participant_id=participant_id, actor=actor, action=action, detail=detail))
+        write_audit(self.session, at=now, participant_id=participant_id, actor=actor, action=action, detail=detail)
 
 
 def to_state(row: Participant) -> ParticipantState:

@@ -3,8 +3,8 @@
 The ORM's unit of work costs a flush and, over aiosqlite, a thread hop per statement. Here every
 statement is plain Core on a sync ``Connection`` (the writer runs the whole event in one worker
 thread or one ``run_sync`` hop), and everything an event or a chunk of ticks caused is written with
-one multi-row INSERT per table. Outbox rows are ``INSERT … ON CONFLICT DO NOTHING``, so a proactive
-message whose idempotency key already exists is a no-op, never an exception.
+one multi-row INSERT per table. Outbox rows are ``INSERT … ON CONFLICT DO NOTHING`` (``bulk.insert_ignore``),
+so a proactive message whose idempotency key already exists is a no-op, never an exception.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, Select, Table, Text, Update, bindparam, cast, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import dml as postgresql_dml
-from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.engine.model import Effects, ParticipantState, RelayRecord, StoredAnswer
 from bot.storage import bulk
+from bot.storage.audit import audit_row
 from bot.storage.models import (
     PRIORITY_BULK,
     PRIORITY_INTERACTIVE,
@@ -35,6 +33,11 @@ from bot.storage.models import (
     ProcessedEvent,
     RelayItem,
 )
+
+# Outbox rows are built in bot/storage/outbox.py; the sweep takes its names from here.
+from bot.storage.outbox import OUTBOX_KEYS as OUTBOX_KEYS
+from bot.storage.outbox import outbox_row
+from bot.storage.outbox import outbox_values as outbox_values
 
 PARTICIPANTS: Table = Participant.__table__  # type: ignore[assignment]
 ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
@@ -70,50 +73,6 @@ UPDATE_STATE = _update_state("code", "status", "paused", "start_date", "language
 # leaving them out spares the database rewriting the code's unique index for every row.
 SWEEP_STATE_KEYS = ("pid", "status", "paused", "start_date", "position", "next_due_at", "updated_at")
 SWEEP_STATE = _update_state(*SWEEP_STATE_KEYS[1:])
-OUTBOX_KEYS = ("participant_id", "channel", "chat_id", "payload", "status", "attempts", "not_before", "dedup_key",
-               "created_at", "priority")  # fmt: skip
-
-
-class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
-    _traverse_internals = ()  # always bare (no target, no WHERE): nothing varies, so it can be cached
-    inherit_cache = True
-
-
-class _PostgresDoNothing(postgresql_dml.OnConflictDoNothing):
-    _traverse_internals = ()
-    inherit_cache = True
-
-
-class _SqliteInsertIgnore(sqlite.Insert):
-    """``INSERT … ON CONFLICT DO NOTHING`` that SQLAlchemy's statement cache can hold.
-
-    The dialects' own ``on_conflict_do_nothing()`` opts out of the cache, so every execution compiled
-    again (about a third of an event's time). Here the clause is always the same bare DO NOTHING and
-    a cache key includes the statement's class, so caching it is exact.
-    """
-
-    inherit_cache = True
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self._post_values_clause = _SqliteDoNothing()
-
-
-class _PostgresInsertIgnore(postgresql.Insert):
-    inherit_cache = True
-
-    def __init__(self, table: Table) -> None:
-        super().__init__(table)
-        self._post_values_clause = _PostgresDoNothing()
-
-
-def insert_ignore(conn: Connection, table: Table) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the connection's dialect (SQLite and PostgreSQL)."""
-    return _ignore(conn.dialect.name == "postgresql", table)
-
-
-def _ignore(postgres: bool, table: Table) -> Insert:
-    return _PostgresInsertIgnore(table) if postgres else _SqliteInsertIgnore(table)
 
 
 @dataclass(frozen=True)
@@ -134,8 +93,13 @@ class Statements:
     inserts: dict[str, Insert]
 
 
-@functools.cache
 def statements(dialect: str) -> Statements:
+    """The hot path's statements for ``dialect``, as the fast path's choice (``bulk.fast_path``) has them."""
+    return _statements(dialect, bulk.fast_path())
+
+
+@functools.cache
+def _statements(dialect: str, fast: bool) -> Statements:
     postgres = dialect == "postgresql"
     p, a = PARTICIPANTS.c, ANSWERS.c
     by_chats = (
@@ -165,8 +129,8 @@ def statements(dialect: str) -> Statements:
         .where(a.participant_id == bindparam("pid"))
         .order_by(a.id),
         create_participant=PARTICIPANTS.insert().returning(p.id),
-        record_event=_ignore(postgres, events).returning(events.c.channel, events.c.event_id),
-        outbox=_ignore(postgres, OUTBOX),
+        record_event=bulk.insert_ignore(dialect, events).returning(events.c.channel, events.c.event_id),
+        outbox=bulk.insert_ignore(dialect, OUTBOX),
         inserts={t.name: t.insert() for t in (ANSWERS, CONSENTS, RELAYS, AUDIT)},
     )
 
@@ -197,20 +161,6 @@ def sweep_state_values(
     """What ``SWEEP_STATE`` writes, in the order of ``SWEEP_STATE_KEYS`` (a sweep's rows are made
     without a dict: ``RawStatement.maker``)."""
     return pid, state.status, state.paused, state.start_date, position, next_due, now
-
-
-def outbox_values(
-    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
-) -> tuple[Any, ...]:
-    """An outbox row in the order of ``OUTBOX_KEYS``."""
-    return pid, to[0], to[1], payload, "pending", 0, now, key, now, priority
-
-
-def outbox_row(
-    pid: int | None, to: tuple[str, str], payload: Any, now: datetime, key: str | None, priority: int
-) -> dict[str, Any]:
-    """An outbox row as the outbox INSERT takes it (the keys of ``OUTBOX_KEYS``)."""
-    return dict(zip(OUTBOX_KEYS, outbox_values(pid, to, payload, now, key, priority), strict=True))
 
 
 def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
@@ -282,7 +232,7 @@ class EffectRows:
         for r in effects.relays:
             self.relay(pid, r, now)
         for action, detail in effects.audit:
-            self.audit.append({"at": now, "participant_id": pid, "actor": "engine", "action": action, "detail": detail})
+            self.audit.append(audit_row(at=now, participant_id=pid, actor="engine", action=action, detail=detail))
 
     def relay(self, pid: int, record: RelayRecord, now: datetime) -> None:
         """A ``relay_items`` row; the relay service posts it (stage ``new`` until then)."""

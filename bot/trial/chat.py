@@ -21,6 +21,7 @@ from bot.engine import Engine
 from bot.engine.model import TrialRequest
 from bot.relay.commands import StaffCommand
 from bot.storage.models import OutboxMessage, Participant, RelayItem
+from bot.storage.outbox import outbox_message
 from bot.storage.repository import to_state
 from bot.storage.tables_trial import TrialAllocation, TrialRequestRow, TrialWithdrawal
 from bot.trial.eligibility import Eligibility, not_eligible_text
@@ -139,6 +140,4 @@ class TrialChat:
 
 
 def _message(pid: int, channel: str, chat_id: str, text: str, now: datetime, dedup: str | None) -> OutboxMessage:
-    return OutboxMessage(participant_id=pid, channel=channel, chat_id=chat_id,
-                         payload={"text": text, "buttons": [], "image": None}, status="pending", attempts=0,
-                         not_before=now, dedup_key=dedup, created_at=now)  # fmt: skip
+    return outbox_message(pid, (channel, chat_id), {"text": text, "buttons": [], "image": None}, now, dedup_key=dedup)

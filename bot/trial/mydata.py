@@ -18,7 +18,8 @@ from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.engine.model import TrialRequest
 from bot.storage.database import Database
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import Participant
+from bot.storage.outbox import outbox_message
 from bot.trial.privacy import ParticipantData, as_document
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,5 @@ class MyData:
         caption = programme.msg(programme.language(row.language), "trial.mydata_caption")
         payload = {"text": caption, "buttons": [], "image": None,
                    "document": {"filename": filename, "content": content.decode("utf-8")}}  # fmt: skip
-        session.add(OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id, payload=payload,
-                                  status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+        session.add(outbox_message(row.id, (row.channel, row.chat_id), payload, now))
         log.info("data export of %s queued for the participant", row.code)

@@ -35,6 +35,7 @@ from bot.storage.models import (
     ProcessedEvent,
     RelayItem,
 )
+from bot.storage.outbox import outbox_message
 from bot.storage.repository import Repository
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import RelayAssignment, RelayLog, RelayMessage, RelayTask, RelayTopic
@@ -199,9 +200,8 @@ class ParticipantData:
         for chat_id, thread_id in topics:
             if thread_id is None or self.staff_chat is None:
                 continue
-            session.add(OutboxMessage(participant_id=None, channel=self.staff_chat[0], chat_id=chat_id,
-                                      payload={"text": "", "buttons": [], "image": None, "delete_topic": thread_id},
-                                      status="pending", attempts=0, not_before=now, created_at=now))  # fmt: skip
+            payload = {"text": "", "buttons": [], "image": None, "delete_topic": thread_id}
+            session.add(outbox_message(None, (self.staff_chat[0], chat_id), payload, now))
             count += 1
         return count
 

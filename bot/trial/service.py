@@ -29,6 +29,7 @@ from bot.content.trial_schema import TrialSpec
 from bot.errors import InterviewClosed, TrialStateError
 from bot.storage.database import Database
 from bot.storage.models import Consent, OutboxMessage, Participant
+from bot.storage.outbox import outbox_message
 from bot.storage.repository import Repository
 from bot.storage.tables_trial import (
     TrialAllocation,
@@ -280,9 +281,8 @@ class TrialService:
         return Allocation(row.code or "", allocation.arm, allocation.allocated_on, told, new)
 
     def _message(self, row: Participant, text: str, now: datetime, dedup: str | None) -> OutboxMessage:
-        return OutboxMessage(participant_id=row.id, channel=row.channel, chat_id=row.chat_id,
-                             payload={"text": text, "buttons": [], "image": None}, status="pending", attempts=0,
-                             not_before=now, dedup_key=dedup, created_at=now)  # fmt: skip
+        payload = {"text": text, "buttons": [], "image": None}
+        return outbox_message(row.id, (row.channel, row.chat_id), payload, now, dedup_key=dedup)
 
     # -- withdrawal -------------------------------------------------------------------------------
     async def withdraw(self, code: str, may_use_data: bool, by: str, tell_participant: bool = True) -> bool:
@@ -317,10 +317,8 @@ class TrialService:
         if self.staff_target is not None:
             key = "trial.staff_withdrawn_use" if may_use_data else "trial.staff_withdrawn_no_use"
             staff = self.programme.msg(self.programme.spec.default_language, key, code=row.code)
-            session.add(OutboxMessage(participant_id=row.id, channel=self.staff_target[0],
-                                      chat_id=self.staff_target[1], payload={"text": staff, "buttons": [],
-                                      "image": None}, status="pending", attempts=0, not_before=now,
-                                      created_at=now))  # fmt: skip
+            payload = {"text": staff, "buttons": [], "image": None}
+            session.add(outbox_message(row.id, self.staff_target, payload, now))
         repo.audit(row.id, by, "withdrawn", {"may_use_data": may_use_data}, now)
         log.info("%s withdrawn by %s", code, by)
         return True

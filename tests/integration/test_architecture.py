@@ -254,3 +254,38 @@ def test_an_engine_message_has_no_addressee_to_get_wrong():
     from bot.engine.model import Outbound
 
     assert {f.name for f in fields(Outbound)} == {"text", "buttons", "image", "dedup_key", "chart"}
+
+
+# One writer per table: outbox rows are built by bot/storage/outbox.py, audit rows by bot/storage/audit.py.
+ROW_BUILDERS = {"OutboxMessage": "bot/storage/outbox.py", "AuditEntry": "bot/storage/audit.py"}
+
+
+def _project_files() -> list[Path]:
+    return sorted(p for package in ("bot", "scheduler") for p in (ROOT / package).rglob("*.py"))
+
+
+def test_outbox_and_audit_rows_are_built_in_one_place_each():
+    """``OutboxMessage(...)`` and ``AuditEntry(...)`` are constructed only by their builders, so every
+    writer shares the defaults (status, attempts, priority, due time, who and when)."""
+    problems = []
+    for path in _project_files():
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if name in ROW_BUILDERS and where != ROW_BUILDERS[name]:
+                    problems.append(f"{where}:{node.lineno} builds {name}; use {ROW_BUILDERS[name]}")
+    assert problems == []
+
+
+def test_audit_rows_as_plain_values_come_from_audit_row():
+    """The batch INSERT's audit rows (``EffectRows.audit``) are made by ``audit_row``, not as dict literals."""
+    found = set()
+    for path in _project_files():
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text())):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)} if isinstance(node, ast.Dict) else set()
+            if {"actor", "action", "participant_id"} <= keys and where != ROW_BUILDERS["AuditEntry"]:
+                found.add(where)
+    assert found == set(), "use bot.storage.audit.audit_row"

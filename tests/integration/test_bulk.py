@@ -6,11 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from bot.storage import bulk
 from bot.storage.database import Database
-from bot.storage.rows import OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
+from bot.storage.models import ProcessedEvent
+from bot.storage.rows import AUDIT, OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
+from bot.storage.tables_runtime import InboxUpdate
+
+EVENTS: Table = ProcessedEvent.__table__  # type: ignore[assignment]
+INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
 
 NOW = datetime(2026, 3, 29, 18, 0, tzinfo=UTC)
 
@@ -156,3 +161,87 @@ def test_one_statement_over_arrays_is_only_written_for_asyncpg() -> None:
     with pytest.raises(ValueError, match="asyncpg"):
         bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, psycopg2.dialect(), match=("pid", "id"))
     assert not Writes.for_dialect(psycopg2.dialect()).state.columns
+
+
+@pytest.fixture
+def plain_sqlalchemy():
+    """The fallback (``storage_fast_path = false``) for one test: plain SQLAlchemy for every bulk write."""
+    bulk.use_fast_path(False)
+    yield
+    bulk.use_fast_path(True)
+
+
+def _every_bulk_write(conn, ids) -> None:
+    """Each way the bot writes in bulk: an event's or a chunk's ``EffectRows``, a sweep's own statements
+    (``Writes``), the inbox's and the processed events' insert-ignore, duplicates offered to each."""
+    from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE_KEYS, EffectRows
+    from scheduler.sweep_ticks import Writes
+
+    rows = EffectRows(version="v")
+    rows.states.extend(_state(pid, i) for i, pid in enumerate(ids[:3]))
+    for i, pid in enumerate(ids[:3]):
+        message = _message(pid, i)
+        rows.message(pid, ("test", message["chat_id"]), message["payload"], NOW, message["dedup_key"])
+        rows.message(pid, ("test", message["chat_id"]), message["payload"], NOW, message["dedup_key"])  # again
+        rows.audit.append({"at": NOW, "participant_id": pid, "actor": "engine", "action": "seen", "detail": {"i": i}})
+    rows.flush(conn)
+    writes = Writes.for_dialect(conn.dialect)
+    states = [_state(pid, i) | {"position": bulk.encode(_state(pid, i)["position"])} for i, pid in enumerate(ids)]
+    writes.state.run(conn, [writes.state_params(*(s[k] for k in SWEEP_STATE_KEYS)) for s in states[3:]])
+    messages = [_message(pid, i) | {"payload": bulk.encode(_message(pid, i)["payload"])} for i, pid in enumerate(ids)]
+    writes.outbox.run(conn, [writes.outbox_params(*(m[k] for k in OUTBOX_KEYS)) for m in messages])
+    for _ in range(2):
+        conn.execute(bulk.insert_ignore(conn.dialect.name, INBOX),
+                     {"update_id": 7, "payload": {"message": {"text": "hej ✓"}}, "attempts": 0, "received_at": NOW})  # fmt: skip
+        conn.execute(statements(conn.dialect.name).record_event,
+                     {"channel": "test", "event_id": "u7", "participant_id": ids[0], "processed_at": NOW})  # fmt: skip
+
+
+async def _every_table(db: Database) -> dict[str, list[dict]]:
+    async with db.engine.connect() as conn:
+        stored = {}
+        for table in (PARTICIPANTS, OUTBOX, AUDIT, EVENTS, INBOX):
+            rows = await conn.exec_driver_sql(f"SELECT {_columns(table)} FROM {table.name}")
+            stored[table.name] = sorted(_without_ids(rows.all()), key=lambda row: tuple(map(str, row.values())))
+        return stored
+
+
+async def _stored_after_every_bulk_write(db: Database) -> dict[str, list[dict]]:
+    await _written(db, _every_bulk_write)
+    stored = await _every_table(db)
+    async with db.engine.begin() as conn:
+        for table in (AUDIT, EVENTS, INBOX):
+            await conn.execute(table.delete())
+    return stored
+
+
+async def test_the_fallback_to_plain_sqlalchemy_stores_the_same_rows(db: Database, plain_sqlalchemy) -> None:
+    from bot.storage.rows import SWEEP_STATE
+    from scheduler.sweep_ticks import Writes
+
+    writes = Writes.for_dialect(db.engine.dialect)
+    assert writes.state.plain is SWEEP_STATE and not writes.state.columns, "the sweep writes through SQLAlchemy"
+    plain = await _stored_after_every_bulk_write(db)
+    bulk.use_fast_path(True)
+    assert Writes.for_dialect(db.engine.dialect).state.plain is None
+    fast = await _stored_after_every_bulk_write(db)
+    assert plain == fast
+    assert [len(plain[t.name]) for t in (PARTICIPANTS, OUTBOX, AUDIT, EVENTS, INBOX)] == [6, 6, 3, 1, 1]
+
+
+def test_the_fallback_uses_the_dialects_own_insert_ignore_and_generates_no_code(plain_sqlalchemy) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from bot.storage.rows import SWEEP_STATE_KEYS
+
+    outbox = statements("sqlite").outbox
+    assert outbox._generate_cache_key() is None  # SQLAlchemy's own on_conflict_do_nothing(): never cached
+    with pytest.raises(ValueError, match="fast path is off"):
+        bulk.prepare_unnest(PARTICIPANTS, SWEEP_STATE_KEYS, sqlite.dialect(), match=("pid", "id"))
+    dialect, keys, row = sqlite.dialect(), ("after", "now", "chunk"), {"after": 3, "now": NOW, "chunk": 10}
+    due = bulk.prepare(statements("sqlite").due_raw, keys, dialect)  # a read: its SQL as it is, made without exec
+    assert not due.generated
+    bulk.use_fast_path(True)
+    generated = bulk.prepare(statements("sqlite").due_raw, keys, dialect)
+    assert generated.generated and generated.sql == due.sql
+    assert due.params(row) == generated.params(row) == (3, NOW.strftime("%Y-%m-%d %H:%M:%S.%f"), 10, 0)

@@ -303,6 +303,27 @@ async def test_bootstrap_wires_the_batch_settings(tmp_path, clock):
         await default.db.dispose()
 
 
+async def test_the_fast_path_setting_switches_every_bulk_write_to_plain_sqlalchemy(tmp_path, clock, monkeypatch):
+    from bot.bootstrap import bootstrap
+    from bot.settings import load_settings
+    from bot.storage import bulk
+
+    monkeypatch.setenv("ICBT_STORAGE_FAST_PATH", "false")
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
+    assert settings.storage_fast_path is False
+    try:
+        app = await bootstrap(settings, clock, {}, staff_target=None)
+        try:
+            assert not bulk.fast_path()
+            writes = app.service.sweeper.writes
+            assert writes.state.plain is not None and writes.outbox.plain is not None
+            assert statements("sqlite").outbox._generate_cache_key() is None  # the dialect's own insert-ignore
+        finally:
+            await app.db.dispose()
+    finally:
+        bulk.use_fast_path(True)
+
+
 async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, programme, clock):
     """The sender sends by ``priority``: a reply overtakes an evening's reminders."""
     service = make_service(db, build_engine(programme), clock)

@@ -185,3 +185,36 @@ async def test_unreachable_database_fails_loudly(tmp_path):
     with pytest.raises(StorageUnavailable):
         await db.check()
     await db.dispose()
+
+
+async def test_an_outbox_or_audit_row_is_the_same_from_a_session_as_from_the_batch(db, clock):
+    """``outbox_message`` / ``audit`` (a session) and ``EffectRows`` (the batch INSERT) store the same row:
+    one builder each, with the same defaults (pending, never tried, due at once, bulk priority)."""
+    from bot.storage.audit import audit, audit_row
+    from bot.storage.outbox import outbox_message
+    from bot.storage.rows import EffectRows
+
+    now, payload = clock.now(), {"text": "Hej ✓", "buttons": [], "image": None}
+    async with db.transaction() as session:
+        session.add(outbox_message(None, ("test", "staff"), payload, now, dedup_key="from-session"))
+        audit(session, at=now, participant_id=None, actor="cli:x", action="noted", detail={"n": 1})
+
+    def batch(conn) -> None:
+        rows = EffectRows(version="v")
+        rows.message(None, ("test", "staff"), payload, now, "from-batch")
+        rows.audit.append(audit_row(at=now, participant_id=None, actor="cli:x", action="noted", detail={"n": 1}))
+        rows.flush(conn)
+
+    await db.run_write(batch)
+    async with db.reading() as session:
+        messages = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        entries = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+
+    def columns(row, leave_out: set[str]) -> dict:
+        return {c.key: getattr(row, c.key) for c in row.__table__.c if c.key not in leave_out}
+
+    session_message, batch_message = (columns(m, {"id", "dedup_key"}) for m in messages)
+    assert session_message == batch_message
+    assert (session_message["status"], session_message["attempts"], session_message["priority"]) == ("pending", 0, 1)
+    assert session_message["not_before"] == session_message["created_at"] == now
+    assert columns(entries[0], {"id"}) == columns(entries[1], {"id"})

@@ -28,8 +28,8 @@ from telegram.error import NetworkError
 from telegram.ext import Application
 
 from bot.clock import Clock
+from bot.storage.bulk import insert_ignore
 from bot.storage.database import Database
-from bot.storage.rows import insert_ignore
 from bot.storage.tables_runtime import InboxUpdate
 from bot.text import clean_text
 
@@ -62,7 +62,7 @@ class Inbox:
     async def record(self, update: Update) -> None:
         row = {"update_id": update.update_id, "payload": _clean(update.to_dict()), "attempts": 0,
                "received_at": self.clock.now()}  # fmt: skip
-        await self.db.run_write(lambda conn: conn.execute(insert_ignore(conn, INBOX), row))
+        await self.db.run_write(lambda conn: conn.execute(insert_ignore(conn.dialect.name, INBOX), row))
 
     async def done(self, update_id: int) -> None:
         await self.db.run_write(lambda conn: conn.execute(delete(INBOX).where(INBOX.c.update_id == update_id)))
