@@ -7,6 +7,7 @@ PostgreSQL and unable to reach it, they fail: a skipped database test would hide
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +172,11 @@ def _restore_logging():
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A copy of the shipped content that a test may edit (see tests/support/content.py)."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target

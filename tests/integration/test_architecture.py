@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.imports import imported_modules
+
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
     "bot/engine": (
@@ -35,16 +37,6 @@ FORBIDDEN = {
         "scheduler",
     ),
 }
-
-
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_core_layers_import_nothing_from_the_edges():

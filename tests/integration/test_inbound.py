@@ -25,29 +25,10 @@ from bot.storage.models import (
 from bot.storage.quarantine import unquarantine
 from bot.storage.rows import EffectRows, statements
 from bot.storage.writer import GroupCommitWriter
+from tests.support.failing_engine import Poisoned
 from tests.support.relay import active_participant, relay_config, relay_service
 
 START = Inbound(kind="command", text="start")
-
-
-class Poisoned(Engine):
-    """The real engine, except that it fails where a test says: on a text, or on one code's tick."""
-
-    def __init__(self, programme, bad_text: str = "boom", bad_code: str | None = None) -> None:
-        super().__init__(programme)
-        self.bad_text, self.bad_code = bad_text, bad_code
-        self.ticks: Counter[str] = Counter()
-
-    def handle(self, state, inbound, now, history=()):
-        if inbound.text == self.bad_text:
-            raise RuntimeError("simulated engine bug")
-        return super().handle(state, inbound, now, history)
-
-    def tick(self, state, now):
-        self.ticks[state.code] += 1
-        if state.code == self.bad_code:
-            raise KeyError("a step an admin renamed")
-        return super().tick(state, now)
 
 
 def make_service(db, engine, clock, staff=("test", "staff")) -> ConversationService:

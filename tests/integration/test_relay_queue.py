@@ -12,8 +12,17 @@ from sqlalchemy import select, update
 from bot.engine.model import RelayRecord
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayTask
-from tests.integration.test_relay_service import ask, insert_item, staff_texts
-from tests.support.relay import FakeTopics, active_participant, directory, relay_config, relay_service, staff_msg
+from tests.support.relay import (
+    FakeTopics,
+    active_participant,
+    ask,
+    directory,
+    insert_item,
+    relay_config,
+    relay_service,
+    staff_msg,
+    staff_texts,
+)
 
 
 @pytest.fixture

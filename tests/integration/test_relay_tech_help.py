@@ -10,8 +10,7 @@ from sqlalchemy import select
 from bot.engine import Inbound
 from bot.storage.models import OutboxMessage
 from bot.storage.tables_relay import RelayTask
-from tests.integration.test_relay_service import staff_texts
-from tests.support.relay import BEN, active_participant, relay_config, relay_service, staff_msg
+from tests.support.relay import BEN, active_participant, relay_config, relay_service, staff_msg, staff_texts
 
 POST = "🛠 Technical help · "
 

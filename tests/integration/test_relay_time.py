@@ -20,9 +20,6 @@ from bot.measures.export import write_export
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayLog
 from tests.conftest import fresh_database, sqlite_url
-from tests.integration.test_relay_service import staff_texts
-from tests.integration.test_relay_week import report_in
-from tests.integration.test_trial_service import new_participant
 from tests.support.relay import (
     FakeTopics,
     active_participant,
@@ -30,8 +27,11 @@ from tests.support.relay import (
     latest_post,
     relay_config,
     relay_service,
+    report_in,
     staff_msg,
+    staff_texts,
 )
+from tests.support.trial import new_participant
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sqlalchemy import select, text
 from bot.engine import Inbound
 from bot.engine.model import RelayRecord
 from bot.storage.models import AuditEntry, Participant, RelayItem
-from tests.integration.test_relay_service import insert_item, staff_texts
-from tests.support.relay import active_participant, relay_config, relay_service
+from tests.support.relay import active_participant, insert_item, relay_config, relay_service, staff_texts
 
 
 @pytest.fixture

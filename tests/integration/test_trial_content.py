@@ -10,7 +10,7 @@ import pytest
 from bot.content.loader import load_programme
 from bot.errors import ContentError
 from tests.conftest import CONTENT
-from tests.integration.test_content_validation import edit, validate
+from tests.support.content import edit, validate
 
 TRIAL = "trial/trial.yaml"
 

@@ -12,15 +12,9 @@ from bot.storage.models import RelayItem
 from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_chat import (
-    TYPED,
-    apply,
-    consent_shown,
-    through_welcome,
-    trial_chat_for,
-)
-from tests.integration.test_trial_privacy import file_bytes, rows_holding
+from tests.support.chat import CHAT, Driver
+from tests.support.stored import file_bytes, rows_holding
+from tests.support.trial_chat import TYPED, apply, consent_shown, through_welcome, trial_chat_for
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from bot.engine.model import TrialRequest
 from bot.errors import TrialStateError
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialRequestRow, TrialWithdrawal
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, apply, through_welcome, to_allocation, told, trial_chat_for
+from tests.support.chat import CHAT
+from tests.support.trial_chat import TYPED, apply, through_welcome, to_allocation, told, trial_chat_for
 
 
 class FaultOnce:

@@ -9,7 +9,7 @@ import pytest
 from bot.safety import SafetyRules, level, screen
 from bot.safety.normalise import respell
 from bot.safety.patterns import PhraseIndex, match_at, sequences
-from tests.unit.test_safety_screen import labelled
+from tests.support.safety_sets import labelled
 
 
 @pytest.fixture(scope="module")
