@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.engine.model import RelayRecord
@@ -18,16 +17,9 @@ from tests.support.relay import (
     ask,
     directory,
     insert_item,
-    relay_config,
-    relay_service,
     staff_msg,
     staff_texts,
 )
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
 
 
 async def test_the_queue_lists_everything_open_in_the_order_to_take_it(service, relay, db, clock):

@@ -8,7 +8,6 @@ import asyncio
 import csv
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -25,18 +24,11 @@ from tests.support.relay import (
     active_participant,
     directory,
     latest_post,
-    relay_config,
-    relay_service,
     report_in,
     staff_msg,
     staff_texts,
 )
 from tests.support.trial import new_participant
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
 
 
 async def test_feedback_time_is_measured_from_the_first_look_and_reaches_the_export(

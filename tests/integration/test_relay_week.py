@@ -6,26 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.engine.model import AnswerRecord
 from tests.support.relay import (
     GOAL,
     active_participant,
     local,
     module_1_done,
-    relay_config,
-    relay_service,
     report_in,
     staff_msg,
     staff_texts,
     store_answers,
 )
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
 
 
 async def test_the_weekly_report_is_the_whole_week_in_the_participants_words(service, relay, db, clock):

@@ -13,18 +13,12 @@ from bot.errors import TrialStateError
 from bot.storage.models import AuditEntry, OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation, TrialApplication
 from bot.trial.privacy import PURGED, ParticipantData
-from bot.trial.service import TrialService
 from scheduler.jobs import PURGE_EVERY_SECONDS, build_scheduler, sweep_purge
 from tests.support.chat import CHAT, Driver
 from tests.support.stored import file_bytes, rows_holding
-from tests.support.trial import SEED, agree, count, good_answers
+from tests.support.trial import agree, count, good_answers
 
 MARKER = "Zebra-7731-swimming-question"
-
-
-@pytest.fixture
-def trial(db, programme, clock, sender) -> TrialService:
-    return TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
 
 
 @pytest.fixture

@@ -11,13 +11,6 @@ from bot.safety.patterns import expand, match_at, same, sequences
 from tests.support.safety_sets import labelled
 
 
-@pytest.fixture(scope="module")
-def rules(programme) -> SafetyRules:
-    found = programme.safety_rules("en")
-    assert found is not None
-    return found
-
-
 def test_sentence_sets_are_large_enough_and_labelled():
     risk, everyday = labelled("risk.tsv"), labelled("everyday.tsv")
     assert len(risk) >= 150 and {w for w, _ in risk} == {"urgent", "concern"}
