@@ -11,11 +11,7 @@ from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
 from tests.conftest import sqlite_url
 from tests.support.chat import Driver
-from tests.support.relay import (
-    FakeTopics,
-    relay_config,
-    relay_service,
-)
+from tests.support.relay import FakeTopics, relay_config, relay_service
 from tests.support.staff_telegram import tg  # noqa: F401  (the staff group's Telegram harness, a fixture)
 from tests.support.trial import SEED, populate
 from tests.support.trial_chat import trial_chat_for

@@ -11,15 +11,7 @@ from sqlalchemy import select, update
 from bot.engine.model import RelayRecord
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayTask
-from tests.support.relay import (
-    FakeTopics,
-    active_participant,
-    ask,
-    directory,
-    insert_item,
-    staff_msg,
-    staff_texts,
-)
+from tests.support.relay import FakeTopics, active_participant, ask, directory, insert_item, staff_msg, staff_texts
 
 
 async def test_the_queue_lists_everything_open_in_the_order_to_take_it(service, relay, db, clock):

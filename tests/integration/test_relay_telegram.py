@@ -15,13 +15,7 @@ from bot.engine import Inbound
 from bot.engine.model import RelayRecord
 from bot.storage.models import OutboxMessage, Participant, RelayItem
 from tests.support.fake_bot_api import bot_added, group_message, photo_update, text_update
-from tests.support.relay import (
-    ANNA,
-    BEN,
-    STRANGER,
-    insert_item,
-    latest_post,
-)
+from tests.support.relay import ANNA, BEN, STRANGER, insert_item, latest_post
 from tests.support.staff_telegram import CHAT, STAFF
 
 

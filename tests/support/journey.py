@@ -9,8 +9,8 @@ from telegram import Update
 
 from bot.storage.models import Participant, RelayItem
 from tests.support.fake_bot_api import callback_update, text_update
+from tests.support.staff_telegram import CHAT, STAFF
 
-CHAT, STAFF = 555, -100200
 CARRY_ON = "Carry on when I'm ready"
 
 

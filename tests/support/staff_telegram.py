@@ -18,12 +18,7 @@ from bot.storage.tables_relay import RelayTopic
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.support.fake_bot_api import FakeBotAPI, group_message, text_update
-from tests.support.relay import (
-    ANNA,
-    active_participant,
-    relay_config,
-    relay_service,
-)
+from tests.support.relay import ANNA, active_participant, relay_config, relay_service
 
 CHAT = 555
 STAFF = -100200
