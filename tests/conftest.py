@@ -140,6 +140,13 @@ def service(db: Database, programme: Programme, clock: FakeClock, sender: Outbox
 
 
 @pytest.fixture(autouse=True)
+def _shipped_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings a test builds read the shipped content beside the tests, whatever directory pytest was
+    started from (the default ``content`` is relative to the working directory)."""
+    monkeypatch.setenv("ICBT_CONTENT_DIR", str(CONTENT))
+
+
+@pytest.fixture(autouse=True)
 def _charts_in_the_tests_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pictures a test's bot draws go to a temporary folder, never into the repository's var/ (a test
     that starts a process passes this on; test_demo's ``env_for`` does)."""
