@@ -7,6 +7,7 @@ PostgreSQL and unable to reach it, they fail: a skipped database test would hide
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -140,6 +141,13 @@ def service(db: Database, programme: Programme, clock: FakeClock, sender: Outbox
 
 
 @pytest.fixture(autouse=True)
+def _shipped_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings a test builds read the shipped content beside the tests, whatever directory pytest was
+    started from (the default ``content`` is relative to the working directory)."""
+    monkeypatch.setenv("ICBT_CONTENT_DIR", str(CONTENT))
+
+
+@pytest.fixture(autouse=True)
 def _charts_in_the_tests_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pictures a test's bot draws go to a temporary folder, never into the repository's var/ (a test
     that starts a process passes this on; test_demo's ``env_for`` does)."""
@@ -172,3 +180,11 @@ def _restore_logging():
     for handler in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A copy of the shipped content that a test may edit (see tests/support/content.py)."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target

@@ -15,9 +15,9 @@ from bot.measures.scoring import score
 from bot.measures.service import SymptomPolicy, record_scores
 from bot.storage.models import Answer
 from bot.storage.tables_measures import ScoreRow
-from tests.integration.test_measures_storage import AT, new_participant
-from tests.integration.test_storage import CHAT, Driver
 from tests.support import Participant, auto_answer
+from tests.support.chat import CHAT, Driver
+from tests.support.measures import AT, new_participant
 
 
 def walk_to_step(p: Participant, step: str, limit: int = 200) -> None:

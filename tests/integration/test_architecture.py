@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.imports import imported_modules
+
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {
     "bot/engine": (
@@ -35,16 +37,6 @@ FORBIDDEN = {
         "scheduler",
     ),
 }
-
-
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
 
 
 def test_core_layers_import_nothing_from_the_edges():
@@ -289,3 +281,57 @@ def test_audit_rows_as_plain_values_come_from_audit_row():
             if {"actor", "action", "participant_id"} <= keys and where != ROW_BUILDERS["AuditEntry"]:
                 found.add(where)
     assert found == set(), "use bot.storage.audit.audit_row"
+
+
+def imports_of_test_modules(tests: Path) -> list[str]:
+    """Each ``file: module`` where a Python file under ``tests`` imports a test module (a file named
+    ``test_*.py``), however the import is spelled: absolute, ``from package import test_x`` or relative."""
+    found = []
+    for path in sorted(tests.rglob("*.py")):
+        package = path.relative_to(tests.parent).with_suffix("").parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                within = package[: len(package) - node.level + 1] if node.level else ()
+                module = ".".join([*within, *([node.module] if node.module else [])])
+                names = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            found.extend(
+                f"{path.relative_to(tests.parent)}: {name}"
+                for name in names
+                if name.rsplit(".", 1)[-1].startswith("test_")
+                and tests.parent.joinpath(*name.split(".")).with_suffix(".py").is_file()
+            )
+    return found
+
+
+def test_no_test_module_imports_another():
+    """Helpers, constants and fixtures that several test files share live in tests/support/ or a
+    conftest.py: a test module imported by another drags its own tests and fixtures into the importer
+    and ties the two files together (moving one test breaks the other)."""
+    assert imports_of_test_modules(ROOT / "tests") == []
+
+
+def test_an_import_of_a_test_module_is_found_however_it_is_spelled(tmp_path: Path):
+    tests = tmp_path / "tests"
+    for name in ("support/__init__.py", "support/chat.py", "unit/test_a.py", "integration/test_b.py"):
+        (tests / name).parent.mkdir(parents=True, exist_ok=True)
+        (tests / name).write_text("")
+    (tests / "integration" / "test_c.py").write_text(
+        "from tests.unit.test_a import x\n"
+        "from tests.integration import test_b\n"
+        "from .test_b import y\n"
+        "from ..unit import test_a\n"
+        "def f():\n    import tests.integration.test_b\n"
+        "from tests.support.chat import CHAT\n"
+        "from tests.integration import conftest\n"
+    )  # fmt: skip
+    assert imports_of_test_modules(tests) == [
+        "tests/integration/test_c.py: tests.unit.test_a",
+        "tests/integration/test_c.py: tests.integration.test_b",
+        "tests/integration/test_c.py: tests.integration.test_b",
+        "tests/integration/test_c.py: tests.unit.test_a",
+        "tests/integration/test_c.py: tests.integration.test_b",
+    ]

@@ -12,18 +12,10 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.content.schema import Check, Condition, ExerciseStep, FormStep, Reflect, Reply, ShowIf, first_reply
-from tests.conftest import CONTENT
 
 runner = CliRunner()
 SCALE = {"kind": "scale", "min": 0, "max": 10}
 YES_NO = [{"id": "yes", "label": "Yes"}, {"id": "no", "label": "No"}]
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
 
 
 def add_step(copy: Path, step: dict) -> str:

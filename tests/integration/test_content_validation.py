@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-import pytest
-import yaml
-from typer.testing import CliRunner
-
 from bot.cli.app import app
 from tests.conftest import CONTENT
-
-runner = CliRunner()
-
-
-def validate(directory: Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, ["content", "validate", str(directory)])
-    return result.exit_code, result.stdout.splitlines()
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
-
-
-def edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+from tests.support.content import edit, runner, validate
 
 
 def test_shipped_content_is_valid():

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,22 +12,9 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from tests.conftest import ROOT
+from tests.support.demo import ICBT, START, demo, env_for
 
 SCRIPT = ROOT / "tests" / "fixtures" / "demo_to_week2_homework.txt"
-START = "2026-01-05T07:00"  # a Monday morning in Stockholm
-ICBT = [sys.executable, "-m", "bot.cli.app"]
-
-
-def env_for(db: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ICBT_")}
-    env.update(ICBT_DATABASE_URL=f"sqlite+aiosqlite:///{db}", ICBT_CHARTS_DIR=str(db.parent / "charts"),
-               PYTHONUNBUFFERED="1")  # fmt: skip
-    return env
-
-
-def demo(db: Path, script: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ICBT, "demo", "--start", START, "--script", str(script)], cwd=ROOT, env=env_for(db),
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)  # fmt: skip
 
 
 def answers(db: Path) -> list[tuple]:

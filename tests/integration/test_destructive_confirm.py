@@ -14,10 +14,10 @@ from bot.relay.confirm import LIFETIME, YES
 from bot.relay.content import load_relay_content
 from bot.storage.models import OutboxMessage
 from bot.storage.tables_trial import TrialInterview
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, apply, pair, through_welcome  # noqa: F401
-from tests.integration.test_trial_cli import audits, site  # noqa: F401
+from tests.support.chat import CHAT
 from tests.support.relay import ANNA, BEN, CONTENT, relay_config, relay_service, staff_msg
+from tests.support.trial import audits
+from tests.support.trial_chat import TYPED, apply, through_welcome
 
 WORDS = load_relay_content(CONTENT)
 runner = CliRunner()
@@ -44,7 +44,7 @@ async def press(relay, data: str, user: int = ANNA) -> str | None:
     return (await relay.handle_staff(staff_msg("", user=user, button=data))).button_answer
 
 
-async def test_an_exclusion_waits_for_its_own_fresh_button(db, programme, clock, pair, sender, transport):  # noqa: F811
+async def test_an_exclusion_waits_for_its_own_fresh_button(db, programme, clock, pair, sender, transport):
     trial_chat, chat = pair
     relay = relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
     trial_chat.register(relay.registry)
@@ -79,7 +79,7 @@ async def test_an_exclusion_waits_for_its_own_fresh_button(db, programme, clock,
     assert await interviews(db) == ["exclude"] and transport.texts(CHAT).count(excluded) == 1
 
 
-def test_erase_needs_the_code_typed_back_or_yes(site):  # noqa: F811
+def test_erase_needs_the_code_typed_back_or_yes(site):
     nothing = runner.invoke(app, ["participants", "erase", "P-0003"])
     assert nothing.exit_code == 2 and "refused: nothing typed to confirm" in nothing.output
     assert "Traceback" not in nothing.output and len(nothing.output.strip().splitlines()) == 2  # question + one line
@@ -91,7 +91,7 @@ def test_erase_needs_the_code_typed_back_or_yes(site):  # noqa: F811
     assert audits(site, "erased") == ["admin:bob"]
 
 
-def test_an_exclusion_from_the_cli_needs_the_code_typed_back_or_yes(site):  # noqa: F811
+def test_an_exclusion_from_the_cli_needs_the_code_typed_back_or_yes(site):
     nothing = runner.invoke(app, ["participants", "interviewed", "P-0002", "exclude", "--reason", "moved away"])
     assert nothing.exit_code == 2 and "refused: nothing typed to confirm" in nothing.output
     assert audits(site, "interviewed") == ["therapist:1", "therapist:1"], "nothing recorded"

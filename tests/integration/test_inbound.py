@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text, update
 
 from bot.bootstrap import conversation_service
 from bot.conversation.service import ConversationService
-from bot.engine import Engine, Inbound
-from bot.features import RULES, build_engine
+from bot.engine import Inbound
+from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import (
     PRIORITY_BULK,
@@ -27,29 +27,10 @@ from bot.storage.models import (
 from bot.storage.quarantine import unquarantine
 from bot.storage.rows import EffectRows, statements
 from bot.storage.writer import GroupCommitWriter
+from tests.support.failing_engine import Poisoned
 from tests.support.relay import active_participant, relay_config, relay_service
 
 START = Inbound(kind="command", text="start")
-
-
-class Poisoned(Engine):
-    """The real engine, except that it fails where a test says: on a text, or on one code's tick."""
-
-    def __init__(self, programme, bad_text: str = "boom", bad_code: str | None = None) -> None:
-        super().__init__(programme, None, RULES)
-        self.bad_text, self.bad_code = bad_text, bad_code
-        self.ticks: Counter[str] = Counter()
-
-    def handle(self, state, inbound, now, history=()):
-        if inbound.text == self.bad_text:
-            raise RuntimeError("simulated engine bug")
-        return super().handle(state, inbound, now, history)
-
-    def tick(self, state, now):
-        self.ticks[state.code] += 1
-        if state.code == self.bad_code:
-            raise KeyError("a step an admin renamed")
-        return super().tick(state, now)
 
 
 def make_service(db, engine, clock, staff=("test", "staff")) -> ConversationService:
@@ -301,27 +282,6 @@ async def test_bootstrap_wires_the_batch_settings(tmp_path, clock):
         assert default.service.sweeper.pool.workers == default_workers()  # one per core (none on one core)
     finally:
         await default.db.dispose()
-
-
-async def test_the_fast_path_setting_switches_every_bulk_write_to_plain_sqlalchemy(tmp_path, clock, monkeypatch):
-    from bot.bootstrap import bootstrap
-    from bot.settings import load_settings
-    from bot.storage import bulk
-
-    monkeypatch.setenv("ICBT_STORAGE_FAST_PATH", "false")
-    settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}")
-    assert settings.storage_fast_path is False
-    try:
-        app = await bootstrap(settings, clock, {}, staff_target=None)
-        try:
-            assert not bulk.fast_path()
-            writes = app.service.sweeper.writes
-            assert writes.state.plain is not None and writes.outbox.plain is not None
-            assert statements("sqlite").outbox._generate_cache_key() is None  # the dialect's own insert-ignore
-        finally:
-            await app.db.dispose()
-    finally:
-        bulk.use_fast_path(True)
 
 
 async def test_replies_to_an_event_are_interactive_and_sweep_messages_bulk(db, programme, clock):

@@ -10,8 +10,8 @@ from bot.engine import Inbound
 from bot.engine.fields import parse_number, whole_number
 from bot.storage.models import Participant
 from bot.storage.tables_trial import TrialWithdrawal
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, through_welcome, to_allocation, trial_chat_for
+from tests.support.chat import CHAT
+from tests.support.trial_chat import TYPED, through_welcome, to_allocation, trial_chat_for
 
 HUGE = "9" * 5000  # Python's int() refuses more than 4,300 digits
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.test_architecture import imported_modules
+from tests.support.imports import imported_modules
 
 MEASURES = Path(__file__).resolve().parents[2] / "bot" / "measures"
 EDGES = {"store.py", "corrections.py", "db_loader.py", "service.py", "provenance.py", "rules.py"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,21 +14,8 @@ from bot.measures.scoring import score
 from bot.measures.store import store_score
 from bot.storage.database import Database
 from bot.storage.metadata import METADATA
-from bot.storage.models import Participant
 from bot.storage.tables_measures import ScoreRow
-
-AT = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
-
-
-async def new_participant(db: Database) -> int:
-    async with db.transaction() as session:
-        row = Participant(
-            code="P-0001", channel="test", chat_id="1", language="en", timezone="Europe/Stockholm",
-            status="active", paused=False, unreachable=False, position={}, created_at=AT, updated_at=AT,
-        )  # fmt: skip
-        session.add(row)
-        await session.flush()
-        return row.id
+from tests.support.measures import AT, new_participant
 
 
 async def test_a_score_is_stored_per_administration_and_never_replaced_once_closed(db: Database, programme: Programme):

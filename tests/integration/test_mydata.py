@@ -24,9 +24,9 @@ from bot.storage.models import AuditEntry
 from bot.trial.mydata import MyData
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, to_allocation, trial_chat_for
+from tests.support.chat import CHAT
 from tests.support.fake_bot_api import FakeBotAPI, text_update
+from tests.support.trial_chat import TYPED, to_allocation, trial_chat_for
 
 TG_CHAT = 555
 MARKER = "my-marker-Q7781"

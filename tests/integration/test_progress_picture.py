@@ -17,7 +17,7 @@ from bot.storage.models import OutboxMessage
 from bot.storage.models import Participant as Row
 from tests.support import Participant, auto_answer
 from tests.support.clock import STOCKHOLM, at, started
-from tests.unit.test_diary_boundaries import JAN, fill, press_day
+from tests.support.diary import JAN, fill, press_day
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.test_relay_service import staff_texts
-from tests.integration.test_relay_stalls import move_on
-from tests.support.relay import ANNA, active_participant, relay_config, relay_service, staff_msg
+from tests.support.relay import ANNA, active_participant, move_on, relay_config, relay_service, staff_msg, staff_texts
 
 DIGEST = "📉"
 

@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayLog
-from tests.integration.test_relay_telegram import CHAT, STAFF, tg  # noqa: F401  (the harness fixture)
 from tests.support.fake_bot_api import edited_group_message, group_message, staff_button, text_update
 from tests.support.relay import ANNA, BEN, latest_post
+from tests.support.staff_telegram import CHAT, STAFF
 
 
-async def test_staff_talk_in_a_topic_stays_among_staff_and_is_marked_as_kept(tg):  # noqa: F811
+async def test_staff_talk_in_a_topic_stays_among_staff_and_is_marked_as_kept(tg):
     p = await tg.participant()
     await tg.ask("Can I garden this weekend?")
     thread = await tg.thread(p.id)
@@ -27,7 +27,7 @@ async def test_staff_talk_in_a_topic_stays_among_staff_and_is_marked_as_kept(tg)
     assert [b["text"] for row in buttons for b in row] == [f"Send to {p.code}"], "it can be sent after all"
 
 
-async def test_the_send_button_delivers_a_kept_message_once(tg, db):  # noqa: F811
+async def test_the_send_button_delivers_a_kept_message_once(tg, db):
     p = await tg.participant()
     await tg.ask("Is it normal that the exercise feels strange?")
     thread = await tg.thread(p.id)
@@ -45,7 +45,7 @@ async def test_the_send_button_delivers_a_kept_message_once(tg, db):  # noqa: F8
     assert tg.api.sent("answerCallbackQuery")[-1]["text"] == f"That message was already sent to {p.code}."
 
 
-async def test_an_edited_reply_reaches_the_participant_as_a_marked_correction(tg, db):  # noqa: F811
+async def test_an_edited_reply_reaches_the_participant_as_a_marked_correction(tg, db):
     p = await tg.participant()
     await tg.ask("How much paracetamol may I take?")
     thread = await tg.thread(p.id)
@@ -62,7 +62,7 @@ async def test_an_edited_reply_reaches_the_participant_as_a_marked_correction(tg
     assert tg.to_staff()[-1]["text"] == f"✏️ Your edit was sent to {p.code} as a correction."
 
 
-async def test_an_edited_kept_message_is_sent_as_edited(tg, db):  # noqa: F811
+async def test_an_edited_kept_message_is_sent_as_edited(tg, db):
     p = await tg.participant()
     await tg.ask("Should I stop the stretching?")
     thread = await tg.thread(p.id)
@@ -76,7 +76,7 @@ async def test_an_edited_kept_message_is_sent_as_edited(tg, db):  # noqa: F811
     assert tg.to_participant()[-1]["text"] == "No, keep going gently.\n\n— Your therapist Anna"
 
 
-async def test_help_unknown_commands_and_unroutable_messages_get_an_answer(tg):  # noqa: F811
+async def test_help_unknown_commands_and_unroutable_messages_get_an_answer(tg):
     await tg.participant()
     await tg.staff("/help")
     shown = tg.to_staff()[-1]["text"]
@@ -90,7 +90,7 @@ async def test_help_unknown_commands_and_unroutable_messages_get_an_answer(tg): 
     )
 
 
-async def test_help_in_a_private_chat_is_the_participant_help_not_a_refusal(tg, db):  # noqa: F811
+async def test_help_in_a_private_chat_is_the_participant_help_not_a_refusal(tg, db):
     await tg.feed(text_update(1, ANNA, "/week P-0001 2"))
     assert tg.api.sent()[-1]["text"].startswith("Staff commands work only in the staff group")
     await tg.feed(text_update(2, CHAT, "/help"))

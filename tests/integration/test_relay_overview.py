@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.storage.tables_relay import RelayOverview
-from tests.integration.test_relay_telegram import STAFF, tg  # noqa: F401  (the harness fixture)
 from tests.support.relay import latest_post
+from tests.support.staff_telegram import STAFF
 
 HEADER = "📌 The queue as of"
 
@@ -27,7 +27,7 @@ async def stored_id(db) -> int | None:
         return await session.scalar(select(RelayOverview.message_id))
 
 
-async def test_the_queue_overview_is_pinned_once_and_edited_in_place_and_reposted_when_deleted(tg, db):  # noqa: F811
+async def test_the_queue_overview_is_pinned_once_and_edited_in_place_and_reposted_when_deleted(tg, db):
     p = await tg.participant()
     await sweep(tg)
     assert len(overview_posts(tg)) == 1 and "Nothing is waiting" in overview_posts(tg)[0]["text"]

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from bot.engine.model import RelayRecord
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayTask
-from tests.integration.test_relay_service import ask, insert_item, staff_texts
-from tests.support.relay import FakeTopics, active_participant, directory, relay_config, relay_service, staff_msg
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+from tests.support.relay import FakeTopics, active_participant, ask, directory, insert_item, staff_msg, staff_texts
 
 
 async def test_the_queue_lists_everything_open_in_the_order_to_take_it(service, relay, db, clock):

@@ -9,11 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine import Inbound
 from bot.engine.model import RelayRecord
 from bot.storage.metadata import METADATA
 from bot.storage.models import AuditEntry, OutboxMessage, Participant, RelayItem
-from bot.storage.rows import EffectRows
 from bot.storage.tables_relay import RelayLog, RelayTask
 from scheduler.sender import DeliveryRefused
 from tests.support.relay import (
@@ -21,47 +19,14 @@ from tests.support.relay import (
     BEN,
     CLEO,
     STRANGER,
-    FakeTopics,
     active_participant,
+    ask,
     directory,
+    insert_item,
     latest_post,
-    relay_config,
-    relay_service,
     staff_msg,
+    staff_texts,
 )
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
-
-
-@pytest.fixture
-def topics():
-    return FakeTopics()
-
-
-async def ask(service, participant: Participant, text: str, event: str) -> None:
-    await service.handle("test", participant.chat_id, event, Inbound(kind="command", text="ask", args=text))
-
-
-async def insert_item(db, participant: Participant, record: RelayRecord, now) -> None:
-    """What the participant write path does for an effect the engine will emit (report, safety, alert)."""
-
-    def write(conn) -> None:
-        rows = EffectRows(version="t")
-        rows.relay(participant.id, record, now)
-        rows.flush(conn)
-
-    await db.run_write(write)
-
-
-async def staff_texts(db) -> list[str]:
-    async with db.reading() as session:
-        rows = await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.chat_id == "staff").order_by(OutboxMessage.id)
-        )
-        return [r.payload["text"] for r in rows if not r.payload.get("overview")]  # (the pinned overview apart)
 
 
 async def test_relay_posts_a_question_once_assigned_with_a_truthful_target(service, relay, sender, transport, db):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.storage.models import OutboxMessage
 from scheduler.sender import MAX_ATTEMPTS
-from tests.integration.test_relay_telegram import STAFF, tg  # noqa: F401  (the fixture)
+from tests.support.staff_telegram import STAFF
 
 BAD_GATEWAY = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 SERVER_ERROR = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
@@ -19,11 +19,11 @@ TOO_MANY = (429, {"ok": False, "error_code": 429, "description": "Too Many Reque
 REACHED = "has reached your therapist"
 
 
-def questions(tg) -> list[str]:  # noqa: F811
+def questions(tg) -> list[str]:
     return [m["text"] for m in tg.to_staff() if m["text"].startswith("❓")]
 
 
-def told(tg) -> list[str]:  # noqa: F811
+def told(tg) -> list[str]:
     return [m["text"] for m in tg.to_participant()]
 
 
@@ -33,7 +33,7 @@ async def staff_rows(db) -> list[OutboxMessage]:
         return list(rows.all())
 
 
-async def test_a_failing_staff_post_is_retried_and_the_participant_hears_it_arrived_only_after(tg, db, clock):  # noqa: F811
+async def test_a_failing_staff_post_is_retried_and_the_participant_hears_it_arrived_only_after(tg, db, clock):
     await tg.participant()
     tg.api.chat_errors[STAFF] = [BAD_GATEWAY, SERVER_ERROR, TOO_MANY]
     await tg.ask("Is swimming all right?")
@@ -48,7 +48,7 @@ async def test_a_failing_staff_post_is_retried_and_the_participant_hears_it_arri
     assert reached == ["Your message has reached your therapist, who aims to answer by Tuesday 6 January, 17:00."]
 
 
-async def test_a_staff_post_is_never_given_up_on_network_failures(tg, db, clock):  # noqa: F811
+async def test_a_staff_post_is_never_given_up_on_network_failures(tg, db, clock):
     await tg.participant()
     tg.api.chat_errors[STAFF] = [BAD_GATEWAY] * (MAX_ATTEMPTS + 3)
     await tg.ask("Still there?")
@@ -60,7 +60,7 @@ async def test_a_staff_post_is_never_given_up_on_network_failures(tg, db, clock)
     assert len([t for t in told(tg) if REACHED in t]) == 1
 
 
-async def test_a_participant_message_is_still_given_up_after_the_attempts(tg, db, clock):  # noqa: F811
+async def test_a_participant_message_is_still_given_up_after_the_attempts(tg, db, clock):
     p = await tg.participant()
     tg.api.chat_errors[int(p.chat_id)] = [BAD_GATEWAY] * (MAX_ATTEMPTS + 2)
     await tg.ask("Hello")

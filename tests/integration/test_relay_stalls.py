@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.engine import Inbound
-from tests.integration.test_relay_service import staff_texts
-from tests.support.relay import active_participant, relay_config, relay_service
+from tests.support.relay import active_participant, move_on, relay_config, relay_service, staff_texts
 
 NUDGE = "Hello again. Your module is still open where you left it"
 
@@ -18,16 +16,6 @@ NUDGE = "Hello again. Your module is still open where you left it"
 @pytest.fixture
 def relay(db, clock, programme, sender):
     return relay_service(db, clock, programme, relay_config(stall_days=3), wake=sender.wake.set)
-
-
-async def move_on(service, transport, chat: str, event: str, answers: int = 1) -> None:
-    """The participant works on: taps "Continue ›" (or the first button), or types a short answer."""
-    for n in range(answers):
-        last = transport.sent[chat][-1]
-        buttons = [b for row in last["buttons"] for b in row]
-        chosen = next((b for b in buttons if b["label"] == "Continue ›"), buttons[0] if buttons else None)
-        inbound = Inbound(kind="choice", text=chosen["data"]) if chosen else Inbound(kind="text", text="5")
-        await service.handle("test", chat, f"{event}-{n}", inbound)
 
 
 async def test_a_stalled_participant_is_nudged_once_then_the_therapist_gets_a_task(

@@ -4,21 +4,14 @@ request opens it again."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.storage.models import OutboxMessage
 from bot.storage.tables_relay import RelayTask
-from tests.integration.test_relay_service import staff_texts
-from tests.support.relay import BEN, active_participant, relay_config, relay_service, staff_msg
+from tests.support.relay import BEN, active_participant, staff_msg, staff_texts
 
 POST = "🛠 Technical help · "
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
 
 
 async def task_of(db, participant_id: int) -> RelayTask:

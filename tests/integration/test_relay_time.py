@@ -8,7 +8,6 @@ import asyncio
 import csv
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -20,23 +19,16 @@ from bot.measures.export import write_export
 from bot.storage.models import Participant
 from bot.storage.tables_relay import RelayLog
 from tests.conftest import fresh_database, sqlite_url
-from tests.integration.test_relay_service import staff_texts
-from tests.integration.test_relay_week import report_in
-from tests.integration.test_trial_service import new_participant
 from tests.support.relay import (
     FakeTopics,
     active_participant,
     directory,
     latest_post,
-    relay_config,
-    relay_service,
+    report_in,
     staff_msg,
+    staff_texts,
 )
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+from tests.support.trial import new_participant
 
 
 async def test_feedback_time_is_measured_from_the_first_look_and_reaches_the_export(

@@ -7,19 +7,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from bot.engine import Inbound
 from bot.engine.model import RelayRecord
 from bot.storage.models import AuditEntry, Participant, RelayItem
-from tests.integration.test_relay_service import insert_item, staff_texts
-from tests.support.relay import active_participant, relay_config, relay_service
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
+from tests.support.relay import active_participant, insert_item, staff_texts
 
 
 async def break_record(db, chat: str) -> None:

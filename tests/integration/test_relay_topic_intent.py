@@ -16,7 +16,7 @@ from bot.storage.models import OutboxMessage
 from bot.storage.tables_relay import RelayTopic
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
-from tests.integration.test_relay_telegram import STAFF, tg  # noqa: F401  (the fixture)
+from tests.support.staff_telegram import STAFF
 
 
 class Killed(BaseException):
@@ -33,7 +33,7 @@ async def unsent(db) -> list[OutboxMessage]:
         return list((await session.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent"))).all())
 
 
-def questions_by_thread(tg) -> dict[int, list[str]]:  # noqa: F811
+def questions_by_thread(tg) -> dict[int, list[str]]:
     threads: dict[int, list[str]] = {}
     for post in tg.to_staff():
         if post["text"].startswith("❓"):
@@ -41,7 +41,7 @@ def questions_by_thread(tg) -> dict[int, list[str]]:  # noqa: F811
     return threads
 
 
-async def test_a_kill_after_creating_a_topic_leaves_one_topic_with_every_post(tg, db, clock):  # noqa: F811
+async def test_a_kill_after_creating_a_topic_leaves_one_topic_with_every_post(tg, db, clock):
     p = await tg.participant()
     real_create = tg.topics.create
 
@@ -75,7 +75,7 @@ async def test_a_kill_after_creating_a_topic_leaves_one_topic_with_every_post(tg
     assert await unsent(db) == []
 
 
-async def test_a_lost_create_reply_brings_no_second_topic_while_it_may_be_in_flight(tg, db, clock):  # noqa: F811
+async def test_a_lost_create_reply_brings_no_second_topic_while_it_may_be_in_flight(tg, db, clock):
     p = await tg.participant()
     tg.api.lose_replies["createForumTopic"] = 1  # Telegram makes the topic; its answer is a 502
     await tg.ask("first question")
@@ -97,7 +97,7 @@ async def test_a_lost_create_reply_brings_no_second_topic_while_it_may_be_in_fli
     assert await unsent(db) == []
 
 
-async def test_a_refused_creation_may_be_tried_again_at_once(tg, db, clock):  # noqa: F811
+async def test_a_refused_creation_may_be_tried_again_at_once(tg, db, clock):
     p = await tg.participant()
     tg.api.method_errors["createForumTopic"] = [(429, {"ok": False, "error_code": 429, "description": "Too Many "
                                                        "Requests: retry after 5", "parameters": {"retry_after": 5}})]  # fmt: skip

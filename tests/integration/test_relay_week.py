@@ -4,62 +4,19 @@ and without homework, practice and diary)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-
-from bot.engine.model import AnswerRecord, Effects, RelayRecord
-from bot.storage.rows import EffectRows
-from tests.integration.test_relay_service import insert_item, staff_texts
-from tests.support.relay import active_participant, relay_config, relay_service, staff_msg
-
-GOAL = "Walk to the park and back, 20 minutes, three times a week"
-
-
-@pytest.fixture
-def relay(db, clock, programme, sender):
-    return relay_service(db, clock, programme, relay_config(), wake=sender.wake.set)
-
-
-async def store_answers(db, participant_id: int, at: datetime, *answers: AnswerRecord) -> None:
-    """What the participant's event writes for these answers (the real write path)."""
-
-    def write(conn) -> None:
-        rows = EffectRows(version="t")
-        rows.add_records(participant_id, Effects(answers=list(answers)), at, None)
-        rows.flush(conn)
-
-    await db.run_write(write)
-
-
-def local(day: int, hour: int = 18) -> datetime:
-    """January 2026, Stockholm evening (UTC+1)."""
-    return datetime(2026, 1, day, hour - 1, 0, tzinfo=UTC)
-
-
-async def module_1_done(db, pid: int, practice_days: tuple[int, ...] = (20, 21, 23)) -> None:
-    """Module 1 (programme week 2, from Mon 19 Jan): goals, compass heading, calm breathing, report."""
-    goal = [("goal", GOAL), ("measure", "I reach the park bench"), ("first_step", "Ten minutes on Sunday"),
-            ("risk_situations", "Rain"), ("plan_for_risk", "Walk in the mall instead"), ("confidence", 7)]  # fmt: skip
-    await store_answers(db, pid, local(19), *(AnswerRecord("week02", "goals", f, v, "g1") for f, v in goal))
-    compass = [("life_area", "family"), ("what_matters", "Being a patient dad"), ("small_step", "Play cards")]
-    await store_answers(
-        db, pid, local(19), *(AnswerRecord("week02", "compass_heading", f, v, "c1") for f, v in compass)
-    )
-    for day in practice_days:
-        entry = f"breathing_practice:2026-01-{day:02d}"
-        log = [("done", True), ("minutes", 10), ("tension_before", 6), ("tension_after", 3)]
-        await store_answers(
-            db, pid, local(day), *(AnswerRecord("week02", "breathing_practice", f, v, entry) for f, v in log)
-        )
-    report = [("breathing", "yes"), ("goals", "yes"), ("compass_heading", "partly"), ("hardest", "Sitting at work")]
-    await store_answers(db, pid, local(25), *(AnswerRecord("week02", "weekly_report", f, v, "r1") for f, v in report))
-
-
-async def report_in(db, relay, p, clock) -> None:
-    record = RelayRecord(source="week02.weekly_report", text="", kind="report", data={"module": "week02", "week": 2})
-    await insert_item(db, p, record, clock.now())
-    await relay.process_pending()
+from bot.engine.model import AnswerRecord
+from tests.support.relay import (
+    GOAL,
+    active_participant,
+    local,
+    module_1_done,
+    report_in,
+    staff_msg,
+    staff_texts,
+    store_answers,
+)
 
 
 async def test_the_weekly_report_is_the_whole_week_in_the_participants_words(service, relay, db, clock):

@@ -5,9 +5,7 @@ chart, kept as the fallback); a week without a diary gets none."""
 from __future__ import annotations
 
 from bot.engine.model import AnswerRecord, RelayRecord
-from tests.integration.test_relay_service import insert_item
-from tests.integration.test_relay_telegram import STAFF, tg  # noqa: F401  (the harness fixture)
-from tests.integration.test_relay_week import local, module_1_done, store_answers
+from tests.support.relay import insert_item, local, module_1_done, store_answers
 
 
 async def diary(db, participant_id: int, *days: tuple[int, int, int]) -> None:
@@ -28,7 +26,7 @@ async def report(harness, db, participant, module: str, week: int) -> None:
 
 
 async def test_a_week_with_diary_entries_gets_its_chart_as_a_photo_and_a_week_without_gets_none(
-    tg,  # noqa: F811
+    tg,
     db,
     clock,
     tmp_path,

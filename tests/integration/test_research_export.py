@@ -14,7 +14,7 @@ from bot.measures.db_loader import load_dataset
 from bot.measures.export import write_export
 from bot.measures.free_text import closed_places
 from bot.storage.models import Answer
-from tests.integration.test_trial_count import build_every_path
+from tests.support.trial import build_every_path
 
 WORDS = "MARKER-words my neighbour Anna drove me"  # a person's own words, as a diary note or a question
 

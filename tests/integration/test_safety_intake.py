@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.storage.models import RelayItem
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, apply, through_welcome, trial_chat_for
+from tests.support.chat import CHAT
 from tests.support.relay import relay_config, relay_service
+from tests.support.trial_chat import TYPED, apply, through_welcome, trial_chat_for
 
 
 @pytest.fixture

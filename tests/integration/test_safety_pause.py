@@ -9,7 +9,6 @@ from sqlalchemy import select
 from bot.conversation.release import release_command
 from bot.engine import Inbound
 from bot.storage.models import Participant
-from tests.integration.test_relay_service import relay, topics  # noqa: F401  (fixtures)
 from tests.support.relay import BEN, active_participant, directory, staff_msg
 
 
@@ -19,7 +18,7 @@ async def held(db, participant_id: int) -> dict:
     return row.position or {}
 
 
-async def test_staff_see_the_pause_and_release_it_from_the_topic(service, relay, sender, transport, db, clock, topics):  # noqa: F811
+async def test_staff_see_the_pause_and_release_it_from_the_topic(service, relay, sender, transport, db, clock, topics):
     relay.registry["release"] = release_command(service.decisions)
     p = await active_participant(service)
     await service.handle("test", p.chat_id, "risk-1", Inbound(kind="text", text="I've taken all my pills"))

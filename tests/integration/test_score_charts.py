@@ -18,8 +18,7 @@ from bot.measures.service import SymptomPolicy
 from bot.measures.store import store_score
 from bot.storage.models import OutboxMessage
 from bot.storage.models import Participant as ParticipantRow
-from tests.integration.test_symptom_check_flow import at_module_start
-from tests.support.clock import STOCKHOLM, at, started
+from tests.support.clock import STOCKHOLM, at, at_module_start, started
 
 CONSENT = date(2026, 1, 5)
 PNG = b"\x89PNG\r\n\x1a\n"

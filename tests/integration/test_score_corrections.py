@@ -17,7 +17,7 @@ from bot.measures.store import store_score
 from bot.storage.models import Answer, AuditEntry
 from bot.storage.tables_measures import ScoreCorrection, ScoreRow
 from tests.conftest import fresh_database, sqlite_url
-from tests.integration.test_trial_service import new_participant
+from tests.support.trial import new_participant
 
 FIRST = {f"q{i}": 1 for i in range(1, 10)} | {"q9": 0}  # total 8
 

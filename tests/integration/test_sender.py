@@ -15,7 +15,7 @@ from bot.storage.models import PRIORITY_INTERACTIVE, OutboxMessage
 from scheduler.ratelimit import RateLimiter, Unlimited
 from scheduler.sender import DeliveryFailed, DeliveryRefused, DeliveryRetry, OutboxSender
 from tests.conftest import fresh_database
-from tests.integration.test_measures_storage import new_participant
+from tests.support.measures import new_participant
 from tests.support.sender import PartsTransport, add_row, row
 from tests.support.virtual_time import now, run_virtual
 

@@ -7,14 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import conversation_service
-from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.errors import StorageUnavailable
 from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant, ProcessedEvent, RelayItem
-
-CHAT = "4242"
+from tests.support.chat import CHAT, Driver
 
 
 async def count(db: Database, model: type) -> int:
@@ -27,41 +25,6 @@ async def participant(db: Database) -> Participant:
         row = await session.scalar(select(Participant).where(Participant.chat_id == CHAT))
         assert row is not None
         return row
-
-
-class Driver:
-    """Sends events through the service the way a channel would, with increasing update ids."""
-
-    def __init__(self, service: ConversationService, sender, transport) -> None:
-        self.service, self.sender, self.transport = service, sender, transport
-        self.update_id = 1000
-
-    async def send(self, inbound: Inbound, update_id: int | None = None) -> None:
-        if update_id is None:
-            self.update_id += 1
-            update_id = self.update_id
-        await self.service.handle("test", CHAT, str(update_id), inbound)
-        await self.sender.drain()
-
-    async def press(self, label: str | None = None) -> None:
-        for payload in reversed(self.transport.sent[CHAT]):
-            buttons = [b for row in payload["buttons"] for b in row]
-            if buttons:
-                chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
-                await self.send(Inbound(kind="choice", text=chosen["data"]))
-                return
-        raise AssertionError("no buttons")
-
-    async def through_consent(self) -> None:
-        await self.send(Inbound(kind="command", text="start"))
-        for _ in range(20):
-            last = self.transport.sent[CHAT][-1]
-            labels = [b["label"] for row in last["buttons"] for b in row]
-            if "I agree to take part" in labels:
-                await self.press("I agree to take part")
-                return
-            await self.press()
-        raise AssertionError("consent not reached")
 
 
 @pytest.fixture

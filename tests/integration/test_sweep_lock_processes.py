@@ -16,9 +16,8 @@ from sqlalchemy import text
 from bot.engine.model import RelayRecord
 from bot.storage.database import Database
 from tests.conftest import PG_URL
-from tests.integration.test_relay_service import insert_item
 from tests.support.processes import kill, start, tick, until
-from tests.support.relay import active_participant, relay_config, relay_service
+from tests.support.relay import active_participant, insert_item, relay_config, relay_service
 
 pytestmark = pytest.mark.skipif(PG_URL is None, reason="the sweep lock is PostgreSQL's (ICBT_TEST_DATABASE_URL)")
 

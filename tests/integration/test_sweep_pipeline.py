@@ -18,7 +18,7 @@ from bot.features import RULES, build_engine
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant, RelayItem
 from bot.storage.rows import OUTBOX, PARTICIPANTS
-from tests.integration.test_inbound import Poisoned
+from tests.support.failing_engine import Poisoned
 
 START = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
 

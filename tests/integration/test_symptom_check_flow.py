@@ -3,8 +3,6 @@ a rise past ``symptom_rise_threshold`` flagged (engine on the real content; serv
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -17,24 +15,8 @@ from bot.measures.store import store_score
 from bot.storage.models import Participant as ParticipantRow
 from bot.storage.models import RelayItem
 from bot.storage.tables_measures import ScoreRow
-from tests.support import Participant
-from tests.support.clock import STOCKHOLM, at, started
+from tests.support.clock import CONSENT, STOCKHOLM, at_module_start
 from tests.support.relay import relay_config, relay_service
-
-CONSENT = date(2026, 1, 5)
-
-
-def at_module_start(programme, module: str, week: int) -> Participant:
-    """A participant whose earlier modules are done, on the first page of ``module`` when it opens."""
-    p = started(programme, STOCKHOLM, CONSENT)
-    p.state.finished += [m for m in ("week02", "week03", "week04", "week05", "week06", "week07", "week08")
-                         if programme.modules[m].week < week]  # fmt: skip
-    p.clock.set(at(CONSENT + timedelta(days=7 * week), 10, 0, STOCKHOLM))
-    opened = p.tick()
-    assert p.state.frame.module == module and p.state.frame.step == "welcome"
-    [next_] = [b for o in opened.outbound for row in o.buttons for b in row if b.label == "Next ›"]
-    p.send(Inbound(kind="choice", text=next_.data))
-    return p
 
 
 @pytest.mark.parametrize(("module", "week"), [("week05", 5), ("week09", 9)])

@@ -17,6 +17,7 @@ from bot.channels.telegram.app import build_application, open_inbox, register_ha
 from bot.channels.telegram.inbox import Inbox
 from bot.channels.telegram.runner import TWO_POLLERS
 from bot.settings import Settings
+from tests.conftest import CONTENT
 from tests.support.fake_bot_api import FakeBotAPI, text_update
 from tests.support.processes import kill, start, stop, until
 from tests.support.telegram_process import SECRET
@@ -63,7 +64,7 @@ async def test_an_update_killed_between_receipt_and_commit_is_processed_once_aft
 
 
 async def test_a_failed_update_stays_in_the_inbox_and_a_done_one_leaves(db, programme, clock, service):
-    settings = Settings(telegram_token="123456789:TEST", content_dir=Path("content"))
+    settings = Settings(telegram_token="123456789:TEST", content_dir=CONTENT)
     api = FakeBotAPI()
     application = build_application(settings, api)
     register_handlers(application, service)

@@ -10,93 +10,36 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import bootstrap, conversation_service
-from bot.conversation.decisions import Decisions
-from bot.conversation.service import DEFAULT_CHARTS_DIR
+from bot.bootstrap import bootstrap
 from bot.engine import Inbound
-from bot.engine.model import Policy
 from bot.errors import TrialStateError
-from bot.features import build_engine
 from bot.relay import confirm
 from bot.settings import Settings
 from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant, RelayItem
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import StaffConfirmation
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview, TrialWithdrawal
-from bot.trial.allocation import ArmWeight, allocation_at, stratum_of
-from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
 from tests.conftest import ROOT
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_service import SEED
+from tests.support.chat import CHAT, Driver
 from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
-
-TYPED = {
-    "age": "47", "sex": "Female", "internet": "Yes", "physician": "yes", "pain_region": "Lower back",
-    "pain_since": "2024-09-01", "work": "I am on sick leave", "sick_leave_months": "2", "wheelchair": "No",
-    "surgery_planned": "no", "heart_disease": "no", "contact": "Weekday mornings",
-    "warning_now": "no", "warning_today": "no", "warning_soon": "no", "country": "Sweden",
-    "safety_phone": "070-123 45 67", "doctor": "Centrum health centre",
-}  # fmt: skip
-
-
-def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
-    """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
-    trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
-    engine = build_engine(programme, Policy(trial=True))
-    decisions = Decisions(db, engine, clock, DEFAULT_CHARTS_DIR, sender.wake.set)
-    trial_chat = TrialChat(trial, engine, decisions.decide_in)
-    service = conversation_service(
-        db, engine, clock, timezone="Europe/Stockholm", language="en",
-        staff_target=("test", "staff"), wake_sender=sender.wake.set, on_trial=trial_chat.run,
-        after_sweep=trial_chat.draws_due, decisions=decisions,
-    )  # fmt: skip
-    return trial_chat, Driver(service, sender, transport)
-
-
-@pytest.fixture
-def pair(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
-    return trial_chat_for(db, programme, clock, sender, transport)
-
-
-@pytest.fixture
-def trial_chat(pair) -> TrialChat:
-    return pair[0]
+from tests.support.trial import SEED
+from tests.support.trial_chat import (
+    TYPED,
+    answer_on,
+    apply,
+    baseline_finished,
+    consent_shown,
+    through_welcome,
+    to_allocation,
+    to_consent,
+    told,
+)
 
 
 @pytest.fixture
 def trial(trial_chat) -> TrialService:
     return trial_chat.trial
-
-
-@pytest.fixture
-def chat(pair) -> Driver:
-    return pair[1]
-
-
-async def through_welcome(chat: Driver, programme) -> None:
-    intro = programme.msg("en", "trial.apply_intro")
-    await chat.send(Inbound(kind="command", text="start"))
-    for _ in range(20):
-        if intro in chat.transport.texts(CHAT):
-            return
-        await chat.press()
-    raise AssertionError("the application did not start after the welcome")
-
-
-async def apply(chat: Driver, programme, typed: dict[str, str], mood: int = 0) -> None:
-    """Answer each question as it comes (typed, or the button's label), then every screening item."""
-    questions = {programme.text(q.text, "en"): q.id for q in programme.trial.questions}
-    for _ in range(60):
-        last = chat.transport.sent[CHAT][-1]
-        if last["text"] in questions:
-            await chat.send(Inbound(kind="text", text=typed[questions[last["text"]]]))
-        elif last["text"].startswith("Question "):
-            labels = [b["label"] for row in last["buttons"] for b in row]
-            await chat.press(labels[mood])
-        else:
-            return
-    raise AssertionError(chat.transport.texts(CHAT)[-6:])
 
 
 async def test_a_newcomer_goes_from_start_to_the_to_interview_message(db, programme, chat, transport):
@@ -193,10 +136,6 @@ async def test_the_safety_gate_screens_what_an_applicant_types(db, programme, ch
     assert transport.texts(CHAT)[-1] == programme.text(programme.trial.words.to_interview, "en")
 
 
-def consent_shown(transport) -> bool:
-    return any("I agree to take part" in str(p["buttons"]) for p in transport.sent[CHAT])
-
-
 async def test_the_consent_comes_only_after_the_therapists_include(db, programme, chat, trial_chat, sender, transport):
     await through_welcome(chat, programme)
     with pytest.raises(TrialStateError):  # still applying: no interview expected yet
@@ -256,62 +195,6 @@ async def test_an_exclusion_is_told_kindly_and_no_consent_follows(db, programme,
     await chat.send(Inbound(kind="command", text="start"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.start_not_eligible")
     assert not consent_shown(transport)
-
-
-def sex_drawn_into(programme, arm: str) -> str:
-    """A sex answer whose stratum's first draw (with the test seed) is ``arm``."""
-    spec = programme.trial
-    weights = [ArmWeight(a.id, a.weight) for a in spec.arms]
-    for option in spec.questions[1].options:
-        stratum = stratum_of(spec.strata, {"sex": option.id})
-        if allocation_at(SEED, weights, spec.block_sizes, stratum, 0, spec.max_imbalance) == arm:
-            return programme.text(option.label, "en")
-    raise AssertionError(f"no stratum starts with {arm}")
-
-
-async def to_consent(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
-    await through_welcome(chat, programme)
-    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, arm)})
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
-    await chat.press("I agree to take part")
-
-
-async def answer_on(chat: Driver, until, limit: int = 400) -> None:
-    """Answer as a cooperative participant (the first button, else "5") until ``until()`` is true."""
-    for _ in range(limit):
-        if await until():
-            return
-        last = chat.transport.sent[CHAT][-1]
-        if last["buttons"]:
-            await chat.press()
-        else:
-            await chat.send(Inbound(kind="text", text="5"))
-    raise AssertionError(chat.transport.texts(CHAT)[-4:])
-
-
-async def baseline_finished(db) -> bool:
-    async with db.reading() as session:
-        row = await session.scalar(select(Participant))
-    return "baseline" in (row.position or {}).get("finished", [])
-
-
-async def to_allocation(chat: Driver, programme, trial_chat, sender, transport, arm: str, clock=None) -> None:
-    """Consent, the baseline module answered, then the two weeks of baseline pass and the draw is told."""
-    await to_consent(chat, programme, trial_chat, sender, transport, arm)
-    await answer_on(chat, lambda: baseline_finished(trial_chat.trial.db))
-    assert clock is not None
-    clock.advance(timedelta(days=14, hours=10))
-    await chat.service.tick_due()
-    await sender.drain()
-
-
-def told(programme, arm: str) -> str:
-    return programme.text(programme.trial.arm(arm).told, "en").strip()
 
 
 async def test_consent_then_baseline_then_the_draw_is_told_and_the_treatment_calendar_runs(

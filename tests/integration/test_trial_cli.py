@@ -14,58 +14,19 @@ from bot.cli.app import app
 from bot.errors import ConfigError
 from bot.settings import load_settings
 from bot.storage.database import Database
-from bot.storage.models import AuditEntry, OutboxMessage, Participant
+from bot.storage.models import OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation
 from bot.trial.seed import demo_seed, run_seed
 from bot.trial.service import TrialService
-from tests.conftest import fresh_database, sqlite_url
-from tests.integration.test_trial_rules import good_answers
-from tests.integration.test_trial_service import SEED, agree, new_participant
+from tests.support.trial import SEED, audits
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch, programme, clock) -> str:
-    """Five people at different stages, written through the trial service; the database URL."""
-    monkeypatch.setenv("ICBT_DATABASE_URL", sqlite_url(tmp_path))
-    asyncio.run(populate(tmp_path, programme, clock))
-    return sqlite_url(tmp_path)
-
-
-async def populate(tmp_path, programme, clock) -> None:
-    db = await fresh_database("sqlite", tmp_path)
-    trial = TrialService(db, programme, clock, seed=SEED)
-    ids = [await new_participant(db, clock, str(i)) for i in range(1, 6)]
-    await trial.apply(ids[0], good_answers(age=17))
-    await trial.apply(ids[1], good_answers(contact="ring 0701-555 after five"))
-    for pid in ids[2:4]:
-        await trial.apply(pid, good_answers())
-        await trial.interviewed(f"P-{pid:04d}", "include", None, by="therapist:1")
-        await agree(db, clock, pid)
-        await trial.allocate(pid)
-    await trial.withdraw("P-0004", may_use_data=True, by="participant")
-    async with db.transaction() as session:
-        await session.execute(update(Participant).where(Participant.id == ids[4]).values(unreachable=True))
-    await db.dispose()
 
 
 def invoke(*args: str):
     result = runner.invoke(app, list(args))
     assert "Traceback" not in result.output
     return result
-
-
-def audits(url: str, action: str) -> list[str]:
-    async def read() -> list[str]:
-        db = Database(url)
-        try:
-            async with db.reading() as session:
-                return list(await session.scalars(select(AuditEntry.actor).where(AuditEntry.action == action)))
-        finally:
-            await db.dispose()
-
-    return asyncio.run(read())
 
 
 def test_trial_status_counts_each_stage(site):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.content.loader import load_programme
 from bot.errors import ContentError
-from tests.conftest import CONTENT
-from tests.integration.test_content_validation import edit, validate
+from tests.support.content import edit, validate
 
 TRIAL = "trial/trial.yaml"
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
 
 
 def problems(copy: Path) -> list[str]:

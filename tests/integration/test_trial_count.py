@@ -8,63 +8,16 @@ import csv
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.measures.analysis import enrolment_flow
 from bot.measures.db_loader import load_dataset
 from bot.measures.export import write_export
-from bot.measures.scoring import score
-from bot.measures.store import store_score
-from bot.storage.models import Consent, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.trial.report import TrialReport
-from bot.trial.service import TrialService
-from tests.integration.test_trial_rules import good_answers
-from tests.integration.test_trial_service import SEED, agree, new_participant, ready_for_draw
+from tests.support.trial import build_every_path
 
 ARM_WORDS = {"treatment": "treatment", "waiting_list": "control"}  # the dataset's names for the arms
-
-
-async def _position(db, pid: int, **position: object) -> None:
-    async with db.transaction() as session:
-        row = await session.get(Participant, pid)
-        row.position = {**(row.position or {}), **position}
-
-
-async def build_every_path(db, programme, clock) -> dict[str, int]:
-    """One person per path, written through the trial service; returns path -> participant id."""
-    trial = TrialService(db, programme, clock, seed=SEED)
-    ids: dict[str, int] = {}
-    ids["not_eligible"] = await new_participant(db, clock, "ne")
-    await trial.apply(ids["not_eligible"], good_answers(age=17))
-    ids["excluded"] = await new_participant(db, clock, "ex")
-    await trial.apply(ids["excluded"], good_answers())
-    await trial.interviewed(f"P-{ids['excluded']:04d}", "exclude", "prefers face to face", by="therapist:1")
-    ids["declined"] = await new_participant(db, clock, "de")
-    await trial.apply(ids["declined"], good_answers())
-    await trial.interviewed(f"P-{ids['declined']:04d}", "include", None, by="therapist:1")
-    async with db.transaction() as session:
-        session.add(Consent(participant_id=ids["declined"], version="v", agreed=False, content_version="x",
-                            at=clock.now()))  # fmt: skip
-        await session.execute(update(Participant).where(Participant.id == ids["declined"]).values(status="declined"))
-    ids["to_interview"] = await new_participant(db, clock, "ti")
-    await trial.apply(ids["to_interview"], good_answers())
-    phq9 = programme.instruments["phq9"]
-    for path in ("withdrawn", "withdrawn_removed", "lost", "completed", "crossed_over", "ongoing"):
-        ids[path] = await ready_for_draw(db, clock, trial, path, sex="male" if path == "crossed_over" else "female")
-        await trial.allocate(ids[path])
-        async with db.transaction() as session:
-            await session.execute(update(Participant).where(Participant.id == ids[path]).values(status="active"))
-            await store_score(session, ids[path], "baseline", "phq9", score(phq9, {f"q{i}": 1 for i in range(1, 10)}),
-                              programme.version, clock.now())  # fmt: skip
-    await trial.withdraw(f"P-{ids['withdrawn']:04d}", may_use_data=True, by="participant")
-    await trial.withdraw(f"P-{ids['withdrawn_removed']:04d}", may_use_data=False, by="participant")
-    async with db.transaction() as session:
-        await session.execute(update(Participant).where(Participant.id == ids["lost"]).values(unreachable=True))
-    await _position(db, ids["completed"], finished=["baseline", "post"])
-    await _position(db, ids["crossed_over"], finished=["baseline", "post"], crossover="accepted")
-    await agree(db, clock, ids["to_interview"])  # a stray consent row before an interview changes nothing
-    return ids
 
 
 async def test_status_report_and_export_count_the_same_people(db, programme, clock, tmp_path):

@@ -4,29 +4,21 @@ words in the database file, timed purges, and every staff access audited with wh
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.errors import TrialStateError
-from bot.storage.metadata import METADATA
 from bot.storage.models import AuditEntry, OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation, TrialApplication
 from bot.trial.privacy import PURGED, ParticipantData
-from bot.trial.service import TrialService
 from scheduler.jobs import PURGE_EVERY_SECONDS, build_scheduler, sweep_purge
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_rules import good_answers
-from tests.integration.test_trial_service import SEED, agree, count
+from tests.support.chat import CHAT, Driver
+from tests.support.stored import file_bytes, rows_holding
+from tests.support.trial import agree, count, good_answers
 
 MARKER = "Zebra-7731-swimming-question"
-
-
-@pytest.fixture
-def trial(db, programme, clock, sender) -> TrialService:
-    return TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
 
 
 @pytest.fixture
@@ -44,22 +36,6 @@ async def a_participant_who_wrote_the_marker(db, clock, service, trial, sender, 
     await agree(db, clock, 1)
     await trial.allocate(1)
     await sender.drain()
-
-
-async def rows_holding(db, needle: str) -> list[str]:
-    """Every table row (all columns as text) that contains ``needle``."""
-    found: list[str] = []
-    async with db.reading() as session:
-        for table in METADATA.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                if needle in repr(tuple(row)):
-                    found.append(table.name)
-    return found
-
-
-def file_bytes(db) -> bytes:
-    path = Path(db.url.split(":///", 1)[1])
-    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists())
 
 
 async def test_export_holds_the_participants_own_data_and_is_audited(db, clock, service, trial, sender, transport,

@@ -4,38 +4,15 @@ again is screened and answered kindly (real service on SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.storage.models import RelayItem
-from bot.trial.chat import TrialChat
 from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_chat import (
-    TYPED,
-    apply,
-    consent_shown,
-    through_welcome,
-    trial_chat_for,
-)
-from tests.integration.test_trial_privacy import file_bytes, rows_holding
-
-
-@pytest.fixture
-def pair(db, programme, clock, sender, transport) -> tuple[TrialChat, Driver]:
-    return trial_chat_for(db, programme, clock, sender, transport)
-
-
-@pytest.fixture
-def trial_chat(pair) -> TrialChat:
-    return pair[0]
-
-
-@pytest.fixture
-def chat(pair) -> Driver:
-    return pair[1]
+from tests.support.chat import CHAT
+from tests.support.stored import file_bytes, rows_holding
+from tests.support.trial_chat import TYPED, apply, consent_shown, through_welcome
 
 
 async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_database(

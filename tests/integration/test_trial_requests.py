@@ -15,8 +15,8 @@ from bot.engine.model import TrialRequest
 from bot.errors import TrialStateError
 from bot.storage.models import Participant, RelayItem
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialRequestRow, TrialWithdrawal
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, apply, through_welcome, to_allocation, told, trial_chat_for
+from tests.support.chat import CHAT
+from tests.support.trial_chat import TYPED, apply, through_welcome, to_allocation, told
 
 
 class FaultOnce:
@@ -36,11 +36,6 @@ class FaultOnce:
             self.fired = True
             await session.flush()  # the step's rows reached the database; its commit never comes
             raise ConnectionResetError("the database went away")
-
-
-@pytest.fixture
-def pair(db, programme, clock, sender, transport):
-    return trial_chat_for(db, programme, clock, sender, transport)
 
 
 async def _count(db, model) -> int:

@@ -10,19 +10,7 @@ import pytest
 from bot.trial.allocation import ArmWeight, allocation_at, draw, sequence, stratum_of
 from bot.trial.arms import arm_day, local_day, next_check_in
 from bot.trial.eligibility import active_screens, assess, months_between
-
-APPLIED = date(2026, 4, 10)
-
-
-def good_answers(**changes: object) -> dict[str, object]:
-    answers: dict[str, object] = {
-        "age": 40, "sex": "female", "internet": True, "physician": True, "pain_region": "lower_back",
-        "pain_since": "2025-01-01", "work": "employed", "wheelchair": False, "surgery_planned": False,
-        "heart_disease": False, "contact": "phone, evenings",
-        "phq9": {f"q{i}": 0 for i in range(1, 10)},
-    }  # fmt: skip
-    answers.update(changes)
-    return answers
+from tests.support.trial import APPLIED, good_answers
 
 
 def reasons(programme, **changes: object) -> list[str]:
@@ -239,7 +227,8 @@ def test_local_day_is_the_participants_date():
 
 
 def test_the_trials_decisions_import_no_storage_channel_or_scheduler():
-    from tests.integration.test_architecture import ROOT, imported_modules
+    from tests.conftest import ROOT
+    from tests.support.imports import imported_modules
 
     pure = ("eligibility", "allocation", "arms", "application", "stage", "commands")
     banned = ("sqlalchemy", "telegram", "apscheduler", "bot.storage", "bot.channels", "bot.engine", "scheduler",

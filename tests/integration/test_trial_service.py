@@ -11,54 +11,20 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.engine import Inbound
 from bot.errors import TrialStateError
 from bot.storage.metadata import METADATA
-from bot.storage.models import AuditEntry, Consent, OutboxMessage, Participant
-from bot.storage.repository import Repository
+from bot.storage.models import AuditEntry, OutboxMessage, Participant
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialStratumCounter, TrialWithdrawal
 from bot.trial.allocation import ArmWeight, sequence
 from bot.trial.chain import Link, breaks
 from bot.trial.commands import CommandRejected, Interviewed, parse_interviewed
 from bot.trial.service import CHAIN, TrialService
 from bot.trial.stage import may_see_consent
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_rules import good_answers
-
-SEED = b"test-seed-0123456789abcdef"
-
-
-@pytest.fixture
-def trial(db, programme, clock, sender) -> TrialService:
-    return TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
-
-
-async def new_participant(db, clock, chat: str, **answers: object) -> int:
-    async with db.transaction() as session:
-        row = await Repository(session, False).create_participant("test", chat, "en", "Europe/Stockholm", clock.now())
-        return row.id
-
-
-async def agree(db, clock, participant_id: int) -> None:
-    """What the engine's consent step writes when the participant taps "I agree"."""
-    async with db.transaction() as session:
-        session.add(Consent(participant_id=participant_id, version="v", agreed=True, content_version="x",
-                            at=clock.now()))  # fmt: skip
-
-
-async def ready_for_draw(db, clock, trial: TrialService, chat: str, **changes: object) -> int:
-    pid = await new_participant(db, clock, chat)
-    assert (await trial.apply(pid, good_answers(**changes))).eligible
-    await trial.interviewed(f"P-{pid:04d}", "include", None, by="therapist:1")
-    await agree(db, clock, pid)
-    return pid
-
-
-async def count(db, model, *where) -> int:
-    async with db.reading() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+from tests.support.chat import CHAT, Driver
+from tests.support.trial import SEED, agree, count, good_answers, new_participant, ready_for_draw
 
 
 def test_parse_interviewed():

@@ -14,15 +14,15 @@ from sqlalchemy import text
 
 from bot.storage.quarantine import quarantined
 from tests.conftest import DB_KINDS, database_fixture
-from tests.journey.test_risk_everywhere import CHAT, journey  # noqa: F401 - the journey fixture
 from tests.support.fake_bot_api import callback_update, text_update
+from tests.support.journey import CHAT
 
 db = database_fixture(DB_KINDS)  # what storage keeps is the point here: SQLite and PostgreSQL
 
 OTHER = 556
 
 
-async def test_a_broken_record_keeps_the_participant_heard_and_nobody_else_waits(journey, programme, db):  # noqa: F811
+async def test_a_broken_record_keeps_the_participant_heard_and_nobody_else_waits(journey, programme, db):
     j = journey
     await j.text("/start")
     for _ in range(6):

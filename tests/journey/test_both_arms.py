@@ -18,9 +18,9 @@ from bot.storage.models import Answer, Participant, RelayItem
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import RelayTask
 from bot.storage.tables_trial import TrialAllocation
-from tests.integration.test_storage import CHAT, Driver
-from tests.integration.test_trial_chat import TYPED, apply, sex_drawn_into, through_welcome, trial_chat_for
+from tests.support.chat import CHAT, Driver
 from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
+from tests.support.trial_chat import TYPED, apply, sex_drawn_into, through_welcome, trial_chat_for
 
 Snapshot = tuple[dict[int, Any], dict[int, Any]]
 

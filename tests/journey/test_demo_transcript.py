@@ -12,7 +12,7 @@ import os
 import re
 
 from tests.conftest import ROOT
-from tests.integration.test_demo import demo
+from tests.support.demo import demo
 
 DOC = ROOT / "docs" / "demo-first-two-weeks.md"
 SCRIPT = ROOT / "tests" / "fixtures" / "demo_first_two_weeks.txt"

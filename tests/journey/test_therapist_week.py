@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bot.engine import Inbound
 from bot.storage.models import OutboxMessage, Participant
 from tests.conftest import ROOT
-from tests.integration.test_relay_telegram import CHAT, STAFF, tg  # noqa: F401  (the harness fixture)
 from tests.support.fake_bot_api import group_message
+from tests.support.staff_telegram import CHAT, STAFF
 
 DOC = ROOT / "docs" / "therapist-week.md"
 P = "P-0001"
@@ -160,7 +160,7 @@ class Journey:
         return "\n".join(answers)
 
 
-async def test_a_therapist_gives_three_weeks_of_feedback_from_the_topic_alone(tg, clock):  # noqa: F811
+async def test_a_therapist_gives_three_weeks_of_feedback_from_the_topic_alone(tg, clock):
     journey = Journey(tg, clock)
     await journey.send(Inbound(kind="command", text="start"))
     await journey.answer_until_idle()

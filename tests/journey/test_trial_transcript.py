@@ -17,10 +17,10 @@ from bot.engine import Inbound
 from scheduler.ratelimit import Unlimited
 from scheduler.sender import OutboxSender
 from tests.conftest import ROOT, fresh_database
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import TYPED, sex_drawn_into, trial_chat_for
 from tests.support import RecordingTransport
+from tests.support.chat import CHAT
 from tests.support.relay import ANNA, relay_config, relay_service, staff_msg
+from tests.support.trial_chat import TYPED, sex_drawn_into, trial_chat_for
 
 DOC = ROOT / "docs" / "trial-transcripts.md"
 AGREE = "I agree to take part"

@@ -20,10 +20,10 @@ from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from bot.trial.report import TrialReport
 from tests.conftest import DB_KINDS, database_fixture
-from tests.integration.test_storage import CHAT
-from tests.integration.test_trial_chat import answer_on, baseline_finished, to_consent, trial_chat_for
-from tests.integration.test_trial_count import build_every_path
-from tests.integration.test_trial_privacy import file_bytes, rows_holding
+from tests.support.chat import CHAT
+from tests.support.stored import file_bytes, rows_holding
+from tests.support.trial import build_every_path
+from tests.support.trial_chat import answer_on, baseline_finished, to_consent, trial_chat_for
 
 db = database_fixture(DB_KINDS)  # what storage keeps is the point here: SQLite and PostgreSQL
 

@@ -1,5 +1,6 @@
 """Helpers for the participant's-clock tests: local times, a participant who has started, and two ways
-of letting time pass (a tick every quarter hour, or the sweep's jumps to ``next_due``)."""
+of letting time pass (a tick every quarter hour, or the sweep's jumps to ``next_due``); a participant on a
+module's first page, and the days the clocks change in spring and autumn."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -107,3 +109,31 @@ class Chat:
     async def row(self, db) -> StoredParticipant:
         async with db.reading() as session:
             return (await session.scalars(select(StoredParticipant).where(StoredParticipant.chat_id == "77"))).one()
+
+
+CONSENT = date(2026, 1, 5)
+
+
+def at_module_start(programme, module: str, week: int) -> Participant:
+    """A participant whose earlier modules are done, on the first page of ``module`` when it opens."""
+    p = started(programme, STOCKHOLM, CONSENT)
+    p.state.finished += [m for m in ("week02", "week03", "week04", "week05", "week06", "week07", "week08")
+                         if programme.modules[m].week < week]  # fmt: skip
+    p.clock.set(at(CONSENT + timedelta(days=7 * week), 10, 0, STOCKHOLM))
+    opened = p.tick()
+    assert p.state.frame.module == module and p.state.frame.step == "welcome"
+    [next_] = [b for o in opened.outbound for row in o.buttons for b in row if b.label == "Next ›"]
+    p.send(Inbound(kind="choice", text=next_.data))
+    return p
+
+
+SPRING_CHANGES = [
+    pytest.param(STOCKHOLM, date(2026, 3, 29), id="stockholm"),
+    pytest.param(NEW_YORK, date(2026, 3, 8), id="new-york"),
+]
+
+
+AUTUMN_CHANGES = [
+    pytest.param(STOCKHOLM, date(2026, 10, 25), id="stockholm"),
+    pytest.param(NEW_YORK, date(2026, 11, 1), id="new-york"),
+]

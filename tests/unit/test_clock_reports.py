@@ -9,8 +9,7 @@ from datetime import time, timedelta
 import pytest
 
 from tests.support import Participant, finish_current_module
-from tests.support.clock import at, local, started, sweep_through
-from tests.unit.test_participant_clock import AUTUMN_CHANGES, SPRING_CHANGES
+from tests.support.clock import AUTUMN_CHANGES, SPRING_CHANGES, at, local, started, sweep_through
 
 
 @pytest.mark.parametrize(("tz", "change_day"), SPRING_CHANGES + AUTUMN_CHANGES)

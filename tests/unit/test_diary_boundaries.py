@@ -9,14 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.engine import Inbound
-from bot.engine.dailies import DAILY_TOKEN, short_key
 from tests.support import Participant, auto_answer
 from tests.support.clock import STOCKHOLM, at, started
-
-KEY = "baseline.pain_diary"
-CONSENT = date(2026, 1, 5)
-JAN = {n: date(2026, 1, n) for n in range(1, 32)}
+from tests.support.diary import CONSENT, JAN, KEY, fill, press_day
 
 
 @pytest.fixture
@@ -24,18 +19,8 @@ def p(programme) -> Participant:
     return started(programme, STOCKHOLM, CONSENT)
 
 
-def press_day(p: Participant, day: date | str):
-    ymd = day if isinstance(day, str) else f"{day:%Y%m%d}"
-    return p.send(Inbound(kind="choice", text=f"{DAILY_TOKEN}|{short_key(KEY)}|{ymd}"))
-
-
 def diary_answers(p: Participant, day: date) -> list:
     return [a for a in p.all_answers() if a.entry == f"pain_diary:{day.isoformat()}"]
-
-
-def fill(p: Participant) -> None:
-    while p.state.frame is not None and p.state.frame.daily:
-        auto_answer(p)
 
 
 def test_a_missed_day_can_be_filled_until_the_end_of_the_next_day(p):

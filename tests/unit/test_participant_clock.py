@@ -16,8 +16,10 @@ from bot.engine.model import Preferences
 from bot.engine.reminders import is_essential, wanted
 from tests.support import Participant, auto_answer, finish_current_module
 from tests.support.clock import (
+    AUTUMN_CHANGES,
     NEW_YORK,
     QUARTER,
+    SPRING_CHANGES,
     STOCKHOLM,
     Offer,
     at,
@@ -63,16 +65,6 @@ def test_a_20_00_reminder_through_the_sweep_across_both_changes(programme):
         assert diary_offers(swept, tz) == diary_offers(stepped, tz)
         assert [d for d, _ in diary_offers(swept, tz)] == [change_day + timedelta(days=d) for d in range(-5, 4)]
         assert {t for _, t in diary_offers(swept, tz)} == {time(20, 0)}
-
-
-SPRING_CHANGES = [
-    pytest.param(STOCKHOLM, date(2026, 3, 29), id="stockholm"),
-    pytest.param(NEW_YORK, date(2026, 3, 8), id="new-york"),
-]
-AUTUMN_CHANGES = [
-    pytest.param(STOCKHOLM, date(2026, 10, 25), id="stockholm"),
-    pytest.param(NEW_YORK, date(2026, 11, 1), id="new-york"),
-]
 
 
 @pytest.mark.parametrize(("tz", "change_day"), SPRING_CHANGES + AUTUMN_CHANGES)

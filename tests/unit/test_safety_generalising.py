@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.safety import SafetyRules, level, screen
+from bot.safety import level, screen
 from bot.safety.normalise import respell
 from bot.safety.patterns import PhraseIndex, match_at, sequences
-from tests.unit.test_safety_screen import labelled
-
-
-@pytest.fixture(scope="module")
-def rules(programme) -> SafetyRules:
-    found = programme.safety_rules("en")
-    assert found is not None
-    return found
+from tests.support.safety_sets import labelled
 
 
 def test_a_stem_finds_every_ending_and_forgives_a_slip_in_a_long_stem():

@@ -3,28 +3,12 @@ tests/fixtures/safety/ and on small hand-made rules."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.cli.safety import split_line
 from bot.safety import RiskHit, SafetyRules, item_risk, level, screen
 from bot.safety.normalise import tokens
 from bot.safety.patterns import expand, match_at, same, sequences
-
-SETS = Path(__file__).resolve().parents[1] / "fixtures" / "safety"
-
-
-@pytest.fixture(scope="module")
-def rules(programme) -> SafetyRules:
-    found = programme.safety_rules("en")
-    assert found is not None
-    return found
-
-
-def labelled(name: str) -> list[tuple[str, str]]:
-    rows = [split_line(line) for line in (SETS / name).read_text(encoding="utf-8").splitlines()]
-    return [(want, text) for want, text in rows if want is not None]
+from tests.support.safety_sets import labelled
 
 
 def test_sentence_sets_are_large_enough_and_labelled():

@@ -10,7 +10,7 @@ import pytest
 from bot.errors import InputRejected
 from bot.trial.application import application_plan, questions_to_ask, read_answer
 from bot.trial.eligibility import assess, not_eligible_text
-from tests.integration.test_trial_rules import APPLIED, good_answers
+from tests.support.trial import APPLIED, good_answers
 
 TODAY = date(2026, 4, 10)
 
