@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import Callable
 
 from bot.engine import (
-    application,
     dailies,
     detours,
     diary_rules,
@@ -23,9 +22,8 @@ from bot.engine import (
     snoozing,
     trial_calendar,
     weekly,
-    withdrawal,
 )
-from bot.engine.model import Inbound
+from bot.engine.model import TURNED_DOWN, Inbound
 from bot.engine.progress import announce_opened, check_unlocks, resume, settle
 from bot.engine.questions import relay_free_text
 from bot.engine.steps import accept
@@ -53,7 +51,7 @@ def answer(turn: Turn, inbound: Inbound) -> None:
             _route(turn, inbound, hit)
         except InputRejected:  # not an answer to the step: asked again, without a "didn't catch that"
             if turn.state.applying is not None:
-                application.ask(turn, full=False)
+                turn.rules.trial.ask(turn, full=False)
             else:
                 resume(turn, full=False)
     elif turn.state.applying is not None:
@@ -97,16 +95,16 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
     if via_button and inbound.text.partition("|")[0] == risk.HOLD_TOKEN:
         carry_on(turn)
         return
-    if via_button and inbound.text.partition("|")[0] == withdrawal.WITHDRAW_TOKEN:
-        withdrawal.on_button(turn, inbound.text.partition("|")[2])  # at every stage, the application included
+    if via_button and inbound.text.partition("|")[0] == turn.rules.trial.withdraw_token:
+        turn.rules.trial.on_withdraw_button(turn, inbound.text.partition("|")[2])  # at every stage, applying too
         if state.status != "withdrawn":  # they stay: back to where they were
             if state.applying is not None:
-                application.ask(turn, full=False)
+                turn.rules.trial.ask(turn, full=False)
             else:
                 resume(turn, full=False)
         return
     if state.applying is not None:
-        application.answer(turn, inbound, quiet=hit is not None)
+        turn.rules.trial.answer(turn, inbound, quiet=hit is not None)
         return
     if via_button:
         token, _, value = inbound.text.partition("|")
@@ -130,7 +128,7 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
         if token in detours.TOKENS:
             detours.open_detour(turn, token, value)
             return
-        if state.frame is None and state.trial_stage in application.TURNED_DOWN:
+        if state.frame is None and state.trial_stage in TURNED_DOWN:
             turn.say(turn.msg("trial.old_button_turned_down"))  # e.g. the consent's "I agree" after an exclude
             return
         if state.frame is None or token != frame_token(state.frame):
@@ -138,9 +136,9 @@ def _route(turn: Turn, inbound: Inbound, hit: RiskHit | None) -> None:
             resume(turn, full=False)
             return
     frame = state.frame
-    if frame is None and state.trial_stage in application.TURNED_DOWN:
+    if frame is None and state.trial_stage in TURNED_DOWN:
         if hit is None:  # not taken into the study: the kind words again, not the programme's help
-            application.tell_where(turn, welcome_back=False)
+            turn.rules.trial.tell_where(turn, welcome_back=False)
         return
     if frame is None:
         if hit is None:  # a hit's record already carries the words, with a same-day promise
@@ -158,7 +156,7 @@ def carry_on(turn: Turn, by: str = "participant") -> None:
     if state.status == "new":
         onboarding.begin(turn)
     elif state.applying is not None:
-        application.ask(turn)
+        turn.rules.trial.ask(turn)
     elif state.status == "withdrawn":
         turn.say(turn.msg("trial.withdrawn_here"))
     elif state.status == "declined":

@@ -9,22 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.engine import (
-    application,
-    consent_view,
     detours,
-    mydata,
     onboarding,
     preferences,
     reminders,
     risk,
     schedule,
     this_week,
-    withdrawal,
 )
 from bot.engine.model import Inbound
 from bot.engine.progress import check_unlocks, resume, settle, when
 from bot.engine.progress_chart import show_progress
-from bot.engine.questions import open_ask, open_tech_help, relay_free_text
+from bot.engine.questions import help_text, in_trial, open_ask, open_tech_help, relay_free_text
 from bot.engine.steps import place_in_module, skip
 from bot.engine.turn import Turn
 
@@ -34,8 +30,8 @@ Command = Callable[[Turn, Inbound], None]
 def run_command(turn: Turn, inbound: Inbound) -> None:
     name = inbound.text.lower().lstrip("/").split("@", 1)[0]
     handler = COMMANDS.get(name)
-    if name == "withdraw" and withdrawal.available(turn):
-        handler = withdrawal.ask  # trial only: outside a trial there is nothing to withdraw from
+    if name == "withdraw" and in_trial(turn):
+        handler = turn.rules.trial.withdraw  # trial only: outside a trial there is nothing to withdraw from
     if handler is None:
         turn.say(turn.msg("command.unknown", command=name))
         if turn.state.status == "new":
@@ -56,7 +52,7 @@ def _start(turn: Turn, inbound: Inbound) -> None:
         turn.say(turn.msg("trial.withdrawn_here"))
     elif status == "completed":
         turn.say(turn.msg("menu.completed"))
-    elif application.tell_where(turn, welcome_back=True):
+    elif turn.rules.trial.tell_where(turn, welcome_back=True):
         return
     else:
         turn.say(turn.msg("start.welcome_back"))
@@ -64,7 +60,7 @@ def _start(turn: Turn, inbound: Inbound) -> None:
 
 
 def _help(turn: Turn, inbound: Inbound) -> None:
-    turn.say(withdrawal.help_text(turn))
+    turn.say(help_text(turn))
     if turn.state.status == "new":
         onboarding.begin(turn)  # a newcomer who opens with /help still gets something to tap
     else:
@@ -85,7 +81,7 @@ def _menu(turn: Turn, inbound: Inbound) -> None:
     if state.status == "new":
         onboarding.begin(turn)
         return
-    if state.status == "onboarding" and application.tell_where(turn, welcome_back=False):
+    if state.status == "onboarding" and turn.rules.trial.tell_where(turn, welcome_back=False):
         return
     if state.status in ("onboarding", "declined"):
         turn.say(turn.msg("menu.onboarding"))
@@ -211,7 +207,7 @@ COMMANDS: dict[str, Command] = {
     "mywork": _mywork,
     "modules": _modules,
     "settings": preferences.open_settings,
-    "consent": consent_view.show,
-    "mydata": mydata.request,
+    "consent": lambda turn, inbound: turn.rules.trial.show_consent(turn, inbound),
+    "mydata": lambda turn, inbound: turn.rules.trial.request_mydata(turn, inbound),
     "progress": show_progress,
 }

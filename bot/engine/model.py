@@ -122,6 +122,11 @@ class Preferences:
         return Preferences(**known)
 
 
+# Where an applicant stands (``ParticipantState.trial_stage``), as the conversation reads it:
+AWAITING_INTERVIEW = ("applied", "to_interview")  # applied; the therapist's interview is still to come
+TURNED_DOWN = ("not_eligible", "excluded")  # not taken into the study
+
+
 @dataclass
 class ParticipantState:
     code: str
@@ -151,7 +156,7 @@ class ParticipantState:
     paused_on: str | None = None  # local ISO date of the /pause still in force
     awaiting: str | None = None  # the /settings item whose value the participant is typing
     confirming: str | None = None  # the token of the one destructive question still open (/withdraw)
-    # The trial's application in chat (bot/engine/application.py): answers so far while applying, and
+    # The trial's application in chat (bot/trial/steps/application.py): answers so far while applying, and
     # where the person stands as the engine knows it (None: not in a trial; "applying"; "applied").
     applying: dict[str, Any] | None = None
     trial_stage: str | None = None

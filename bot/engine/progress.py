@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from bot.content.schema import ConsentStep, Module, QuestionnaireStep
-from bot.engine import application, calendar, diary_rules, reminders, schedule, trial_calendar, weekly
+from bot.engine import calendar, diary_rules, reminders, schedule, trial_calendar, weekly
 from bot.engine.model import Frame, Outbound, TrialRequest
 from bot.engine.steps import DECLINE, DONE, LEAVE, STAY, has_wording, present, prompt
 from bot.engine.turn import ASK, Turn
@@ -25,11 +25,11 @@ def when(turn: Turn, moment: datetime) -> str:
 def enter(turn: Turn, frame: Frame) -> None:
     """Show the step a frame has just arrived at (skipping a questionnaire whose wording is missing)."""
     step = turn.step_of(frame)
-    if isinstance(step, ConsentStep) and frame.detour is None and application.wanted(turn):
+    if isinstance(step, ConsentStep) and frame.detour is None and turn.rules.trial.wanted(turn):
         # Trial: the information pages are read, then the application; the decision comes only after
         # the therapist's include (onboarding.interviewed starts this module again: read, then decide).
         turn.state.frames.pop()
-        application.begin(turn)
+        turn.rules.trial.begin(turn)
         return
     if isinstance(step, QuestionnaireStep):
         instrument = turn.programme.instruments[step.instrument]

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine.model import Frame, RelayRecord
+from bot.engine.model import AWAITING_INTERVIEW, Frame, RelayRecord
 from bot.engine.progress import resume
 from bot.engine.turn import ASK, TECH_HELP, Turn
-from bot.engine.withdrawal import help_text
+
+
+def in_trial(turn: Turn) -> bool:
+    """The chat runs the trial: /withdraw exists and the application comes before the consent."""
+    return turn.policy.trial and turn.programme.trial is not None
+
+
+def help_text(turn: Turn) -> str:
+    """The /help text: /withdraw is listed only where it exists (the chat runs a trial)."""
+    return turn.msg("help", withdraw=turn.msg("help_withdraw") if in_trial(turn) else "")
 
 
 def relay_free_text(turn: Turn, text: str, asked: bool = False, attachment: dict[str, Any] | None = None) -> None:
     """Free text with no question open goes to the therapist (always, when sent with /ask)."""
     text = text.strip()
-    waiting = turn.state.trial_stage in ("applied", "to_interview") and not turn.state.frames  # for the interview
+    waiting = turn.state.trial_stage in AWAITING_INTERVIEW and not turn.state.frames  # for the interview
     if not (text or attachment) or (not asked and turn.state.status not in ("active", "completed") and not waiting):
         turn.say(help_text(turn))
         return

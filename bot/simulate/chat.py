@@ -23,7 +23,6 @@ from bot.content.programme import Programme
 from bot.content.schema import ConsentStep, ExerciseStep, FieldSpec, FormStep, QuestionnaireStep, Step
 from bot.conversation.service import ConversationService
 from bot.engine import Inbound
-from bot.engine.application import APPLY_TOKEN, NO, YES
 from bot.engine.model import Frame, ParticipantState
 from bot.engine.risk import HOLD_TOKEN
 from bot.engine.trial_calendar import CROSSOVER_TOKEN
@@ -33,6 +32,7 @@ from bot.storage.models import OutboxMessage, Participant
 from bot.storage.repository import to_state
 from bot.trial.application import application_plan, questions_to_ask
 from bot.trial.arms import local_day
+from bot.trial.steps.application import APPLY_TOKEN, NO, YES
 
 CHANNEL = "sim"
 GO_ON = ("Continue ›", "Next ›", "Done ›", "Start ›")

@@ -400,17 +400,8 @@ async def test_consent_shows_the_text_its_version_and_when_it_was_given(
 
 def test_button_tokens_are_all_different():
     """A tap is routed by its token: two concerns sharing one would answer each other's buttons."""
-    from bot.engine import (
-        application,
-        dailies,
-        detours,
-        preferences,
-        reminders,
-        risk,
-        trial_calendar,
-        weekly,
-        withdrawal,
-    )  # fmt: skip
+    from bot.engine import dailies, detours, preferences, reminders, risk, trial_calendar, weekly
+    from bot.trial.steps import application, withdrawal
 
     tokens = [risk.HOLD_TOKEN, application.APPLY_TOKEN, withdrawal.WITHDRAW_TOKEN, trial_calendar.CROSSOVER_TOKEN, *detours.TOKENS,
               dailies.DAILY_TOKEN, preferences.SETTINGS_TOKEN, weekly.REPORT_TOKEN, reminders.SNOOZE_TOKEN]  # fmt: skip

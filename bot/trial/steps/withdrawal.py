@@ -23,15 +23,6 @@ def question_token(turn: Turn) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:10]
 
 
-def available(turn: Turn) -> bool:
-    return turn.policy.trial and turn.programme.trial is not None
-
-
-def help_text(turn: Turn) -> str:
-    """The /help text: /withdraw is listed only where it exists (the chat runs a trial)."""
-    return turn.msg("help", withdraw=turn.msg("help_withdraw") if available(turn) else "")
-
-
 def ask(turn: Turn, inbound: Inbound) -> None:
     if turn.state.status == "withdrawn":
         turn.say(turn.msg("trial.withdrawn_here"))

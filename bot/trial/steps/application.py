@@ -5,7 +5,7 @@ applicant answers the questions of ``content/trial/trial.yaml`` (``bot/trial/app
 what to ask and how a typed answer reads) and then each active screening questionnaire item by item.
 When all is answered the engine emits a ``TrialRequest("apply")``; the trial service stores and assesses
 the application and tells the result in the content's words. A screening answer at an item's
-``alert_at`` (and every typed answer the safety gate screens, see ``answering.py``) starts the safety
+``alert_at`` (and every typed answer the safety gate screens, see ``bot/engine/answering.py``) starts the safety
 protocol at once, as in any questionnaire, and the application waits until the participant carries on. The consent follows only
 after the therapist's include (``bot/trial/chat.py``).
 
@@ -21,9 +21,11 @@ from bot.content.schema import Instrument, InstrumentItem
 from bot.content.trial_schema import ApplicationQuestion
 from bot.engine import calendar, risk, safety_intake
 from bot.engine.fields import whole_number
-from bot.engine.model import Button, Inbound, TrialRequest
+from bot.engine.model import AWAITING_INTERVIEW as WAITING
+from bot.engine.model import TURNED_DOWN, Button, Inbound, TrialRequest
 from bot.engine.turn import Turn
 from bot.errors import InputRejected
+from bot.trial.application import application_plan, questions_to_ask, read_answer
 
 APPLY_TOKEN = "AP"  # button data: "AP|<question or instrument.item>|<value>"
 YES, NO = "yes", "no"
@@ -32,10 +34,6 @@ YES, NO = "yes", "no"
 def wanted(turn: Turn) -> bool:
     """Whether this participant still has to apply before the consent may be shown."""
     return turn.policy.trial and turn.programme.trial is not None and turn.state.trial_stage is None
-
-
-WAITING = ("applied", "to_interview")  # applied; the therapist's interview is still to come
-TURNED_DOWN = ("not_eligible", "excluded")
 
 
 def tell_where(turn: Turn, welcome_back: bool) -> bool:
@@ -67,11 +65,11 @@ def begin(turn: Turn) -> None:
 def _next(turn: Turn) -> tuple[ApplicationQuestion | None, Instrument | None, InstrumentItem | None]:
     """The question, or else the screening item, to ask now (all None: the application is complete)."""
     applying = turn.state.applying or {}
-    pending = turn.rules.trial.questions_to_ask(turn.programme, applying.get("given", {}))
+    pending = questions_to_ask(turn.programme, applying.get("given", {}))
     if pending:
         return pending[0], None, None
     screens: dict[str, dict[str, int]] = applying.get("screens", {})
-    for instrument in turn.rules.trial.screens(turn.programme):
+    for instrument in application_plan(turn.programme).screens:
         done = screens.get(instrument.id, {})
         for item in instrument.items:
             if item.id not in done:
@@ -139,7 +137,7 @@ def _take_question(turn: Turn, question: ApplicationQuestion, raw: str) -> None:
         by_label = {turn.t(o.label).casefold(): o.id for o in question.options}
         text = by_label.get(text.casefold(), text)
     today = calendar.local_date(turn.now, turn.state.timezone)
-    value = turn.rules.trial.read_answer(question, text, today)
+    value = read_answer(question, text, today)
     assert turn.state.applying is not None
     turn.state.applying["given"][question.id] = value
     safety_intake.keep(turn, question, value)  # country, safety phone, GP; warning signs answered at once
