@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from sqlalchemy import select
 from telegram import Update
@@ -63,8 +66,10 @@ class StaffHarness:
             return await session.scalar(select(RelayTopic.thread_id).where(RelayTopic.participant_id == participant_id))
 
 
-@pytest.fixture
-async def tg(db, programme, clock, monkeypatch):
+@asynccontextmanager
+async def telegram_stack(db, programme, clock, monkeypatch) -> AsyncIterator[StaffHarness]:
+    """A participant's chat and the staff group in Telegram over the fake Bot API, built as the
+    runner builds them: the service, the sender with the topics, the relay and PTB's handlers."""
     monkeypatch.setenv("ICBT_TELEGRAM_TOKEN", "123456:TEST")
     monkeypatch.setenv("ICBT_TELEGRAM_BASE_URL", "http://127.0.0.1:8081/bot")
     settings = load_settings()
@@ -80,5 +85,13 @@ async def tg(db, programme, clock, monkeypatch):
     register_staff_handlers(application, relay)
     register_handlers(application, service)
     await application.initialize()
-    yield StaffHarness(application, api, service, sender, relay, topics, db)
-    await application.shutdown()
+    try:
+        yield StaffHarness(application, api, service, sender, relay, topics, db)
+    finally:
+        await application.shutdown()
+
+
+@pytest.fixture
+async def tg(db, programme, clock, monkeypatch):
+    async with telegram_stack(db, programme, clock, monkeypatch) as harness:
+        yield harness
