@@ -20,6 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
@@ -33,7 +34,7 @@ from bot.measures.report import build_report
 from bot.settings import Settings
 from bot.simulate.people import SimConfig
 from bot.simulate.run import SimResult, simulate
-from bot.storage.database import Database
+from bot.storage.database import Database, _safe_url
 from bot.storage.models import Participant
 
 
@@ -46,8 +47,20 @@ def _bar(console: Console) -> Progress:
                     console=console, transient=True)  # fmt: skip
 
 
+def open_database(url: str) -> Database:
+    """The database ``--db`` names; one it cannot be (no async driver, not a URL) is one readable line."""
+    try:
+        return Database(url)
+    except (ArgumentError, InvalidRequestError, ImportError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise SimulationRefused(
+            f"simulate: --db {_safe_url(url)!r} cannot be used ({reason}); give an async URL such as "
+            "sqlite+aiosqlite:////tmp/sim.sqlite3 or postgresql+asyncpg://user@host/database"
+        ) from None
+
+
 async def _one(url: str, content: Path, config: SimConfig, console: Console) -> SimResult:
-    db = Database(url)
+    db = open_database(url)
     try:
         await db.upgrade()
         async with db.reading() as session:
@@ -160,6 +173,7 @@ def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_ur
     console = console or Console(stderr=True)
     if runs <= 1 and not sizes:
         url = db_url or settings.database_url
+        asyncio.run(open_database(url).dispose())  # a URL that cannot be used stops here, before any work
         result = asyncio.run(_one(url, settings.content_dir, config, console))
         arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
         return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "
