@@ -68,7 +68,8 @@ class SimResult:
 class Simulation:
     """One simulated trial on one database."""
 
-    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path) -> None:
+    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path,
+                 charts_dir: Path) -> None:  # fmt: skip
         if programme.trial is None:
             raise ValueError("the content has no trial/trial.yaml: there is no trial to simulate")
         self.db, self.programme, self.config = db, programme, config
@@ -82,7 +83,7 @@ class Simulation:
         self.service = ConversationService(
             db, engine, self.clock, timezone=TIMEZONE, language="en", staff_target=staff,
             on_trial=self.trial_chat.run, after_sweep=self.trial_chat.draws_due, symptoms=SymptomPolicy(),
-            charts_dir=Path(tempfile.gettempdir()) / "icbt-sim-charts",
+            charts_dir=charts_dir,
         )  # fmt: skip
         self.trial_chat.conversation = self.service
         relay = RelayConfig(staff_channel=CHANNEL, staff_chat_id=STAFF_CHAT, therapist_ids=(THERAPIST,),
@@ -191,15 +192,18 @@ class Simulation:
                                                    text=text, button=button))  # fmt: skip
 
 
-async def simulate(db: Database, content_dir: Path, config: SimConfig,
-                   on_day: Callable[[int, int], None] | None = None) -> SimResult:  # fmt: skip
-    """Run one simulated trial into ``db`` (already at the current schema)."""
+async def simulate(db: Database, content_dir: Path, config: SimConfig, on_day: Callable[[int, int], None] | None = None,
+                   programme: Programme | None = None) -> SimResult:  # fmt: skip
+    """Run one simulated trial into ``db`` (already at the current schema); ``programme``: the content
+    with the simulator's overlay already loaded (``simulated_programme``), as repeated runs share it."""
     await mark_simulated(db, START, {"seed": config.seed, "participants": config.participants, "effect": config.effect,
                                      "adherence": config.adherence, "dropout": config.dropout,
                                      "crossover_accept": config.crossover_accept})  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
-        programme = simulated_programme(content_dir, Path(folder))
-        return await Simulation(db, programme, config, content_dir).run(on_day)
+    if programme is None:
+        with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
+            programme = simulated_programme(content_dir, Path(folder))
+    with tempfile.TemporaryDirectory(prefix="icbt-sim-charts-") as charts:  # the run's pictures, not kept
+        return await Simulation(db, programme, config, content_dir, Path(charts)).run(on_day)
 
 
 def _aware(moment: datetime) -> datetime:
