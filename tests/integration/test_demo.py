@@ -153,7 +153,7 @@ def test_a_restarted_demo_keeps_its_simulated_clock_and_does_not_crash(tmp_path)
 
 
 # -- in-process: the demo's own entry point, on a SQLite file in a temp folder -----------------------
-TO_THE_DRAW = SCRIPT.read_text().splitlines()[:71]  # application, interview, consent, the baseline's first day
+TO_THE_DRAW = SCRIPT.read_text().splitlines()[:77]  # application, interview, consent, the baseline's first day
 THROUGH_THE_APPLICATION = TO_THE_DRAW[:40]  # the application, the staff's include, the consent
 
 
