@@ -53,6 +53,7 @@ def test_script_goes_from_start_through_consent_into_week_2_homework(tmp_path):
         "you: /start",
         "Thank you. Your consent has been saved.",
         "A new module is open: Getting started",
+        "Stand-in statement 1 of CSQ – catastrophizing subscale, for the demo only (not the licensed wording",
         "When the two weeks of diary are over, we tell you your group here.",
         "The draw has been made: you start the programme now.",
         "you: /advance 15d",
