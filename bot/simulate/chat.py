@@ -1,7 +1,8 @@
 """One synthetic person at the other end of the real chat: reads what the bot sent, answers it.
 
 The person sends what a participant sends — ``/start``, button presses (the button's own data),
-typed numbers and words — through ``ConversationService.handle``. What to answer is decided by the
+typed numbers and words — through the conversation service, one sitting in one transaction
+(``bot/conversation/batch.py``). What to answer is decided by the
 kind of step the participant stands on (from the stored position), so a new step kind in the content
 still gets a sensible answer: an application question as the person's model answers it, a
 questionnaire item or a diary scale from the person's model, the consent's agree button, any other
@@ -129,9 +130,6 @@ class Chat:
         sent = self.transport.sent.get(self.person.chat, [])
         self.seen = len(sent)
         return sent[-1] if sent else None
-
-    async def send(self, service: ConversationService, inbound: Inbound) -> None:
-        await service.handle(CHANNEL, self.person.chat, f"{self.person.chat}-{next(self.events)}", inbound)
 
     async def state(self, service: ConversationService) -> ParticipantState | None:
         async with service.db.reading() as session:

@@ -53,7 +53,7 @@ THERAPIST = 1  # the synthetic therapist's user id in the staff group
 INTERVIEW_HOUR = 10  # local time the therapist records the interviews of those waiting
 INTERVIEW_EXCLUDE = "other treatment for back pain under way"
 SIM_SEED = b"icbt-simulator-seed-not-for-a-real-trial-1"
-ROUNDS = 300  # answers one person may give in one hour at most (a long questionnaire day fits)
+SITTING = 300  # answers one person may give in one hour at most (a long questionnaire day fits)
 END_OF_TIME = datetime.max.replace(tzinfo=UTC)  # nobody is due
 
 
@@ -132,7 +132,7 @@ class Simulation:
                 for person in self.people:
                     chat = self.chats[person.chat]
                     if person.participant_id is not None and engaged[person.chat] and chat.unread():
-                        self.answers_sent += await chat.answer_until_idle(self.service, self.programme, limit=ROUNDS)
+                        self.answers_sent += await chat.answer_until_idle(self.service, self.programme, limit=SITTING)
                         self.due = None
             self.clock.advance(timedelta(hours=1))
         arms = [a.id for a in self.programme.trial.arms]  # type: ignore[union-attr]  # checked in __init__
