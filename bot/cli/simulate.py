@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
 from bot.content.loader import load_programme
@@ -37,7 +38,7 @@ from bot.simulate.against_seed import Figures, figures, summary
 from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import SimConfig
 from bot.simulate.run import SimResult, simulate
-from bot.storage.database import Database, _safe_url
+from bot.storage.database import Database
 from bot.storage.models import Participant
 
 
@@ -50,6 +51,14 @@ def _bar(console: Console) -> Progress:
                     console=console, transient=True)  # fmt: skip
 
 
+def _shown(url: str) -> str:
+    """The URL as an error may show it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def open_database(url: str) -> Database:
     """The database ``--db`` names; one it cannot be (no async driver, not a URL) is one readable line."""
     try:
@@ -57,7 +66,7 @@ def open_database(url: str) -> Database:
     except (ArgumentError, InvalidRequestError, ImportError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise SimulationRefused(
-            f"simulate: --db {_safe_url(url)!r} cannot be used ({reason}); give an async URL such as "
+            f"simulate: --db {_shown(url)!r} cannot be used ({reason}); give an async URL such as "
             "sqlite+aiosqlite:////tmp/sim.sqlite3 or postgresql+asyncpg://user@host/database"
         ) from None
 

@@ -220,3 +220,6 @@ def test_a_database_url_without_an_async_driver_is_one_readable_line(tmp_path: P
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in result.output, result.output
         assert lines[0].startswith(f"simulate: --db {url!r} cannot be used (") and "sqlite+aiosqlite:///" in lines[0]
+    result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--db", "postgresql://sim:secret@db/trial"])
+    assert result.exit_code == 1 and "'postgresql://sim:***@db/trial' cannot be used" in result.output
+    assert "secret" not in result.output and "Traceback" not in result.output
