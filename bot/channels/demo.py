@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.channels.console import (
     chat_of,
     name_of,
 )
+from bot.channels.demo_stand_in import stand_in_settings
 from bot.clock import FakeClock, SystemClock
 from bot.errors import IcbtError
 from bot.settings import Settings
@@ -64,15 +66,8 @@ async def run_demo(
     clock = FakeClock(start or real_now.replace(second=0, microsecond=0))
     transport = ConsoleTransport(write=print)
 
-    app = await bootstrap(
-        settings,
-        clock,
-        {CHANNEL: transport},
-        staff_target=(CHANNEL, STAFF_CHAT),
-        limiter=Unlimited(),
-        demo_therapist=DEMO_THERAPIST,
-        trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
-    )
+    with tempfile.TemporaryDirectory(prefix="icbt-demo-site-") as folder:  # read once, by bootstrap
+        app = await _bootstrap(stand_in_settings(settings, Path(folder)), clock, transport)
     chat = ConsoleChat(
         app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at), chat_id=chat_id
     )
@@ -175,3 +170,16 @@ def _interactive() -> Iterator[str]:
             yield input("you> ")
         except EOFError:
             return
+
+
+async def _bootstrap(settings: Settings, clock: FakeClock, transport: ConsoleTransport) -> App:
+    """The demo's app: the console channel, no rate limit, you as the therapist, the demo's own draw seed."""
+    return await bootstrap(
+        settings,
+        clock,
+        {CHANNEL: transport},
+        staff_target=(CHANNEL, STAFF_CHAT),
+        limiter=Unlimited(),
+        demo_therapist=DEMO_THERAPIST,
+        trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
+    )

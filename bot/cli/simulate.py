@@ -11,6 +11,7 @@ mixed model) reaches p < 0.05; a run that fails or gives no p is counted as fail
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
@@ -31,6 +34,8 @@ from bot.measures.db_loader import load_dataset
 from bot.measures.power import ALPHA, PowerPoint
 from bot.measures.report import build_report
 from bot.settings import Settings
+from bot.simulate.against_seed import Figures, figures, summary
+from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import SimConfig
 from bot.simulate.run import SimResult, simulate
 from bot.storage.database import Database
@@ -46,8 +51,30 @@ def _bar(console: Console) -> Progress:
                     console=console, transient=True)  # fmt: skip
 
 
-async def _one(url: str, content: Path, config: SimConfig, console: Console) -> SimResult:
-    db = Database(url)
+def _shown(url: str) -> str:
+    """The URL as an error may show it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def open_database(url: str) -> Database:
+    """The database ``--db`` names; one it cannot be (no async driver, not a URL) is one readable line."""
+    try:
+        return Database(url)
+    except (ArgumentError, InvalidRequestError, ImportError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise SimulationRefused(
+            f"simulate: --db {_shown(url)!r} cannot be used ({reason}); give an async URL such as "
+            "sqlite+aiosqlite:////tmp/sim.sqlite3 or postgresql+asyncpg://user@host/database"
+        ) from None
+
+
+async def _one(
+    url: str, content: Path, config: SimConfig, console: Console, programme: Programme | None = None
+) -> SimResult:
+    db = open_database(url)
     try:
         await db.upgrade()
         async with db.reading() as session:
@@ -59,7 +86,7 @@ async def _one(url: str, content: Path, config: SimConfig, console: Console) -> 
             def on_day(day: int, days: int) -> None:
                 bar.update(task, total=days, completed=day)
 
-            return await simulate(db, content, config, on_day)
+            return await simulate(db, content, config, on_day, programme)
     finally:
         await db.dispose()
 
@@ -72,24 +99,36 @@ class RunOutcome:
     p: float | None
     error: str | None = None
     dataset: TrialDataset | None = None  # kept for the report from the first run only
+    figures: Figures | None = None  # the primary outcome's effect sizes and the drop-out, against the seed's
 
 
 def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
     """A worker process's job: one trial into its own temporary SQLite file, then its primary analysis."""
     content, config, keep = job
     try:
+        programme, simulated = _programmes(content)
         with tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'run.sqlite3'}"
-            asyncio.run(_one(url, content, config, Console(quiet=True)))
-            programme = load_programme(content)
+            asyncio.run(_one(url, content, config, Console(quiet=True), simulated))
             dataset = asyncio.run(_load(url, programme))
         found = measures(dataset, programme.instruments)
         declared = programme.trial.primary_outcome if programme.trial else None
         primary = primary_measure(found, (declared.instrument, declared.scale) if declared else None)
         result = mixed_model(dataset, primary.key) if primary is not None else None
-        return RunOutcome(config.participants, None if result is None else result.p, None, dataset if keep else None)
+        found = figures(dataset, primary.key) if primary is not None else None
+        return RunOutcome(config.participants, None if result is None else result.p, None, dataset if keep else None,
+                          found)  # fmt: skip
     except Exception as exc:  # a failed run is counted and shown, never dropped
         return RunOutcome(config.participants, None, f"{exc.__class__.__name__}: {exc}")
+
+
+@functools.cache
+def _programmes(content: Path) -> tuple[Programme, Programme]:
+    """The content as the analysis reads it and as the simulator gives it (with the made-up wording),
+    loaded once per worker process: loading (and compiling the safety rules) costs seconds per run."""
+    plain = load_programme(content)
+    with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
+        return plain, simulated_programme(content, Path(folder), plain)
 
 
 async def _load(url: str, programme: Programme) -> TrialDataset:
@@ -142,6 +181,10 @@ def power_command(settings: Settings, config: SimConfig, runs: int, sizes: list[
         f"(95 % CI {p.interval[0]:.0%}-{p.interval[1]:.0%}); {p.failed} failed (effect {config.effect:g})"
         for p in points
     ]
+    for size in sorted({o.participants for o in outcomes}):
+        found = [o.figures for o in outcomes if o.participants == size and o.figures is not None]
+        if found:
+            lines.append(f"with {size} randomized, {summary(found)}")
     failures = sorted({o.error for o in outcomes if o.error})
     lines += [f"failed run: {error}" for error in failures[:3]]
     if report is not None and outcomes[0].dataset is not None:
@@ -160,6 +203,7 @@ def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_ur
     console = console or Console(stderr=True)
     if runs <= 1 and not sizes:
         url = db_url or settings.database_url
+        asyncio.run(open_database(url).dispose())  # a URL that cannot be used stops here, before any work
         result = asyncio.run(_one(url, settings.content_dir, config, console))
         arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
         return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "

@@ -172,7 +172,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
         "settings.snooze_tomorrow_done",
         "settings.snooze_no_more",
         "settings.snooze_old_offer",
-        # measures: the participant's charts (bot/measures/charts.py)
+        # measures: the participant's charts (bot/charts/pictures.py)
         "measures.chart_diary_title",
         "measures.chart_diary_axis",
         "measures.chart_no_entries",

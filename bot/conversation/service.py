@@ -163,7 +163,7 @@ class ConversationService:
         one participant see each other), and one statement per table writes everything.
         """
         sql = statements(conn.dialect.name)
-        people = self._participants(conn, sql, events)
+        people = self.participants(conn, sql, events)
         recorded = conn.execute(
             sql.record_event,
             [{"channel": ev.channel, "event_id": ev.event_id, "processed_at": ev.now,
@@ -178,21 +178,29 @@ class ConversationService:
                 results.append(None)
                 continue
             fresh.discard((ev.channel, ev.event_id))  # a second copy in this batch is a duplicate
-            state, target = people[(ev.channel, ev.chat_id)]
-            try:
-                effects = self._decide(conn, rows, ev, state, target)
-            except SQLAlchemyError:  # the database, not the participant: the batch fails and is retried
-                raise
-            except Exception as exc:  # their state cannot be used: theirs alone, and their words still go on
-                people[(ev.channel, ev.chat_id)] = None, target
-                effects = self._held(conn, rows, ev, target, exc)
-            log.debug("event %s for %s: %d answers, %d messages", ev.inbound.kind, target.code, len(effects.answers),
-                      len(effects.outbound))  # fmt: skip
-            if self.requests is not None:
-                write_requests(conn, target.participant_id, effects.trial, ev.now)
-            results.append((target.participant_id, bool(effects.trial)))
+            results.append(self.decide_event(conn, rows, people, ev)[0])
         rows.flush(conn)
         return results
+
+    def decide_event(
+        self, conn: Connection, rows: EffectRows, people: dict[tuple[str, str], tuple[ParticipantState | None, Target]],
+        ev: Event,
+    ) -> tuple[tuple[int, bool], Effects]:  # fmt: skip
+        """One recorded event of a batch decided on the batch's copy of the state (changed in place),
+        its rows gathered into ``rows``; returns (participant id, asked the trial) and the effects."""
+        state, target = people[(ev.channel, ev.chat_id)]
+        try:
+            effects = self._decide(conn, rows, ev, state, target)
+        except SQLAlchemyError:  # the database, not the participant: the batch fails and is retried
+            raise
+        except Exception as exc:  # their state cannot be used: theirs alone, and their words still go on
+            people[(ev.channel, ev.chat_id)] = None, target
+            effects = self._held(conn, rows, ev, target, exc)
+        log.debug("event %s for %s: %d answers, %d messages", ev.inbound.kind, target.code, len(effects.answers),
+                  len(effects.outbound))  # fmt: skip
+        if self.requests is not None:
+            write_requests(conn, target.participant_id, effects.trial, ev.now)
+        return (target.participant_id, bool(effects.trial)), effects
 
     def _decide(
         self, conn: Connection, rows: EffectRows, ev: Event, state: ParticipantState | None, target: Target
@@ -230,7 +238,7 @@ class ConversationService:
                          out.dedup_key, PRIORITY_INTERACTIVE)  # fmt: skip
         return effects
 
-    def _participants(
+    def participants(
         self, conn: Connection, sql: Statements, events: list[Event]
     ) -> dict[tuple[str, str], tuple[ParticipantState | None, Target]]:
         """Every participant of the batch, created on their first event (None: a state that cannot be read)."""

@@ -28,7 +28,7 @@ class Calibration(BaseModel):
     dropout: float = Field(default=0.074, ge=0, le=1)
     effect: float = Field(default=1.0, ge=0)
     crossover_accept: float = Field(default=0.8, ge=0, le=1)
-    primary_change: PrimaryChange = PrimaryChange(treatment=-4.8, control=-0.4, sd=4.5)
+    primary_change: PrimaryChange = PrimaryChange(treatment=-6.0, control=-0.6, sd=4.2)
     other_change_sd: float = Field(default=0.55, gt=0)
 
 

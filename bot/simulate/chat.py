@@ -1,7 +1,8 @@
 """One synthetic person at the other end of the real chat: reads what the bot sent, answers it.
 
 The person sends what a participant sends — ``/start``, button presses (the button's own data),
-typed numbers and words — through ``ConversationService.handle``. What to answer is decided by the
+typed numbers and words — through the conversation service, one sitting in one transaction
+(``bot/conversation/batch.py``). What to answer is decided by the
 kind of step the participant stands on (from the stored position), so a new step kind in the content
 still gets a sensible answer: an application question as the person's model answers it, a
 questionnaire item or a diary scale from the person's model, the consent's agree button, any other
@@ -16,11 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 
 from bot.clock import Clock
 from bot.content.programme import Programme
 from bot.content.schema import ConsentStep, ExerciseStep, FieldSpec, FormStep, QuestionnaireStep, Step
+from bot.conversation.batch import NextEvent, SoFar, handle_batch
 from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.engine.model import Frame, ParticipantState
@@ -30,6 +33,7 @@ from bot.simulate.people import Person, administer, application, diary_values, r
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant
 from bot.storage.repository import to_state
+from bot.storage.rows import OUTBOX, PARTICIPANTS, Target, state_from_row
 from bot.trial.application import application_plan, questions_to_ask
 from bot.trial.arms import local_day
 from bot.trial.steps.application import APPLY_TOKEN, NO, YES
@@ -39,6 +43,27 @@ GO_ON = ("Continue ›", "Next ›", "Done ›", "Start ›")
 WORDS = "Walked for ten minutes and it went fine"
 DIARY_FIELDS = ("average_pain", "worst_pain", "activity_today")
 NUMERIC_HINTS = ("minute", "number", "0 (", "from 0", "100", "how many", "hours")
+
+# The statements a batch runs for every answer, built once (building them is most of their cost).
+_o, _p = OUTBOX.c, PARTICIPANTS.c
+CHAT_DUE = (
+    select(_o.id, _o.payload)
+    .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat_id"),
+           _o.not_before <= bindparam("now"))
+    .order_by(_o.id)
+)  # fmt: skip
+MARK_SENT = (
+    update(OUTBOX)
+    .where(_o.id.in_(bindparam("ids", expanding=True)))
+    .values(status="sent", sent_at=bindparam("at"), attempts=_o.attempts + 1)
+)
+MARK_CHAT_SENT = (
+    update(OUTBOX)
+    .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat"),
+           _o.not_before <= bindparam("at"))
+    .values(status="sent", sent_at=bindparam("at"), attempts=_o.attempts + 1)
+)  # fmt: skip
+CHAT_STATE = select(PARTICIPANTS).where(_p.channel == CHANNEL, _p.chat_id == bindparam("chat_id"))
 
 
 class SimTransport:
@@ -74,6 +99,16 @@ class SimTransport:
             )  # fmt: skip
         return len(rows)
 
+    def deliver_in(self, conn: Connection, chat_id: str) -> int:
+        """``deliver`` for one chat inside the caller's transaction (a batch of that chat's answers)."""
+        now = self.clock.now()
+        rows = conn.execute(CHAT_DUE, {"chat_id": chat_id, "now": now}).all()
+        if not rows:
+            return 0
+        self.sent.setdefault(chat_id, []).extend(dict(payload) for _, payload in rows)
+        conn.execute(MARK_SENT, {"ids": [row[0] for row in rows], "at": now})
+        return len(rows)
+
 
 class Chat:
     """A person's side of the conversation; ``seen`` counts the messages they have read."""
@@ -96,9 +131,6 @@ class Chat:
         self.seen = len(sent)
         return sent[-1] if sent else None
 
-    async def send(self, service: ConversationService, inbound: Inbound) -> None:
-        await service.handle(CHANNEL, self.person.chat, f"{self.person.chat}-{next(self.events)}", inbound)
-
     async def state(self, service: ConversationService) -> ParticipantState | None:
         async with service.db.reading() as session:
             row = await session.scalar(
@@ -106,10 +138,14 @@ class Chat:
             )
         return None if row is None else self.observe(row)
 
-    def observe(self, row: Participant) -> ParticipantState:
-        """The person's state from their stored row (read alone, or with everyone's in one query)."""
-        self.person.participant_id, self.person.code = row.id, row.code
-        state = to_state(row)
+    def observe(self, row: Any) -> ParticipantState:
+        """The person's state from their stored row (an ORM row, or a Core row read inside a batch)."""
+        state = to_state(row) if isinstance(row, Participant) else state_from_row(row)
+        return self.known(Target(row.id, row.code, CHANNEL, self.person.chat), state)
+
+    def known(self, target: Target, state: ParticipantState) -> ParticipantState:
+        """Take note of who the person is in the trial: their code and, once drawn, their arm."""
+        self.person.participant_id, self.person.code = target.participant_id, target.code
         if state.arm is not None and self.person.arm is None:  # the draw in the chat has just been made
             self.person.arm = state.arm
             self.on_arm(self.person)
@@ -215,19 +251,50 @@ class Chat:
         return round(low + (high - low) * float(self.rng.uniform(0.3, 0.7)))
 
     async def answer_until_idle(
-        self, service: ConversationService, programme: Programme, limit: int = 300, until: Callable[[ParticipantState], bool] = lambda state: False,
-    ) -> int:  # fmt: skip
+        self, service: ConversationService, programme: Programme, first: Inbound | None = None, limit: int = 300
+    ) -> int:
         """Answer message after message until nothing waits; returns how many answers were sent.
 
-        The bot's replies are handed over after each answer, so the next one is read as sent."""
-        for sent in range(limit):
-            state = await self.state(service)
-            inbound = None if state is None or until(state) else self.decide(programme, state)
-            if inbound is None:
-                return sent
-            await self.send(service, inbound)
-            await self.transport.deliver(self.person.chat)
-        return limit
+        The answers go through the service in batches (``bot/conversation/batch.py``): one transaction
+        for everything the person answers in one go, a new one after an answer that asked the trial for
+        something (the application's assessment, the draw), so its outcome is read before answering on.
+        Inside the batch the bot's replies are handed over after each answer, so the next one is read as
+        sent."""
+        sent = 0
+        pending = [first] if first is not None else []
+        while sent < limit:
+            result = await handle_batch(service, CHANNEL, self.person.chat, self._next(programme, pending),
+                                        limit=limit - sent, done=self._delivered)  # fmt: skip
+            sent += result.events
+            if not result.asked_trial:
+                break
+        return sent
+
+    def _delivered(self, conn: Connection) -> None:
+        """End of a batch: the replies the person read during it are marked as handed over."""
+        conn.execute(MARK_CHAT_SENT, {"chat": self.person.chat, "at": self.transport.clock.now()})
+
+    def _next(self, programme: Programme, pending: list[Inbound]) -> NextEvent:
+        """The batch's source of events: read what the bot sent, decide the answer.
+
+        At the batch's start the person's waiting messages are handed over and the stored state read;
+        after each answer the bot's replies and the state come from the batch itself."""
+
+        def upcoming(conn: Connection, so_far: SoFar) -> tuple[str, Inbound] | None:
+            if so_far.target is None:
+                self.transport.deliver_in(conn, self.person.chat)
+                if pending:
+                    inbound: Inbound | None = pending.pop()
+                else:
+                    row = conn.execute(CHAT_STATE, {"chat_id": self.person.chat}).first()
+                    inbound = None if row is None else self.decide(programme, self.observe(row))
+            else:
+                self.transport.sent.setdefault(self.person.chat, []).extend(so_far.replies)
+                assert so_far.state is not None, "a batch goes on only with a usable state"
+                inbound = self.decide(programme, self.known(so_far.target, so_far.state))
+            return None if inbound is None else (f"{self.person.chat}-{next(self.events)}", inbound)
+
+        return upcoming
 
     def decide(self, programme: Programme, state: ParticipantState) -> Inbound | None:
         """The person's next answer to what they have read, or None when nothing waits (or they give up)."""

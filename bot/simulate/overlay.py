@@ -18,9 +18,10 @@ from bot.content.programme import Programme
 PLACEHOLDER = "Simulated statement {n} of {title} (made up for the simulator, not the licensed wording)"
 
 
-def write_overlay(content_dir: Path, folder: Path) -> Path:
-    """Write ``folder/instruments/<id>.yaml`` with placeholder wording for every licensed instrument."""
-    plain = load_programme(content_dir)
+def write_overlay(content_dir: Path, folder: Path, plain: Programme | None = None) -> Path:
+    """Write ``folder/instruments/<id>.yaml`` with placeholder wording for every licensed instrument
+    (``plain``: the content already loaded without an overlay, so it is not loaded twice)."""
+    plain = plain or load_programme(content_dir)
     target = folder / "instruments"
     target.mkdir(parents=True, exist_ok=True)
     for instrument in plain.instruments.values():
@@ -34,6 +35,6 @@ def write_overlay(content_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def simulated_programme(content_dir: Path, folder: Path) -> Programme:
+def simulated_programme(content_dir: Path, folder: Path, plain: Programme | None = None) -> Programme:
     """The real content with the made-up overlay: every licensed questionnaire is given."""
-    return load_programme(content_dir, write_overlay(content_dir, folder))
+    return load_programme(content_dir, write_overlay(content_dir, folder, plain))

@@ -38,7 +38,7 @@ class SimConfig:
     effect: float = 1.0  # treatment effect as a multiple of the seed's (0 = none)
     recruit_days: int = 28  # arrivals are spread over this many days
     crossover_accept: float = 0.8  # share of the waiting list who take the programme when offered
-    primary_change: tuple[float, float, float] = (-4.8, -0.4, 4.5)  # treatment, control mean change; SD
+    primary_change: tuple[float, float, float] = (-6.0, -0.6, 4.2)  # latent change: treatment, control; SD
     other_change_sd: float = 0.55  # every other scale's SD of individual change, as a share of its SD
 
     def applicants_excluded(self) -> int:
@@ -129,18 +129,20 @@ def decide_change(person: Person, config: SimConfig, rng: np.random.Generator) -
     person.change[("pain", "diary")] = -0.9 * config.effect if treated else -0.1
 
 
-def _pre_mean(key: tuple[str, str], treated: bool) -> float:
+def _pre_mean(key: tuple[str, str]) -> float:
+    """Both arms' baseline mean in the seed (26 treated, 28 on the waiting list). One mean for both:
+    the baseline is answered before the draw, so it cannot depend on the arm (the seed's difference
+    between the arms at baseline was chance, and is not copied)."""
     t_pre, _, c_pre, _, _ = TARGETS[key]
-    return t_pre if treated else c_pre
+    return (26 * t_pre + 28 * c_pre) / 54
 
 
 def target(person: Person, instrument: Instrument, scale_id: str, reached: float) -> float:
     """The score a person gives on one scale at ``reached`` (0 = baseline, 1 = post) of their change."""
     key = ALIASES.get((instrument.id, scale_id), (instrument.id, scale_id))
     if key in TARGETS:
-        treated = person.arm == TREATED
         sd = TARGETS[key][4]
-        return _pre_mean(key, treated) + person.offsets[key] * sd + reached * person.change.get(key, 0.0)
+        return _pre_mean(key) + person.offsets[key] * sd + reached * person.change.get(key, 0.0)
     items = instrument.scale_items(next(s for s in instrument.scales if s.id == scale_id))
     low, high = sum(i.min for i in items), sum(i.max for i in items)
     return low + 0.25 * (high - low)  # an instrument the seed did not report (MADRS-S): mild, unchanged

@@ -13,7 +13,6 @@ transport, and every person who uses the bot that day answers whatever waits for
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import tempfile
 from collections.abc import Callable
@@ -30,13 +29,14 @@ from bot.clock import FakeClock
 from bot.content.programme import Programme
 from bot.conversation.decisions import Decisions
 from bot.engine import Inbound
-from bot.engine.model import ParticipantState, Policy
+from bot.engine.model import Policy
 from bot.features import build_engine
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
 from bot.relay import confirm
 from bot.relay.content import load_relay_content
 from bot.relay.model import RelayConfig, StaffInbound
+from bot.relay.registry import default_registry
 from bot.relay.service import RelayService
 from bot.simulate.chat import CHANNEL, Chat, SimTransport
 from bot.simulate.overlay import simulated_programme
@@ -56,7 +56,8 @@ THERAPIST = 1  # the synthetic therapist's user id in the staff group
 INTERVIEW_HOUR = 10  # local time the therapist records the interviews of those waiting
 INTERVIEW_EXCLUDE = "other treatment for back pain under way"
 SIM_SEED = b"icbt-simulator-seed-not-for-a-real-trial-1"
-ROUNDS = 300  # answers one person may give in one hour at most (a long questionnaire day fits)
+SITTING = 300  # answers one person may give in one hour at most (a long questionnaire day fits)
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)  # nobody is due
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class SimResult:
 class Simulation:
     """One simulated trial on one database."""
 
-    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path) -> None:
+    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path,
+                 charts_dir: Path) -> None:  # fmt: skip
         if programme.trial is None:
             raise ValueError("the content has no trial/trial.yaml: there is no trial to simulate")
         self.db, self.programme, self.config = db, programme, config
@@ -80,29 +82,34 @@ class Simulation:
         staff = (CHANNEL, STAFF_CHAT)
         engine = build_engine(programme, Policy(staff_available=False, trial=True))
         trial = TrialService(db, programme, self.clock, seed=SIM_SEED, staff_target=staff)
-        charts = Path(tempfile.gettempdir()) / "icbt-sim-charts"
-        decisions = Decisions(db, engine, self.clock, charts, lambda: None)
+        decisions = Decisions(db, engine, self.clock, charts_dir, lambda: None)
         self.trial_chat = TrialChat(trial, engine, decisions.decide_in)
         self.service = conversation_service(
             db, engine, self.clock, timezone=TIMEZONE, language="en", staff_target=staff,
             on_trial=self.trial_chat.run, after_sweep=self.trial_chat.draws_due, symptoms=SymptomPolicy(),
-            charts_dir=charts, decisions=decisions,
+            charts_dir=charts_dir, decisions=decisions,
         )  # fmt: skip
         relay = RelayConfig(staff_channel=CHANNEL, staff_chat_id=STAFF_CHAT, therapist_ids=(THERAPIST,),
                             therapist_names={THERAPIST: "Sim"}, signature="— {name}", timezone=TIMEZONE)  # fmt: skip
-        self.relay = RelayService(db, self.clock, relay, load_relay_content(content_dir), programme)
-        self.trial_chat.register(self.relay.registry)  # /interviewed, as in the running bot
+        commands = default_registry()
+        self.trial_chat.register(commands)  # /interviewed, as in the running bot
+        self.relay = RelayService(db, self.clock, relay, load_relay_content(content_dir), programme, registry=commands)
         self.staff_events = itertools.count(1)
         self.people = make_people(config, self.rng)
         self.chats = {p.chat: Chat(p, self.transport, self.rng, TIMEZONE, self._drawn) for p in self.people}
         self.to_interview: list[Person] = []
         self.answers_sent = 0
+        self.due: datetime | None = None  # the earliest next_due_at, None: to be read again
 
     def _drawn(self, person: Person) -> None:
         """The draw in the chat named the person's arm: their change from baseline to post follows it."""
         decide_change(person, self.config, self.rng)
 
     async def run(self, on_day: Callable[[int, int], None] | None = None) -> SimResult:
+        """Hour after hour until everyone had time to reach the post questionnaires and the crossover.
+
+        An hour in which nothing can happen costs no query: the earliest ``next_due_at`` is read again
+        only after something was written, and nobody answers without an unread message."""
         last_arrival = max(p.arrives for p in self.people)
         end = START + timedelta(days=last_arrival + 7 * (WEEKS + GRACE_WEEKS))
         days = (end - START).days
@@ -124,63 +131,37 @@ class Simulation:
             if await self._someone_due(now):
                 await self.service.tick_due()
                 await self.transport.deliver()
+                self.due = None
             if 7 <= hour <= 21:
-                await self._answer_together([
-                    p for p in self.people
-                    if p.participant_id is not None and engaged[p.chat] and self.chats[p.chat].unread()
-                ])  # fmt: skip
+                for person in self.people:
+                    chat = self.chats[person.chat]
+                    if person.participant_id is not None and engaged[person.chat] and chat.unread():
+                        self.answers_sent += await chat.answer_until_idle(self.service, self.programme, limit=SITTING)
+                        self.due = None
             self.clock.advance(timedelta(hours=1))
         arms = [a.id for a in self.programme.trial.arms]  # type: ignore[union-attr]  # checked in __init__
         counts = {arm: sum(1 for p in self.people if p.arm == arm) for arm in arms}
         return SimResult(len(self.people), counts, self.answers_sent, self.clock.now())
 
     async def _someone_due(self, now: datetime) -> bool:
-        async with self.db.reading() as session:
-            first = await session.scalar(select(func.min(Participant.next_due_at)))
-        return first is not None and _aware(first) <= now
+        """Is anyone's ``next_due_at`` reached? Read again only after a write (``self.due = None``)."""
+        if self.due is None:
+            async with self.db.reading() as session:
+                first = await session.scalar(select(func.min(Participant.next_due_at)))
+            self.due = END_OF_TIME if first is None else _aware(first)
+        return self.due <= now
 
     def _week(self, person: Person) -> int | None:
         if person.arm is None or person.participant_id is None:
             return None
         return int((self.clock.now() - START).days - person.arrives) // 7
 
-    async def _answer_together(self, people: list[Person]) -> None:
-        """Everyone with something unread answers it at the same time, round after round.
-
-        Each round is one query for all their states, one answer per person sent concurrently (the
-        service's group-commit writer puts them in one transaction), and one hand-over of every reply:
-        a handful of statements per round instead of several per answer."""
-        chats = [self.chats[p.chat] for p in people]
-        for _ in range(ROUNDS):
-            if not chats:
-                return
-            states = await self._states([chat.person.chat for chat in chats])
-            pending = []
-            for chat in chats:
-                state = states.get(chat.person.chat)
-                inbound = chat.decide(self.programme, state) if state is not None else None
-                if inbound is not None:
-                    pending.append((chat, inbound))
-            await asyncio.gather(*(chat.send(self.service, inbound) for chat, inbound in pending))
-            self.answers_sent += len(pending)
-            if pending:
-                await self.transport.deliver()
-            chats = [chat for chat, _ in pending]
-
-    async def _states(self, chat_ids: list[str]) -> dict[str, ParticipantState]:
-        """These simulated people's states, from one query."""
-        async with self.db.reading() as session:
-            rows = list(await session.scalars(
-                select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id.in_(chat_ids))
-            ))  # fmt: skip
-        return {row.chat_id: self.chats[row.chat_id].observe(row) for row in rows if row.chat_id in self.chats}
-
     async def arrive(self, person: Person) -> None:
         """``/start``, the welcome, the application and the screens, all in the chat."""
         chat = self.chats[person.chat]
-        await chat.send(self.service, Inbound(kind="command", text="start"))
-        await self.transport.deliver()
-        self.answers_sent += await chat.answer_until_idle(self.service, self.programme)
+        self.answers_sent += await chat.answer_until_idle(self.service, self.programme,
+                                                          first=Inbound(kind="command", text="start"))  # fmt: skip
+        self.due = None
         state = await chat.state(self.service)
         if state is not None and state.trial_stage == "to_interview":
             self.to_interview.append(person)
@@ -215,15 +196,18 @@ class Simulation:
                                                    text=text, button=button))  # fmt: skip
 
 
-async def simulate(db: Database, content_dir: Path, config: SimConfig,
-                   on_day: Callable[[int, int], None] | None = None) -> SimResult:  # fmt: skip
-    """Run one simulated trial into ``db`` (already at the current schema)."""
+async def simulate(db: Database, content_dir: Path, config: SimConfig, on_day: Callable[[int, int], None] | None = None,
+                   programme: Programme | None = None) -> SimResult:  # fmt: skip
+    """Run one simulated trial into ``db`` (already at the current schema); ``programme``: the content
+    with the simulator's overlay already loaded (``simulated_programme``), as repeated runs share it."""
     await mark_simulated(db, START, {"seed": config.seed, "participants": config.participants, "effect": config.effect,
                                      "adherence": config.adherence, "dropout": config.dropout,
                                      "crossover_accept": config.crossover_accept})  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
-        programme = simulated_programme(content_dir, Path(folder))
-        return await Simulation(db, programme, config, content_dir).run(on_day)
+    if programme is None:
+        with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
+            programme = simulated_programme(content_dir, Path(folder))
+    with tempfile.TemporaryDirectory(prefix="icbt-sim-charts-") as charts:  # the run's pictures, not kept
+        return await Simulation(db, programme, config, content_dir, Path(charts)).run(on_day)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -38,6 +38,7 @@ def test_script_goes_from_start_through_consent_into_week_2_homework(tmp_path):
         "you: /start",
         "Thank you. Your consent has been saved.",
         "A new module is open: Getting started",
+        "Stand-in statement 1 of CSQ – catastrophizing subscale, for the demo only (not the licensed wording",
         "When the two weeks of diary are over, we tell you your group here.",
         "The draw has been made: you start the programme now.",
         "you: /advance 15d",
@@ -138,7 +139,7 @@ def test_a_restarted_demo_keeps_its_simulated_clock_and_does_not_crash(tmp_path)
 
 
 # -- in-process: the demo's own entry point, on a SQLite file in a temp folder -----------------------
-TO_THE_DRAW = SCRIPT.read_text().splitlines()[:71]  # application, interview, consent, the baseline's first day
+TO_THE_DRAW = SCRIPT.read_text().splitlines()[:77]  # application, interview, consent, the baseline's first day
 THROUGH_THE_APPLICATION = TO_THE_DRAW[:40]  # the application, the staff's include, the consent
 
 

@@ -207,3 +207,19 @@ def test_the_report_says_on_its_page_that_a_simulated_database_is_simulated(tmp_
         note = "Simulated data: every participant in this report is a synthetic person from `icbt simulate` (seed 3"
         assert (note in html) is simulated
         assert ("treatment effect 0.5 × the seed" in html) is simulated
+
+
+def test_a_database_url_without_an_async_driver_is_one_readable_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli.app import app
+
+    for url in (f"sqlite:///{tmp_path / 'x.db'}", "not a url"):
+        result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--db", url])
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.output, result.output
+        assert lines[0].startswith(f"simulate: --db {url!r} cannot be used (") and "sqlite+aiosqlite:///" in lines[0]
+    result = CliRunner().invoke(app, ["simulate", "--participants", "2", "--db", "postgresql://sim:secret@db/trial"])
+    assert result.exit_code == 1 and "'postgresql://sim:***@db/trial' cannot be used" in result.output
+    assert "secret" not in result.output and "Traceback" not in result.output
