@@ -64,13 +64,14 @@ async def bootstrap(
     on_unreachable: OnUnreachable | None = None,
     trial_seed: bytes | None = None,
     staff_status: StaffStatus | None = None,
+    db: Database | None = None,
 ) -> App:
     """With ``trial_seed`` (and a trial in the content) the chat runs the trial: application, interview
     gate, consent, the draw and each arm's calendar (bot/trial/chat.py). ``staff_status`` (the staff
     group's reachability) is kept up to date by the sender and read by the crisis message."""
     programme = load_programme(settings.content_dir, settings.site_content_dir)
     use_fast_path(settings.storage_fast_path)
-    db = Database(settings.database_url)
+    db = db or Database(settings.database_url)  # given when a channel's transport needs it first (topics)
     if migrate:
         await db.upgrade()
     else:

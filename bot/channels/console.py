@@ -22,12 +22,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.clock import FakeClock, parse_duration
+from bot.clock import Clock, FakeClock, parse_duration
 from bot.conversation.service import ConversationService
 from bot.engine import Inbound
 from bot.relay.model import StaffInbound
 from bot.relay.service import RelayService
 from bot.relay.topics import TopicDirectory
+from bot.storage.database import Database
 from bot.storage.models import Participant
 from bot.text import clean_text
 from scheduler.sender import OutboxSender
@@ -54,6 +55,24 @@ def chat_of(name: str) -> str | None:
 
 def name_of(chat_id: str) -> str:
     return chat_id.removeprefix(f"{PARTICIPANT_CHAT}-") if chat_id != PARTICIPANT_CHAT else PARTICIPANT_CHAT
+
+
+@dataclass
+class NewTopics:
+    """The console's staff group makes a topic by saying so; its threads are numbered from 1."""
+
+    write: Callable[[str], None]
+    made: int = 0
+
+    async def __call__(self, name: str) -> int:
+        self.made += 1
+        self.write(f"  (staff group: new topic “{name}”)")
+        return self.made
+
+
+def console_topics(db: Database, clock: Clock, write: Callable[[str], None]) -> TopicDirectory:
+    """The staff group's topics in the console, given to the transport when it is built."""
+    return TopicDirectory(db, clock, STAFF_CHAT, NewTopics(write))
 
 
 @dataclass
@@ -149,14 +168,9 @@ class ConsoleChat:
         self.chat_id = chat_id  # the person at the keyboard (``/as NAME`` changes it)
         self.relay = relay
         self.on_advance = on_advance  # the demo keeps its simulated clock across restarts
-        self.topics = TopicDirectory(service.db, clock, STAFF_CHAT, self._new_topic)
-        self._threads = 0
-        transport.topics = self.topics
-
-    async def _new_topic(self, name: str) -> int:
-        self._threads += 1
-        self.transport.write(f"  (staff group: new topic “{name}”)")
-        return self._threads
+        if transport.topics is None:
+            raise ValueError("the console chat needs a transport built with its topics (console_topics)")
+        self.topics = transport.topics
 
     async def _settle(self) -> None:
         """What the background loops do in the real bot: post relay items, then send everything."""

@@ -20,6 +20,7 @@ from bot.channels.console import (
     ConsoleChat,
     ConsoleTransport,
     chat_of,
+    console_topics,
     name_of,
 )
 from bot.channels.demo_stand_in import stand_in_settings
@@ -64,10 +65,11 @@ async def run_demo(
         raise DemoNameError(f"demo: --participant {participant!r}: use letters, digits, - or _")
     real_now = SystemClock().now()
     clock = FakeClock(start or real_now.replace(second=0, microsecond=0))
-    transport = ConsoleTransport(write=print)
+    db = Database(settings.database_url)
+    transport = ConsoleTransport(write=print, topics=console_topics(db, clock, print))
 
     with tempfile.TemporaryDirectory(prefix="icbt-demo-site-") as folder:  # read once, by bootstrap
-        app = await _bootstrap(stand_in_settings(settings, Path(folder)), clock, transport)
+        app = await _bootstrap(stand_in_settings(settings, Path(folder)), clock, transport, db)
     chat = ConsoleChat(
         app.service, app.sender, transport, clock, app.relay, on_advance=lambda at: _keep(app, at), chat_id=chat_id
     )
@@ -172,7 +174,7 @@ def _interactive() -> Iterator[str]:
             return
 
 
-async def _bootstrap(settings: Settings, clock: FakeClock, transport: ConsoleTransport) -> App:
+async def _bootstrap(settings: Settings, clock: FakeClock, transport: ConsoleTransport, db: Database) -> App:
     """The demo's app: the console channel, no rate limit, you as the therapist, the demo's own draw seed."""
     return await bootstrap(
         settings,
@@ -182,4 +184,5 @@ async def _bootstrap(settings: Settings, clock: FakeClock, transport: ConsoleTra
         limiter=Unlimited(),
         demo_therapist=DEMO_THERAPIST,
         trial_seed=demo_seed()[0],  # the whole trial: application, interview (you play the therapist), draw
+        db=db,
     )

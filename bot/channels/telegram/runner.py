@@ -22,6 +22,7 @@ from bot.errors import ConfigError, TelegramUnavailable
 from bot.relay.topics import TopicDirectory
 from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
+from bot.storage.database import Database
 from bot.trial.seed import run_seed
 from scheduler.jobs import build_scheduler
 from scheduler.sender import report_undelivered_staff
@@ -121,17 +122,19 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
         raise
     staff = staff_target(settings)
     clock = SystemClock()
-    transport = TelegramTransport(application.bot)
+    db = Database(settings.database_url)
+    topics = None  # the staff group's forum topics, built with the transport that posts into them
+    if staff is not None and settings.staff_chat_id is not None:
+        gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
+        topics = TopicDirectory(db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
+                                enabled=settings.staff_topics, rename=gateway.rename_topic,
+                                made_nothing=gateway.made_nothing)  # fmt: skip
+    transport = TelegramTransport(application.bot, topics)
     seed = run_seed(settings) if settings.trial_seed is not None else None  # `icbt run` requires it (cli.py)
     status = StaffStatus(str(settings.staff_chat_id), reachable) if staff is not None else None
     app = await bootstrap(settings, clock, {CHANNEL: transport}, staff_target=staff, trial_seed=seed,
-                          staff_status=status)  # fmt: skip
-    if app.relay is not None and staff is not None and settings.staff_chat_id is not None:  # relay: staff group
-        gateway = TelegramStaffGateway(application.bot, settings.staff_chat_id)
-        topics = TopicDirectory(app.db, SystemClock(), str(settings.staff_chat_id), gateway.create_topic,
-                                enabled=settings.staff_topics, rename=gateway.rename_topic,
-                                made_nothing=gateway.made_nothing)  # fmt: skip
-        transport.topics = topics
+                          staff_status=status, db=db)  # fmt: skip
+    if app.relay is not None and topics is not None:  # relay: staff group
         await topics.reconcile()  # topics a crash left half-made: made once, their posts then go in
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)

@@ -101,7 +101,7 @@ def chat_gone(exc: BadRequest) -> bool:
 class TelegramTransport:
     def __init__(self, bot: Bot, topics: TopicResolver | None = None) -> None:
         self.bot = bot
-        self.topics = topics  # the staff group's forum topics (set when the relay runs)
+        self.topics = topics  # the staff group's forum topics (None without a staff group)
 
     def parts(self, payload: dict[str, Any]) -> int:
         return len(plan(payload))
