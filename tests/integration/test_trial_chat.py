@@ -30,6 +30,7 @@ from tests.support.trial_chat import (
     apply,
     baseline_finished,
     consent_shown,
+    include_and_agree,
     through_welcome,
     to_allocation,
     to_consent,
@@ -378,13 +379,7 @@ async def test_consent_shows_the_text_its_version_and_when_it_was_given(
     await chat.send(Inbound(kind="command", text="consent"))
     assert transport.texts(CHAT)[-1] == programme.msg("en", "trial.consent_none")
     given_at = clock.now()
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
-    await chat.press("I agree to take part")
+    await include_and_agree(chat, trial_chat, sender, transport)
     clock.advance(timedelta(days=3))
     await chat.send(Inbound(kind="command", text="consent"))
     pages, stamp = transport.texts(CHAT)[-2:]

@@ -12,7 +12,7 @@ from bot.trial.mydata import MyData
 from bot.trial.privacy import ParticipantData
 from tests.support.chat import CHAT
 from tests.support.stored import file_bytes, rows_holding
-from tests.support.trial_chat import TYPED, apply, consent_shown, through_welcome
+from tests.support.trial_chat import TYPED, apply, include_and_agree, through_welcome
 
 
 async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_database(
@@ -24,13 +24,7 @@ async def test_erase_after_the_whole_chat_leaves_the_marker_nowhere_in_the_datab
     trial_chat.mydata = MyData.build(db, programme, clock, retention_days=90, purge_days=30)
     await through_welcome(chat, programme)
     await apply(chat, programme, {**TYPED, "contact": f"{marker} call 0701234567"})
-    await trial_chat.record_interview("P-0001", "include", f"{marker} motivated", by="therapist:1")
-    await sender.drain()
-    for _ in range(10):
-        if consent_shown(transport):
-            break
-        await chat.press()
-    await chat.press("I agree to take part")
+    await include_and_agree(chat, trial_chat, sender, transport, reason=f"{marker} motivated")
     await chat.send(Inbound(kind="command", text="ask", args=f"{marker}: can I swim?"))
     await chat.send(Inbound(kind="command", text="mydata"))
     assert marker in transport.sent[CHAT][-1]["document"]["content"]

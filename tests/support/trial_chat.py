@@ -82,16 +82,21 @@ def sex_drawn_into(programme, arm: str) -> str:
     raise AssertionError(f"no stratum starts with {arm}")
 
 
-async def to_consent(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
-    await through_welcome(chat, programme)
-    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, arm)})
-    await trial_chat.record_interview("P-0001", "include", None, by="therapist:1")
+async def include_and_agree(chat: Driver, trial_chat, sender, transport, reason: str | None = None) -> None:
+    """The therapist includes P-0001 after the interview; the participant reads the consent and agrees."""
+    await trial_chat.record_interview("P-0001", "include", reason, by="therapist:1")
     await sender.drain()
     for _ in range(10):
         if consent_shown(transport):
             break
         await chat.press()
     await chat.press("I agree to take part")
+
+
+async def to_consent(chat: Driver, programme, trial_chat, sender, transport, arm: str) -> None:
+    await through_welcome(chat, programme)
+    await apply(chat, programme, {**TYPED, "sex": sex_drawn_into(programme, arm)})
+    await include_and_agree(chat, trial_chat, sender, transport)
 
 
 async def answer_on(chat: Driver, until, limit: int = 400) -> None:
