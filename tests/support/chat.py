@@ -8,6 +8,16 @@ from bot.engine import Inbound
 CHAT = "4242"
 
 
+def pressing(sent: list[dict], label: str | None = None) -> Inbound:
+    """A press of the newest message's button called ``label`` (the first button when None)."""
+    for payload in reversed(sent):
+        buttons = [b for row in payload["buttons"] for b in row]
+        if buttons:
+            chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
+            return Inbound(kind="choice", text=chosen["data"])
+    raise AssertionError("no buttons")
+
+
 class Driver:
     """Sends events through the service the way a channel would, with increasing update ids."""
 
@@ -23,13 +33,7 @@ class Driver:
         await self.sender.drain()
 
     async def press(self, label: str | None = None) -> None:
-        for payload in reversed(self.transport.sent[CHAT]):
-            buttons = [b for row in payload["buttons"] for b in row]
-            if buttons:
-                chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
-                await self.send(Inbound(kind="choice", text=chosen["data"]))
-                return
-        raise AssertionError("no buttons")
+        await self.send(pressing(self.transport.sent[CHAT], label))
 
     async def through_consent(self) -> None:
         await self.send(Inbound(kind="command", text="start"))

@@ -17,6 +17,7 @@ from bot.content.programme import Programme
 from bot.engine import Inbound, Outbound
 from bot.storage.models import Participant as StoredParticipant
 from tests.support import Participant, finish_current_module
+from tests.support.chat import pressing
 
 STOCKHOLM, NEW_YORK = "Europe/Stockholm", "America/New_York"
 QUARTER = timedelta(minutes=15)
@@ -98,13 +99,7 @@ class Chat:
         await self.sender.drain()
 
     async def press(self, label: str | None = None) -> None:
-        for payload in reversed(self.transport.sent["77"]):
-            buttons = [b for row in payload["buttons"] for b in row]
-            if buttons:
-                chosen = buttons[0] if label is None else next(b for b in buttons if b["label"] == label)
-                await self.send(Inbound(kind="choice", text=chosen["data"]))
-                return
-        raise AssertionError("no buttons")
+        await self.send(pressing(self.transport.sent["77"], label))
 
     async def row(self, db) -> StoredParticipant:
         async with db.reading() as session:
