@@ -115,6 +115,8 @@ class ConsoleTransport:
         if buttons:
             if len(buttons) == 1:
                 lines.append(f"     [{buttons[0]['label']}]  (press Enter)")
+            elif all(b["label"].isdigit() for b in buttons):  # a scale: its own numbers, typed as they are
+                lines.append("     " + "  ".join(f"[{b['label']}]" for b in buttons))
             else:
                 lines.append("     " + "  ".join(f"[{i}] {b['label']}" for i, b in enumerate(buttons, 1)))
         self.write("\n".join(lines))
@@ -143,7 +145,8 @@ class ConsoleTransport:
                 return Inbound(kind="choice", text=button["data"])
         if not text and len(buttons) == 1:
             return Inbound(kind="choice", text=buttons[0]["data"])
-        if len(buttons) > 1 and text.isdigit() and 1 <= int(text) <= len(buttons):
+        numbered = not all(b["label"].isdigit() for b in buttons)  # a scale's buttons are pressed by their own numbers
+        if numbered and len(buttons) > 1 and text.isdigit() and 1 <= int(text) <= len(buttons):
             return Inbound(kind="choice", text=buttons[int(text) - 1]["data"])
         return Inbound(kind="text", text=text)
 

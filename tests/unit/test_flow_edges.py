@@ -188,6 +188,21 @@ def test_console_enter_at_a_text_question_is_an_empty_answer_not_an_old_button()
     assert inbound.kind == "text" and inbound.text == ""
 
 
+def test_console_shows_a_scale_by_its_own_numbers_and_a_typed_number_is_that_value():
+    """A 0–6 scale shown as "[1] 0 … [7] 6" invites typing 4 for the value 3: the console shows the
+    scale's own numbers, and a typed number presses the button with that number, never a position."""
+    out: list[str] = []
+    console = ConsoleTransport(write=out.append)
+    scale = [[{"label": str(n), "data": f"t|{n}"} for n in range(7)]]
+    asyncio.run(console.send("demo", {"text": "How often?", "buttons": scale}))
+    assert out[-1].splitlines()[-1].split() == [f"[{n}]" for n in range(7)]
+    assert console.to_inbound("0").text == "t|0" and console.to_inbound("6").text == "t|6"
+    assert console.to_inbound("7").kind == "text", "no seventh position: the step says what it accepts"
+    words = [[{"label": "Yes", "data": "t|yes"}, {"label": "No", "data": "t|no"}]]
+    asyncio.run(console.send("demo", {"text": "Ready?", "buttons": words}))
+    assert "[1] Yes  [2] No" in out[-1] and console.to_inbound("2").text == "t|no"
+
+
 def test_menu_says_which_week_it_is_and_what_is_left_of_this_weeks_daily_work(p, clock):
     p.through_consent()
     finish_current_module(p)  # the baseline's steps on day 0; its diary runs 14 days
