@@ -1,6 +1,7 @@
 """The local console chat: you are the participant, the terminal is your phone.
 
-Buttons appear as numbered options (type the number, or press Enter when there is only one).
+Buttons appear as numbered options (type the number, or press Enter when there is only one); a scale's
+buttons show their own numbers, and typing a number presses the button with that number.
 ``/advance 1d`` moves the simulated clock and runs the due sweeps, so a week's unlock can be seen
 without waiting. What the therapists' staff group would receive is shown in its own box, and
 ``/staff TEXT`` answers as the therapist in the participant's topic (``/staff /queue`` and the other
