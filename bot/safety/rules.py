@@ -9,7 +9,7 @@ up at validation time with the path of the offending field. Patterns are expande
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -42,6 +42,8 @@ class Compiled:
     sound_alikes: dict[tuple[str, ...], tuple[str, ...]] | None = None
     reasons: PhraseIndex | None = None  # "I'm visiting my sister": why someone will not be around
     excusable: frozenset[str] = frozenset()  # phrase ids a reason explains away
+    # The screen's verdicts on short texts already read ("5", "ok", "yes"): see ``bot.safety.screen``.
+    verdicts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 def check_id(value: str) -> str:

@@ -35,6 +35,9 @@ from bot.safety.normalise import clauses, respell, tokens
 from bot.safety.rules import LEVEL_RANK, Compiled, SafetyRules
 
 LOWER = {"urgent": "concern", "concern": "none"}
+REMEMBERED_LENGTH = 64  # texts at most this long have their verdict kept (numbers, "ok", a short note)
+REMEMBERED_TEXTS = 4096  # verdicts kept at most; the store starts again when full
+_UNREAD = object()
 
 
 @dataclass(frozen=True)
@@ -64,8 +67,24 @@ class RiskHit:
 
 def screen(text: str, rules: SafetyRules) -> RiskHit | None:
     """The most worrying phrase family in ``text`` (urgent before concern, then the longest match); when
-    none is urgent, the lexical backstop may still find words of risk no family named."""
+    none is urgent, the lexical backstop may still find words of risk no family named.
+
+    The verdict on a short text is kept with the compiled rules: people type the same few things
+    ("5", "ok", "yes") thousands of times, and the screen is a pure function of the text and the
+    rules, so reading it again would only cost time. The store is bounded and goes with the rules
+    when they are loaded again."""
     compiled = rules.compiled()
+    if len(text) > REMEMBERED_LENGTH:
+        return _screen(text, rules, compiled)
+    known = compiled.verdicts.get(text, _UNREAD)
+    if known is _UNREAD:
+        if len(compiled.verdicts) >= REMEMBERED_TEXTS:
+            compiled.verdicts.clear()
+        known = compiled.verdicts[text] = _screen(text, rules, compiled)
+    return known  # type: ignore[return-value]  # only RiskHit or None are stored
+
+
+def _screen(text: str, rules: SafetyRules, compiled: Compiled) -> RiskHit | None:
     joking = _joking(_read(text, compiled), compiled)
     best: tuple[int, int, RiskHit] | None = None
     read: list[tuple[tuple[str, ...], list[tuple[int, int]]]] = []

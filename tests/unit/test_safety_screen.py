@@ -3,6 +3,8 @@ tests/fixtures/safety/ and on small hand-made rules."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from bot.safety import RiskHit, SafetyRules, item_risk, level, screen
@@ -130,6 +132,22 @@ def test_safety_hit_holds_no_participant_text(rules):
     assert "ending" not in repr(hit) and "feel" not in repr(hit)
     assert hit.data() == {"level": "urgent", "category": "suicide_intent", "phrase": "end_it"}
     assert hit.describe(rules) == "thoughts or intent of suicide (urgent, phrase end_it)"
+
+
+def test_a_short_text_is_read_once_and_its_verdict_kept_within_bounds(monkeypatch):
+    screening = sys.modules["bot.safety.screen"]  # the module, which the package's ``screen`` hides
+    fresh = small_rules()  # its own compiled rules, so the store starts empty
+    first = screen("I want to die", fresh)
+    assert first is not None and first.urgent
+    kept = fresh.compiled().verdicts
+    assert kept == {"I want to die": first}
+    assert screen("I want to die", fresh) is first  # read from the store: the same verdict
+    assert screen("5", fresh) is None and "5" in kept
+    long_text = "I walked to the shop and back today and my back was fine all the way home again"
+    assert screen(long_text, fresh) is None and long_text not in kept  # a long text is always read
+    monkeypatch.setattr(screening, "REMEMBERED_TEXTS", len(kept))
+    assert screen("ok", fresh) is None
+    assert kept == {"ok": None}  # full: the store started again, bounded
 
 
 def test_pattern_marks_expand_and_match():
