@@ -47,8 +47,10 @@ class SimulationRefused(IcbtError):
 
 
 def _bar(console: Console) -> Progress:
+    """Drawn when a simulated day or a run is done, not ten times a second: a refreshing thread would
+    take the simulation's own core on a small machine."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)  # fmt: skip
+                    console=console, transient=True, auto_refresh=False)  # fmt: skip
 
 
 def _shown(url: str) -> str:
@@ -84,7 +86,7 @@ async def _one(
             task = bar.add_task(f"simulating {config.participants} people (seed {config.seed})", total=1)
 
             def on_day(day: int, days: int) -> None:
-                bar.update(task, total=days, completed=day)
+                bar.update(task, total=days, completed=day, refresh=True)
 
             return await simulate(db, content, config, on_day, programme)
     finally:
@@ -173,7 +175,7 @@ def power_command(settings: Settings, config: SimConfig, runs: int, sizes: list[
         task = bar.add_task(f"power: {runs} trials of each of {', '.join(map(str, sizes))}", total=len(jobs))
         for outcome in pool.map(_one_for_power, jobs):
             outcomes.append(outcome)
-            bar.advance(task)
+            bar.update(task, advance=1, refresh=True)
     points = power_points(outcomes)
     lines = [
         f"power of the primary analysis (ITT mixed model, p < {ALPHA}) with {p.participants} randomized: "

@@ -8,8 +8,9 @@ up at validation time with the path of the offending field. Patterns are expande
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -43,7 +44,7 @@ class Compiled:
     reasons: PhraseIndex | None = None  # "I'm visiting my sister": why someone will not be around
     excusable: frozenset[str] = frozenset()  # phrase ids a reason explains away
     # The screen's verdicts on short texts already read ("5", "ok", "yes"): see ``bot.safety.screen``.
-    verdicts: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    verdicts: dict[str, object] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 def check_id(value: str) -> str:
