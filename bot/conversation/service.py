@@ -33,7 +33,7 @@ from bot.engine.model import Effects, ParticipantState
 from bot.measures.service import SymptomPolicy, record_scores
 from bot.storage.database import Database
 from bot.storage.models import PRIORITY_INTERACTIVE
-from bot.storage.rows import PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
+from bot.storage.rows import AT_FLUSH, PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
 from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
 
@@ -151,7 +151,7 @@ class ConversationService:
         write_pictures(effects, self.charts_dir, code)  # a chart travels as a file path in the outbox
 
     def effect_rows(self) -> EffectRows:
-        return EffectRows(version=self.engine.programme.version)
+        return EffectRows(version=self.engine.programme.version, next_due=self.engine.next_due)
 
     def _apply(self, conn: Connection, events: list[Event]) -> list[tuple[int, bool] | None]:
         """A batch of events in one transaction, with a handful of statements for the whole batch.
@@ -210,15 +210,14 @@ class ConversationService:
             raise ValueError("the stored state could not be read")
         past = ()
         if self.engine.wants_history(ev.inbound):
-            rows.flush(conn)  # answers of earlier events in this batch count too
+            rows.flush(conn, states=False)  # answers of earlier events in this batch count too
             past = history(conn, target.participant_id)
         effects = self.engine.handle(state, ev.inbound, ev.now, past)
         if effects.scores:  # scores and symptom-check notes in the same transaction
-            rows.flush(conn)
+            rows.flush(conn, states=False)
             self._scores(conn, target, state, effects, ev.now)
         self._pictures(effects, state.code)
-        rows.add(target, state, effects, now=ev.now, next_due=self.engine.next_due(state, ev.now),
-                 event_id=ev.event_id)  # fmt: skip
+        rows.add(target, state, effects, now=ev.now, next_due=AT_FLUSH, event_id=ev.event_id)
         return effects
 
     def _held(self, conn: Connection, rows: EffectRows, ev: Event, target: Target, error: Exception) -> Effects:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,6 +149,14 @@ def state_from_row(row: Any, copy_position: bool = False) -> ParticipantState:
     )  # fmt: skip
 
 
+def state_of_row(row: dict[str, Any]) -> ParticipantState:
+    """The state a ``state_row`` holds, read back (its position shared, so only to be read)."""
+    return ParticipantState.loaded(
+        row["position"], code=row["code"], language=row["language"], timezone=row["timezone"],
+        status=row["status"], paused=row["paused"], start_date=row["start_date"],
+    )  # fmt: skip
+
+
 def state_row(pid: int, state: ParticipantState, next_due: datetime | None, now: datetime) -> dict[str, Any]:
     """The participant's row as ``UPDATE_STATE`` writes it (``SWEEP_STATE`` takes some of its keys)."""
     return {"pid": pid, "code": state.code, "status": state.status, "paused": state.paused,
@@ -178,6 +187,17 @@ class Target:
     chat_id: str
 
 
+# A participant's next due time from their state at a moment (``Engine.next_due``).
+NextDue = Callable[[ParticipantState, datetime], datetime | None]
+
+
+class AtFlush:
+    """``EffectRows.add(next_due=AT_FLUSH)``: worked out when the rows are written, see ``EffectRows``."""
+
+
+AT_FLUSH = AtFlush()
+
+
 @dataclass
 class EffectRows:
     """What one event or one sweep chunk will write, gathered as plain dicts; ``flush`` writes them.
@@ -189,15 +209,22 @@ class EffectRows:
     ``priority`` interactive when written for an inbound event (``event_id`` given) and bulk
     otherwise (sweeps, ticks). Everything is stamped with the time the engine decided at, not a
     later clock read.
+
+    A state added with ``next_due=AT_FLUSH`` has its next due time worked out by ``next_due`` when
+    the rows are written, once per participant and from the state row that is written: a chat's
+    sitting of forty answers in one transaction asks the engine once, not forty times, and the time
+    always belongs to the state stored beside it (a later event that fails leaves both as they were).
     """
 
     version: str
+    next_due: NextDue | None = None
     states: list[dict[str, Any]] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     consents: list[dict[str, Any]] = field(default_factory=list)
     relays: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    due_at_flush: set[int] = field(default_factory=set)  # participants whose next due time is still to work out
 
     def add(
         self,
@@ -206,11 +233,17 @@ class EffectRows:
         effects: Effects,
         *,
         now: datetime,
-        next_due: datetime | None,
+        next_due: datetime | AtFlush | None,
         event_id: str | None,
     ) -> None:
         pid = who.participant_id
-        self.states.append(state_row(pid, state, next_due, now))
+        if isinstance(next_due, AtFlush):
+            assert self.next_due is not None, "AT_FLUSH needs the rows' next_due"
+            self.due_at_flush.add(pid)
+            self.states.append(state_row(pid, state, None, now))
+        else:
+            self.due_at_flush.discard(pid)
+            self.states.append(state_row(pid, state, next_due, now))
         self.add_records(pid, effects, now, event_id)
         priority = PRIORITY_INTERACTIVE if event_id is not None else PRIORITY_BULK
         for out in effects.outbound:
@@ -258,12 +291,23 @@ class EffectRows:
                              (self.consents, other.consents), (self.relays, other.relays),
                              (self.outbox, other.outbox), (self.audit, other.audit)):  # fmt: skip
             mine.extend(theirs)
+        self.due_at_flush -= {s["pid"] for s in other.states}
+        self.due_at_flush |= other.due_at_flush
+        self.next_due = self.next_due or other.next_due
 
-    def flush(self, conn: Connection) -> int:
-        """Write everything gathered (one statement per non-empty table); returns outbox rows offered."""
+    def flush(self, conn: Connection, states: bool = True) -> int:
+        """Write everything gathered (one statement per non-empty table); returns outbox rows offered.
+
+        ``states=False`` writes all but the participants' rows, which stay gathered: in the middle of
+        a batch, for a query that reads the answers so far (history, earlier scores) and never the
+        participant's row, which the batch's end writes once."""
         sql = statements(conn.dialect.name)
-        if self.states:  # one row per participant: the last state an event or tick left
-            bulk.executemany(conn, UPDATE_STATE, list({s["pid"]: s for s in self.states}.values()))
+        if self.states and states:  # one row per participant: the last state an event or tick left
+            latest = {s["pid"]: s for s in self.states}
+            for pid in self.due_at_flush:
+                row = latest[pid]
+                row["next_due_at"] = self.next_due(state_of_row(row), row["updated_at"])  # type: ignore[misc]
+            bulk.executemany(conn, UPDATE_STATE, list(latest.values()))
         for table, rows in ((ANSWERS, self.answers), (CONSENTS, self.consents), (RELAYS, self.relays),
                             (AUDIT, self.audit)):  # fmt: skip
             if rows:
@@ -271,9 +315,12 @@ class EffectRows:
         offered = len(self.outbox)
         if self.outbox:
             bulk.executemany(conn, sql.outbox, self.outbox)
-        self.clear()
+        self.clear(states)
         return offered
 
-    def clear(self) -> None:
-        for rows in (self.states, self.answers, self.consents, self.relays, self.outbox, self.audit):
+    def clear(self, states: bool = True) -> None:
+        for rows in (self.answers, self.consents, self.relays, self.outbox, self.audit):
             rows.clear()
+        if states:
+            self.states.clear()
+            self.due_at_flush.clear()

@@ -17,6 +17,7 @@ from bot.engine import Inbound
 from bot.features import build_engine
 from bot.storage.database import Database
 from bot.storage.models import Answer, AuditEntry, OutboxMessage, Participant, ProcessedEvent
+from bot.storage.rows import state_from_row
 from bot.storage.tables_trial import TrialRequestRow
 from tests.conftest import fresh_database
 
@@ -116,3 +117,68 @@ async def test_a_batch_ends_after_an_event_that_asks_the_trial_and_the_request_i
         events = list(await session.scalars(select(ProcessedEvent.event_id)))
     assert [(r.kind, r.status) for r in requests] == [("mydata", "done")]
     assert done == [requests[0].participant_id] and sorted(events) == ["e0", "e1"]
+
+
+def sitting(count: int):
+    """The events of ``answer_to``'s person: ``/start``, then an answer to each last reply."""
+    counter = iter(range(count))
+
+    def upcoming(conn: Connection, so_far: SoFar) -> tuple[str, Inbound] | None:
+        n = next(counter, None)
+        if n is None:
+            return None
+        return f"e{n}", START if n == 0 else answer_to(so_far.replies[-1] if so_far.replies else None)
+
+    return upcoming
+
+
+async def stored_state(db: Database, service: ConversationService):
+    async with db.reading() as session:
+        person = await session.scalar(select(Participant))
+    assert person is not None
+    return state_from_row(person), person.next_due_at
+
+
+async def test_a_sitting_asks_for_the_next_due_time_once_and_stores_the_one_of_its_state(
+    db, programme, clock, monkeypatch
+) -> None:
+    service = make_service(db, programme, clock)
+    asked: list[str] = []
+    real = service.engine.next_due
+    monkeypatch.setattr(service.engine, "next_due", lambda state, now: asked.append(state.code) or real(state, now))
+    await handle_batch(service, "test", CHAT, sitting(40))
+    assert len(asked) == 1, "once for the sitting, not once per answer"
+    state, due = await stored_state(db, service)
+    assert state.status == "active" and due is not None
+    assert due.replace(tzinfo=None) == real(state, clock.now()).replace(tzinfo=None)
+
+
+async def test_an_event_that_fails_after_changing_the_state_leaves_the_earlier_state_and_its_due_time(
+    db, programme, clock, monkeypatch
+) -> None:
+    """The engine changes the state in place; an event that fails half-way has changed it already.
+    The stored row is the state of the last event that went through, with that state's due time."""
+    service = make_service(db, programme, clock)
+    real_handle, real_due = service.engine.handle, service.engine.next_due
+
+    def handle(state, inbound, now, past=()):
+        if inbound.text == "break":
+            state.status, state.frames = "completed", []  # half-way through, then the failure
+            raise RuntimeError("a bug in a step")
+        return real_handle(state, inbound, now, past)
+
+    monkeypatch.setattr(service.engine, "handle", handle)
+    events = sitting(30)
+
+    def script(conn: Connection, so_far: SoFar) -> tuple[str, Inbound] | None:
+        if (upcoming := events(conn, so_far)) is not None:
+            return upcoming
+        return ("e-break", Inbound(kind="text", text="break")) if so_far.state is not None else None
+
+    await handle_batch(service, "test", CHAT, script)
+    state, due = await stored_state(db, service)
+    assert state.status == "active" and state.frames, "the failed event's change is not stored"
+    assert due is not None and due.replace(tzinfo=None) == real_due(state, clock.now()).replace(tzinfo=None)
+    async with db.reading() as session:
+        person = await session.scalar(select(Participant))
+    assert person is not None and person.quarantined_at is not None
