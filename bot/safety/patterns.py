@@ -27,6 +27,7 @@ An index may be given ``plain_words``: everyday words that are never read as a s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 
@@ -79,7 +80,7 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
             elif is_stem(part):
                 seq.append(fold(part))
             else:
-                seq.extend(rewrite(words(part), rewrites))
+                seq.extend(rewrite(_pattern_words(part), rewrites))
         cleaned = _tidy(seq)
         if not any(token not in (GAP, END, NUMBER) for token in cleaned):
             raise PatternError(f"pattern {pattern!r} has a form with no words")
@@ -87,6 +88,13 @@ def sequences(pattern: str, rewrites: Rewrites) -> list[Sequence_]:
             raise PatternError(f"pattern {pattern!r}: '...' goes between words and '$' only at the end")
         found.append(cleaned)
     return list(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=16384)
+def _pattern_words(part: str) -> tuple[str, ...]:
+    """``words`` of a piece of a pattern: a file's alternatives expand into tens of thousands of forms
+    made of a few hundred pieces, and the rules are checked when loaded and indexed when compiled."""
+    return words(part)
 
 
 def is_stem(token: str) -> bool:
