@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bot.charts.files import PictureWriter
+from bot.charts.files import Pictures, PictureWriter
 from bot.clock import Clock
 from bot.content.loader import load_programme
 from bot.content.programme import Programme
@@ -96,7 +96,7 @@ async def bootstrap(
                     diary_late_days=settings.diary_late_days,
                     trial=trial_seed is not None and programme.trial is not None)  # fmt: skip
     engine = build_engine(programme, policy)
-    decisions = Decisions(db, engine, clock, settings.charts_dir, wake)
+    decisions = Decisions(db, engine, clock, PictureWriter(settings.charts_dir), wake)
     mydata = MyData.build(db, programme, clock, settings.trial_retention_days, settings.trial_outbox_purge_days)
     trial_chat = None
     if policy.trial:
@@ -136,19 +136,22 @@ def conversation_service(
     on_trial: Step | None = None,
     symptoms: SymptomPolicy | None = None,
     charts_dir: Path = DEFAULT_CHARTS_DIR,
+    pictures: Pictures | None = None,
     sweep_workers: int = 0,
     sweep_chunk: int = 500,
     decisions: Decisions | None = None,
     after_sweep: Callable[[], Awaitable[int]] | None = None,
 ) -> ConversationService:
     """The conversation service with its sweep and its decisions, built complete: ``bootstrap``, the
-    simulator, the command line, the benchmarks and the tests all build it here."""
+    simulator, the command line, the benchmarks and the tests all build it here. Charts are drawn into
+    ``charts_dir`` unless ``pictures`` says otherwise (the simulator's people never look at one)."""
+    pictures = pictures or PictureWriter(charts_dir)
     sweeper = Sweeper(db, engine, clock, lambda: EffectRows(version=engine.programme.version), chunk=sweep_chunk,
-                      pictures=PictureWriter(charts_dir), workers=sweep_workers)  # fmt: skip
+                      pictures=pictures, workers=sweep_workers)  # fmt: skip
     return ConversationService(
         db, engine, clock, timezone=timezone, language=language, staff_target=staff_target, wake_sender=wake_sender,
-        max_batch=max_batch, on_trial=on_trial, symptoms=symptoms, charts_dir=charts_dir, sweeper=sweeper,
-        decisions=decisions or Decisions(db, engine, clock, charts_dir, wake_sender), after_sweep=after_sweep,
+        max_batch=max_batch, on_trial=on_trial, symptoms=symptoms, pictures=pictures, sweeper=sweeper,
+        decisions=decisions or Decisions(db, engine, clock, pictures, wake_sender), after_sweep=after_sweep,
     )  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import orjson
 from sqlalchemy.engine import Dialect
 
+from bot.charts.files import Pictures as Pictures
 from bot.engine import Engine
 from bot.engine.model import Effects, Outbound, ParticipantState
 from bot.storage import bulk
@@ -41,8 +42,6 @@ from bot.storage.rows import (
     statements,
     sweep_state_values,
 )
-
-Pictures = Callable[[Effects, str], None]
 
 # The columns a sweep reads (``bot/storage/rows.py``, ``due_raw``), in this order, as the driver
 # returns them: compared as they are (has the row changed since it was read?), converted here.

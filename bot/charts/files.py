@@ -7,11 +7,15 @@ transaction that then rolled back is harmless and is simply never sent. The file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.charts.pictures import draw
 from bot.engine.model import Effects
+
+# What turns each chart an event asked for into a message the outbox can hold (``PictureWriter``).
+Pictures = Callable[[Effects, str], None]
 
 
 def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:

@@ -163,6 +163,7 @@ def interviewed(
         _confirmed(code.upper(), "Excluding", yes)
     from sqlalchemy import select
 
+    from bot.charts.files import PictureWriter
     from bot.conversation.decisions import Decisions
     from bot.engine.model import Policy
     from bot.safety import SafetySite
@@ -179,7 +180,7 @@ def interviewed(
         trial = TrialService(db, programme, clock, seed=None)
         engine = build_engine(programme, Policy(trial=True, staff_available=settings.staff_chat_id is not None,
                                           safety=SafetySite.from_settings(settings)))  # fmt: skip
-        decisions = Decisions(db, engine, clock, settings.charts_dir, lambda: None)
+        decisions = Decisions(db, engine, clock, PictureWriter(settings.charts_dir), lambda: None)
         async with db.transaction() as session:  # the record and the participant's next step, together
             await trial.record_interview(session, command.code, command.outcome, command.reason, _actor(by))
             pid = await session.scalar(select(Participant.id).where(Participant.code == command.code))

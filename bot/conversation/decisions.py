@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.charts.files import write_pictures
+from bot.charts.files import Pictures
 from bot.clock import Clock
 from bot.engine import Engine
 from bot.engine.model import Effects, ParticipantState
@@ -29,10 +28,10 @@ Decide = Callable[[ParticipantState, datetime], Effects]
 
 class Decisions:
     def __init__(
-        self, db: Database, engine: Engine, clock: Clock, charts_dir: Path, wake_sender: Callable[[], None]
+        self, db: Database, engine: Engine, clock: Clock, pictures: Pictures, wake_sender: Callable[[], None]
     ) -> None:
         self.db, self.engine, self.clock = db, engine, clock
-        self.charts_dir, self.wake_sender = charts_dir, wake_sender
+        self.pictures, self.wake_sender = pictures, wake_sender
 
     async def nudge(self, participant_id: int, decide: Decide) -> None:
         """``decide`` in a transaction of its own, like an event; the sender is woken after the commit."""
@@ -55,7 +54,7 @@ class Decisions:
             return
         state = state_from_row(row)
         effects = decide(state, now)
-        write_pictures(effects, self.charts_dir, row.code or state.code)  # e.g. the first unlock after the draw
+        self.pictures(effects, row.code or state.code)  # e.g. the first unlock after the draw
         rows = EffectRows(version=self.engine.programme.version)
         target = Target(row.id, row.code, row.channel, row.chat_id)
         # Everything is stamped with the time the engine decided at; no event: bulk priority, as before.

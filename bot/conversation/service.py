@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.charts.files import write_pictures
+from bot.charts.files import Pictures
 from bot.clock import Clock
 from bot.conversation.decisions import Decide, Decisions
 from bot.conversation.requests import Step, TrialRequests, write_requests
@@ -85,7 +85,7 @@ class ConversationService:
         max_batch: int = 50,
         on_trial: Step | None = None,  # does one trial request in its transaction (bot/trial/chat.py)
         symptoms: SymptomPolicy | None = None,  # the symptom check's instrument and threshold
-        charts_dir: Path = DEFAULT_CHARTS_DIR,  # where /progress pictures are written (bootstrap: the setting)
+        pictures: Pictures,  # charts drawn to files (bootstrap: into the charts_dir setting)
         sweeper: Sweep,  # lets time pass for everyone due (scheduler/sweep.py), built by the composition root
         decisions: Decisions,  # one decision outside an event (bot/conversation/decisions.py)
         after_sweep: Callable[[], Awaitable[int]]
@@ -97,7 +97,7 @@ class ConversationService:
         self.staff_target = staff_target
         self.wake_sender = wake_sender
         self.symptoms = symptoms or SymptomPolicy()
-        self.charts_dir = charts_dir
+        self.pictures = pictures
         self.writer: GroupCommitWriter[Event] = GroupCommitWriter(db, self._apply, max_batch=max_batch)
         self.sweeper, self.decisions = sweeper, decisions
         # what an event asked of the trial: written with the event, done right after it (and by sweeps)
@@ -146,9 +146,6 @@ class ConversationService:
         language = programme.language(state.language)
         run_hook(conn, lambda session: record_scores(session, programme, who.participant_id, state.code, language,
                                                      effects, self.symptoms, now))  # fmt: skip
-
-    def _pictures(self, effects: Effects, code: str) -> None:
-        write_pictures(effects, self.charts_dir, code)  # a chart travels as a file path in the outbox
 
     def effect_rows(self) -> EffectRows:
         return EffectRows(version=self.engine.programme.version, next_due=self.engine.next_due)
@@ -216,7 +213,7 @@ class ConversationService:
         if effects.scores:  # scores and symptom-check notes in the same transaction
             rows.flush(conn, states=False)
             self._scores(conn, target, state, effects, ev.now)
-        self._pictures(effects, state.code)
+        self.pictures(effects, state.code)  # a chart travels as a file path in the outbox
         rows.add(target, state, effects, now=ev.now, next_due=AT_FLUSH, event_id=ev.event_id)
         return effects
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,7 +29,7 @@ from bot.clock import FakeClock
 from bot.content.programme import Programme
 from bot.conversation.decisions import Decisions
 from bot.engine import Inbound
-from bot.engine.model import Policy
+from bot.engine.model import Effects, Policy
 from bot.features import build_engine
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
@@ -71,8 +71,7 @@ class SimResult:
 class Simulation:
     """One simulated trial on one database."""
 
-    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path,
-                 charts_dir: Path) -> None:  # fmt: skip
+    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path) -> None:
         if programme.trial is None:
             raise ValueError("the content has no trial/trial.yaml: there is no trial to simulate")
         self.db, self.programme, self.config = db, programme, config
@@ -82,12 +81,12 @@ class Simulation:
         staff = (CHANNEL, STAFF_CHAT)
         engine = build_engine(programme, Policy(staff_available=False, trial=True))
         trial = TrialService(db, programme, self.clock, seed=SIM_SEED, staff_target=staff)
-        decisions = Decisions(db, engine, self.clock, charts_dir, lambda: None)
+        decisions = Decisions(db, engine, self.clock, charts_named, lambda: None)
         self.trial_chat = TrialChat(trial, engine, decisions.decide_in)
         self.service = conversation_service(
             db, engine, self.clock, timezone=TIMEZONE, language="en", staff_target=staff,
             on_trial=self.trial_chat.run, after_sweep=self.trial_chat.draws_due, symptoms=SymptomPolicy(),
-            charts_dir=charts_dir, decisions=decisions,
+            pictures=charts_named, decisions=decisions,
         )  # fmt: skip
         relay = RelayConfig(staff_channel=CHANNEL, staff_chat_id=STAFF_CHAT, therapist_ids=(THERAPIST,),
                             therapist_names={THERAPIST: "Sim"}, signature="— {name}", timezone=TIMEZONE)  # fmt: skip
@@ -206,8 +205,19 @@ async def simulate(db: Database, content_dir: Path, config: SimConfig, on_day: C
     if programme is None:
         with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
             programme = simulated_programme(content_dir, Path(folder))
-    with tempfile.TemporaryDirectory(prefix="icbt-sim-charts-") as charts:  # the run's pictures, not kept
-        return await Simulation(db, programme, config, content_dir, Path(charts)).run(on_day)
+    return await Simulation(db, programme, config, content_dir).run(on_day)
+
+
+def charts_named(effects: Effects, code: str) -> None:
+    """The simulator's pictures: a chart's message goes out naming its picture, which is not drawn.
+
+    Synthetic people never look at a picture, and drawing one (matplotlib, a PNG) costs as much as a
+    hundred answers; the engine still decides every chart and the message still carries it, as a name."""
+    for index, out in enumerate(effects.outbound):
+        if out.chart is not None:
+            effects.outbound[index] = replace(
+                out, image=f"{code}-{type(out.chart).__name__}.png (not drawn)", chart=None
+            )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.charts.files import PictureWriter
 from bot.clock import FakeClock
 from bot.conversation.decisions import Decisions
 from bot.conversation.service import DEFAULT_CHARTS_DIR
@@ -25,7 +26,7 @@ async def test_a_nested_change_in_the_position_is_saved(db, programme) -> None:
             "test", "chat-1", "en", "Europe/Stockholm", NOW
         )
         pid = row.id
-    decisions = Decisions(db, build_engine(programme), FakeClock(NOW), DEFAULT_CHARTS_DIR, lambda: None)
+    decisions = Decisions(db, build_engine(programme), FakeClock(NOW), PictureWriter(DEFAULT_CHARTS_DIR), lambda: None)
 
     def first_offer(state: ParticipantState, now: datetime) -> Effects:
         state.reports["week02"] = {"offers": 1, "reminders": 0}

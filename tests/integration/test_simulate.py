@@ -25,7 +25,7 @@ from bot.measures.export import write_export
 from bot.simulate.overlay import PLACEHOLDER, write_overlay
 from bot.simulate.people import SimConfig
 from bot.simulate.run import THERAPIST, simulate
-from bot.storage.models import Answer, AuditEntry, Consent, Participant
+from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.report import TrialReport
@@ -99,6 +99,10 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     before_crossover = min(a.at for a in audit if a.action == "crossover_offered")
     modules = {(a.participant_id, a.module_id) for a in answers if a.answered_at < before_crossover}
     assert (treated, "week02") in modules and not any(pid == waiting and m.startswith("week") for pid, m in modules)
+    # the engine's charts reached the messages, named and not drawn (nobody simulated looks at one)
+    async with db.reading() as session:
+        images = [m.payload["image"] for m in await session.scalars(select(OutboxMessage)) if m.payload.get("image")]
+    assert images and all(image.endswith("(not drawn)") and not Path(image).exists() for image in images)
 
     programme = load_programme(CONTENT)
     dataset = await load_dataset(db, programme)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.bootstrap import conversation_service
+from bot.charts.files import PictureWriter
 from bot.conversation.decisions import Decisions
 from bot.conversation.service import DEFAULT_CHARTS_DIR
 from bot.engine import Inbound
@@ -32,7 +33,7 @@ def trial_chat_for(db, programme, clock, sender, transport) -> tuple[TrialChat, 
     """The trial in the chat through the real service: the TrialChat and a driver for the participant."""
     trial = TrialService(db, programme, clock, seed=SEED, staff_target=("test", "staff"), wake_sender=sender.wake.set)
     engine = build_engine(programme, Policy(trial=True))
-    decisions = Decisions(db, engine, clock, DEFAULT_CHARTS_DIR, sender.wake.set)
+    decisions = Decisions(db, engine, clock, PictureWriter(DEFAULT_CHARTS_DIR), sender.wake.set)
     trial_chat = TrialChat(trial, engine, decisions.decide_in)
     service = conversation_service(
         db, engine, clock, timezone="Europe/Stockholm", language="en",
