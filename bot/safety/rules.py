@@ -9,6 +9,7 @@ up at validation time with the path of the offending field. Patterns are expande
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -55,11 +56,20 @@ def check_id(value: str) -> str:
 
 def _check_patterns(values: tuple[str, ...]) -> tuple[str, ...]:
     for value in values:
-        try:
-            sequences(value, {})
-        except PatternError as exc:
-            raise ValueError(str(exc)) from None
+        if (problem := _pattern_problem(value)) is not None:
+            raise ValueError(problem)
     return values
+
+
+@functools.lru_cache(maxsize=8192)
+def _pattern_problem(pattern: str) -> str | None:
+    """What is wrong with one pattern, or None. Checking expands every form of it; a process that
+    loads the same rules again (the simulator's overlay, a test suite) need not expand them again."""
+    try:
+        sequences(pattern, {})
+    except PatternError as exc:
+        return str(exc)
+    return None
 
 
 class _Strict(BaseModel):
