@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from bot.conversation.service import ConversationService, Event
 from bot.engine import Inbound
 from bot.engine.model import ParticipantState
-from bot.storage.rows import Target, statements
+from bot.storage.rows import Target, record_event, statements
 
 
 @dataclass
@@ -80,9 +80,8 @@ async def handle_batch(
             if key not in people:
                 people = service.participants(conn, sql, [ev])
             target = people[key][1]
-            recorded = conn.execute(sql.record_event, [{"channel": channel, "event_id": ev.event_id,
-                                                        "processed_at": now, "participant_id": target.participant_id}]
-                                    ).all()  # fmt: skip
+            recorded = record_event(conn, {"channel": channel, "event_id": ev.event_id, "processed_at": now,
+                                           "participant_id": target.participant_id})  # fmt: skip
             events += 1
             if not recorded:  # this event id was handled before: nothing is done, as in ``handle``
                 so_far = SoFar(target, people[key][0], [])

@@ -172,6 +172,16 @@ def sweep_state_values(
     return pid, state.status, state.paused, state.start_date, position, next_due, now
 
 
+def record_event(conn: Connection, row: dict[str, Any]) -> bool:
+    """Record one event id in ``processed_events``; False: it was recorded before (a redelivery),
+    and nothing is to be done. A sitting records its events one by one (``bot/conversation/batch.py``),
+    70,000 in a simulated trial: on the fast path the statement is compiled once and run as it is."""
+    sql = statements(conn.dialect.name)
+    if not bulk.fast_path():
+        return bool(conn.execute(sql.record_event, [row]).all())
+    return bool(bulk.prepare(sql.record_event, tuple(row), conn.dialect).query(conn, row))
+
+
 def history(conn: Connection, participant_id: int) -> list[StoredAnswer]:
     rows = conn.execute(statements(conn.dialect.name).history, {"pid": participant_id})
     return [StoredAnswer(*r) for r in rows]

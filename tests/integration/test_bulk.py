@@ -174,7 +174,7 @@ def plain_sqlalchemy():
 def _every_bulk_write(conn, ids) -> None:
     """Each way the bot writes in bulk: an event's or a chunk's ``EffectRows``, a sweep's own statements
     (``Writes``), the inbox's and the processed events' insert-ignore, duplicates offered to each."""
-    from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE_KEYS, EffectRows
+    from bot.storage.rows import OUTBOX_KEYS, SWEEP_STATE_KEYS, EffectRows, record_event
     from scheduler.sweep_ticks import Writes
 
     rows = EffectRows(version="v")
@@ -190,11 +190,13 @@ def _every_bulk_write(conn, ids) -> None:
     writes.state.run(conn, [writes.state_params(*(s[k] for k in SWEEP_STATE_KEYS)) for s in states[3:]])
     messages = [_message(pid, i) | {"payload": bulk.encode(_message(pid, i)["payload"])} for i, pid in enumerate(ids)]
     writes.outbox.run(conn, [writes.outbox_params(*(m[k] for k in OUTBOX_KEYS)) for m in messages])
+    recorded = []
     for _ in range(2):
         conn.execute(bulk.insert_ignore(conn.dialect.name, INBOX),
                      {"update_id": 7, "payload": {"message": {"text": "hej ✓"}}, "attempts": 0, "received_at": NOW})  # fmt: skip
-        conn.execute(statements(conn.dialect.name).record_event,
-                     {"channel": "test", "event_id": "u7", "participant_id": ids[0], "processed_at": NOW})  # fmt: skip
+        recorded.append(record_event(conn, {"channel": "test", "event_id": "u7", "participant_id": ids[0],
+                                            "processed_at": NOW}))  # fmt: skip
+    assert recorded == [True, False], "an event id is recorded once; offered again, it says so"
 
 
 async def _every_table(db: Database) -> dict[str, list[dict]]:
