@@ -27,10 +27,10 @@ from bot.measures.stats import two_by_two
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1180px;margin:2em auto;color:#222;line-height:1.4}
 table{border-collapse:collapse;margin:0.6em 0 1.4em}th,td{padding:3px 10px;border-bottom:1px solid #ddd;text-align:left}
-th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}td.nw{white-space:nowrap}h2{margin-top:1.8em;border-bottom:2px solid #ccd}
+th{background:#f0f2f5}td.num{text-align:right;font-variant-numeric:tabular-nums}td.nw{white-space:nowrap}td.words{min-width:14em}h2{margin-top:1.8em;border-bottom:2px solid #ccd}
 .note{background:#fff8e1;padding:0.6em 1em;border-left:4px solid #e0a800}img{max-width:100%}
 caption{caption-side:top;text-align:left;font-weight:600;padding:0.3em 0}
-@media print{body{max-width:none;margin:0;font-size:8pt}th,td{padding:2px 5px}h2{break-after:avoid}table,img,.consort{break-inside:avoid}
+@media print{body{max-width:none;margin:0;font-size:8pt}th,td{padding:2px 5px}h2{break-after:avoid}table,img,.consort{break-inside:avoid}tr{break-inside:avoid}
 th{background:#eee!important;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 @page{size:A4;margin:14mm}
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -53,13 +54,20 @@ def _ms(value: tuple[float, float] | None) -> str:
     return "–" if value is None else f"{value[0]:.1f} ({value[1]:.1f})"
 
 
+WORDS = re.compile(r"[^\W\d_]{4,}")  # a word of four letters or more: "working", "undefined", "recorded"
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1, caption: str = "") -> str:
-    """An HTML table; number cells right-aligned, and kept on one line when short (an interval never breaks)."""
+    """An HTML table; number cells right-aligned, and kept on one line when short (an interval never
+    breaks). A cell of words in a number column (a source, "undefined (no one improved …)") reads as
+    text: left-aligned, in a column wide enough for a line of it."""
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
 
     def cell(i: int, c: str) -> str:
         if i < numeric_from:
             return f"<td>{escape(c)}</td>"
+        if WORDS.search(c):
+            return f"<td class=words>{escape(c)}</td>"
         return f"<td class=num>{escape(c)}</td>" if len(c) > SHORT else f'<td class="num nw">{escape(c)}</td>'
 
     body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)

@@ -120,3 +120,15 @@ def test_a_power_curve_counts_failed_runs(trial: TrialDataset, programme: Progra
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", section)
     assert cells[:4] == ["30", "9/19", "47%", "1"] and 'class="num nw">47%' in section
     assert 'alt="power against the number randomized"' in section
+
+
+def test_a_printed_table_reads_words_as_text_and_keeps_each_row_on_one_page() -> None:
+    from bot.measures.report import STYLE
+    from bot.measures.report_outcomes import table
+
+    html = table(["Measure", "s₁ / r", "source of r", "χ² with Yates"],
+                 [["CSQ", "7.10 / 0.8", "working value within the seed's range", "χ²(1) = 4.07, p 0.0437"]])  # fmt: skip
+    cells = re.findall(r"<td( class=[^>]*)?>", html)
+    assert cells == ["", ' class="num nw"', " class=words", ' class="num nw"']
+    assert "td.words{min-width:14em}" in STYLE
+    assert "tr{break-inside:avoid}" in STYLE.split("@media print", 1)[1]
