@@ -321,7 +321,7 @@ class EffectRows:
         for table, rows in ((ANSWERS, self.answers), (CONSENTS, self.consents), (RELAYS, self.relays),
                             (AUDIT, self.audit)):  # fmt: skip
             if rows:
-                conn.execute(sql.inserts[table.name], rows)
+                bulk.executemany(conn, sql.inserts[table.name], rows)
         offered = len(self.outbox)
         if self.outbox:
             bulk.executemany(conn, sql.outbox, self.outbox)

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from bot.storage import bulk
 from bot.storage.database import Database
 from bot.storage.models import ProcessedEvent
-from bot.storage.rows import AUDIT, OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
+from bot.storage.rows import ANSWERS, AUDIT, OUTBOX, PARTICIPANTS, UPDATE_STATE, statements
 from bot.storage.tables_runtime import InboxUpdate
 
 EVENTS: Table = ProcessedEvent.__table__  # type: ignore[assignment]
@@ -184,6 +184,9 @@ def _every_bulk_write(conn, ids) -> None:
         rows.message(pid, ("test", message["chat_id"]), message["payload"], NOW, message["dedup_key"])
         rows.message(pid, ("test", message["chat_id"]), message["payload"], NOW, message["dedup_key"])  # again
         rows.audit.append({"at": NOW, "participant_id": pid, "actor": "engine", "action": "seen", "detail": {"i": i}})
+        rows.answers.append({"participant_id": pid, "module_id": "week01", "step_id": "diary", "field_id": "pain",
+                             "entry_id": None if i else "e1", "value": [i, 2.5, "Smärta ✓"] if i else i,
+                             "content_version": "v", "answered_at": NOW, "event_id": f"u{i}"})  # fmt: skip
     rows.flush(conn)
     writes = Writes.for_dialect(conn.dialect)
     states = [_state(pid, i) | {"position": bulk.encode(_state(pid, i)["position"])} for i, pid in enumerate(ids)]
@@ -202,7 +205,7 @@ def _every_bulk_write(conn, ids) -> None:
 async def _every_table(db: Database) -> dict[str, list[dict]]:
     async with db.engine.connect() as conn:
         stored = {}
-        for table in (PARTICIPANTS, OUTBOX, AUDIT, EVENTS, INBOX):
+        for table in (PARTICIPANTS, OUTBOX, AUDIT, ANSWERS, EVENTS, INBOX):
             rows = await conn.exec_driver_sql(f"SELECT {_columns(table)} FROM {table.name}")
             stored[table.name] = sorted(_without_ids(rows.all()), key=lambda row: tuple(map(str, row.values())))
         return stored
@@ -212,7 +215,7 @@ async def _stored_after_every_bulk_write(db: Database) -> dict[str, list[dict]]:
     await _written(db, _every_bulk_write)
     stored = await _every_table(db)
     async with db.engine.begin() as conn:
-        for table in (AUDIT, EVENTS, INBOX):
+        for table in (AUDIT, ANSWERS, EVENTS, INBOX):
             await conn.execute(table.delete())
     return stored
 
@@ -228,7 +231,7 @@ async def test_the_fallback_to_plain_sqlalchemy_stores_the_same_rows(db: Databas
     assert Writes.for_dialect(db.engine.dialect).state.plain is None
     fast = await _stored_after_every_bulk_write(db)
     assert plain == fast
-    assert [len(plain[t.name]) for t in (PARTICIPANTS, OUTBOX, AUDIT, EVENTS, INBOX)] == [6, 6, 3, 1, 1]
+    assert [len(plain[t.name]) for t in (PARTICIPANTS, OUTBOX, AUDIT, ANSWERS, EVENTS, INBOX)] == [6, 6, 3, 3, 1, 1]
 
 
 def test_the_fallback_uses_the_dialects_own_insert_ignore_and_generates_no_code(plain_sqlalchemy) -> None:
