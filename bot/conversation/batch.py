@@ -15,8 +15,10 @@ The batch ends when ``next_event`` returns None, after ``limit`` events, or righ
 that asked something of the trial (an application to assess, a draw): that request is done after
 the commit, as ``handle`` does it, so the caller's next batch sees its outcome. ``done(conn)`` runs
 last inside the transaction, after the rows are written (the simulator marks the replies it read
-as delivered). If the transaction fails, none of the batch's events is stored and the error
-reaches the caller.
+as delivered). The participant's next due time is worked out at their first answer and once more
+when the rows are written (``EffectRows``, ``AT_FLUSH``), not after every answer. If the transaction
+fails (the database, or a state the sitting left impossible to schedule), none of the batch's events
+is stored and the error reaches the caller.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ async def handle_batch(
         rows = service.effect_rows()
         people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
         so_far = SoFar()
-        events, asked = 0, None
+        events, decided, asked = 0, 0, None
         while events < limit:
             upcoming = next_event(conn, so_far)
             if upcoming is None:
@@ -86,7 +88,8 @@ async def handle_batch(
             if not recorded:  # this event id was handled before: nothing is done, as in ``handle``
                 so_far = SoFar(target, people[key][0], [])
                 continue
-            (_, trial), effects = service.decide_event(conn, rows, people, ev)
+            (_, trial), effects = service.decide_event(conn, rows, people, ev, due_later=decided > 0)
+            decided += 1
             so_far = SoFar(target, people[key][0], [out.to_payload() for out in effects.outbound])
             if trial:
                 asked = target.participant_id

@@ -181,13 +181,18 @@ class ConversationService:
 
     def decide_event(
         self, conn: Connection, rows: EffectRows, people: dict[tuple[str, str], tuple[ParticipantState | None, Target]],
-        ev: Event,
+        ev: Event, due_later: bool = False,
     ) -> tuple[tuple[int, bool], Effects]:  # fmt: skip
         """One recorded event of a batch decided on the batch's copy of the state (changed in place),
-        its rows gathered into ``rows``; returns (participant id, asked the trial) and the effects."""
+        its rows gathered into ``rows``; returns (participant id, asked the trial) and the effects.
+
+        ``due_later``: the participant's next due time is worked out when the rows are written
+        (``AT_FLUSH``), for a chat's later events in one sitting; their first event works it out at
+        once, so a state that cannot be scheduled (a time zone that does not exist) is theirs alone,
+        quarantined here like any other unusable state."""
         state, target = people[(ev.channel, ev.chat_id)]
         try:
-            effects = self._decide(conn, rows, ev, state, target)
+            effects = self._decide(conn, rows, ev, state, target, due_later)
         except SQLAlchemyError:  # the database, not the participant: the batch fails and is retried
             raise
         except Exception as exc:  # their state cannot be used: theirs alone, and their words still go on
@@ -200,7 +205,13 @@ class ConversationService:
         return (target.participant_id, bool(effects.trial)), effects
 
     def _decide(
-        self, conn: Connection, rows: EffectRows, ev: Event, state: ParticipantState | None, target: Target
+        self,
+        conn: Connection,
+        rows: EffectRows,
+        ev: Event,
+        state: ParticipantState | None,
+        target: Target,
+        due_later: bool = False,
     ) -> Effects:
         """The engine's answer to one event, gathered into ``rows`` (raises when the state is unusable)."""
         if state is None:
@@ -214,7 +225,8 @@ class ConversationService:
             rows.flush(conn, states=False)
             self._scores(conn, target, state, effects, ev.now)
         self.pictures(effects, state.code)  # a chart travels as a file path in the outbox
-        rows.add(target, state, effects, now=ev.now, next_due=AT_FLUSH, event_id=ev.event_id)
+        due = AT_FLUSH if due_later else self.engine.next_due(state, ev.now)
+        rows.add(target, state, effects, now=ev.now, next_due=due, event_id=ev.event_id)
         return effects
 
     def _held(self, conn: Connection, rows: EffectRows, ev: Event, target: Target, error: Exception) -> Effects:

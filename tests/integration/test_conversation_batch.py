@@ -139,7 +139,7 @@ async def stored_state(db: Database, service: ConversationService):
     return state_from_row(person), person.next_due_at
 
 
-async def test_a_sitting_asks_for_the_next_due_time_once_and_stores_the_one_of_its_state(
+async def test_a_sitting_asks_for_the_next_due_time_at_its_first_answer_and_its_end_and_stores_the_one_of_its_state(
     db, programme, clock, monkeypatch
 ) -> None:
     service = make_service(db, programme, clock)
@@ -147,7 +147,7 @@ async def test_a_sitting_asks_for_the_next_due_time_once_and_stores_the_one_of_i
     real = service.engine.next_due
     monkeypatch.setattr(service.engine, "next_due", lambda state, now: asked.append(state.code) or real(state, now))
     await handle_batch(service, "test", CHAT, sitting(40))
-    assert len(asked) == 1, "once for the sitting, not once per answer"
+    assert len(asked) == 2, "at the first answer and when the rows are written, not once per answer"
     state, due = await stored_state(db, service)
     assert state.status == "active" and due is not None
     assert due.replace(tzinfo=None) == real(state, clock.now()).replace(tzinfo=None)
@@ -182,3 +182,23 @@ async def test_an_event_that_fails_after_changing_the_state_leaves_the_earlier_s
     async with db.reading() as session:
         person = await session.scalar(select(Participant))
     assert person is not None and person.quarantined_at is not None
+
+
+async def test_a_state_that_cannot_be_scheduled_is_quarantined_at_the_first_answer_of_a_sitting(
+    db, programme, clock
+) -> None:
+    """The next due time is worked out at once for a sitting's first answer: a stored time zone that
+    does not exist quarantines that participant, the sitting's words are relayed, nothing fails."""
+    service = make_service(db, programme, clock)
+    await handle_batch(service, "test", CHAT, sitting(40))  # active: their next due time is local
+    async with db.transaction() as session:
+        person = await session.scalar(select(Participant))
+        assert person is not None
+        person.timezone = "Mars/Olympus_Mons"
+    script = iter([("later-1", Inbound(kind="text", text="hello"))])
+    result = await handle_batch(service, "test", CHAT, lambda conn, so_far: next(script, None))
+    assert result.events == 1
+    async with db.reading() as session:
+        person = await session.scalar(select(Participant))
+        quarantined = list(await session.scalars(select(AuditEntry.action).where(AuditEntry.action == "quarantined")))
+    assert person is not None and person.quarantined_at is not None and quarantined == ["quarantined"]
