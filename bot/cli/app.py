@@ -7,6 +7,7 @@ traceback reaches the person at the terminal.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,12 +60,11 @@ def _run(coro: Coroutine[Any, Any, Any]) -> Any:
 
 def _needs_analysis(command: str) -> None:
     """The statistics are an extra (``icbt-bot[analysis]``): without it, one line says how to add it."""
-    try:
-        import pandas  # noqa: F401
-        import scipy.stats  # noqa: F401
-        import statsmodels.formula.api  # noqa: F401
-    except ImportError as exc:
-        _fail(AnalysisMissing(f"icbt {command} needs the analysis extra ({exc.name} is not installed): "
+    missing = next(
+        (name for name in ("pandas", "scipy", "statsmodels") if importlib.util.find_spec(name) is None), None
+    )
+    if missing is not None:  # looked up, not imported: a command that does not need them now need not wait for them
+        _fail(AnalysisMissing(f"icbt {command} needs the analysis extra ({missing} is not installed): "
                               "pip install 'icbt-bot[analysis]' (./dev installs it)"))  # fmt: skip
 
 

@@ -11,11 +11,7 @@ mixed model) reaches p < 0.05; a run that fails or gives no p is counted as fail
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -24,18 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError
 
-from bot.content.loader import load_programme
 from bot.content.programme import Programme
 from bot.errors import IcbtError
-from bot.measures.analysis import measures, primary_measure
-from bot.measures.analysis_models import mixed_model
-from bot.measures.dataset import TrialDataset
-from bot.measures.db_loader import load_dataset
-from bot.measures.power import ALPHA, PowerPoint
-from bot.measures.report import build_report
 from bot.settings import Settings
-from bot.simulate.against_seed import Figures, figures, summary
-from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import SimConfig
 from bot.simulate.run import SimResult, simulate
 from bot.storage.database import Database
@@ -46,7 +33,7 @@ class SimulationRefused(IcbtError):
     """The target database already holds participants."""
 
 
-def _bar(console: Console) -> Progress:
+def progress_bar(console: Console) -> Progress:
     """Drawn when a simulated day or a run is done, not ten times a second: a refreshing thread would
     take the simulation's own core on a small machine."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -73,7 +60,7 @@ def open_database(url: str) -> Database:
         ) from None
 
 
-async def _one(
+async def one_trial(
     url: str, content: Path, config: SimConfig, console: Console, programme: Programme | None = None
 ) -> SimResult:
     db = open_database(url)
@@ -82,61 +69,13 @@ async def _one(
         async with db.reading() as session:
             if await session.scalar(select(func.count(Participant.id))):
                 raise SimulationRefused(f"simulate: {url} already holds participants; give a fresh --db")
-        with _bar(console) as bar:
+        with progress_bar(console) as bar:
             task = bar.add_task(f"simulating {config.participants} people (seed {config.seed})", total=1)
 
             def on_day(day: int, days: int) -> None:
                 bar.update(task, total=days, completed=day, refresh=True)
 
             return await simulate(db, content, config, on_day, programme)
-    finally:
-        await db.dispose()
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """One repeated trial: its size, the primary analysis's p (None: not computable), or why it failed."""
-
-    participants: int
-    p: float | None
-    error: str | None = None
-    dataset: TrialDataset | None = None  # kept for the report from the first run only
-    figures: Figures | None = None  # the primary outcome's effect sizes and the drop-out, against the seed's
-
-
-def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
-    """A worker process's job: one trial into its own temporary SQLite file, then its primary analysis."""
-    content, config, keep = job
-    try:
-        programme, simulated = _programmes(content)
-        with tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'run.sqlite3'}"
-            asyncio.run(_one(url, content, config, Console(quiet=True), simulated))
-            dataset = asyncio.run(_load(url, programme))
-        found = measures(dataset, programme.instruments)
-        declared = programme.trial.primary_outcome if programme.trial else None
-        primary = primary_measure(found, (declared.instrument, declared.scale) if declared else None)
-        result = mixed_model(dataset, primary.key) if primary is not None else None
-        found = figures(dataset, primary.key) if primary is not None else None
-        return RunOutcome(config.participants, None if result is None else result.p, None, dataset if keep else None,
-                          found)  # fmt: skip
-    except Exception as exc:  # a failed run is counted and shown, never dropped
-        return RunOutcome(config.participants, None, f"{exc.__class__.__name__}: {exc}")
-
-
-@functools.cache
-def _programmes(content: Path) -> tuple[Programme, Programme]:
-    """The content as the analysis reads it and as the simulator gives it (with the made-up wording),
-    loaded once per worker process: loading (and compiling the safety rules) costs seconds per run."""
-    plain = load_programme(content)
-    with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
-        return plain, simulated_programme(content, Path(folder), plain)
-
-
-async def _load(url: str, programme: Programme) -> TrialDataset:
-    db = Database(url)
-    try:
-        return await load_dataset(db, programme)
     finally:
         await db.dispose()
 
@@ -154,51 +93,6 @@ def parse_sizes(text: str | None) -> list[int] | None:
     return sizes
 
 
-def power_points(outcomes: list[RunOutcome]) -> list[PowerPoint]:
-    """Hits, counted and failed runs per trial size, smallest first."""
-    points = []
-    for size in sorted({o.participants for o in outcomes}):
-        mine = [o for o in outcomes if o.participants == size]
-        counted = [o for o in mine if o.p is not None]
-        points.append(PowerPoint(size, sum(1 for o in counted if o.p < ALPHA), len(counted), len(mine) - len(counted)))  # type: ignore[operator]
-    return points
-
-
-def power_command(settings: Settings, config: SimConfig, runs: int, sizes: list[int], workers: int,
-                  report: Path | None, console: Console) -> str:  # fmt: skip
-    """``--runs K``: K trials per size in ``workers`` processes; power per size, failed runs counted."""
-    jobs = [(settings.content_dir, SimConfig(**{**config.__dict__, "participants": size, "seed": config.seed + run}),
-             not index and report is not None)
-            for index, (size, run) in enumerate((size, run) for size in sizes for run in range(runs))]  # fmt: skip
-    outcomes: list[RunOutcome] = []
-    with _bar(console) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
-        task = bar.add_task(f"power: {runs} trials of each of {', '.join(map(str, sizes))}", total=len(jobs))
-        for outcome in pool.map(_one_for_power, jobs):
-            outcomes.append(outcome)
-            bar.update(task, advance=1, refresh=True)
-    points = power_points(outcomes)
-    lines = [
-        f"power of the primary analysis (ITT mixed model, p < {ALPHA}) with {p.participants} randomized: "
-        f"{p.significant} of {p.counted} simulated trials significant = {p.power:.0%} "
-        f"(95 % CI {p.interval[0]:.0%}-{p.interval[1]:.0%}); {p.failed} failed (effect {config.effect:g})"
-        for p in points
-    ]
-    for size in sorted({o.participants for o in outcomes}):
-        found = [o.figures for o in outcomes if o.participants == size and o.figures is not None]
-        if found:
-            lines.append(f"with {size} randomized, {summary(found)}")
-    failures = sorted({o.error for o in outcomes if o.error})
-    lines += [f"failed run: {error}" for error in failures[:3]]
-    if report is not None and outcomes[0].dataset is not None:
-        programme = load_programme(settings.content_dir)
-        note = f"Simulated data: the first of the power runs (seed {config.seed}), synthetic people, not real ones."
-        html = build_report(outcomes[0].dataset, programme.instruments, "Simulated trial and power", note,
-                            trial=programme.trial, power=points)  # fmt: skip
-        report.write_text(html, encoding="utf-8")
-        lines.append(f"report with the power curve written to {report}")
-    return "\n".join(lines)
-
-
 def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_url: str | None = None,
                      console: Console | None = None, sizes: list[int] | None = None, workers: int | None = None,
                      report: Path | None = None) -> str:  # fmt: skip
@@ -206,9 +100,11 @@ def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_ur
     if runs <= 1 and not sizes:
         url = db_url or settings.database_url
         asyncio.run(open_database(url).dispose())  # a URL that cannot be used stops here, before any work
-        result = asyncio.run(_one(url, settings.content_dir, config, console))
+        result = asyncio.run(one_trial(url, settings.content_dir, config, console))
         arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
         return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "
                 f"through the engine, into {url}")  # fmt: skip
+    from bot.cli.simulate_power import power_command  # the statistics are loaded only for power
+
     return power_command(settings, config, runs, sizes or [config.participants], workers or os.cpu_count() or 1,
                          report, console)  # fmt: skip

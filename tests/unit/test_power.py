@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from bot.cli.simulate import RunOutcome, SimulationRefused, _one_for_power, parse_sizes, power_points
+from bot.cli.simulate import SimulationRefused, parse_sizes
+from bot.cli.simulate_power import RunOutcome, _one_for_power, power_points
 from bot.simulate.people import SimConfig
 
 
