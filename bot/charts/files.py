@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot.charts.pictures import draw
 from bot.engine.model import Effects
 
 # What turns each chart an event asked for into a message the outbox can hold (``PictureWriter``).
@@ -23,6 +22,8 @@ def write_pictures(effects: Effects, charts_dir: Path, code: str) -> None:
     for index, out in enumerate(effects.outbound):
         if out.chart is None:
             continue
+        from bot.charts.pictures import draw  # matplotlib: loaded when the first chart is drawn
+
         charts_dir.mkdir(parents=True, exist_ok=True)
         n = len(list(charts_dir.glob(f"{code}-*.png"))) + 1
         path = charts_dir / f"{code}-{n}.png"

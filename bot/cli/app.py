@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,8 +311,16 @@ def simulate(
     try:
         sim = SimConfig.calibrated(load_calibration(settings.content_dir), participants=participants, seed=seed,
                                    adherence=adherence, dropout=dropout, effect=effect)  # fmt: skip
-        typer.echo(simulate_command(settings, sim, runs=runs, db_url=db, sizes=parse_sizes(sizes), workers=workers,
-                                    report=report))  # fmt: skip
+        trial_sizes = parse_sizes(sizes)
+        if runs <= 1 and not trial_sizes:
+            typer.echo(simulate_command(settings, sim, db_url=db))
+        else:  # the statistics are loaded only for power
+            from rich.console import Console
+
+            from bot.cli.simulate_power import power_command
+
+            typer.echo(power_command(settings, sim, runs, trial_sizes or [participants], workers or os.cpu_count() or 1,
+                                     report, Console(stderr=True)))  # fmt: skip
     except IcbtError as exc:
         _fail(exc)
 

@@ -1,17 +1,13 @@
-"""Body of ``icbt simulate``: one simulated trial into a database, or ``--runs K`` of them for power.
+"""Body of ``icbt simulate``: one simulated trial into a database (``--runs K`` for power is
+``bot/cli/simulate_power.py``, which uses ``one_trial`` here in each worker process).
 
 One run writes into the given database (``--db``, else the configured one), which must hold no
-participants yet: a simulation never mixes with real people. ``--runs K`` repeats the trial K times
-with seeds S, S+1, ... in temporary SQLite databases, in parallel worker processes (one per core
-by default), for each trial size of ``--sizes``, and counts how often the primary analysis (the ITT
-mixed model) reaches p < 0.05; a run that fails or gives no p is counted as failed and shown. With
-``--report FILE`` the first run's report carries the power curve (power against N).
+participants yet: a simulation never mixes with real people.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from rich.console import Console
@@ -93,18 +89,14 @@ def parse_sizes(text: str | None) -> list[int] | None:
     return sizes
 
 
-def simulate_command(settings: Settings, config: SimConfig, runs: int = 1, db_url: str | None = None,
-                     console: Console | None = None, sizes: list[int] | None = None, workers: int | None = None,
-                     report: Path | None = None) -> str:  # fmt: skip
+def simulate_command(settings: Settings, config: SimConfig, db_url: str | None = None,
+                     console: Console | None = None) -> str:  # fmt: skip
+    """One simulated trial into ``db_url`` (else the configured database); ``--runs`` is
+    ``bot/cli/simulate_power.py``, which ``icbt simulate`` calls instead."""
     console = console or Console(stderr=True)
-    if runs <= 1 and not sizes:
-        url = db_url or settings.database_url
-        asyncio.run(open_database(url).dispose())  # a URL that cannot be used stops here, before any work
-        result = asyncio.run(one_trial(url, settings.content_dir, config, console))
-        arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
-        return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "
-                f"through the engine, into {url}")  # fmt: skip
-    from bot.cli.simulate_power import power_command  # the statistics are loaded only for power
-
-    return power_command(settings, config, runs, sizes or [config.participants], workers or os.cpu_count() or 1,
-                         report, console)  # fmt: skip
+    url = db_url or settings.database_url
+    asyncio.run(open_database(url).dispose())  # a URL that cannot be used stops here, before any work
+    result = asyncio.run(one_trial(url, settings.content_dir, config, console))
+    arms = ", ".join(f"{n} {arm}" for arm, n in result.randomized.items())
+    return (f"simulated {result.applied} applicants ({arms} randomized), {result.answers_sent} answers "
+            f"through the engine, into {url}")  # fmt: skip
