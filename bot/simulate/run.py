@@ -13,11 +13,9 @@ transport, and every person who uses the bot that day answers whatever waits for
 
 from __future__ import annotations
 
-import gc
 import itertools
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +31,7 @@ from bot.conversation.decisions import Decisions
 from bot.engine import Inbound
 from bot.engine.model import Effects, Policy
 from bot.features import build_engine
+from bot.heap import settled_heap
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
 from bot.relay import confirm
@@ -213,26 +212,6 @@ async def simulate(db: Database, content_dir: Path, config: SimConfig, on_day: C
         with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
             programme = simulated_programme(content_dir, Path(folder))
     return await Simulation(db, programme, config, content_dir).run(on_day)
-
-
-@contextmanager
-def settled_heap(programme: Programme) -> Iterator[None]:
-    """The content and its indexed safety rules (about a million objects) live as long as the run:
-    frozen, the garbage collector stops scanning them again and again, and it runs less often among
-    the many short-lived rows of a run. That was a fifth of a simulated trial's time. Undone after."""
-    for language in programme.spec.languages:  # the rules are indexed on first use: now, to be frozen
-        rules = programme.safety_rules(language)
-        if rules is not None:
-            rules.compiled()
-    thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def charts_named(effects: Effects, code: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from bot.measures import seed_paper
 from bot.measures.scoring import score
 from bot.simulate.calibration import load_calibration
 from bot.simulate.people import SimConfig, administer, decide_change, make_people
-from bot.simulate.run import settled_heap
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
@@ -66,12 +64,3 @@ def test_the_observed_primary_change_lands_on_the_seeds_per_arm() -> None:
     assert np.mean(takes) == pytest.approx(0.8, abs=0.05)
     dropping = [p.drop_week is not None for p in make_people(config, np.random.default_rng(3))]
     assert np.mean(dropping) == pytest.approx(0.074, abs=0.02)
-
-
-def test_a_run_freezes_its_content_for_the_collector_and_leaves_the_collector_as_it_found_it(programme) -> None:
-    before = gc.get_threshold()
-    with settled_heap(programme):
-        assert gc.get_freeze_count() > 100_000, "the content and the indexed rules are frozen"
-        assert programme.safety_rules("en").compiled() is programme.safety_rules("en").compiled()
-        assert gc.get_threshold()[0] > before[0]
-    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

@@ -19,6 +19,7 @@ from bot.channels.telegram.staff import TelegramStaffGateway, register_staff_han
 from bot.channels.telegram.transport import TelegramTransport
 from bot.clock import SystemClock
 from bot.errors import ConfigError, TelegramUnavailable
+from bot.heap import freeze_long_lived
 from bot.relay.topics import TopicDirectory
 from bot.safety.crisis import StaffStatus
 from bot.settings import Settings
@@ -139,6 +140,7 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     open_inbox(application, Inbox(app.db, clock))  # from here, updates are recorded before they are confirmed
+    freeze_long_lived(app.programme)  # a full collection would otherwise stall every answer for ~0.25 s
     app.service.sweeper.pool.start()  # the tick workers, forked now: before the scheduler and the sender run
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(
