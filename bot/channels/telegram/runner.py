@@ -140,7 +140,7 @@ async def serve(settings: Settings, request: BaseRequest | None = None) -> None:
         register_staff_handlers(application, app.relay)
     register_handlers(application, app.service)
     open_inbox(application, Inbox(app.db, clock))  # from here, updates are recorded before they are confirmed
-    freeze_long_lived(app.programme)  # a full collection would otherwise stall every answer for ~0.25 s
+    freeze_long_lived(app.programme)  # otherwise each full collection stalls all answering for ~0.25 s
     app.service.sweeper.pool.start()  # the tick workers, forked now: before the scheduler and the sender run
     await report_undelivered_staff(app.db, clock)  # ERROR "N staff messages undelivered since …"
     scheduler = build_scheduler(
