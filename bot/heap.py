@@ -31,12 +31,14 @@ def freeze_long_lived(programme: Programme) -> None:
 @contextmanager
 def settled_heap(programme: Programme) -> Iterator[None]:
     """``freeze_long_lived`` for a stretch of work that makes many short-lived objects (a simulated
-    trial), with the collector also running less often; both undone afterwards."""
-    thresholds = gc.get_threshold()
+    trial), with the collector also running less often; both undone afterwards, unless the process
+    had frozen its heap already (the running bot): what was frozen before stays frozen."""
+    thresholds, frozen_before = gc.get_threshold(), gc.get_freeze_count()
     freeze_long_lived(programme)
     gc.set_threshold(YOUNG, 20, 20)
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()

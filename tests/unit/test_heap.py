@@ -27,3 +27,13 @@ def test_the_bot_indexes_every_languages_rules_before_freezing_them(programme: P
         assert gc.get_freeze_count() > 100_000
     finally:
         gc.unfreeze()
+
+
+def test_a_run_in_a_process_that_froze_its_heap_leaves_it_frozen(programme: Programme) -> None:
+    try:
+        freeze_long_lived(programme)
+        with settled_heap(programme):
+            pass
+        assert gc.get_freeze_count() > 100_000, "what the process froze before the run stays frozen"
+    finally:
+        gc.unfreeze()
