@@ -57,8 +57,10 @@ def open_database(url: str) -> Database:
 
 
 async def one_trial(
-    url: str, content: Path, config: SimConfig, console: Console, programme: Programme | None = None
-) -> SimResult:
+    url: str, content: Path, config: SimConfig, console: Console, programme: Programme | None = None,
+    until_primary: bool = False,
+) -> SimResult:  # fmt: skip
+    """One simulated trial into the fresh database ``url`` (``until_primary``: see ``simulate``)."""
     db = open_database(url)
     try:
         await db.upgrade()
@@ -71,7 +73,7 @@ async def one_trial(
             def on_day(day: int, days: int) -> None:
                 bar.update(task, total=days, completed=day, refresh=True)
 
-            return await simulate(db, content, config, on_day, programme)
+            return await simulate(db, content, config, on_day, programme, until_primary)
     finally:
         await db.dispose()
 

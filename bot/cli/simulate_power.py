@@ -50,7 +50,9 @@ def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
         programme, simulated = _programmes(content)
         with tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'run.sqlite3'}"
-            asyncio.run(one_trial(url, content, config, Console(quiet=True), simulated))
+            # A run kept for the report goes to the end (the crossover is in it); the others stop
+            # once nothing later can change the primary analysis.
+            asyncio.run(one_trial(url, content, config, Console(quiet=True), simulated, until_primary=not keep))
             dataset = asyncio.run(_load(url, programme))
         found = measures(dataset, programme.instruments)
         declared = programme.trial.primary_outcome if programme.trial else None

@@ -92,6 +92,9 @@ class TherapistContactRecord:
     week: int | None = None  # programme week the minutes were for (week 0 = the first baseline week)
 
 
+PRE_MODULE, POST_MODULE = "baseline", "post"  # the modules whose questionnaires are before and after
+
+
 @dataclass(frozen=True)
 class TrialDataset:
     participants: tuple[ParticipantRecord, ...]
@@ -100,8 +103,8 @@ class TrialDataset:
     diary: tuple[DiaryRecord, ...] = ()
     modules: tuple[ModuleProgressRecord, ...] = ()
     contacts: tuple[TherapistContactRecord, ...] = ()
-    pre_module: str = "baseline"
-    post_module: str = "post"
+    pre_module: str = PRE_MODULE
+    post_module: str = POST_MODULE
 
     def arm_of(self) -> dict[str, Arm]:
         return {p.code: p.arm for p in self.participants if p.arm is not None}

@@ -79,9 +79,13 @@ class Person:
 
     def engaged(self, rng: np.random.Generator, week: int | None) -> bool:
         """Does the person use the bot today? Never again after dropping out."""
-        if self.drop_week is not None and week is not None and week > self.drop_week:
+        if self.dropped(week):
             return False
         return bool(rng.random() < self.adherence)
+
+    def dropped(self, week: int | None) -> bool:
+        """Gone for good: past the week after which this person answers nothing more."""
+        return self.drop_week is not None and week is not None and week > self.drop_week
 
 
 def make_people(config: SimConfig, rng: np.random.Generator) -> list[Person]:

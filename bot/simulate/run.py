@@ -32,6 +32,7 @@ from bot.engine import Inbound
 from bot.engine.model import Effects, Policy
 from bot.features import build_engine
 from bot.heap import settled_heap
+from bot.measures.dataset import POST_MODULE
 from bot.measures.provenance import mark_simulated
 from bot.measures.service import SymptomPolicy
 from bot.relay import confirm
@@ -44,6 +45,7 @@ from bot.simulate.overlay import simulated_programme
 from bot.simulate.people import Person, SimConfig, decide_change, make_people
 from bot.storage.database import Database
 from bot.storage.models import Participant
+from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_relay import StaffConfirmation
 from bot.trial.chat import TrialChat
 from bot.trial.service import TrialService
@@ -72,10 +74,12 @@ class SimResult:
 class Simulation:
     """One simulated trial on one database."""
 
-    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path) -> None:
+    def __init__(self, db: Database, programme: Programme, config: SimConfig, content_dir: Path,
+                 until_primary: bool = False) -> None:  # fmt: skip
         if programme.trial is None:
             raise ValueError("the content has no trial/trial.yaml: there is no trial to simulate")
         self.db, self.programme, self.config = db, programme, config
+        self.until_primary = until_primary  # stop once the primary analysis's data are complete
         self.rng = np.random.default_rng(config.seed)
         self.clock = FakeClock(START)
         self.transport = SimTransport(db, self.clock)
@@ -111,7 +115,8 @@ class Simulation:
             return await self._hours(on_day)
 
     async def _hours(self, on_day: Callable[[int, int], None] | None) -> SimResult:
-        """Hour after hour until everyone had time to reach the post questionnaires and the crossover.
+        """Hour after hour until everyone had time to reach the post questionnaires and the crossover
+        (with ``until_primary``: until nothing later can change the primary analysis).
 
         An hour in which nothing can happen costs no query: the earliest ``next_due_at`` is read again
         only after something was written, and nobody answers without an unread message."""
@@ -128,6 +133,8 @@ class Simulation:
                 engaged = {p.chat: p.engaged(self.rng, self._week(p)) for p in self.people}
                 if on_day is not None:
                     on_day((now - START).days, days)
+                if self.until_primary and await self._primary_complete():
+                    break
             while waiting and START + timedelta(days=waiting[0].arrives) <= now:
                 await self.arrive(waiting.pop(0))
             hour = now.astimezone(ZoneInfo(TIMEZONE)).hour
@@ -155,6 +162,25 @@ class Simulation:
                 first = await session.scalar(select(func.min(Participant.next_due_at)))
             self.due = END_OF_TIME if first is None else _aware(first)
         return self.due <= now
+
+    async def _primary_complete(self) -> bool:
+        """Can nothing later change the primary analysis? Everyone taken in has been drawn, and each of
+        them has either the primary outcome's post score (an administration, once scored, is closed) or
+        has stopped answering for good. What the rest of the run would add (the waiting list's crossover,
+        late diaries) is not in that analysis; the first day this holds is the last one simulated."""
+        taken = [p for p in self.people if p.screened_out is None]
+        if any(p.arm is None for p in taken):
+            return False
+        still = {p.participant_id for p in taken if not p.dropped(self._week(p))}
+        primary = self.programme.trial.primary_outcome if self.programme.trial else None
+        if not still or primary is None:
+            return primary is not None
+        async with self.db.reading() as session:
+            scored = set(await session.scalars(
+                select(ScoreRow.participant_id).where(ScoreRow.module_id == POST_MODULE,
+                                                      ScoreRow.instrument == primary.instrument)
+            ))  # fmt: skip
+        return still <= scored
 
     def _week(self, person: Person) -> int | None:
         if person.arm is None or person.participant_id is None:
@@ -202,16 +228,17 @@ class Simulation:
 
 
 async def simulate(db: Database, content_dir: Path, config: SimConfig, on_day: Callable[[int, int], None] | None = None,
-                   programme: Programme | None = None) -> SimResult:  # fmt: skip
+                   programme: Programme | None = None, until_primary: bool = False) -> SimResult:  # fmt: skip
     """Run one simulated trial into ``db`` (already at the current schema); ``programme``: the content
-    with the simulator's overlay already loaded (``simulated_programme``), as repeated runs share it."""
+    with the simulator's overlay already loaded (``simulated_programme``), as repeated runs share it;
+    ``until_primary``: stop once nothing later can change the primary analysis (a power run)."""
     await mark_simulated(db, START, {"seed": config.seed, "participants": config.participants, "effect": config.effect,
                                      "adherence": config.adherence, "dropout": config.dropout,
                                      "crossover_accept": config.crossover_accept})  # fmt: skip
     if programme is None:
         with tempfile.TemporaryDirectory(prefix="icbt-sim-site-") as folder:
             programme = simulated_programme(content_dir, Path(folder))
-    return await Simulation(db, programme, config, content_dir).run(on_day)
+    return await Simulation(db, programme, config, content_dir, until_primary).run(on_day)
 
 
 def charts_named(effects: Effects, code: str) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import re
+import tempfile
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
@@ -22,14 +24,14 @@ from bot.content.loader import load_programme
 from bot.measures.analysis import enrolment_flow
 from bot.measures.db_loader import load_dataset
 from bot.measures.export import write_export
-from bot.simulate.overlay import PLACEHOLDER, write_overlay
+from bot.simulate.overlay import PLACEHOLDER, simulated_programme, write_overlay
 from bot.simulate.people import SimConfig
-from bot.simulate.run import THERAPIST, simulate
+from bot.simulate.run import THERAPIST, Simulation, simulate
 from bot.storage.models import Answer, AuditEntry, Consent, OutboxMessage, Participant
 from bot.storage.tables_measures import ScoreRow
 from bot.storage.tables_trial import TrialAllocation, TrialApplication, TrialInterview
 from bot.trial.report import TrialReport
-from tests.conftest import database_fixture
+from tests.conftest import database_fixture, fresh_database
 
 # A whole small trial through the chat: on SQLite (the storage tests cover PostgreSQL), so CI stays
 # within its 15 minutes.
@@ -132,6 +134,34 @@ async def test_a_small_simulated_trial_goes_through_the_chat_and_exports_every_a
     )
     assert stored == exported, "every stored answer of the randomised appears once in answers.csv with the same value"
     assert len(answers) > sum(stored.values()) > 500, "the screened-out applicants' answers stay out"
+
+
+async def test_a_power_run_stops_once_the_primary_outcome_is_complete_and_it_is_the_same(db, tmp_path: Path) -> None:
+    """A ``--runs`` trial stops on the first day on which everyone drawn has the primary outcome's post
+    score or has stopped answering for good: its primary-outcome scores are those of the whole run."""
+    config = SimConfig(participants=3, excluded=0, seed=SEED, dropout=0.5)
+    with tempfile.TemporaryDirectory() as folder:
+        programme = simulated_programme(CONTENT, Path(folder))
+    whole = await Simulation(db, programme, config, CONTENT).run()
+    stopping = await fresh_database("sqlite", tmp_path / "power")
+    try:
+        power = Simulation(stopping, programme, config, CONTENT, until_primary=True)
+        stopped = await power.run()
+        primary = [(await _primary_scores(d)) for d in (db, stopping)]
+    finally:
+        await stopping.dispose()
+    # with this seed one drawn person answers the post questionnaires and two drop out on the way
+    assert sorted(p.drop_week is None for p in power.people) == [False, False, True]
+    assert {module for _, module, _, _ in primary[0]} == {"baseline", "post"}
+    assert primary[0] == primary[1]
+    assert stopped.finished_at < whole.finished_at - timedelta(weeks=4)
+    assert stopped.answers_sent < whole.answers_sent
+
+
+async def _primary_scores(db) -> list[tuple[int, str, float | None, object]]:
+    async with db.reading() as session:
+        rows = await session.scalars(select(ScoreRow).where(ScoreRow.instrument == "csq_catastrophizing"))
+        return sorted((r.participant_id, r.module_id, r.total, r.at) for r in rows)
 
 
 def test_simulate_refuses_a_database_that_holds_participants(tmp_path: Path) -> None:
