@@ -34,7 +34,6 @@ from bot.measures.service import SymptomPolicy, record_scores
 from bot.storage.database import Database
 from bot.storage.models import PRIORITY_INTERACTIVE
 from bot.storage.rows import AT_FLUSH, PARTICIPANTS, EffectRows, Statements, Target, history, state_from_row, statements
-from bot.storage.sync_session import run_hook
 from bot.storage.writer import GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -141,11 +140,10 @@ class ConversationService:
         return result.ticked
 
     def _scores(self, conn: Connection, who: Target, state: ParticipantState, effects: Effects, now: datetime) -> None:
-        """main's async score hook, run inside this batch's transaction (``bot/storage/sync_session.py``)."""
+        """The scores and any symptom-check note, inside this batch's transaction."""
         programme = self.engine.programme
         language = programme.language(state.language)
-        run_hook(conn, lambda session: record_scores(session, programme, who.participant_id, state.code, language,
-                                                     effects, self.symptoms, now))  # fmt: skip
+        record_scores(conn, programme, who.participant_id, state.code, language, effects, self.symptoms, now)
 
     def effect_rows(self) -> EffectRows:
         return EffectRows(version=self.engine.programme.version, next_due=self.engine.next_due)

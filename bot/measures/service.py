@@ -11,15 +11,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 
 from bot.content.programme import Programme
 from bot.engine.charts import ChartWords, LookBack, LookBackChart
 from bot.engine.model import Effects, Outbound, RelayRecord, ScoreRecord
-from bot.measures.store import store_score
+from bot.measures.store import SCORES, insert_score
 from bot.measures.symptoms import staff_text, symptom_check
-from bot.storage.tables_measures import ScoreRow
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ class SymptomPolicy:
     look_back_at: str = "week09"  # the check in this module also shows the participant their start and now
 
 
-async def record_scores(
-    session: AsyncSession,
+def record_scores(
+    conn: Connection,
     programme: Programme,
     participant_id: int,
     code: str,
@@ -46,7 +45,7 @@ async def record_scores(
     """Store every score in ``effects``; a repeat of the symptom instrument adds a note for the therapist."""
     for record in effects.scores:
         if record.instrument == policy.instrument:
-            earlier = await _earlier_totals(session, participant_id, record)
+            earlier = _earlier_totals(conn, participant_id, record)
             if earlier:
                 # Named by the programme week: module 4's check is "week05", the waiting list's "week06".
                 week = record.step if record.module == programme.spec.symptom_watch else record.module
@@ -64,17 +63,20 @@ async def record_scores(
                 )
                 if picture is not None:
                     effects.outbound.insert(0, picture)
-        await store_score(session, participant_id, record.module, record.step, record.score, programme.version, now)
+        insert_score(conn, participant_id, record.module, record.step, record.score, programme.version, now)
 
 
-async def _earlier_totals(session: AsyncSession, participant_id: int, record: ScoreRecord) -> list[float | None]:
+_EARLIER = (
+    select(SCORES.c.total, SCORES.c.module_id, SCORES.c.step_id)
+    .where(SCORES.c.participant_id == bindparam("pid"), SCORES.c.instrument == bindparam("instrument"))
+    .order_by(SCORES.c.at, SCORES.c.id)
+)
+
+
+def _earlier_totals(conn: Connection, participant_id: int, record: ScoreRecord) -> list[float | None]:
     """This instrument's earlier totals, oldest (the baseline) first; the administration itself excluded."""
-    rows = await session.scalars(
-        select(ScoreRow)
-        .where(ScoreRow.participant_id == participant_id, ScoreRow.instrument == record.instrument)
-        .order_by(ScoreRow.at, ScoreRow.id)
-    )
-    return [r.total for r in rows if (r.module_id, r.step_id) != (record.module, record.step)]
+    rows = conn.execute(_EARLIER, {"pid": participant_id, "instrument": record.instrument})
+    return [total for total, module, step in rows if (module, step) != (record.module, record.step)]
 
 
 def _look_back(programme: Programme, language: str, record: ScoreRecord, baseline: float | None) -> Outbound | None:

@@ -108,24 +108,24 @@ async def test_the_service_stores_the_score_with_the_answers(db, service, sender
 async def test_a_symptom_check_shows_the_score_and_flags_a_rise(db, programme):
     pid = await new_participant(db)
     phq9 = programme.instruments["phq9"]
-    async with db.transaction() as session:
+
+    async def scored(record: ScoreRecord, threshold: float) -> Effects:
+        """The service's score hook for one administration, in one write transaction as in a batch."""
         effects = Effects()
-        effects.scores.append(_record("baseline", "phq9", phq9, 1))  # total 9
-        await record_scores(session, programme, pid, "P-0001", "en", effects, SymptomPolicy(threshold=5), AT)
+        effects.scores.append(record)
+        await db.run_write(lambda conn: record_scores(conn, programme, pid, "P-0001", "en", effects,
+                                                      SymptomPolicy(threshold=threshold), AT))  # fmt: skip
+        return effects
+
+    effects = await scored(_record("baseline", "phq9", phq9, 1), 5)  # total 9
     assert effects.relays == [], "the first administration is no check"
 
-    async with db.transaction() as session:
-        effects = Effects()
-        effects.scores.append(_record("week05", "phq9_check", phq9, 2))  # total 18: a rise of 9
-        await record_scores(session, programme, pid, "P-0001", "en", effects, SymptomPolicy(threshold=5), AT)
+    effects = await scored(_record("week05", "phq9_check", phq9, 2), 5)  # total 18: a rise of 9
     [relay] = effects.relays
     assert relay.kind == "alert" and relay.source == "alert:symptom_check:week05.phq9_check"
     assert "18" in relay.text and "9" in relay.text and "Flag" in relay.text
 
-    async with db.transaction() as session:
-        effects = Effects()
-        effects.scores.append(_record("week09", "phq9_check", phq9, 2))  # 18 again: +9 on baseline still
-        await record_scores(session, programme, pid, "P-0001", "en", effects, SymptomPolicy(threshold=10), AT)
+    effects = await scored(_record("week09", "phq9_check", phq9, 2), 10)  # 18 again: +9 on baseline still
     [relay] = effects.relays
     assert "Flag" not in relay.text, "a rise of 9 is below a threshold of 10"
     async with db.reading() as session:
