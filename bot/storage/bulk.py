@@ -7,8 +7,9 @@ per row) than the database spends storing it. Here a statement is compiled once 
 row's driver parameters come from one generated function (``RawStatement.maker``) that calls the
 columns' own bind processors (the functions SQLAlchemy would call, our ``UTCDateTime`` and the JSON
 serializer among them); values that repeat (the instant a sweep decided at, stamped on every row)
-are converted once. The rows go to the driver's ``executemany``, or on PostgreSQL over asyncpg into
-one statement over column arrays (``prepare_unnest``).
+are converted once. The rows go to the driver's ``executemany`` on the connection's own cursor
+(``on_driver``: no execution context per statement, errors raised as SQLAlchemy raises them), or on
+PostgreSQL over asyncpg into one statement over column arrays (``prepare_unnest``).
 
 The SQL and the stored values are exactly those of ``Connection.execute``: tests write the same
 rows both ways on SQLite and PostgreSQL and compare them.
@@ -36,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
@@ -151,13 +153,41 @@ class RawStatement:
             conn.execute(self.plain, list(params))
             return
         if self.columns:  # one execution: each parameter is a column's values, in row order
-            conn.exec_driver_sql(self.sql, tuple(list(values) for values in zip(*params, strict=True)))
+            on_driver(conn, self.sql, tuple(list(values) for values in zip(*params, strict=True)), many=False)
         else:
-            conn.exec_driver_sql(self.sql, list(params))
+            on_driver(conn, self.sql, list(params), many=True)
 
     def query(self, conn: Connection, row: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """A SELECT's rows as the driver returns them: no result processing, so they compare as stored."""
-        return [tuple(r) for r in conn.exec_driver_sql(self.sql, self.params(row)).all()]
+        """A statement's rows as the driver returns them: no result processing, so they compare as stored."""
+        if not self.generated:
+            return [tuple(r) for r in conn.exec_driver_sql(self.sql, self.params(row)).all()]
+        return [tuple(r) for r in on_driver(conn, self.sql, self.params(row), many=False)]
+
+
+def on_driver(conn: Connection, sql: str, params: Any, many: bool) -> list[Any]:
+    """Run ``sql`` on the driver's cursor of ``conn``'s connection, inside its transaction; the rows.
+
+    What ``conn.exec_driver_sql`` does, without its execution context, result object and events (most
+    of the cost of recording one event id, a statement run for every answer). A driver error is raised
+    as SQLAlchemy raises it (``DBAPIError.instance``: ``IntegrityError``, ``OperationalError``, …, with
+    the parameters hidden), and a lost connection is invalidated, so callers and the outage handling
+    see what they would see from SQLAlchemy."""
+    fairy = conn.connection
+    cursor = fairy.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if many:
+            cursor.executemany(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        lost = conn.dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
+        if lost:
+            conn.invalidate(exc)
+        raise DBAPIError.instance(sql, params, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=conn.dialect, ismulti=many) from exc  # fmt: skip
+    finally:
+        cursor.close()
 
 
 def prepare(statement: ClauseElement, keys: tuple[str, ...], dialect: Dialect) -> RawStatement:

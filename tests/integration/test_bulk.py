@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage import bulk
 from bot.storage.database import Database
@@ -124,6 +125,22 @@ async def test_bulk_outbox_insert_ignores_a_duplicate_key(db: Database) -> None:
 
     _, messages = await _written(db, twice)
     assert len(messages) == 6
+
+
+async def test_a_driver_error_is_raised_as_sqlalchemy_raises_it_and_nothing_is_kept(db: Database) -> None:
+    """The fast path runs on the driver's cursor; a failing row still comes back as SQLAlchemy's own
+    error (callers catch ``IntegrityError``), without the participant's words, and the transaction is
+    rolled back whole."""
+
+    def orphan(conn, ids):
+        rows = [_message(ids[0], 1), _message(max(ids) + 100, 2) | {"payload": {"text": "my private words"}}]
+        bulk.executemany(conn, statements(conn.dialect.name).outbox, rows)
+
+    with pytest.raises(IntegrityError) as raised:
+        await _written(db, orphan)
+    assert "my private words" not in str(raised.value) and "hidden" in str(raised.value)
+    async with db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(OUTBOX)) == 0
 
 
 async def test_bulk_refuses_a_naive_datetime(db: Database) -> None:
