@@ -37,12 +37,14 @@ from bot.storage.rows import Target, record_event, statements
 
 @dataclass
 class SoFar:
-    """What the batch's last event left: the participant's state (None before the first event of the
-    batch: the caller reads it through ``conn`` if it needs it) and the bot's replies to it."""
+    """What the batch's last event left: the participant (None: the chat has none yet), their state
+    and the bot's replies to it. Before the first event (``start``) it is the stored participant, read
+    once for the whole batch, with no replies."""
 
     target: Target | None = None
     state: ParticipantState | None = None
     replies: list[dict[str, Any]] = field(default_factory=list)
+    start: bool = False
 
 
 # The chat's next event as (event id, inbound), decided inside the transaction; None: no more.
@@ -71,8 +73,8 @@ async def handle_batch(
     def run(conn: Connection) -> tuple[int, int | None]:
         sql = statements(conn.dialect.name)
         rows = service.effect_rows()
-        people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
-        so_far = SoFar()
+        people = service.stored(conn, sql, channel, [chat_id])
+        so_far = SoFar(people[key][1], people[key][0], start=True) if key in people else SoFar(start=True)
         events, decided, asked = 0, 0, None
         while events < limit:
             upcoming = next_event(conn, so_far)

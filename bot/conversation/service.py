@@ -250,16 +250,23 @@ class ConversationService:
         """Every participant of the batch, created on their first event (None: a state that cannot be read)."""
         people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
         for channel in {ev.channel for ev in events}:
-            chats = sorted({ev.chat_id for ev in events if ev.channel == channel})
-            for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
-                target = Target(row.id, row.code, channel, row.chat_id)
-                try:
-                    people[(channel, row.chat_id)] = state_from_row(row), target
-                except Exception:  # handled as the event's failure: quarantined, words relayed
-                    people[(channel, row.chat_id)] = None, target
+            people |= self.stored(conn, sql, channel, sorted({ev.chat_id for ev in events if ev.channel == channel}))
         for ev in events:
             if (ev.channel, ev.chat_id) not in people:
                 people[(ev.channel, ev.chat_id)] = self._create(conn, sql, ev)
+        return people
+
+    def stored(
+        self, conn: Connection, sql: Statements, channel: str, chats: list[str]
+    ) -> dict[tuple[str, str], tuple[ParticipantState | None, Target]]:
+        """The participants of ``chats`` who exist (row-locked on PostgreSQL); None: a state that cannot be read."""
+        people: dict[tuple[str, str], tuple[ParticipantState | None, Target]] = {}
+        for row in conn.execute(sql.participants_by_chats, {"channel": channel, "chat_ids": chats}):
+            target = Target(row.id, row.code, channel, row.chat_id)
+            try:
+                people[(channel, row.chat_id)] = state_from_row(row), target
+            except Exception:  # handled as the event's failure: quarantined, words relayed
+                people[(channel, row.chat_id)] = None, target
         return people
 
     def _create(self, conn: Connection, sql: Statements, ev: Event) -> tuple[ParticipantState, Target]:

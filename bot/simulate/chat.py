@@ -33,7 +33,7 @@ from bot.simulate.people import Person, administer, application, diary_values, r
 from bot.storage.database import Database
 from bot.storage.models import OutboxMessage, Participant
 from bot.storage.repository import to_state
-from bot.storage.rows import OUTBOX, PARTICIPANTS, Target, state_from_row
+from bot.storage.rows import OUTBOX, Target
 from bot.trial.application import application_plan, questions_to_ask
 from bot.trial.arms import local_day
 from bot.trial.steps.application import APPLY_TOKEN, NO, YES
@@ -45,25 +45,19 @@ DIARY_FIELDS = ("average_pain", "worst_pain", "activity_today")
 NUMERIC_HINTS = ("minute", "number", "0 (", "from 0", "100", "how many", "hours")
 
 # The statements a batch runs for every answer, built once (building them is most of their cost).
-_o, _p = OUTBOX.c, PARTICIPANTS.c
+_o = OUTBOX.c
 CHAT_DUE = (
     select(_o.id, _o.payload)
     .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat_id"),
            _o.not_before <= bindparam("now"))
     .order_by(_o.id)
 )  # fmt: skip
-MARK_SENT = (
-    update(OUTBOX)
-    .where(_o.id.in_(bindparam("ids", expanding=True)))
-    .values(status="sent", sent_at=bindparam("at"), attempts=_o.attempts + 1)
-)
 MARK_CHAT_SENT = (
     update(OUTBOX)
     .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat"),
            _o.not_before <= bindparam("at"))
     .values(status="sent", sent_at=bindparam("at"), attempts=_o.attempts + 1)
 )  # fmt: skip
-CHAT_STATE = select(PARTICIPANTS).where(_p.channel == CHANNEL, _p.chat_id == bindparam("chat_id"))
 
 
 class SimTransport:
@@ -99,14 +93,11 @@ class SimTransport:
             )  # fmt: skip
         return len(rows)
 
-    def deliver_in(self, conn: Connection, chat_id: str) -> int:
-        """``deliver`` for one chat inside the caller's transaction (a batch of that chat's answers)."""
-        now = self.clock.now()
-        rows = conn.execute(CHAT_DUE, {"chat_id": chat_id, "now": now}).all()
-        if not rows:
-            return 0
+    def read_in(self, conn: Connection, chat_id: str) -> int:
+        """What waits for one chat, read inside the caller's transaction (a batch of that chat's answers);
+        the batch marks it handed over when it ends (``Chat._delivered``), with the replies it read."""
+        rows = conn.execute(CHAT_DUE, {"chat_id": chat_id, "now": self.clock.now()}).all()
         self.sent.setdefault(chat_id, []).extend(dict(payload) for _, payload in rows)
-        conn.execute(MARK_SENT, {"ids": [row[0] for row in rows], "at": now})
         return len(rows)
 
 
@@ -136,12 +127,7 @@ class Chat:
             row = await session.scalar(
                 select(Participant).where(Participant.channel == CHANNEL, Participant.chat_id == self.person.chat)
             )
-        return None if row is None else self.observe(row)
-
-    def observe(self, row: Any) -> ParticipantState:
-        """The person's state from their stored row (an ORM row, or a Core row read inside a batch)."""
-        state = to_state(row) if isinstance(row, Participant) else state_from_row(row)
-        return self.known(Target(row.id, row.code, CHANNEL, self.person.chat), state)
+        return None if row is None else self.known(Target(row.id, row.code, CHANNEL, self.person.chat), to_state(row))
 
     def known(self, target: Target, state: ParticipantState) -> ParticipantState:
         """Take note of who the person is in the trial: their code and, once drawn, their arm."""
@@ -277,20 +263,23 @@ class Chat:
     def _next(self, programme: Programme, pending: list[Inbound]) -> NextEvent:
         """The batch's source of events: read what the bot sent, decide the answer.
 
-        At the batch's start the person's waiting messages are handed over and the stored state read;
-        after each answer the bot's replies and the state come from the batch itself."""
+        At the batch's start the person's waiting messages are read and the batch gives the stored
+        state; after each answer the bot's replies and the state come from the batch itself."""
 
         def upcoming(conn: Connection, so_far: SoFar) -> tuple[str, Inbound] | None:
-            if so_far.target is None:
-                self.transport.deliver_in(conn, self.person.chat)
+            if so_far.start:
+                self.transport.read_in(conn, self.person.chat)
                 if pending:
                     inbound: Inbound | None = pending.pop()
+                elif so_far.target is None or so_far.state is None:
+                    inbound = None  # no participant yet, or a state that cannot be used: nothing to answer
                 else:
-                    row = conn.execute(CHAT_STATE, {"chat_id": self.person.chat}).first()
-                    inbound = None if row is None else self.decide(programme, self.observe(row))
+                    inbound = self.decide(programme, self.known(so_far.target, so_far.state))
             else:
                 self.transport.sent.setdefault(self.person.chat, []).extend(so_far.replies)
-                assert so_far.state is not None, "a batch goes on only with a usable state"
+                assert so_far.target is not None and so_far.state is not None, (
+                    "a batch goes on only with a usable state"
+                )
                 inbound = self.decide(programme, self.known(so_far.target, so_far.state))
             return None if inbound is None else (f"{self.person.chat}-{next(self.events)}", inbound)
 

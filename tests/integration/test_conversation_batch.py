@@ -119,6 +119,25 @@ async def test_a_batch_ends_after_an_event_that_asks_the_trial_and_the_request_i
     assert done == [requests[0].participant_id] and sorted(events) == ["e0", "e1"]
 
 
+async def test_a_batch_starts_from_the_stored_participant_read_once(db, programme, clock) -> None:
+    """The first ``next_event`` of a batch gets the participant as stored (the batch's one read of
+    them), or no participant for a chat that has none yet."""
+    service = make_service(db, programme, clock)
+    seen: list[SoFar] = []
+
+    def look(conn: Connection, so_far: SoFar) -> tuple[str, Inbound] | None:
+        seen.append(so_far)
+        return None
+
+    await handle_batch(service, "test", CHAT, look)
+    await service.handle("test", CHAT, "e0", START)
+    await handle_batch(service, "test", CHAT, look)
+    state, _ = await stored_state(db, service)
+    assert [(s.start, s.target is None, s.state, s.replies) for s in seen] == [(True, True, None, []),
+                                                                            (True, False, state, [])]  # fmt: skip
+    assert seen[1].target is not None and seen[1].target.code == state.code
+
+
 def sitting(count: int):
     """The events of ``answer_to``'s person: ``/start``, then an answer to each last reply."""
     counter = iter(range(count))
