@@ -31,7 +31,7 @@ from bot.engine.risk import HOLD_TOKEN
 from bot.engine.trial_calendar import CROSSOVER_TOKEN
 from bot.simulate.people import Person, administer, application, diary_values, reached_at
 from bot.storage.database import Database
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import Participant
 from bot.storage.repository import to_state
 from bot.storage.rows import OUTBOX, Target
 from bot.trial.application import application_plan, questions_to_ask
@@ -44,7 +44,8 @@ WORDS = "Walked for ten minutes and it went fine"
 DIARY_FIELDS = ("average_pain", "worst_pain", "activity_today")
 NUMERIC_HINTS = ("minute", "number", "0 (", "from 0", "100", "how many", "hours")
 
-# The statements a batch runs for every answer, built once (building them is most of their cost).
+# The statements of the simulated phones (a batch runs two of them for every sitting), built once:
+# building them is most of their cost.
 _o = OUTBOX.c
 CHAT_DUE = (
     select(_o.id, _o.payload)
@@ -52,6 +53,16 @@ CHAT_DUE = (
            _o.not_before <= bindparam("now"))
     .order_by(_o.id)
 )  # fmt: skip
+DUE = (
+    select(_o.chat_id, _o.payload)
+    .where(_o.status == "pending", _o.channel == CHANNEL, _o.not_before <= bindparam("now"))
+    .order_by(_o.id)
+)
+MARK_DUE_SENT = (
+    update(OUTBOX)
+    .where(_o.status == "pending", _o.channel == CHANNEL, _o.not_before <= bindparam("at"))
+    .values(status="sent", sent_at=bindparam("at"), attempts=_o.attempts + 1)
+)
 MARK_CHAT_SENT = (
     update(OUTBOX)
     .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat"),
@@ -70,27 +81,20 @@ class SimTransport:
         self.db, self.clock = db, clock
         self.sent: dict[str, list[dict[str, Any]]] = {}
 
-    async def deliver(self, chat_id: str | None = None) -> int:
-        """Hand over every due message (of one chat, or of all simulated chats), in order.
-
-        Read first, and write only when something is due: one UPDATE for all the rows handed over."""
+    async def deliver(self) -> int:
+        """Hand over every due message of every simulated chat, in order: one read and, when something
+        is due, one UPDATE marking the same rows sent, in one transaction."""
         now = self.clock.now()
-        query = select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload).where(
-            OutboxMessage.status == "pending", OutboxMessage.channel == CHANNEL, OutboxMessage.not_before <= now
-        )
-        if chat_id is not None:
-            query = query.where(OutboxMessage.chat_id == chat_id)
-        async with self.db.reading() as session:
-            rows = (await session.execute(query.order_by(OutboxMessage.id))).all()
-        if not rows:
-            return 0
-        for _, chat, payload in rows:
+
+        def hand_over(conn: Connection) -> list[Any]:
+            rows = conn.execute(DUE, {"now": now}).all()
+            if rows:
+                conn.execute(MARK_DUE_SENT, {"at": now})
+            return rows
+
+        rows = await self.db.run_write(hand_over)
+        for chat, payload in rows:
             self.sent.setdefault(chat, []).append(dict(payload))
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id.in_([row[0] for row in rows]))
-                .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
-            )  # fmt: skip
         return len(rows)
 
     def read_in(self, conn: Connection, chat_id: str) -> int:
