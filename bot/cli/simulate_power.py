@@ -1,7 +1,7 @@
 """``icbt simulate --runs K``: K simulated trials per trial size in worker processes, for power.
 
-Each run writes into its own temporary SQLite file, then the primary analysis (the ITT mixed model)
-is run on it; a run that fails or gives no p is counted as failed and shown. Apart from the single
+Each run writes into its own temporary SQLite file (in memory where it can, ``scratch_folder``), then
+the primary analysis (the ITT mixed model) is run on it; a run that fails or gives no p is counted as failed and shown. Apart from the single
 run (``bot/cli/simulate.py``) so that one simulated trial does not load the statistics libraries.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import shutil
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -48,7 +50,7 @@ def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
     content, config, keep = job
     try:
         programme, simulated = _programmes(content)
-        with tempfile.TemporaryDirectory(prefix="icbt-power-") as folder:
+        with tempfile.TemporaryDirectory(prefix="icbt-power-", dir=scratch_folder()) as folder:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'run.sqlite3'}"
             # A run kept for the report goes to the end (the crossover is in it); the others stop
             # once nothing later can change the primary analysis.
@@ -63,6 +65,23 @@ def _one_for_power(job: tuple[Path, SimConfig, bool]) -> RunOutcome:
                           found)  # fmt: skip
     except Exception as exc:  # a failed run is counted and shown, never dropped
         return RunOutcome(config.participants, None, f"{exc.__class__.__name__}: {exc}")
+
+
+SHARED_MEMORY = Path("/dev/shm")
+SCRATCH_FREE = 1 << 30  # a run's file is about 75 MB at N = 54; leave room for larger trials and the WAL
+
+
+def scratch_folder(memory: Path = SHARED_MEMORY) -> str | None:
+    """Where a run's throw-away SQLite file goes: memory (``/dev/shm``) when it has a GiB free and the
+    user set no ``TMPDIR``, else the system's temporary folder (None). A run writes about a gigabyte
+    through SQLite's write-ahead log; on a disk that is I/O for a file deleted a minute later."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        usable = memory.is_dir() and os.access(memory, os.W_OK) and shutil.disk_usage(memory).free >= SCRATCH_FREE
+    except OSError:
+        usable = False
+    return str(memory) if usable else None
 
 
 @functools.cache

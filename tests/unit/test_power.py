@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
+from bot.cli import simulate_power
 from bot.cli.simulate import SimulationRefused, parse_sizes
-from bot.cli.simulate_power import RunOutcome, _one_for_power, power_points
+from bot.cli.simulate_power import RunOutcome, _one_for_power, power_points, scratch_folder
 from bot.simulate.people import SimConfig
 
 
@@ -32,3 +33,15 @@ def test_sizes_are_whole_numbers_or_one_readable_line() -> None:
     assert parse_sizes("30, 54,80") == [30, 54, 80] and parse_sizes(None) is None
     with pytest.raises(SimulationRefused, match=r"--sizes 'a,3': give whole numbers of at least 2"):
         parse_sizes("a,3")
+
+
+def test_a_runs_throw_away_file_goes_to_memory_when_it_has_room_and_no_tmpdir_was_set(tmp_path: Path,
+                                                                                       monkeypatch) -> None:  # fmt: skip
+    monkeypatch.delenv("TMPDIR", raising=False)
+    assert scratch_folder(tmp_path) == str(tmp_path)
+    assert scratch_folder(tmp_path / "missing") is None
+    monkeypatch.setattr(simulate_power, "SCRATCH_FREE", 1 << 62)  # more than any disk has free
+    assert scratch_folder(tmp_path) is None
+    monkeypatch.undo()
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "chosen"))
+    assert scratch_folder(tmp_path) is None, "the user's TMPDIR wins"
