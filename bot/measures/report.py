@@ -165,7 +165,10 @@ def _power(points: Sequence[PowerPoint]) -> list[str]:
     return [
         "<h2>12. Power (simulated trials)</h2>",
         "<p>Share of simulated trials whose primary analysis (ITT mixed model) reached p &lt; 0.05, by number "
-        "randomized. Failed runs are counted and shown, never dropped silently.</p>",
+        "randomized. Failed runs are counted and shown, never dropped silently. Each simulated trial but "
+        "the first (the one this report shows) stopped on the first simulated day on which nothing later "
+        "could change its primary analysis: everyone drawn had the primary outcome's post score or had "
+        "stopped answering for good.</p>",
         _img(plots.power_curve(points), "power against the number randomized"),
         _table(["randomized", "significant / counted", "power", "failed runs"], rows),
     ]

@@ -210,6 +210,7 @@ def test_runs_2_in_worker_processes_prints_power_and_writes_the_power_curve(tmp_
     assert counted + failed == 2 and hits <= counted
     html = report.read_text(encoding="utf-8")
     assert "Power (simulated trials)" in html and 'alt="power against the number randomized"' in html
+    assert "nothing later could change its primary analysis" in html, "the report says the power runs stopped early"
 
 
 def test_the_report_says_on_its_page_that_a_simulated_database_is_simulated(tmp_path: Path, monkeypatch) -> None:
