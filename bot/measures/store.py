@@ -50,15 +50,8 @@ def insert_score(
     return True
 
 
-async def store_score(
-    session: AsyncSession,
-    participant_id: int,
-    module_id: str,
-    step_id: str,
-    score: Score,
-    content_version: str,
-    at: datetime,
-) -> bool:
-    """``insert_score`` inside the transaction of code that holds an ``AsyncSession``."""
+async def store_score(session: AsyncSession, *administration: Any) -> bool:
+    """``insert_score``, given the same arguments after its connection, inside the transaction of code
+    that holds an ``AsyncSession``."""
     conn = await session.connection()
-    return await conn.run_sync(insert_score, participant_id, module_id, step_id, score, content_version, at)
+    return await conn.run_sync(insert_score, *administration)
