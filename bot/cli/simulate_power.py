@@ -1,8 +1,9 @@
 """``icbt simulate --runs K``: K simulated trials per trial size in worker processes, for power.
 
 Each run writes into its own temporary SQLite file (in memory where it can, ``scratch_folder``), then
-the primary analysis (the ITT mixed model) is run on it; a run that fails or gives no p is counted as failed and shown. Apart from the single
-run (``bot/cli/simulate.py``) so that one simulated trial does not load the statistics libraries.
+the primary analysis (the ITT mixed model) is run on it; a run that fails or gives no p is counted as
+failed and shown. Apart from the single run (``bot/cli/simulate.py``) so that one simulated trial does
+not load the statistics libraries.
 """
 
 from __future__ import annotations

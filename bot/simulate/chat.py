@@ -48,7 +48,7 @@ NUMERIC_HINTS = ("minute", "number", "0 (", "from 0", "100", "how many", "hours"
 # building them is most of their cost.
 _o = OUTBOX.c
 CHAT_DUE = (
-    select(_o.id, _o.payload)
+    select(_o.payload)
     .where(_o.status == "pending", _o.channel == CHANNEL, _o.chat_id == bindparam("chat_id"),
            _o.not_before <= bindparam("now"))
     .order_by(_o.id)
@@ -100,9 +100,9 @@ class SimTransport:
     def read_in(self, conn: Connection, chat_id: str) -> int:
         """What waits for one chat, read inside the caller's transaction (a batch of that chat's answers);
         the batch marks it handed over when it ends (``Chat._delivered``), with the replies it read."""
-        rows = conn.execute(CHAT_DUE, {"chat_id": chat_id, "now": self.clock.now()}).all()
-        self.sent.setdefault(chat_id, []).extend(dict(payload) for _, payload in rows)
-        return len(rows)
+        payloads = conn.execute(CHAT_DUE, {"chat_id": chat_id, "now": self.clock.now()}).scalars().all()
+        self.sent.setdefault(chat_id, []).extend(dict(payload) for payload in payloads)
+        return len(payloads)
 
 
 class Chat:
